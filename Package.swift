@@ -1,0 +1,51 @@
+// swift-tools-version:5.10
+// No unsafeFlags here: the library must stay usable as a versioned dependency.
+// CPU tuning flags (-Xswiftc -target-cpu -Xswiftc native) go on the command line.
+import PackageDescription
+
+let package = Package(
+    name: "BlazePose",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "BlazePose", targets: ["BlazePose"]),
+        .library(name: "BlazeRuntime", targets: ["BlazeRuntime"]),
+        .library(name: "TFLite", targets: ["TFLite"]),
+        .executable(name: "blazepose", targets: ["BlazePoseCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found with pkg-config.
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+
+        // Layer 1: the TFLite FlatBuffers reader (no dependencies).
+        .target(name: "TFLite"),
+        // Layer 2: raw-pointer kernels and their naive twins; the runtime on top.
+        .target(name: "BlazeKernels", dependencies: ["COpenBLAS"]),
+        .target(name: "BlazeRuntime", dependencies: ["TFLite", "BlazeKernels"]),
+        // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
+        .target(name: "PoseGeometry"),
+        .target(name: "PoseImage", dependencies: ["CPNG"]),
+        .target(name: "BlazePose", dependencies: ["BlazeRuntime", "PoseGeometry", "PoseImage"]),
+        // Layer 4: the command-line tool.
+        .executableTarget(
+            name: "BlazePoseCLI",
+            dependencies: [
+                "BlazePose", "BlazeRuntime", "TFLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite"]),
+        .testTarget(name: "KernelTests", dependencies: ["BlazeKernels"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"]),
+        .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
+        .testTarget(name: "ImageTests", dependencies: ["PoseImage"]),
+        .testTarget(name: "PoseTests", dependencies: ["BlazePose"]),
+    ]
+)

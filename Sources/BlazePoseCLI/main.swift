@@ -1,0 +1,10 @@
+import ArgumentParser
+
+struct BlazePoseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blazepose",
+        abstract: "Pure-Swift BlazePose (MediaPipe Pose) engine.",
+        subcommands: [])
+}
+
+BlazePoseCommand.main()

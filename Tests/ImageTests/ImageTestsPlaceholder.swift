@@ -1,0 +1,6 @@
+import XCTest
+import PoseImage
+
+final class ImageTestsPlaceholder: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -27,6 +27,7 @@ public struct Conv2DOptions: Sendable, Equatable {
     public var activation: FusedActivation
     public var dilationW: Int
     public var dilationH: Int
+    public init(padding: Padding, strideW: Int, strideH: Int, activation: FusedActivation, dilationW: Int, dilationH: Int) { self.padding = padding; self.strideW = strideW; self.strideH = strideH; self.activation = activation; self.dilationW = dilationW; self.dilationH = dilationH }
 }
 
 /// `DepthwiseConv2DOptions`. Filter is `[1, kH, kW, inC * depthMultiplier]`.
@@ -38,6 +39,7 @@ public struct DepthwiseConv2DOptions: Sendable, Equatable {
     public var activation: FusedActivation
     public var dilationW: Int
     public var dilationH: Int
+    public init(padding: Padding, strideW: Int, strideH: Int, depthMultiplier: Int, activation: FusedActivation, dilationW: Int, dilationH: Int) { self.padding = padding; self.strideW = strideW; self.strideH = strideH; self.depthMultiplier = depthMultiplier; self.activation = activation; self.dilationW = dilationW; self.dilationH = dilationH }
 }
 
 /// `Pool2DOptions` (MAX_POOL_2D, AVERAGE_POOL_2D, L2_POOL_2D).
@@ -48,33 +50,39 @@ public struct Pool2DOptions: Sendable, Equatable {
     public var filterWidth: Int
     public var filterHeight: Int
     public var activation: FusedActivation
+    public init(padding: Padding, strideW: Int, strideH: Int, filterWidth: Int, filterHeight: Int, activation: FusedActivation) { self.padding = padding; self.strideW = strideW; self.strideH = strideH; self.filterWidth = filterWidth; self.filterHeight = filterHeight; self.activation = activation }
 }
 
 /// `AddOptions`.
 public struct AddOptions: Sendable, Equatable {
     public var activation: FusedActivation
+    public init(activation: FusedActivation) { self.activation = activation }
 }
 
 /// `ConcatenationOptions`; `axis` may be negative (counted from the end), as in TFLite.
 public struct ConcatenationOptions: Sendable, Equatable {
     public var axis: Int
     public var activation: FusedActivation
+    public init(axis: Int, activation: FusedActivation) { self.axis = axis; self.activation = activation }
 }
 
 /// `ResizeBilinearOptions`.
 public struct ResizeBilinearOptions: Sendable, Equatable {
     public var alignCorners: Bool
     public var halfPixelCenters: Bool
+    public init(alignCorners: Bool, halfPixelCenters: Bool) { self.alignCorners = alignCorners; self.halfPixelCenters = halfPixelCenters }
 }
 
 /// `ReshapeOptions`; `newShape` nil when absent (the shape then comes from the second input).
 public struct ReshapeOptions: Sendable, Equatable {
     public var newShape: [Int]?
+    public init(newShape: [Int]?) { self.newShape = newShape }
 }
 
 /// `DepthToSpaceOptions`.
 public struct DepthToSpaceOptions: Sendable, Equatable {
     public var blockSize: Int
+    public init(blockSize: Int) { self.blockSize = blockSize }
 }
 
 /// The decoded `builtin_options` union of an operator.

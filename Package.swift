@@ -41,7 +41,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite"]),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelTests", dependencies: ["BlazeKernels"]),
         .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),

@@ -1,0 +1,75 @@
+/// TFLite's two padding schemes (`Padding` in the schema).
+public enum Padding: Sendable, Equatable {
+    /// Output size `ceil(in / stride)`; the total padding is split with the odd pixel at the bottom/right.
+    case same
+    /// No padding; output size `floor((in - effectiveKernel) / stride) + 1`.
+    case valid
+}
+
+/// Spatial geometry of a windowed op (conv, depthwise conv, pooling) on an NHWC input.
+///
+/// Output size and padding follow TFLite's `ComputeOutSize` and `ComputePaddingHeightWidth`
+/// (tensorflow/lite/kernels/padding.h): `effective = (k - 1) * dilation + 1`,
+/// `totalPad = max(0, (out - 1) * stride + effective - in)`, `padBefore = totalPad / 2`.
+public struct WindowGeometry: Sendable, Equatable {
+    public let inputHeight: Int, inputWidth: Int
+    public let kernelHeight: Int, kernelWidth: Int
+    public let strideHeight: Int, strideWidth: Int
+    public let dilationHeight: Int, dilationWidth: Int
+    public let padding: Padding
+    public let outputHeight: Int, outputWidth: Int
+    /// Rows of implicit zeros (or ignored cells, for pooling) above the input.
+    public let padTop: Int
+    /// Columns of implicit zeros left of the input.
+    public let padLeft: Int
+
+    /// Computes output size and padding; throws `KernelError.invalidParameter` for
+    /// non-positive sizes/strides/dilations or a window larger than a VALID input.
+    public init(op: String, inputHeight: Int, inputWidth: Int, kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
+                padding: Padding) throws {
+        for (name, v) in [("input height", inputHeight), ("input width", inputWidth),
+                          ("kernel height", kernelHeight), ("kernel width", kernelWidth),
+                          ("stride height", strideHeight), ("stride width", strideWidth),
+                          ("dilation height", dilationHeight), ("dilation width", dilationWidth)] where v <= 0 {
+            throw KernelError.invalidParameter(op: op, name: name, value: v)
+        }
+        self.inputHeight = inputHeight; self.inputWidth = inputWidth
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.dilationHeight = dilationHeight; self.dilationWidth = dilationWidth
+        self.padding = padding
+        let effH = (kernelHeight - 1) * dilationHeight + 1
+        let effW = (kernelWidth - 1) * dilationWidth + 1
+        switch padding {
+        case .same:
+            outputHeight = (inputHeight + strideHeight - 1) / strideHeight
+            outputWidth = (inputWidth + strideWidth - 1) / strideWidth
+        case .valid:
+            outputHeight = (inputHeight + strideHeight - effH) / strideHeight
+            outputWidth = (inputWidth + strideWidth - effW) / strideWidth
+        }
+        if outputHeight <= 0 { throw KernelError.invalidParameter(op: op, name: "output height", value: outputHeight) }
+        if outputWidth <= 0 { throw KernelError.invalidParameter(op: op, name: "output width", value: outputWidth) }
+        padTop = Swift.max(0, (outputHeight - 1) * strideHeight + effH - inputHeight) / 2
+        padLeft = Swift.max(0, (outputWidth - 1) * strideWidth + effW - inputWidth) / 2
+    }
+}
+
+/// Shape of an NHWC float32 tensor.
+public struct NHWCShape: Sendable, Equatable, CustomStringConvertible {
+    public var batch: Int, height: Int, width: Int, channels: Int
+    public init(batch: Int = 1, height: Int, width: Int, channels: Int) {
+        self.batch = batch; self.height = height; self.width = width; self.channels = channels
+    }
+    /// Builds from a rank-4 dimension list `[N, H, W, C]`; throws on wrong rank or non-positive dims.
+    public init(_ dims: [Int], op: String, what: String) throws {
+        guard dims.count == 4, dims.allSatisfy({ $0 > 0 }) else {
+            throw KernelError.invalidShape(op: op, what: what, shape: dims)
+        }
+        self.init(batch: dims[0], height: dims[1], width: dims[2], channels: dims[3])
+    }
+    public var elementCount: Int { batch * height * width * channels }
+    public var dims: [Int] { [batch, height, width, channels] }
+    public var description: String { "\(dims)" }
+}

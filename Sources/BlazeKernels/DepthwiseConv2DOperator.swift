@@ -1,0 +1,158 @@
+/// DEPTHWISE_CONV_2D on NHWC float32 tensors.
+///
+/// Layouts: input NHWC `[N, H, W, I]`, weights `[1, KH, KW, I·M]`, bias `[I·M]`, output NHWC
+/// `[N, OH, OW, I·M]` with output channel `ic·M + m` (TFLite's `reference_ops::DepthwiseConv`).
+///
+/// Depth multiplier 1 (all BlazePose layers) runs a SIMD kernel vectorized over channels
+/// (8 per register, scalar tail); other multipliers run a scalar loop with the same semantics.
+/// Per output element the taps are summed in (ky, kx) order with separate multiply and add,
+/// then bias, then the activation — the same arithmetic in every position and for any thread count.
+public final class DepthwiseConv2DOperator: @unchecked Sendable {
+    public let inputShape: NHWCShape
+    public let outputShape: NHWCShape
+    public let geometry: WindowGeometry
+    public let depthMultiplier: Int
+    public let activation: FusedActivation
+    /// `[KH·KW][C]` (C = I·M), the weights as given.
+    let weights: UnsafeMutablePointer<Float>
+    /// `[C]`, zeros when there is no bias.
+    let bias: UnsafeMutablePointer<Float>
+
+    /// Validates and copies `weights` (`weightsShape` = `[1, KH, KW, I·M]`) and `bias` (`[I·M]` or empty).
+    public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
+                depthMultiplier: Int, strideHeight: Int, strideWidth: Int,
+                dilationHeight: Int = 1, dilationWidth: Int = 1,
+                padding: Padding, activation: FusedActivation) throws {
+        let op = "DEPTHWISE_CONV_2D"
+        let input = try NHWCShape(inputShape, op: op, what: "input")
+        guard depthMultiplier > 0 else {
+            throw KernelError.invalidParameter(op: op, name: "depth multiplier", value: depthMultiplier)
+        }
+        guard weightsShape.count == 4, weightsShape[0] == 1, weightsShape.allSatisfy({ $0 > 0 }) else {
+            throw KernelError.invalidShape(op: op, what: "weights ([1, KH, KW, C])", shape: weightsShape)
+        }
+        let (kh, kw, c) = (weightsShape[1], weightsShape[2], weightsShape[3])
+        guard c == input.channels * depthMultiplier else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights depth \(c) != input channels \(input.channels) × multiplier \(depthMultiplier)")
+        }
+        guard weights.count == kh * kw * c else {
+            throw KernelError.bufferTooSmall(op: op, what: "weights", needed: kh * kw * c, got: weights.count)
+        }
+        guard bias.isEmpty || bias.count == c else {
+            throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(c)")
+        }
+        let g = try WindowGeometry(op: op, inputHeight: input.height, inputWidth: input.width,
+                                   kernelHeight: kh, kernelWidth: kw, strideHeight: strideHeight,
+                                   strideWidth: strideWidth, dilationHeight: dilationHeight,
+                                   dilationWidth: dilationWidth, padding: padding)
+        self.inputShape = input
+        outputShape = NHWCShape(batch: input.batch, height: g.outputHeight, width: g.outputWidth, channels: c)
+        geometry = g
+        self.depthMultiplier = depthMultiplier
+        self.activation = activation
+        self.weights = .allocate(capacity: kh * kw * c)
+        self.weights.initialize(from: weights, count: kh * kw * c)
+        self.bias = .allocate(capacity: c)
+        self.bias.initialize(repeating: 0, count: c)
+        if !bias.isEmpty { self.bias.update(from: bias, count: c) }
+    }
+
+    deinit {
+        weights.deallocate()
+        bias.deallocate()
+    }
+
+    /// Runs the op: `input` NHWC `inputShape`, `output` NHWC `outputShape`. Parallel over output rows.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let rows = outputShape.batch * geometry.outputHeight
+        pool.parallelFor(rows) { row, _ in
+            let b = row / geometry.outputHeight, oy = row % geometry.outputHeight
+            if depthMultiplier == 1 {
+                depthwiseRowMultiplier1(input: input, b: b, oy: oy, output: output)
+            } else {
+                depthwiseRowGeneric(input: input, b: b, oy: oy, output: output)
+            }
+        }
+    }
+
+    /// One output row for depth multiplier 1: channels in SIMD8 blocks, then a scalar tail.
+    private func depthwiseRowMultiplier1(input: UnsafePointer<Float>, b: Int, oy: Int,
+                                         output: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let c = outputShape.channels
+        let lo = activation.lowerBound, hi = activation.upperBound
+        let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
+        let inYOrigin = oy * g.strideHeight - g.padTop
+        // Valid ky range for this row: taps outside the input contribute nothing (TFLite skips them).
+        var kyStart = 0, kyEnd = g.kernelHeight
+        while kyStart < kyEnd && inYOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
+        while kyEnd > kyStart && inYOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
+        let inImage = input + b * g.inputHeight * g.inputWidth * c
+        let outRow = output + ((b * g.outputHeight + oy) * g.outputWidth) * c
+        let vectorChannels = c & ~7
+        for ox in 0..<g.outputWidth {
+            let inXOrigin = ox * g.strideWidth - g.padLeft
+            var kxStart = 0, kxEnd = g.kernelWidth
+            while kxStart < kxEnd && inXOrigin + kxStart * g.dilationWidth < 0 { kxStart += 1 }
+            while kxEnd > kxStart && inXOrigin + (kxEnd - 1) * g.dilationWidth >= g.inputWidth { kxEnd -= 1 }
+            let out = outRow + ox * c
+            var ch = 0
+            while ch < vectorChannels {
+                var acc = SIMD8<Float>()
+                for ky in kyStart..<kyEnd {
+                    let inRow = inImage + ((inYOrigin + ky * g.dilationHeight) * g.inputWidth) * c + ch
+                    let wRow = weights + ky * g.kernelWidth * c + ch
+                    for kx in kxStart..<kxEnd {
+                        let x = loadVector(inRow + (inXOrigin + kx * g.dilationWidth) * c)
+                        let w = loadVector(wRow + kx * c)
+                        acc = acc + x * w
+                    }
+                }
+                var r = acc + loadVector(bias + ch)
+                r = r.replacing(with: lov, where: r .< lov)
+                r = r.replacing(with: hiv, where: r .> hiv)
+                storeVector(r, out + ch)
+                ch += 8
+            }
+            while ch < c {
+                var acc: Float = 0
+                for ky in kyStart..<kyEnd {
+                    let inRow = inImage + ((inYOrigin + ky * g.dilationHeight) * g.inputWidth) * c + ch
+                    let wRow = weights + ky * g.kernelWidth * c + ch
+                    for kx in kxStart..<kxEnd {
+                        acc = acc + inRow[(inXOrigin + kx * g.dilationWidth) * c] * wRow[kx * c]
+                    }
+                }
+                out[ch] = Swift.min(Swift.max(acc + bias[ch], lo), hi)
+                ch += 1
+            }
+        }
+    }
+
+    /// One output row for any depth multiplier (scalar; not used by the BlazePose models).
+    private func depthwiseRowGeneric(input: UnsafePointer<Float>, b: Int, oy: Int,
+                                     output: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let ic = inputShape.channels, oc = outputShape.channels, mult = depthMultiplier
+        for ox in 0..<g.outputWidth {
+            for c in 0..<ic {
+                for m in 0..<mult {
+                    let o = c * mult + m
+                    var total: Float = 0
+                    for ky in 0..<g.kernelHeight {
+                        let iy = oy * g.strideHeight - g.padTop + g.dilationHeight * ky
+                        if iy < 0 || iy >= g.inputHeight { continue }
+                        for kx in 0..<g.kernelWidth {
+                            let ix = ox * g.strideWidth - g.padLeft + g.dilationWidth * kx
+                            if ix < 0 || ix >= g.inputWidth { continue }
+                            total = total + input[((b * g.inputHeight + iy) * g.inputWidth + ix) * ic + c]
+                                * weights[(ky * g.kernelWidth + kx) * oc + o]
+                        }
+                    }
+                    output[((b * g.outputHeight + oy) * g.outputWidth + ox) * oc + o] =
+                        activation.apply(total + bias[o])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// A small pool of persistent worker threads for data-parallel loops.
+///
+/// `parallelFor(n) { item, worker in ... }` runs `body` once for every item in `0..<n`,
+/// spread over the calling thread (worker 0) and `threads - 1` workers. Items are handed
+/// out dynamically, so *which* thread runs an item varies; kernels therefore make every
+/// item's arithmetic depend only on the item index (never on the thread count or worker),
+/// which keeps results bit-identical for any thread count. `worker` (in `0..<threads`) is
+/// only for choosing a private scratch slice.
+///
+/// Dispatch cost is low: idle workers spin briefly on an atomic generation counter before
+/// sleeping on a condition variable, because an inference issues ~300 parallel ops back to back.
+///
+/// Not re-entrant: do not call `parallelFor` from inside `body`, nor from two threads at once.
+public final class ThreadPool: @unchecked Sendable {
+    /// Total threads that execute items, including the caller.
+    public let threadCount: Int
+    private let state: PoolState
+    private var workers: [Thread] = []
+
+    /// Creates a pool with `threads` executing threads (the caller counts as one); values < 1 become 1.
+    public init(threads: Int) {
+        threadCount = Swift.max(1, threads)
+        state = PoolState()
+        for index in 1..<threadCount {
+            let state = self.state
+            let thread = Thread { state.workerLoop(worker: index) }
+            thread.name = "blaze-kernel-\(index)"
+            thread.stackSize = 1 << 20
+            workers.append(thread)
+            thread.start()
+        }
+    }
+
+    deinit {
+        state.stopAndWait(workerCount: threadCount - 1)
+    }
+
+    /// Runs `body(item, worker)` for every `item` in `0..<count`; returns when all have finished.
+    public func parallelFor(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+        if count <= 0 { return }
+        if threadCount == 1 || count == 1 {
+            for item in 0..<count { body(item, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escaping in
+            state.run(count: count, workerCount: threadCount - 1, body: escaping)
+        }
+    }
+}
+
+/// Shared state between the pool and its workers (kept separate so workers do not retain the pool).
+private final class PoolState: @unchecked Sendable {
+    let generation = Atomic<Int>(0)
+    let nextItem = Atomic<Int>(0)
+    let busyWorkers = Atomic<Int>(0)
+    let exitedWorkers = Atomic<Int>(0)
+    let stopping = Atomic<Bool>(false)
+    // Written by the dispatcher before the generation bump (release) and read by workers
+    // after they observe it (acquire).
+    var body: ((Int, Int) -> Void)?
+    var itemCount = 0
+    let condition = NSCondition()
+    /// Spin iterations before a worker sleeps (~tens of microseconds).
+    let spinLimit = 20_000
+
+    func run(count: Int, workerCount: Int, body: @escaping (Int, Int) -> Void) {
+        self.body = body
+        itemCount = count
+        nextItem.store(0, ordering: .relaxed)
+        busyWorkers.store(workerCount, ordering: .relaxed)
+        condition.lock()
+        generation.add(1, ordering: .releasing)
+        condition.broadcast()
+        condition.unlock()
+        drain(worker: 0, body: body, count: count)
+        var spins = 0
+        while busyWorkers.load(ordering: .acquiring) != 0 {
+            spins += 1
+            if spins > spinLimit { sched_yield() }
+        }
+        self.body = nil
+    }
+
+    @inline(__always)
+    func drain(worker: Int, body: (Int, Int) -> Void, count: Int) {
+        while true {
+            let item = nextItem.add(1, ordering: .relaxed).oldValue
+            if item >= count { return }
+            body(item, worker)
+        }
+    }
+
+    func workerLoop(worker: Int) {
+        var seen = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins > spinLimit {
+                    condition.lock()
+                    while generation.load(ordering: .acquiring) == seen { condition.wait() }
+                    condition.unlock()
+                }
+            }
+            seen = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .acquiring) {
+                exitedWorkers.add(1, ordering: .releasing)
+                return
+            }
+            if let body = body { drain(worker: worker, body: body, count: itemCount) }
+            busyWorkers.subtract(1, ordering: .releasing)
+        }
+    }
+
+    func stopAndWait(workerCount: Int) {
+        stopping.store(true, ordering: .releasing)
+        condition.lock()
+        generation.add(1, ordering: .releasing)
+        condition.broadcast()
+        condition.unlock()
+        while exitedWorkers.load(ordering: .acquiring) < workerCount { sched_yield() }
+    }
+}

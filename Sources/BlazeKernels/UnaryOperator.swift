@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element-wise float32 activations as TFLite's reference kernels:
+/// RELU `max(0, x)`, RELU6 `min(max(0, x), 6)`, LOGISTIC `1 / (1 + exp(-x))` (float `expf`).
+public enum UnaryKind: Sendable, Equatable, CaseIterable {
+    case relu, relu6, logistic
+}
+
+/// Runs a `UnaryKind` over `count` contiguous floats (any layout; in-place allowed).
+public final class UnaryOperator: @unchecked Sendable {
+    public let kind: UnaryKind
+    public let count: Int
+
+    public init(kind: UnaryKind, shape: [Int]) throws {
+        guard shape.allSatisfy({ $0 > 0 }) else {
+            throw KernelError.invalidShape(op: "\(kind)".uppercased(), what: "input", shape: shape)
+        }
+        self.kind = kind
+        count = shape.reduce(1, *)
+    }
+
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let total = count, kind = self.kind
+        let chunk = 16384
+        pool.parallelFor((total + chunk - 1) / chunk) { unit, _ in
+            let start = unit * chunk, end = Swift.min(total, start + chunk)
+            switch kind {
+            case .relu, .relu6:
+                let hi: Float = kind == .relu6 ? 6 : .infinity
+                let zero = SIMD8<Float>(), hiv = SIMD8<Float>(repeating: hi)
+                var i = start
+                while i + 8 <= end {
+                    var v = loadVector(input + i)
+                    v = v.replacing(with: zero, where: v .< zero)
+                    v = v.replacing(with: hiv, where: v .> hiv)
+                    storeVector(v, output + i)
+                    i += 8
+                }
+                while i < end { output[i] = Swift.min(Swift.max(input[i], 0), hi); i += 1 }
+            case .logistic:
+                for i in start..<end { output[i] = 1 / (1 + expf(-input[i])) }
+            }
+        }
+    }
+}
+
+extension Reference {
+    /// TFLite reference RELU / RELU6 / LOGISTIC (float), element by element.
+    public static func unary(_ kind: UnaryKind, input: UnsafePointer<Float>, count: Int,
+                             output: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            let x = input[i]
+            switch kind {
+            case .relu: output[i] = Swift.max(Float(0), x)
+            case .relu6: output[i] = Swift.min(Swift.max(Float(0), x), 6)
+            case .logistic: output[i] = 1 / (1 + expf(-x))
+            }
+        }
+    }
+}

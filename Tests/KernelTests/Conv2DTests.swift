@@ -1,0 +1,107 @@
+import BlazeKernels
+import XCTest
+
+final class Conv2DTests: XCTestCase {
+    struct Case {
+        var input: [Int], weights: [Int], stride: (Int, Int), dilation: (Int, Int)
+        var padding: Padding, activation: FusedActivation, bias: Bool = true
+    }
+
+    /// Optimized (both GEMM backends) vs the naive twin on one configuration.
+    func check(_ c: Case, seed: UInt64, label: String, pools: [ThreadPool] = [Pools.two]) throws {
+        var rng = SeededGenerator(seed: seed)
+        let input = randomFloats(c.input.reduce(1, *), &rng)
+        let weights = randomFloats(c.weights.reduce(1, *), &rng)
+        let bias = c.bias ? randomFloats(c.weights[0], &rng) : []
+        for backend in GemmBackend.allCases {
+            let op = try Conv2DOperator(inputShape: c.input, weights: weights, weightsShape: c.weights, bias: bias,
+                                        strideHeight: c.stride.0, strideWidth: c.stride.1,
+                                        dilationHeight: c.dilation.0, dilationWidth: c.dilation.1,
+                                        padding: c.padding, activation: c.activation, backend: backend)
+            let ref = referenceConv(input: input, inputShape: c.input, weights: weights, weightsShape: c.weights,
+                                    bias: bias, geometry: op.geometry, activation: c.activation)
+            var first: [Float]?
+            for pool in pools {
+                let out = runConv(op, input, pool: pool)
+                assertClose(out, ref, "\(label) \(backend) threads=\(pool.threadCount)")
+                if let first { assertBitIdentical(out, first, "\(label) \(backend) threads 1 vs \(pool.threadCount)") }
+                else { first = out }
+            }
+        }
+    }
+
+    func testEdgeShapes() throws {
+        var cases: [Case] = []
+        // 1×1 spatial, odd widths, channels not a multiple of 8/16, M not a multiple of 6.
+        for (h, w, i, o) in [(1, 1, 1, 1), (1, 1, 3, 17), (5, 7, 3, 5), (3, 13, 9, 33), (7, 1, 16, 16), (11, 5, 24, 48)] {
+            for act in FusedActivation.allCases {
+                cases.append(Case(input: [1, h, w, i], weights: [o, 1, 1, i], stride: (1, 1), dilation: (1, 1),
+                                  padding: .same, activation: act))
+            }
+        }
+        // Every kernel/stride/padding combination the models use, plus dilation and batch 2.
+        for (k, s) in [(3, 1), (3, 2), (2, 1), (5, 2), (1, 2)] {
+            for padding in [Padding.same, .valid] {
+                for (h, w) in [(1, 1), (5, 5), (8, 9), (13, 6)] where padding == .same || (h >= k && w >= k) {
+                    cases.append(Case(input: [1, h, w, 3], weights: [7, k, k, 3], stride: (s, s), dilation: (1, 1),
+                                      padding: padding, activation: .relu6))
+                }
+            }
+        }
+        cases.append(Case(input: [2, 9, 10, 5], weights: [19, 3, 3, 5], stride: (1, 2), dilation: (2, 1),
+                          padding: .same, activation: .none))
+        cases.append(Case(input: [2, 9, 10, 5], weights: [19, 3, 2, 5], stride: (2, 1), dilation: (2, 3),
+                          padding: .valid, activation: .reluN1To1, bias: false))
+        cases.append(Case(input: [3, 4, 4, 8], weights: [20, 1, 1, 8], stride: (1, 1), dilation: (1, 1),
+                          padding: .valid, activation: .relu))
+        for (n, c) in cases.enumerated() {
+            try check(c, seed: UInt64(100 + n), label: "edge case \(n) \(c.input) w\(c.weights) s\(c.stride) \(c.padding)",
+                      pools: Pools.all)
+        }
+    }
+
+    func testRealLayerShapes() throws {
+        XCTAssertFalse(realConvShapes.isEmpty)
+        for (n, s) in realConvShapes.enumerated() {
+            // Output shapes in the table come from LiteRT; check our geometry agrees.
+            let op = try Conv2DOperator(inputShape: s.input, weights: [Float](repeating: 0, count: s.weights.reduce(1, *)),
+                                        weightsShape: s.weights, bias: [], strideHeight: s.stride.0, strideWidth: s.stride.1,
+                                        dilationHeight: s.dilation.0, dilationWidth: s.dilation.1,
+                                        padding: s.padding, activation: s.activation)
+            XCTAssertEqual(op.outputShape.dims, s.output, "\(s.model) conv \(n) output shape")
+            try check(Case(input: s.input, weights: s.weights, stride: s.stride, dilation: s.dilation,
+                           padding: s.padding, activation: s.activation),
+                      seed: UInt64(1000 + n), label: "\(s.model) conv \(n) \(s.input) w\(s.weights)",
+                      pools: Pools.all)
+        }
+    }
+
+    func testInvalidInputsThrow() {
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4], weights: [1], weightsShape: [1, 1, 1, 1], bias: [],
+                                                strideHeight: 1, strideWidth: 1, padding: .same, activation: .none))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 2], weights: [1], weightsShape: [1, 1, 1, 3], bias: [],
+                                                strideHeight: 1, strideWidth: 1, padding: .same, activation: .none)) {
+            XCTAssertEqual($0 as? KernelError, .shapeMismatch(op: "CONV_2D", detail: "weights input depth 3 != input channels 2"))
+        }
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 1], weights: [1, 2], weightsShape: [1, 1, 1, 1], bias: [],
+                                                strideHeight: 1, strideWidth: 1, padding: .same, activation: .none))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 1], weights: [1], weightsShape: [1, 1, 1, 1], bias: [1, 2],
+                                                strideHeight: 1, strideWidth: 1, padding: .same, activation: .none))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 1], weights: [1], weightsShape: [1, 1, 1, 1], bias: [],
+                                                strideHeight: 0, strideWidth: 1, padding: .same, activation: .none))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 2, 2, 1], weights: [Float](repeating: 1, count: 9),
+                                                weightsShape: [1, 3, 3, 1], bias: [],
+                                                strideHeight: 1, strideWidth: 1, padding: .valid, activation: .none))
+    }
+
+    /// TFLite padding rule: SAME splits the odd padding pixel to the bottom/right.
+    func testSamePaddingMatchesTFLite() throws {
+        let g = try WindowGeometry(op: "t", inputHeight: 256, inputWidth: 256, kernelHeight: 3, kernelWidth: 3,
+                                   strideHeight: 2, strideWidth: 2, padding: .same)
+        XCTAssertEqual([g.outputHeight, g.outputWidth, g.padTop, g.padLeft], [128, 128, 0, 0])
+        let g2 = try WindowGeometry(op: "t", inputHeight: 5, inputWidth: 6, kernelHeight: 5, kernelWidth: 5,
+                                    strideHeight: 1, strideWidth: 2, dilationHeight: 2, padding: .same)
+        // H: eff 9, total (5-1)*1+9-5 = 8 -> 4; W: out 3, total (3-1)*2+5-6 = 3 -> 1.
+        XCTAssertEqual([g2.outputHeight, g2.outputWidth, g2.padTop, g2.padLeft], [5, 3, 4, 1])
+    }
+}

@@ -1,0 +1,102 @@
+import BlazeKernels
+import Foundation
+import XCTest
+
+/// Speed of the conv and depthwise kernels on the real BlazePose layer shapes.
+/// Opt-in (it takes a while and needs a quiet machine):
+///   BLAZE_KERNEL_BENCH=1 swift test -c release -Xswiftc -target-cpu -Xswiftc native --filter GemmBench
+/// Prints GFLOP/s per conv shape for the native micro-kernel and OpenBLAS (single thread),
+/// and the per-model totals (each shape's best time × how often the model uses it).
+final class GemmBenchTests: XCTestCase {
+    var enabled: Bool { ProcessInfo.processInfo.environment["BLAZE_KERNEL_BENCH"] == "1" }
+
+    /// Best wall time of `body` in seconds over repeated runs (≥ 5 runs and ≥ 30 ms in total).
+    func bestTime(_ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity, total = 0.0, runs = 0
+        while runs < 5 || total < 0.03 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            best = min(best, dt); total += dt; runs += 1
+        }
+        return best
+    }
+
+    func testGemmBench() throws {
+        try XCTSkipUnless(enabled, "set BLAZE_KERNEL_BENCH=1 to run the kernel benchmark")
+        print("OpenBLAS core: \(OpenBLAS.coreName)")
+        var rng = SeededGenerator(seed: 7)
+        var totals: [String: (flops: Double, native: Double, blas: Double)] = [:]
+        print("model                 input            weights            GFLOP   native GF/s  OpenBLAS GF/s  count")
+        for s in realConvShapes {
+            let input = randomFloats(s.input.reduce(1, *), &rng)
+            let weights = randomFloats(s.weights.reduce(1, *), &rng)
+            let bias = randomFloats(s.weights[0], &rng)
+            var times: [Double] = []
+            var flops = 0.0
+            for backend in [GemmBackend.native, .openBLAS] {
+                let op = try Conv2DOperator(inputShape: s.input, weights: weights, weightsShape: s.weights, bias: bias,
+                                            strideHeight: s.stride.0, strideWidth: s.stride.1,
+                                            dilationHeight: s.dilation.0, dilationWidth: s.dilation.1,
+                                            padding: s.padding, activation: s.activation, backend: backend)
+                flops = 2.0 * Double(op.outputShape.elementCount) * Double(s.weights[1] * s.weights[2] * s.weights[3])
+                var out = [Float](repeating: 0, count: op.outputShape.elementCount)
+                var scratch = [Float](repeating: 0, count: max(1, op.scratchCount(threads: 1)))
+                times.append(input.withUnsafeBufferPointer { ip in
+                    out.withUnsafeMutableBufferPointer { o in scratch.withUnsafeMutableBufferPointer { sp in
+                        bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one) }
+                    } }
+                })
+            }
+            let c = Double(s.count)
+            var t = totals[s.model] ?? (0, 0, 0)
+            t.flops += flops * c; t.native += times[0] * c; t.blas += times[1] * c
+            totals[s.model] = t
+            print(String(format: "%-20@ %-16@ %-18@ %7.4f  %10.1f  %12.1f  %4d", s.model as NSString,
+                         "\(s.input)" as NSString, "\(s.weights)" as NSString, flops * 1e-9,
+                         flops / times[0] * 1e-9, flops / times[1] * 1e-9, s.count))
+        }
+        for (model, t) in totals.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "TOTAL conv %-20@ %.3f GFLOP  native %.2f ms (%.1f GF/s)  OpenBLAS %.2f ms (%.1f GF/s)",
+                         model as NSString, t.flops * 1e-9, t.native * 1e3, t.flops / t.native * 1e-9,
+                         t.blas * 1e3, t.flops / t.blas * 1e-9))
+        }
+        // Depthwise: memory-bound, reported as time and GB/s of input+output traffic.
+        var dwTotals: [String: Double] = [:]
+        for s in realDepthwiseShapes {
+            let input = randomFloats(s.input.reduce(1, *), &rng)
+            let c = s.weights[3]
+            let op = try DepthwiseConv2DOperator(inputShape: s.input, weights: randomFloats(s.weights.reduce(1, *), &rng),
+                                                 weightsShape: s.weights, bias: randomFloats(c, &rng),
+                                                 depthMultiplier: s.depthMultiplier, strideHeight: s.stride.0,
+                                                 strideWidth: s.stride.1, padding: s.padding, activation: s.activation)
+            var out = [Float](repeating: 0, count: op.outputShape.elementCount)
+            let t = input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+                bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, pool: Pools.one) }
+            } }
+            dwTotals[s.model, default: 0] += t * Double(s.count)
+        }
+        for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))
+        }
+        // Two threads on the biggest model, native backend: whole conv set.
+        for pool in [Pools.one, Pools.two] {
+            var total = 0.0
+            for s in realConvShapes where s.model == "pose_landmark_full" {
+                let input = randomFloats(s.input.reduce(1, *), &rng)
+                let op = try Conv2DOperator(inputShape: s.input, weights: randomFloats(s.weights.reduce(1, *), &rng),
+                                            weightsShape: s.weights, bias: [], strideHeight: s.stride.0,
+                                            strideWidth: s.stride.1, padding: s.padding, activation: s.activation)
+                var out = [Float](repeating: 0, count: op.outputShape.elementCount)
+                var scratch = [Float](repeating: 0, count: max(1, op.scratchCount(threads: pool.threadCount)))
+                total += Double(s.count) * input.withUnsafeBufferPointer { ip in
+                    out.withUnsafeMutableBufferPointer { o in scratch.withUnsafeMutableBufferPointer { sp in
+                        bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress!, pool: pool) }
+                    } }
+                }
+            }
+            print(String(format: "pose_landmark_full convs, native, %d thread(s): %.2f ms", pool.threadCount, total * 1e3))
+        }
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-import TFLite
-
-final class TFLiteTestsPlaceholder: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,220 @@
+import BlazeKernels
+import Foundation
+import TFLite
+
+/// Settings for an ``Interpreter``.
+public struct InterpreterOptions: Sendable {
+    /// Worker threads for the kernels (default: all cores). Outputs are
+    /// bit-identical for every value.
+    public var threads: Int
+    /// Give every activation tensor its own memory so every intermediate can be
+    /// read after `invoke` (used by `compare`); costs arena memory.
+    public var preserveIntermediates: Bool
+    /// GEMM implementation for convolutions.
+    public var gemmBackend: GemmBackend
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                preserveIntermediates: Bool = false,
+                gemmBackend: GemmBackend = .native) {
+        self.threads = max(1, threads)
+        self.preserveIntermediates = preserveIntermediates
+        self.gemmBackend = gemmBackend
+    }
+}
+
+/// Errors raised while preparing or feeding a model. Each names the operator
+/// (index and TFLite name) or tensor it concerns.
+public enum RuntimeError: Error, CustomStringConvertible, Equatable {
+    case noSubgraph
+    case unsupportedOperator(op: Int, name: String)
+    case unsupportedOption(op: Int, name: String, detail: String)
+    case unsupportedTensorType(tensor: Int, name: String, type: String)
+    case invalidOperator(op: Int, name: String, detail: String)
+    case dynamicShape(tensor: Int, name: String, shape: [Int])
+    case kernel(op: Int, name: String, message: String)
+    case inputIndex(Int, count: Int)
+    case inputSize(input: Int, name: String, expected: Int, got: Int)
+
+    public var description: String {
+        switch self {
+        case .noSubgraph: return "model has no subgraph"
+        case let .unsupportedOperator(op, name):
+            return "operator \(op) (\(name)) is not supported by this runtime"
+        case let .unsupportedOption(op, name, detail):
+            return "operator \(op) (\(name)): unsupported option: \(detail)"
+        case let .unsupportedTensorType(t, name, type):
+            return "tensor \(t) '\(name)' has type \(type); only FLOAT32 activations are supported"
+        case let .invalidOperator(op, name, detail):
+            return "operator \(op) (\(name)): \(detail)"
+        case let .dynamicShape(t, name, shape):
+            return "tensor \(t) '\(name)' has a non-static shape \(shape)"
+        case let .kernel(op, name, message):
+            return "operator \(op) (\(name)): \(message)"
+        case let .inputIndex(i, count):
+            return "input index \(i) is out of range (the model has \(count) inputs)"
+        case let .inputSize(i, name, expected, got):
+            return "input \(i) '\(name)' needs \(expected) floats, got \(got)"
+        }
+    }
+}
+
+/// Describes one graph input or output.
+public struct TensorInfo: Sendable, Equatable {
+    /// Tensor index in the subgraph.
+    public var index: Int
+    public var name: String
+    /// Static shape, e.g. `[1, 224, 224, 3]` (NHWC) for images.
+    public var shape: [Int]
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// Runs subgraph 0 of a TFLite model on float32 NHWC tensors.
+///
+/// At load it resolves constants (DEQUANTIZE of float16 weights, DENSIFY of sparse
+/// ones), validates every operator, prepacks weights into the layout each kernel
+/// wants, and plans all activations into one arena. `invoke` then touches only
+/// the arena and the packed weights: no allocation per inference.
+public final class Interpreter {
+    public let model: Model
+    public let options: InterpreterOptions
+    public let inputs: [TensorInfo]
+    public let outputs: [TensorInfo]
+    /// The memory plan (offsets in floats into the arena).
+    public let plan: MemoryPlan
+    /// Executed steps in file order; folded constant ops (DEQUANTIZE, DENSIFY) and
+    /// aliasing RESHAPEs have none.
+    public let steps: [Step]
+
+    /// One executable operator.
+    public struct Step {
+        /// Operator index in the subgraph.
+        public let op: Int
+        /// TFLite operator name, e.g. "CONV_2D".
+        public let name: String
+        /// Multiply-adds ×2 for convolutions, 0 otherwise.
+        public let flops: Double
+        let run: (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool) -> Void
+    }
+
+    private let subgraph: Subgraph
+    private let pool: ThreadPool
+    // Activations, one arena, 64-byte aligned. Layout per tensor is its NHWC shape.
+    private let arena: UnsafeMutablePointer<Float>
+    // im2col scratch for non-pointwise convolutions.
+    private let scratch: UnsafeMutablePointer<Float>?
+    private let scratchCount: Int
+    // Float constants that operators read by pointer (e.g. an ADD operand), kept alive here.
+    private let constantStore: [Int: UnsafeMutableBufferPointer<Float>]
+
+    /// Loads and prepares the model at `url`.
+    public convenience init(contentsOf url: URL, options: InterpreterOptions = .init()) throws {
+        try self.init(model: Model(contentsOf: url), options: options)
+    }
+
+    public init(model: Model, options: InterpreterOptions = .init()) throws {
+        OpenBLAS.useSingleThread()
+        guard let subgraph = model.subgraphs.first else { throw RuntimeError.noSubgraph }
+        self.model = model
+        self.options = options
+        self.subgraph = subgraph
+        self.pool = ThreadPool(threads: options.threads)
+
+        let constants = try model.resolveConstants(subgraph: 0)
+        var builder = try GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
+        try builder.build()
+        self.steps = builder.steps
+        self.plan = builder.plan
+        self.constantStore = builder.constantStore
+        self.scratchCount = builder.scratchCount
+        self.inputs = subgraph.inputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
+        self.outputs = subgraph.outputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
+
+        let arenaBytes = max(1, plan.arenaCount) * MemoryLayout<Float>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
+        raw.initializeMemory(as: Float.self, repeating: 0, count: max(1, plan.arenaCount))
+        self.arena = raw.assumingMemoryBound(to: Float.self)
+        if scratchCount > 0 {
+            let s = UnsafeMutableRawPointer.allocate(byteCount: scratchCount * MemoryLayout<Float>.stride, alignment: 64)
+            s.initializeMemory(as: Float.self, repeating: 0, count: scratchCount)
+            self.scratch = s.assumingMemoryBound(to: Float.self)
+        } else {
+            self.scratch = nil
+        }
+    }
+
+    deinit {
+        arena.deinitialize(count: max(1, plan.arenaCount))
+        UnsafeMutableRawPointer(arena).deallocate()
+        if let scratch {
+            scratch.deinitialize(count: scratchCount)
+            UnsafeMutableRawPointer(scratch).deallocate()
+        }
+        for buffer in constantStore.values { buffer.deallocate() }
+    }
+
+    /// Worker threads in use.
+    public var threadCount: Int { pool.threadCount }
+
+    /// Total convolution work of one inference, in FLOPs (2·MAC).
+    public var flops: Double { steps.reduce(0) { $0 + $1.flops } }
+
+    /// Copies `values` (row-major in the input's shape, e.g. NHWC) into input `i`.
+    public func setInput(_ i: Int, _ values: UnsafeBufferPointer<Float>) throws {
+        guard inputs.indices.contains(i) else { throw RuntimeError.inputIndex(i, count: inputs.count) }
+        let info = inputs[i]
+        guard values.count == info.elementCount else {
+            throw RuntimeError.inputSize(input: i, name: info.name, expected: info.elementCount, got: values.count)
+        }
+        guard let base = values.baseAddress, let offset = plan.offsets[info.index] else { return }
+        (arena + offset).update(from: base, count: values.count)
+    }
+
+    /// Copies `values` into input `i`.
+    public func setInput(_ i: Int, _ values: [Float]) throws {
+        try values.withUnsafeBufferPointer { try setInput(i, $0) }
+    }
+
+    /// Runs every operator once, in file order. With a `profiler`, each operator is timed.
+    public func invoke(profiler: Profiler? = nil) {
+        if let profiler {
+            for step in steps {
+                let start = profiler.now()
+                step.run(arena, scratch, pool)
+                profiler.record(op: step.op, start: start, end: profiler.now())
+            }
+            profiler.finishRun()
+        } else {
+            for step in steps { step.run(arena, scratch, pool) }
+        }
+    }
+
+    /// Output `i` as a flat array in its shape's row-major order.
+    public func output(_ i: Int) -> [Float] {
+        tensorValues(outputs[i].index) ?? []
+    }
+
+    /// Calls `body` with output `i`'s storage, without copying. Valid only inside `body`.
+    public func withOutput<R>(_ i: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        let info = outputs[i]
+        let offset = plan.offsets[info.index] ?? 0
+        return try body(UnsafeBufferPointer(start: arena + offset, count: info.elementCount))
+    }
+
+    /// The current values of tensor `index` (an activation in the arena or a
+    /// float constant), or `nil` when the tensor holds no float data. Intermediates
+    /// are only guaranteed intact after `invoke` with `preserveIntermediates`.
+    public func tensorValues(_ index: Int) -> [Float]? {
+        guard subgraph.tensors.indices.contains(index) else { return nil }
+        let count = subgraph.tensors[index].shape.reduce(1, *)
+        if let offset = plan.offsets[index] {
+            return Array(UnsafeBufferPointer(start: arena + offset, count: count))
+        }
+        if let c = constantStore[index] { return Array(c) }
+        return nil
+    }
+
+    /// Index of the operator that writes tensor `index`, if any.
+    public func producer(of index: Int) -> Int? {
+        subgraph.operators.firstIndex { $0.outputs.contains(index) }
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-import BlazeRuntime
-
-final class RuntimeTestsPlaceholder: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -533,7 +533,12 @@ struct NPYHeaderParser {
         return NPYHeader(descr: d, fortranOrder: f, shape: s)
     }
 
-    private mutating func parseValue() throws -> Value {
+    /// Tuples nest at most this deep; a header is data from a file, and unbounded
+    /// recursion on "((((((..." would overflow the stack.
+    private static let maxDepth = 4
+
+    private mutating func parseValue(depth: Int = 0) throws -> Value {
+        guard depth <= Self.maxDepth else { throw fail("values nested deeper than \(Self.maxDepth) levels") }
         skipSpace()
         guard let c = peek else { throw fail("unexpected end of header, expected a value") }
         switch c {
@@ -545,7 +550,7 @@ struct NPYHeaderParser {
             while true {
                 skipSpace()
                 if peek == UInt8(ascii: ")") { pos += 1; break }
-                items.append(try parseValue())
+                items.append(try parseValue(depth: depth + 1))
                 skipSpace()
                 if peek == UInt8(ascii: ",") { pos += 1; continue }
                 if peek == UInt8(ascii: ")") { pos += 1; break }
@@ -555,11 +560,11 @@ struct NPYHeaderParser {
             return .tuple(items)
         case UInt8(ascii: "["):
             // Structured dtypes are written as lists of tuples; skip to the matching ']'.
-            var depth = 0
+            var nesting = 0
             while let b = peek {
                 pos += 1
-                if b == UInt8(ascii: "[") { depth += 1 }
-                if b == UInt8(ascii: "]") { depth -= 1; if depth == 0 { return .list } }
+                if b == UInt8(ascii: "[") { nesting += 1 }
+                if b == UInt8(ascii: "]") { nesting -= 1; if nesting == 0 { return .list } }
             }
             throw fail("unexpected end of header inside a list")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -588,7 +593,7 @@ struct NPYHeaderParser {
             if b == quote {
                 // v1/v2 headers are latin-1, v3 headers UTF-8 (numpy.lib.format).
                 if utf8 {
-                    guard let s = String(validatingUTF8: raw.map { CChar(bitPattern: $0) } + [0]) else {
+                    guard let s = String(bytes: raw, encoding: .utf8) else {
                         throw fail("string is not valid UTF-8", at: start)
                     }
                     return s

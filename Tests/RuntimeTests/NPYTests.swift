@@ -276,6 +276,22 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(try NPYArray(npyBytes: v1File("{\"descr\": \">u1\", \"fortran_order\": False, \"shape\": (2L,)}", data: [7, 9])).uint8s(), [7, 9])
     }
 
+    /// A hostile header of 200000 nested '(' must be rejected, not overflow the stack.
+    func testDeeplyNestedHeaderIsRejected() {
+        let header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': ".utf8)
+            + [UInt8](repeating: UInt8(ascii: "("), count: 200_000)
+        let n = UInt32(header.count)
+        let file: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0,
+                             UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), UInt8((n >> 16) & 0xFF), UInt8(n >> 24)] + header
+        assertNPYError(try NPYArray(npyBytes: file)) {
+            if case let .malformedHeader(_, _, reason) = $0 { return reason.contains("nested") } else { return false }
+        }
+        // Legitimate nesting (a structured dtype's list) is skipped, then rejected as a dtype.
+        assertNPYError(try NPYArray(npyBytes: self.v1File("{'descr': [('a', '<f4', (2, 2))], 'fortran_order': False, 'shape': (1,)}"))) {
+            $0 == .unsupportedDType(source: "<memory>", descr: "<structured dtype>")
+        }
+    }
+
     /// Overwrites each header byte of a valid file with a few hostile values: the
     /// reader must return an array or throw an NPYError, and never trap.
     func testHeaderByteCorruptionNeverCrashes() throws {

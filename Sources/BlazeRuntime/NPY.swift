@@ -328,6 +328,22 @@ public struct NPYArray: Equatable, Sendable {
         }
     }
 
+    /// `|u1` elements mapped to model input values `x = Float(p) * scale + offset`, C order.
+    ///
+    /// This is the value transform of the LiteRT fixtures (`Tools/litert/README.md`),
+    /// e.g. `scale = 2/255, offset = -1` for the detector (`[-1, 1]`) and
+    /// `scale = 1/255, offset = 0` for the landmark models (`[0, 1]`). It is computed
+    /// in float32 as a multiply and then an add, each rounded (Swift does not fuse
+    /// them into an FMA), which is exactly what the Python side computes with NumPy.
+    /// - Throws: ``NPYError/typeMismatch(dtype:requested:)`` unless the dtype is `|u1`.
+    public func floats(scale: Float, offset: Float) throws -> [Float] {
+        guard dtype == .uint8 else { throw NPYError.typeMismatch(dtype: dtype, requested: "UInt8 (for scale/offset)") }
+        return bytes.map { p in
+            let scaled = Float(p) * scale
+            return scaled + offset
+        }
+    }
+
     /// The elements as `Double`, C order; exact for every dtype except `<i8`
     /// values of magnitude above 2^53, which are rounded.
     public func doubles() throws -> [Double] {

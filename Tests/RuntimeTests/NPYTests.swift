@@ -86,6 +86,24 @@ final class NPYTests: XCTestCase {
         assertNPYError(try d.int32s()) { $0 == .typeMismatch(dtype: .float64, requested: "Int32") }
     }
 
+    /// The fixtures' input transform, for all 256 uint8 values, bit-exact against NumPy.
+    func testScaleOffsetTransformMatchesNumPyForEveryByte() throws {
+        let p = try NPYArray(contentsOf: sample("u1_all_256.npy"))
+        XCTAssertEqual(try p.uint8s(), (0...255).map { UInt8($0) })
+        for (name, scaleBits, offset) in [("detector", UInt32(0x3C00_8081), Float(-1)), ("landmark", 0x3B80_8081, 0)] {
+            let scale = Float(bitPattern: scaleBits)
+            let expected = try NPYArray(contentsOf: sample("f4_all_256_\(name).npy")).floats()
+            let got = try p.floats(scale: scale, offset: offset)
+            XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), name)
+            XCTAssertEqual(got.first, name == "detector" ? -1 : 0, name)
+            XCTAssertEqual(got.last, 1, name)
+        }
+        let f = try NPYArray(contentsOf: sample("f4_2x3.npy"))
+        assertNPYError(try f.floats(scale: 1, offset: 0)) {
+            if case .typeMismatch(.float32, _) = $0 { return true } else { return false }
+        }
+    }
+
     func testRejectsFortranOrderBigEndianAndStructured() {
         let f = sample("f4_2x3_fortran.npy")
         assertNPYError(try NPYArray(contentsOf: f)) { $0 == .fortranOrder(source: f.path) }

@@ -41,4 +41,13 @@ save("f8_3.npy", np.array([1 / 3, -2.5, 1e300], dtype="<f8"))
 save("f4_2x3_fortran.npy", np.asfortranarray(f4))
 save("f4_big_endian.npy", f4.astype(">f4"))
 save("structured.npy", np.zeros(2, dtype=[("a", "<f4"), ("b", "<i4")]))
+
+# The fixtures' input value transform x = Float32(p) * scale + offset (float32,
+# multiply then add, each rounded), for every uint8 value, under both presets.
+p = np.arange(256, dtype=np.uint8)
+save("u1_all_256.npy", p)
+for name, scale, offset in [("detector", 2.0 / 255.0, -1.0), ("landmark", 1.0 / 255.0, 0.0)]:
+    prod = np.multiply(p.astype(np.float32), np.float32(scale), dtype=np.float32)
+    save(f"f4_all_256_{name}.npy", np.add(prod, np.float32(offset), dtype=np.float32))
 print("wrote", sorted(os.listdir(out)))
+print("scale bits:", hex(np.float32(2 / 255).view(np.uint32)), hex(np.float32(1 / 255).view(np.uint32)))

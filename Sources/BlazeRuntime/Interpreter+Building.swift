@@ -51,7 +51,9 @@ struct GraphBuilder {
             first[r] = min(first[r] ?? at, at)
             last[r] = max(last[r] ?? at, at)
         }
-        for t in subgraph.inputs { touch(t, -1) }
+        // Graph inputs stay intact for the whole run (as TFLite's planner keeps them), so
+        // `invoke` can be called again without setting the input again.
+        for t in subgraph.inputs { touch(t, -1); touch(t, opCount) }
         for (index, op) in subgraph.operators.enumerated() {
             for t in op.inputs + op.outputs where t >= 0 && isActivation(t) { touch(t, index) }
         }

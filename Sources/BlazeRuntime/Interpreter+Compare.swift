@@ -1,0 +1,60 @@
+import Foundation
+
+/// One tensor of a reference comparison.
+public struct ComparisonRow: Sendable {
+    public var tensor: Int
+    public var name: String
+    public var shape: [Int]
+    /// "input", "output" or "intermediate".
+    public var role: String
+    /// Operator that writes the tensor (nil for inputs and constants).
+    public var producer: Int?
+    public var producerName: String?
+    public var difference: TensorDifference
+    public var withinTolerance: Bool
+}
+
+/// Every tensor a reference holds, compared with ours, in execution order.
+public struct ComparisonReport: Sendable {
+    public var rows: [ComparisonRow]
+    /// Tolerance: `max|ours − ref| ≤ tolerance · max(1, max|ref|)`.
+    public var tolerance: Float
+    /// Tensors the reference holds that we do not compute (e.g. folded constants).
+    public var skipped: [String]
+    /// The first operator (in execution order) whose output leaves tolerance.
+    public var firstFailing: ComparisonRow? { rows.first { !$0.withinTolerance && $0.role != "input" } }
+    public var allWithinTolerance: Bool { rows.allSatisfy(\.withinTolerance) }
+}
+
+extension Interpreter {
+    /// Feeds the reference's inputs, runs once and compares every tensor the
+    /// reference holds. Build the interpreter with `preserveIntermediates: true`
+    /// to compare intermediates (otherwise their memory has been reused).
+    public func compare(with dump: ReferenceDump, tolerance: Float = 1e-4) throws -> ComparisonReport {
+        for entry in dump.entries where entry.role == "input" {
+            guard let i = inputs.firstIndex(where: { $0.index == entry.index }) else {
+                throw RuntimeError.inputIndex(entry.index, count: inputs.count)
+            }
+            try setInput(i, dump.values(of: entry))
+        }
+        invoke()
+        let outputIndices = Set(outputs.map(\.index))
+        var rows: [ComparisonRow] = [], skipped: [String] = []
+        for entry in dump.entries {
+            let isPlannedIntermediate = options.preserveIntermediates || entry.role != "intermediate" || outputIndices.contains(entry.index)
+            guard isPlannedIntermediate, let ours = tensorValues(entry.index), plan.offsets.indices.contains(entry.index),
+                  plan.offsets[entry.index] != nil else {
+                skipped.append(entry.name)
+                continue
+            }
+            let diff = TensorDifference(ours: ours, reference: try dump.values(of: entry))
+            let producer = self.producer(of: entry.index)
+            rows.append(ComparisonRow(tensor: entry.index, name: entry.name, shape: entry.shape, role: entry.role,
+                                      producer: producer,
+                                      producerName: producer.map { model.opcode(of: model.subgraphs[0].operators[$0]).description },
+                                      difference: diff, withinTolerance: diff.within(tolerance)))
+        }
+        rows.sort { ($0.producer ?? -1, $0.tensor) < ($1.producer ?? -1, $1.tensor) }
+        return ComparisonReport(rows: rows, tolerance: tolerance, skipped: skipped)
+    }
+}

@@ -1,0 +1,77 @@
+import BlazeKernels
+import Foundation
+
+/// Latency of one inference, measured after warm-up.
+public struct BenchmarkResult: Sendable, Codable {
+    public var medianMs: Double
+    public var minMs: Double
+    public var meanMs: Double
+    public var iterations: Int
+    public var warmup: Int
+    public var threads: Int
+    /// Convolution GFLOP of one inference (2·MAC).
+    public var gflop: Double
+    /// `gflop / median seconds`.
+    public var gflops: Double
+
+    enum CodingKeys: String, CodingKey {
+        case medianMs = "median_ms", minMs = "min_ms", meanMs = "mean_ms", iterations, warmup, threads, gflop, gflops
+    }
+}
+
+extension Interpreter {
+    /// Fills every input with a fixed pseudo-random pattern in [-1, 1] (timing does not
+    /// depend on the values; a fixed pattern keeps runs comparable).
+    public func fillInputsForBenchmark() throws {
+        for (i, info) in inputs.enumerated() {
+            var state: UInt32 = 0x1234_5678
+            let values = (0..<info.elementCount).map { _ -> Float in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return Float(state >> 8) / Float(1 << 23) - 1
+            }
+            try setInput(i, values)
+        }
+    }
+
+    /// Runs `warmup` untimed inferences, then `iterations` timed ones.
+    public func benchmark(iterations: Int, warmup: Int) -> BenchmarkResult {
+        for _ in 0..<max(0, warmup) { invoke() }
+        var samples: [Double] = []
+        samples.reserveCapacity(max(1, iterations))
+        for _ in 0..<max(1, iterations) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            invoke()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        let sorted = samples.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let gflop = flops / 1e9
+        return BenchmarkResult(medianMs: median, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
+                               iterations: samples.count, warmup: warmup, threads: threadCount,
+                               gflop: gflop, gflops: median > 0 ? gflop / (median / 1000) : 0)
+    }
+}
+
+/// Measures this machine's GEMM throughput with the runtime's own kernel on a
+/// large, cache-friendly shape (M 1536, K 512, N 512), best of several runs.
+/// The profiler reports each convolution as a percentage of this.
+public func measureGemmPeakGFLOPS(threads: Int, backend: GemmBackend = .native) -> Double {
+    let m = 1536, k = 512, n = 512
+    let a = [Float](repeating: 0.5, count: m * k)          // [M, K] row-major
+    let w = [Float](repeating: 0.25, count: n * k)         // [N, K] (OHWI with H = W = 1)
+    var c = [Float](repeating: 0, count: m * n)            // [M, N]
+    let packed = w.withUnsafeBufferPointer { PackedGemmWeights(weights: $0.baseAddress!, bias: nil, n: n, k: k, backend: backend) }
+    let pool = ThreadPool(threads: threads)
+    var best = 0.0
+    a.withUnsafeBufferPointer { ap in
+        c.withUnsafeMutableBufferPointer { cp in
+            for _ in 0..<6 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                gemm(m: m, a: ap.baseAddress!, lda: k, weights: packed, activation: .none, c: cp.baseAddress!, ldc: n, pool: pool)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                best = max(best, 2.0 * Double(m * n * k) / seconds / 1e9)
+            }
+        }
+    }
+    return best
+}

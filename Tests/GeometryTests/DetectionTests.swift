@@ -39,6 +39,7 @@ final class DetectionDecodingTests: XCTestCase {
         let detections = try DetectionDecoder.decode(boxes: boxes, scores: scores, anchors: anchors,
                                                      options: .poseDetector())
         XCTAssertEqual(detections.map(\.anchorIndex), [0, 1968])
+        guard detections.count == 2 else { return XCTFail("expected 2 detections, got \(detections.count)") }
 
         let d = detections[0]
         let a: Float = 0.5 / 28
@@ -72,7 +73,7 @@ final class DetectionDecodingTests: XCTestCase {
         XCTAssertTrue(strict.isEmpty)
         let loose = try DetectionDecoder.decode(boxes: boxes, scores: scores, anchors: anchors,
                                                 options: .poseDetector(minScoreThreshold: 0.88))
-        XCTAssertEqual(loose.count, 1)
+        guard loose.count == 1 else { return XCTFail("expected 1 detection, got \(loose.count)") }
         XCTAssertEqual(loose[0].score, 0.880797, accuracy: 1e-6)
     }
 
@@ -107,7 +108,7 @@ final class WeightedNMSTests: XCTestCase {
         XCTAssertEqual(intersectionOverUnion(a, b), 0.6, accuracy: 1e-6)
 
         let out = [b, c, a].weightedNonMaxSuppression()
-        XCTAssertEqual(out.count, 2)
+        guard out.count == 2 else { return XCTFail("expected 2 clusters, got \(out.count)") }
         let m = out[0]
         // T = 0.9 + 0.6 = 1.5
         XCTAssertEqual(m.score, 0.9)                                  // top's score, not an average
@@ -132,7 +133,7 @@ final class WeightedNMSTests: XCTestCase {
         let b = box(0.625, 0, 0.625, 1, score: 0.8, anchor: 1)
         XCTAssertEqual(intersectionOverUnion(a, b), 0.3)
         let out = [a, b].weightedNonMaxSuppression(iouThreshold: 0.3)
-        XCTAssertEqual(out.count, 2)
+        guard out.count == 2 else { return XCTFail("IoU == 0.3 must not merge; got \(out.count) cluster(s)") }
         XCTAssertEqual(out[0], a)          // a single candidate: weighted mean of itself
         XCTAssertEqual(out[1].anchorIndex, 1)
 

@@ -37,6 +37,7 @@ final class PoseTrackingTests: XCTestCase {
             let current = frame.isMultiple(of: 2) ? [a, b] : [b, a]
             let ids = try PoseTracking.assignIDs(previous: tracked, current: current,
                                                  imageWidth: 1000, imageHeight: 1000, nextID: &nextID)
+            guard ids.count == 2 else { return XCTFail("expected 2 IDs, got \(ids.count)") }
             let (idA, idB) = frame.isMultiple(of: 2) ? (ids[0], ids[1]) : (ids[1], ids[0])
             idsOfA.append(idA)
             idsOfB.append(idB)

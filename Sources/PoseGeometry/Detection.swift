@@ -118,9 +118,10 @@ public enum DetectionDecoder {
                 what: "DetectionDecoderOptions",
                 reason: "box (offset \(options.boxCoordOffset)) and \(options.numKeypoints) keypoints (offset \(options.keypointCoordOffset)) must fit in numCoords \(options.numCoords)")
         }
-        guard boxes.count == n * options.numCoords else {
+        let boxValues = try checkedElementCount([n, options.numCoords], what: "detector boxes")
+        guard boxes.count == boxValues else {
             throw PoseGeometryError.bufferSizeMismatch(what: "detector boxes [\(n)×\(options.numCoords)]",
-                                                       expected: n * options.numCoords, actual: boxes.count)
+                                                       expected: boxValues, actual: boxes.count)
         }
         guard scores.count == n else {
             throw PoseGeometryError.bufferSizeMismatch(what: "detector scores [\(n)]", expected: n, actual: scores.count)

@@ -49,8 +49,9 @@ public enum LandmarkDecoder {
             throw PoseGeometryError.invalidArgument(what: "landmark decoding",
                                                     reason: "count \(count) and input size \(inputWidth)x\(inputHeight) must be positive")
         }
-        guard raw.count == count * 5 else {
-            throw PoseGeometryError.bufferSizeMismatch(what: "landmark tensor [\(count)×5]", expected: count * 5, actual: raw.count)
+        let expected = try checkedElementCount([count, 5], what: "landmark tensor")
+        guard raw.count == expected else {
+            throw PoseGeometryError.bufferSizeMismatch(what: "landmark tensor [\(count)×5]", expected: expected, actual: raw.count)
         }
         let w = Float(inputWidth), h = Float(inputHeight)
         return (0..<count).map { k in
@@ -65,9 +66,10 @@ public enum LandmarkDecoder {
     /// Visibility and presence are 0 here; copy them from the image landmarks
     /// (see ``rotatingWorld(_:rotation:copyingScoresFrom:)``).
     public static func decodeWorld(raw: UnsafeBufferPointer<Float>, count: Int) throws -> [Landmark] {
-        guard count >= 0, raw.count >= count * 3 else {
+        let needed = try checkedElementCount([count, 3], what: "world landmark tensor")
+        guard raw.count >= needed else {
             throw PoseGeometryError.bufferSizeMismatch(what: "world landmark tensor (needs \(count)×3)",
-                                                       expected: count * 3, actual: raw.count)
+                                                       expected: needed, actual: raw.count)
         }
         return (0..<count).map { k in Landmark(x: raw[3 * k], y: raw[3 * k + 1], z: raw[3 * k + 2]) }
     }
@@ -99,10 +101,11 @@ public enum LandmarkDecoder {
         guard kernelSize >= 1 else {
             throw PoseGeometryError.invalidArgument(what: "heatmap kernelSize", reason: "\(kernelSize) must be ≥ 1")
         }
-        guard heatmap.count == heatmapHeight * heatmapWidth * channels else {
+        let expected = try checkedElementCount([heatmapHeight, heatmapWidth, channels], what: "heatmap")
+        guard heatmap.count == expected else {
             throw PoseGeometryError.bufferSizeMismatch(
                 what: "heatmap [\(heatmapHeight)×\(heatmapWidth)×\(channels)] (channels = landmark count)",
-                expected: heatmapHeight * heatmapWidth * channels, actual: heatmap.count)
+                expected: expected, actual: heatmap.count)
         }
         let offset = (kernelSize - 1) / 2
         let hmW = Float(heatmapWidth), hmH = Float(heatmapHeight)

@@ -54,3 +54,20 @@ func imageSizeAsFloat(_ width: Int, _ height: Int) throws -> (Float, Float) {
     }
     return (Float(width), Float(height))
 }
+
+/// Multiplies buffer dimensions, throwing instead of trapping on overflow
+/// (sizes can come from a model file or a caller's options).
+func checkedElementCount(_ dimensions: [Int], what: String) throws -> Int {
+    var product = 1
+    for d in dimensions {
+        guard d >= 0 else {
+            throw PoseGeometryError.invalidArgument(what: what, reason: "dimension \(d) is negative")
+        }
+        let (p, overflow) = product.multipliedReportingOverflow(by: d)
+        guard !overflow else {
+            throw PoseGeometryError.invalidArgument(what: what, reason: "element count \(dimensions) overflows Int")
+        }
+        product = p
+    }
+    return product
+}

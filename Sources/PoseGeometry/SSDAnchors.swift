@@ -99,18 +99,19 @@ public enum SSDAnchors {
         guard options.strides.allSatisfy({ $0 > 0 }) else {
             throw PoseGeometryError.invalidArgument(what: "SSDAnchorOptions.strides", reason: "every stride must be > 0")
         }
-        guard options.inputWidth > 0, options.inputHeight > 0 else {
+        // The upper bound keeps the grid (and Float→Int conversions) sane.
+        guard (1...16384).contains(options.inputWidth), (1...16384).contains(options.inputHeight) else {
             throw PoseGeometryError.invalidArgument(what: "SSDAnchorOptions.input size",
-                                                    reason: "\(options.inputWidth)x\(options.inputHeight) must be positive")
+                                                    reason: "\(options.inputWidth)x\(options.inputHeight) must be in 1...16384")
         }
         let explicitMaps = !options.featureMapHeights.isEmpty
         if explicitMaps {
             guard options.featureMapHeights.count == options.numLayers,
                   options.featureMapWidths.count == options.numLayers,
-                  (options.featureMapHeights + options.featureMapWidths).allSatisfy({ $0 > 0 }) else {
+                  (options.featureMapHeights + options.featureMapWidths).allSatisfy({ (1...16384).contains($0) }) else {
                 throw PoseGeometryError.invalidArgument(
                     what: "SSDAnchorOptions.featureMapWidths/Heights",
-                    reason: "need numLayers positive entries each")
+                    reason: "need numLayers entries each, every one in 1...16384")
             }
         }
 

@@ -87,6 +87,13 @@ final class DetectionDecodingTests: XCTestCase {
         }
         XCTAssertThrowsError(try DetectionDecoder.decode(boxes: boxes, scores: [0], anchors: anchors,
                                                          options: .poseDetector()))
+        // An absurd box count must throw, not overflow the size computation.
+        var huge = DetectionDecoderOptions.poseDetector()
+        huge.numBoxes = Int.max / 2
+        XCTAssertThrowsError(try DetectionDecoder.decode(boxes: boxes, scores: scores, anchors: anchors, options: huge))
+        var badLayout = DetectionDecoderOptions.poseDetector()
+        badLayout.numKeypoints = 5                       // 4 + 2·5 = 14 > 12 values per row
+        XCTAssertThrowsError(try DetectionDecoder.decode(boxes: boxes, scores: scores, anchors: anchors, options: badLayout))
         XCTAssertThrowsError(try DetectionDecoder.decode(boxes: boxes, scores: scores, anchors: Array(anchors.prefix(10)),
                                                          options: .poseDetector()))
     }

@@ -70,5 +70,7 @@ final class SSDAnchorsTests: XCTestCase {
         options = .poseDetector
         options.inputWidth = 0
         XCTAssertThrowsError(try SSDAnchors.generate(options))
+        options.inputWidth = Int.max
+        XCTAssertThrowsError(try SSDAnchors.generate(options))
     }
 }

@@ -1,6 +1,0 @@
-import XCTest
-import PoseGeometry
-
-final class GeometryTestsPlaceholder: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

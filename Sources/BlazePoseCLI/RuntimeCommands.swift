@@ -1,0 +1,262 @@
+import ArgumentParser
+import BlazeKernels
+import BlazeRuntime
+import Foundation
+import TFLite
+
+/// Options shared by the commands that execute a model.
+struct ExecutionOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "GEMM for convolutions: native (hand-written SIMD) or openblas.")
+    var gemm: GemmChoice = .native
+
+    func validate() throws {
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+    }
+
+    func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
+        InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
+                           gemmBackend: gemm == .native ? .native : .openBLAS)
+    }
+}
+
+enum GemmChoice: String, ExpressibleByArgument, CaseIterable {
+    case native, openblas
+}
+
+/// Loads a model into an interpreter, turning every load error into a clear message.
+func loadInterpreter(_ path: String, _ options: InterpreterOptions) throws -> Interpreter {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw CLIError("model file not found: \(path)")
+    }
+    do {
+        return try Interpreter(contentsOf: URL(fileURLWithPath: path), options: options)
+    } catch {
+        throw CLIError("cannot load \(path): \(error)")
+    }
+}
+
+/// A message for the user; printed as `error: …` with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+/// Runs `body`, printing any error as `error: …` on stderr and exiting non-zero.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+func shapeString(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
+
+// MARK: - run
+
+/// `blazepose run MODEL --input x.npy --output-dir DIR`
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a model on .npy input(s) and write every output as .npy.")
+
+    @Argument(help: "Path to a .tflite model.") var model: String
+    @Option(name: .customLong("input"), help: "Input .npy (float32, or uint8 with --scale/--offset); repeat for several inputs, in model order.")
+    var inputs: [String] = []
+    @Option(help: "Directory for the outputs (created if missing); files are named after the output tensors.")
+    var outputDir: String
+    @Option(help: "For uint8 inputs: x = p * scale + offset.") var scale: Float = 1
+    @Option(help: "For uint8 inputs: x = p * scale + offset.") var offset: Float = 0
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() throws {
+        try reportingErrors {
+            let interpreter = try loadInterpreter(model, execution.interpreterOptions())
+            guard inputs.count == interpreter.inputs.count else {
+                throw CLIError("the model has \(interpreter.inputs.count) input(s) \(interpreter.inputs.map { "'\($0.name)' \(shapeString($0.shape))" }.joined(separator: ", ")); got \(inputs.count) --input")
+            }
+            for (i, path) in inputs.enumerated() {
+                let array: NPYArray
+                do { array = try NPYArray(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("\(path): \(error)") }
+                let values = try array.dtype == .uint8 ? array.floats(scale: scale, offset: offset) : array.floats()
+                let info = interpreter.inputs[i]
+                guard values.count == info.elementCount else {
+                    throw CLIError("\(path): shape \(shapeString(array.shape)) does not fit input '\(info.name)' \(shapeString(info.shape))")
+                }
+                try interpreter.setInput(i, values)
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            interpreter.invoke()
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let dir = URL(fileURLWithPath: outputDir)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for (i, info) in interpreter.outputs.enumerated() {
+                let file = dir.appendingPathComponent(safeFileName(info.name) + ".npy")
+                try NPYArray.write(floats: interpreter.output(i), shape: info.shape, to: file)
+                print("\(info.name) \(shapeString(info.shape)) -> \(file.path)")
+            }
+            print(String(format: "inference %.2f ms, %d thread(s)", ms, interpreter.threadCount))
+        }
+    }
+}
+
+func safeFileName(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+}
+
+// MARK: - compare
+
+/// `blazepose compare MODEL --reference DIR`
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run a reference dump's input and compare every tensor it holds (outputs and intermediates).",
+        discussion: "DIR is written by Tools/litert/reference.py (add --intermediates for every tensor). Exit status 1 when any tensor is out of tolerance.")
+
+    @Argument(help: "Path to a .tflite model.") var model: String
+    @Option(help: "Reference directory with manifest.json and .npy files.") var reference: String
+    @Option(help: "Tolerance: max|ours - ref| <= tol * max(1, max|ref|).") var tolerance: Float = 1e-4
+    @Flag(help: "List every tensor, not only outputs and the ones out of tolerance.") var all = false
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() throws {
+        var failed = false
+        try reportingErrors {
+            let interpreter = try loadInterpreter(model, execution.interpreterOptions(preserveIntermediates: true))
+            let dump: ReferenceDump
+            do { dump = try ReferenceDump(directory: URL(fileURLWithPath: reference)) } catch { throw CLIError("\(error)") }
+            let report = try interpreter.compare(with: dump, tolerance: tolerance)
+            print(String(format: "%-5@ %-22@ %-18@ %-12@ %-12@ %-12@ %@", "op", "operator", "shape", "max|d|", "max|ref|", "rel", "tensor"))
+            for row in report.rows where all || row.role == "output" || !row.withinTolerance {
+                let mark = row.withinTolerance ? "" : "  <-- out of tolerance"
+                print(String(format: "%-5@ %-22@ %-18@ %-12.4e %-12.4e %-12.4e %@%@",
+                             row.producer.map(String.init) ?? "-", row.producerName ?? row.role, shapeString(row.shape),
+                             Double(row.difference.maxAbs), Double(row.difference.maxRef), Double(row.difference.relative),
+                             String(row.name.prefix(60)), mark))
+            }
+            let worst = report.rows.max { $0.difference.relative < $1.difference.relative }
+            print("compared \(report.rows.count) tensors (\(report.rows.filter { $0.role == "intermediate" }.count) intermediates), skipped \(report.skipped.count) (constants)")
+            if let worst { print(String(format: "worst: %@ rel %.3e", worst.name, Double(worst.difference.relative))) }
+            if let first = report.firstFailing {
+                print("first operator out of tolerance: #\(first.producer ?? -1) \(first.producerName ?? "") -> '\(first.name)' (rel \(first.difference.relative) > \(tolerance))")
+                failed = true
+            } else {
+                print("all tensors within tolerance \(tolerance)")
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}
+
+// MARK: - bench
+
+/// `blazepose bench MODEL [--threads N] [--iterations K] [--warmup W] [--json]`
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Median and min latency of one inference after warm-up, and GFLOP/s.")
+
+    @Argument(help: "Path to a .tflite model.") var model: String
+    @Option(help: "Timed inferences.") var iterations = 50
+    @Option(help: "Untimed warm-up inferences.") var warmup = 5
+    @Flag(help: "Print one JSON object (median_ms, min_ms, mean_ms, gflops, threads, …).") var json = false
+    @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            warnAboutSlowOpenBLAS(execution.gemm)
+            let interpreter = try loadInterpreter(model, execution.interpreterOptions())
+            try interpreter.fillInputsForBenchmark()
+            let r = interpreter.benchmark(iterations: iterations, warmup: warmup)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                var object = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
+                object["model"] = (model as NSString).lastPathComponent
+                object["gemm"] = execution.gemm.rawValue
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
+                             (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
+            }
+        }
+    }
+}
+
+/// OpenBLAS 0.3.21 misdetects some CPUs (e.g. Sapphire Rapids) as "Prescott" and
+/// then runs sgemm ~8× slower. Say so loudly when the user picked OpenBLAS.
+func warnAboutSlowOpenBLAS(_ gemm: GemmChoice) {
+    guard gemm == .openblas else { return }
+    let core = OpenBLAS.coreName
+    if core.lowercased().contains("prescott") || core.lowercased().contains("unknown") {
+        FileHandle.standardError.write(Data("warning: OpenBLAS detected core '\(core)' and will run sgemm far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2), or use --gemm native\n".utf8))
+    }
+}
+
+// MARK: - profile
+
+/// `blazepose profile MODEL [--threads N] [--trace trace.json]`
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Per-operator time (ms, %, GFLOP/s, % of measured GEMM peak), by op type and per layer.")
+
+    @Argument(help: "Path to a .tflite model.") var model: String
+    @Option(help: "Profiled inferences (medians are reported).") var iterations = 20
+    @Option(help: "Write Chrome trace-event JSON (opens in Perfetto).") var trace: String?
+    @Option(help: "List only the slowest N layers (0: all).") var top = 0
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() throws {
+        try reportingErrors {
+            warnAboutSlowOpenBLAS(execution.gemm)
+            let interpreter = try loadInterpreter(model, execution.interpreterOptions())
+            try interpreter.fillInputsForBenchmark()
+            for _ in 0..<3 { interpreter.invoke() }
+            let profiler = Profiler()
+            for _ in 0..<max(1, iterations) { interpreter.invoke(profiler: profiler) }
+            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount,
+                                             backend: execution.gemm == .native ? .native : .openBLAS)
+            let medians = profiler.medianMilliseconds()
+            let subgraph = interpreter.model.subgraphs[0]
+            let total = interpreter.steps.reduce(0) { $0 + (medians[$1.op] ?? 0) }
+
+            print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
+                         (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, execution.gemm.rawValue))
+            print("\nby op type:")
+            print(String(format: "  %-20@ %6@ %10@ %7@ %9@ %7@", "op", "count", "ms", "%", "GFLOP/s", "%peak"))
+            var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
+            for s in interpreter.steps {
+                let e = byType[s.name, default: (0, 0, 0)]
+                byType[s.name] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
+            }
+            for (name, e) in byType.sorted(by: { $0.value.ms > $1.value.ms }) {
+                let gf = e.ms > 0 ? e.flops / 1e9 / (e.ms / 1000) : 0
+                print(String(format: "  %-20@ %6d %10.3f %6.1f%% %9@ %7@", name, e.count, e.ms, total > 0 ? 100 * e.ms / total : 0,
+                             e.flops > 0 ? String(format: "%.1f", gf) : "-", e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-"))
+            }
+            print("\nper layer:")
+            print(String(format: "  %5@ %-18@ %-34@ %9@ %7@ %9@ %7@", "op", "type", "output", "ms", "%", "GFLOP/s", "%peak"))
+            var rows = interpreter.steps
+            if top > 0 { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
+            for s in rows {
+                let ms = medians[s.op] ?? 0
+                let out = subgraph.operators[s.op].outputs.first.map { shapeString(subgraph.tensors[$0].shape) } ?? ""
+                let gf = ms > 0 ? s.flops / 1e9 / (ms / 1000) : 0
+                print(String(format: "  %5d %-18@ %-34@ %9.4f %6.1f%% %9@ %7@", s.op, s.name, out, ms, total > 0 ? 100 * ms / total : 0,
+                             s.flops > 0 ? String(format: "%.1f", gf) : "-", s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-"))
+            }
+            if let trace {
+                let names = Dictionary(uniqueKeysWithValues: interpreter.steps.map { ($0.op, "\($0.op) \($0.name)") })
+                try profiler.chromeTrace { names[$0] ?? "op \($0)" }.write(to: URL(fileURLWithPath: trace))
+                print("\ntrace: \(trace) (\(profiler.events.count) events; open in Perfetto)")
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import PoseImage
+import XCTest
+
+/// Byte-for-byte comparison with OpenCV (fixtures from Tools/opencv/make_warp_cases.py).
+final class WarpOpenCVTests: XCTestCase {
+    struct PerspectiveCase: Decodable {
+        let name: String
+        let imageWidth: Int
+        let imageHeight: Int
+        let image: String
+        let roiBits: [UInt32]
+        let outputWidth: Int
+        let outputHeight: Int
+        let border: String
+        let matrix: [Double]
+        let expected: String
+    }
+
+    struct MaskCase: Decodable {
+        let name: String
+        let maskWidth: Int
+        let maskHeight: Int
+        let mask: String
+        let matrixBits: [UInt32]
+        let outputWidth: Int
+        let outputHeight: Int
+        let expected: String
+    }
+
+    struct Cases: Decodable {
+        let opencv: String
+        let perspective: [PerspectiveCase]
+        let mask: [MaskCase]
+    }
+
+    func loadCases() throws -> Cases {
+        try JSONDecoder().decode(Cases.self, from: Data(try fixtureBytes("warp_cases.json")))
+    }
+
+    func decode(_ base64: String) throws -> [UInt8] {
+        guard let data = Data(base64Encoded: base64) else { throw PoseImageError.invalidWarp("bad base64 in fixture") }
+        return [UInt8](data)
+    }
+
+    func floats(_ bytes: [UInt8]) -> [Float] {
+        stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
+    }
+
+    func testPerspectiveWarpMatchesOpenCVByteForByte() throws {
+        let cases = try loadCases()
+        XCTAssertGreaterThanOrEqual(cases.perspective.count, 60)
+        var failing: [String] = []
+        var totalPixels = 0
+        for c in cases.perspective {
+            let image = try RGBImage(width: c.imageWidth, height: c.imageHeight, pixels: try decode(c.image))
+            let r = c.roiBits.map(Float.init(bitPattern:))
+            let roi = PixelRotatedRect(centerX: r[0], centerY: r[1], width: r[2], height: r[3], rotation: r[4])
+            let matrix = try mediaPipeRoiTransform(roi: roi, outputWidth: c.outputWidth, outputHeight: c.outputHeight)
+            XCTAssertEqual(matrix, c.matrix, "\(c.name): getPerspectiveTransform differs")
+            let out = try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: c.outputWidth,
+                                              outputHeight: c.outputHeight, border: c.border == "zero" ? .zero : .replicate)
+            let expected = try decode(c.expected)
+            XCTAssertEqual(out.count, expected.count, c.name)
+            let maxDiff = zip(out, expected).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            let differing = zip(out, expected).filter { $0 != $1 }.count
+            if maxDiff != 0 { failing.append("\(c.name): max diff \(maxDiff), \(differing) samples") }
+            totalPixels += out.count / 3
+        }
+        print("perspective: \(cases.perspective.count) cases, \(totalPixels) pixels vs OpenCV \(cases.opencv); failing: \(failing.count)")
+        XCTAssertEqual(failing, [], "cases differing from OpenCV")
+    }
+
+    func testMaskWarpBackMatchesOpenCVBitForBit() throws {
+        let cases = try loadCases()
+        var failing: [String] = []
+        for c in cases.mask {
+            let mask = floats(try decode(c.mask))
+            let matrix = c.matrixBits.map(Float.init(bitPattern:))
+            let out = try warpMaskBack(mask: mask, maskWidth: c.maskWidth, maskHeight: c.maskHeight, matrix: matrix,
+                                       outputWidth: c.outputWidth, outputHeight: c.outputHeight)
+            let expected = floats(try decode(c.expected))
+            XCTAssertEqual(out.count, expected.count, c.name)
+            let differing = zip(out, expected).filter { $0.bitPattern != $1.bitPattern }.count
+            if differing != 0 {
+                let maxDiff = zip(out, expected).map { abs($0 - $1) }.max() ?? 0
+                failing.append("\(c.name): \(differing) values differ, max \(maxDiff)")
+            }
+        }
+        print("mask: \(cases.mask.count) cases vs OpenCV \(cases.opencv); failing: \(failing.count)")
+        XCTAssertEqual(failing, [], "mask cases differing from OpenCV")
+    }
+}

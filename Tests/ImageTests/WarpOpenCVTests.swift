@@ -28,10 +28,17 @@ final class WarpOpenCVTests: XCTestCase {
         let expected: String
     }
 
+    struct ValueCase: Decodable {
+        let rangeMin: Float
+        let rangeMax: Float
+        let expected: String
+    }
+
     struct Cases: Decodable {
         let opencv: String
         let perspective: [PerspectiveCase]
         let mask: [MaskCase]
+        let valueTransform: [ValueCase]
     }
 
     func loadCases() throws -> Cases {
@@ -91,5 +98,27 @@ final class WarpOpenCVTests: XCTestCase {
         }
         print("mask: \(cases.mask.count) cases vs OpenCV \(cases.opencv); failing: \(failing.count)")
         XCTAssertEqual(failing, [], "mask cases differing from OpenCV")
+    }
+
+    /// `convertTo(CV_32F, scale, offset)` of every byte value, as OpenCV 4.10 computes it on this
+    /// AVX2 machine (fused multiply-add), for the detector range [-1, 1] and the landmark range [0, 1].
+    func testValueTransformMatchesOpenCVConvertTo() throws {
+        let cases = try loadCases()
+        XCTAssertEqual(cases.valueTransform.count, 2)
+        let ramp = try RGBImage(width: 256, height: 1, pixels: (0..<256).flatMap { [UInt8($0), UInt8($0), UInt8($0)] })
+        for c in cases.valueTransform {
+            let expected = floats(try decode(c.expected))
+            // An identity crop of the ramp (rect = the whole 256×1 image, 1:1 output) keeps every byte value.
+            let roi = PixelRotatedRect(centerX: 128, centerY: 0.5, width: 256, height: 1, rotation: 0)
+            let bytes = try warpRotatedRectRGB8(image: ramp, roi: roi, outputWidth: 256, outputHeight: 1, border: .replicate)
+            let tensor = try warpRotatedRectToTensor(image: ramp, roi: roi, outputWidth: 256, outputHeight: 1,
+                                                     border: .replicate, rangeMin: c.rangeMin, rangeMax: c.rangeMax)
+            let (scale, offset) = mediaPipeValueTransform(rangeMin: c.rangeMin, rangeMax: c.rangeMax)
+            for i in 0..<256 {
+                XCTAssertEqual(tensor[i * 3].bitPattern, offset.addingProduct(Float(bytes[i * 3]), scale).bitPattern)
+            }
+            let direct = (0..<256).map { applyValueTransform(UInt8($0), scale: scale, offset: offset) }
+            XCTAssertEqual(direct.map(\.bitPattern), expected.map(\.bitPattern), "range [\(c.rangeMin), \(c.rangeMax)]")
+        }
     }
 }

@@ -114,7 +114,15 @@ def main():
         masks.append(mask_case(f"mask_random{i}", mw, mh, ow, oh, rect))
     masks.append(mask_case("mask_realistic_64_to_120x90", 64, 64, 120, 90, (62.0, 44.0, 80.0, 80.0, 0.3)))
 
-    data = {"opencv": cv2.__version__, "perspective": perspective, "mask": masks}
+    # Value transform: convertTo(CV_32F, scale, offset) on every byte value, reached through
+    # cv2.normalize(NORM_MINMAX) on a 0..255 ramp (scale = (max-min)/255 in double, then float).
+    ramp = np.arange(256, dtype=np.uint8).reshape(1, -1)
+    value = []
+    for lo, hi in ((-1.0, 1.0), (0.0, 1.0)):
+        out = cv2.normalize(ramp, None, lo, hi, cv2.NORM_MINMAX, dtype=cv2.CV_32F).reshape(-1)
+        value.append({"rangeMin": lo, "rangeMax": hi, "expected": b64(out.astype(np.float32))})
+
+    data = {"opencv": cv2.__version__, "perspective": perspective, "mask": masks, "valueTransform": value}
     with open(OUT, "w") as fh:
         json.dump(data, fh, separators=(",", ":"))
     print("opencv", cv2.__version__, "perspective cases", len(perspective), "mask cases", len(masks),

@@ -359,8 +359,9 @@ private func remapBilinearF32(source: UnsafeBufferPointer<Float>, sourceWidth: I
 // MARK: - Public warps
 
 private func validateOutputSize(_ width: Int, _ height: Int) throws {
-    guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else {
-        throw PoseImageError.invalidWarp("output size \(width)x\(height) must be in 1...32768")
+    guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15, width * height <= PNGLimits.maxPixels else {
+        throw PoseImageError.invalidWarp(
+            "output size \(width)x\(height) must be in 1...32768 per side and at most \(PNGLimits.maxPixels) pixels")
     }
 }
 

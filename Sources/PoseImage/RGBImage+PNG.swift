@@ -23,8 +23,8 @@ extension RGBImage {
     ///   16-bit gray+alpha/RGBA: libpng's simplified-API 16→8 rescale (`round(v·255/65535)`), which
     ///   differs from OpenCV's high byte by at most 1 — the simplified API cannot return unpremultiplied
     ///   16-bit samples with alpha.
-    /// * gAMA/cHRM/iCCP chunks: the simplified API may gamma-correct 8-bit files whose gAMA is far from
-    ///   sRGB; OpenCV ignores gAMA. Such files are rare in practice.
+    /// * gAMA/cHRM/sRGB/iCCP chunks are removed before decoding, so no gamma or colour conversion is
+    ///   applied — like OpenCV, which ignores them.
     /// - Parameter source: names the data in error messages (e.g. the file path).
     /// - Throws: `PoseImageError.pngDecodeFailed` (not a PNG, corrupt, truncated, zero size),
     ///   `PoseImageError.imageTooLarge` (beyond `PNGLimits`).
@@ -32,13 +32,22 @@ extension RGBImage {
         guard data.count >= 8, data[0] == 0x89, data[1] == 0x50, data[2] == 0x4E, data[3] == 0x47 else {
             throw PoseImageError.pngDecodeFailed(source: source, message: "not a PNG file (bad signature)")
         }
+        // OpenCV (and so MediaPipe's Python path) ignores colour-management chunks; libpng's simplified
+        // API would gamma-convert files whose gAMA is far from sRGB. Dropping those chunks makes libpng
+        // take the samples as they are stored.
+        let stripped = withoutColorManagementChunks(data)
+        // libpng keeps the pointer given to begin_read and reads IDAT from it in finish_read, so the
+        // bytes must stay pinned for the whole decode.
+        return try stripped.withUnsafeBytes { raw in try decodePinned(raw, source: source) }
+    }
+
+    /// Decodes PNG bytes that stay valid for the whole call; see `decodePNG(_:source:)`.
+    private static func decodePinned(_ raw: UnsafeRawBufferPointer, source: String) throws -> RGBImage {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
 
-        let begun = data.withUnsafeBytes { raw in
-            png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
-        }
+        let begun = png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
         if begun == 0 || imageFailed(image) {
             throw PoseImageError.pngDecodeFailed(source: source, message: imageMessage(image))
         }
@@ -125,6 +134,27 @@ extension GrayImage {
     public func writePNG(to path: String) throws {
         try writeFileBytes(try pngData(), to: path)
     }
+}
+
+/// `png` with its gAMA, cHRM, sRGB and iCCP chunks removed (the signature and every other chunk are
+/// kept byte for byte). Stops rewriting at the first chunk whose length runs past the data and keeps
+/// the rest unchanged, so libpng still sees — and reports — truncation or corruption.
+func withoutColorManagementChunks(_ png: [UInt8]) -> [UInt8] {
+    let dropped: Set<[UInt8]> = [Array("gAMA".utf8), Array("cHRM".utf8), Array("sRGB".utf8), Array("iCCP".utf8)]
+    guard png.count > 8 else { return png }
+    var out = Array(png[0..<8])
+    out.reserveCapacity(png.count)
+    var offset = 8
+    while offset + 12 <= png.count {
+        let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
+        let end = offset + 12 + length  // length, type, data, CRC
+        guard length <= Int(Int32.max), end <= png.count else { break }
+        let type = Array(png[(offset + 4)..<(offset + 8)])
+        if !dropped.contains(type) { out.append(contentsOf: png[offset..<end]) }
+        offset = end
+    }
+    out.append(contentsOf: png[offset...])
+    return out
 }
 
 // png.h defines these as composite macros that do not import into Swift.

@@ -5,7 +5,8 @@ final class PNGDecodeTests: XCTestCase {
     /// 8-bit and lower bit depths, every colour type: identical to OpenCV's imread + BGR2RGB
     /// (which drops alpha without compositing).
     func testLowBitDepthMatchesOpenCVExactly() throws {
-        for name in ["gray1", "gray4", "gray8", "gray_alpha8", "rgb8", "rgba8", "palette8_trns", "palette4"] {
+        for name in ["gray1", "gray4", "gray8", "gray_alpha8", "rgb8", "rgba8", "palette8_trns", "palette4",
+                     "rgb8_gama45455", "rgb8_srgb", "rgb8_gama100000"] {
             let decoded = try RGBImage.decodePNG(try fixtureBytes("png/\(name).png"), source: name)
             let expected = try fixtureBytes("png/\(name).rgb")
             XCTAssertEqual(decoded.width, 7, name)
@@ -15,7 +16,7 @@ final class PNGDecodeTests: XCTestCase {
     }
 
     func testSixteenBitOpaqueMatchesOpenCVExactly() throws {
-        for name in ["gray16", "rgb16"] {
+        for name in ["gray16", "rgb16", "rgb16_gama45455"] {
             let decoded = try RGBImage.decodePNG(try fixtureBytes("png/\(name).png"), source: name)
             XCTAssertEqual(decoded.pixels, try fixtureBytes("png/\(name).rgb"), "\(name): differs from OpenCV")
         }

@@ -50,6 +50,10 @@ def cases():
     c["gray4"] = png(w, h, 4, 0, [pack_bits(a8[y, :, 0] & 15, 4) for y in range(h)])
     c["gray_alpha8"] = png(w, h, 8, 4, [a8[y, :, :2].tobytes() for y in range(h)])
     c["rgb8"] = png(w, h, 8, 2, [a8[y, :, :3].tobytes() for y in range(h)])
+    # Colour-management chunks written by common tools (gAMA 1/2.2, sRGB); cv2 ignores them.
+    c["rgb8_gama45455"] = png(w, h, 8, 2, [a8[y, :, :3].tobytes() for y in range(h)], chunk(b"gAMA", struct.pack(">I", 45455)))
+    c["rgb8_srgb"] = png(w, h, 8, 2, [a8[y, :, :3].tobytes() for y in range(h)], chunk(b"sRGB", b"\x00"))
+    c["rgb8_gama100000"] = png(w, h, 8, 2, [a8[y, :, :3].tobytes() for y in range(h)], chunk(b"gAMA", struct.pack(">I", 100000)))
     c["rgba8"] = png(w, h, 8, 6, [a8[y].tobytes() for y in range(h)])
     pal = rng.integers(0, 256, size=(16, 3), dtype=np.uint8)
     trns = rng.integers(0, 256, size=(16,), dtype=np.uint8)
@@ -61,6 +65,7 @@ def cases():
     c["gray16"] = png(w, h, 16, 0, [be(a16[y, :, 0]) for y in range(h)])
     c["gray_alpha16"] = png(w, h, 16, 4, [be(a16[y, :, :2]) for y in range(h)])
     c["rgb16"] = png(w, h, 16, 2, [be(a16[y, :, :3]) for y in range(h)])
+    c["rgb16_gama45455"] = png(w, h, 16, 2, [be(a16[y, :, :3]) for y in range(h)], chunk(b"gAMA", struct.pack(">I", 45455)))
     c["rgba16"] = png(w, h, 16, 6, [be(a16[y]) for y in range(h)])
     return c
 

@@ -34,7 +34,21 @@ final class WarpOpenCVTests: XCTestCase {
         let expected: String
     }
 
+    struct HashedCase: Decodable {
+        let name: String
+        let imageWidth: Int
+        let imageHeight: Int
+        let roiBits: [UInt32]
+        let outputWidth: Int
+        let outputHeight: Int
+        let border: String
+        let matrix: [Double]
+        let fnv1a64: String
+        let byteSum: Int
+    }
+
     struct Cases: Decodable {
+        let hashed: [HashedCase]
         let opencv: String
         let perspective: [PerspectiveCase]
         let mask: [MaskCase]
@@ -119,6 +133,40 @@ final class WarpOpenCVTests: XCTestCase {
             }
             let direct = (0..<256).map { applyValueTransform(UInt8($0), scale: scale, offset: offset) }
             XCTAssertEqual(direct.map(\.bitPattern), expected.map(\.bitPattern), "range [\(c.rangeMin), \(c.rangeMax)]")
+        }
+    }
+
+    /// The integer pattern of make_warp_cases.py `pattern_image`, `[h, w, 3]` HWC RGB8.
+    func patternImage(width w: Int, height h: Int) throws -> RGBImage {
+        var pixels = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                for c in 0..<3 {
+                    let checker = ((x / 9 + y / 7) % 2) * 90
+                    pixels[(y * w + x) * 3 + c] = UInt8((x * 7 + y * 13 + c * 71 + (x * y) % 251 + checker) & 255)
+                }
+            }
+        }
+        return try RGBImage(width: w, height: h, pixels: pixels)
+    }
+
+    /// VGA and 720p sources (letterbox 224 with zero border, rotated 256 crops with replicate border),
+    /// compared with OpenCV through an FNV-1a hash and byte sum of the whole output.
+    func testCameraSizedWarpsMatchOpenCVHashes() throws {
+        let cases = try loadCases()
+        XCTAssertEqual(cases.hashed.count, 4)
+        for c in cases.hashed {
+            let image = try patternImage(width: c.imageWidth, height: c.imageHeight)
+            let r = c.roiBits.map(Float.init(bitPattern:))
+            let roi = PixelRotatedRect(centerX: r[0], centerY: r[1], width: r[2], height: r[3], rotation: r[4])
+            XCTAssertEqual(try mediaPipeRoiTransform(roi: roi, outputWidth: c.outputWidth, outputHeight: c.outputHeight),
+                           c.matrix, c.name)
+            let out = try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: c.outputWidth,
+                                              outputHeight: c.outputHeight, border: c.border == "zero" ? .zero : .replicate)
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in out { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+            XCTAssertEqual(out.reduce(0) { $0 + Int($1) }, c.byteSum, c.name)
+            XCTAssertEqual(String(hash), c.fnv1a64, "\(c.name): output differs from OpenCV")
         }
     }
 }

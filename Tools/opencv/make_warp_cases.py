@@ -51,6 +51,28 @@ def perspective_case(name, img, roi, out_w, out_h, border):
             "border": border, "matrix": [float(v) for v in m.reshape(-1)], "expected": b64(out)}
 
 
+def pattern_image(w, h):
+    """Deterministic integer pattern, regenerated identically by the Swift test (no pixels stored)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.int64)
+    chans = [(xx * 7 + yy * 13 + c * 71 + (xx * yy) % 251 + ((xx // 9 + yy // 7) % 2) * 90) & 255 for c in range(3)]
+    return np.stack(chans, axis=-1).astype(np.uint8)
+
+
+def fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def hashed_case(name, w, h, roi, out_w, out_h, border):
+    case = perspective_case(name, pattern_image(w, h), roi, out_w, out_h, border)
+    out = base64.b64decode(case["expected"])
+    return {"name": name, "imageWidth": w, "imageHeight": h, "roiBits": case["roiBits"], "outputWidth": out_w,
+            "outputHeight": out_h, "border": border, "matrix": case["matrix"], "fnv1a64": str(fnv1a64(out)),
+            "byteSum": int(np.frombuffer(out, dtype=np.uint8).astype(np.int64).sum())}
+
+
 def rect_to_image_matrix(cx, cy, w, h, rot, img_w, img_h):
     """MediaPipe GetRotatedSubRectToRectTransformMatrix-like forward matrix (float32, row-major 4x4):
     maps rect-normalized (u, v) to image-normalized coordinates."""
@@ -122,7 +144,16 @@ def main():
         out = cv2.normalize(ramp, None, lo, hi, cv2.NORM_MINMAX, dtype=cv2.CV_32F).reshape(-1)
         value.append({"rangeMin": lo, "rangeMax": hi, "expected": b64(out.astype(np.float32))})
 
-    data = {"opencv": cv2.__version__, "perspective": perspective, "mask": masks, "valueTransform": value}
+    # Camera-sized sources, outputs checked by hash to keep the fixture small.
+    hashed = [
+        hashed_case("vga_detector_letterbox_224", 640, 480, (320, 240, 640, 640, 0.0), 224, 224, "zero"),
+        hashed_case("vga_landmark_crop_256", 640, 480, (301.7, 222.9, 377.3, 377.3, -0.61), 256, 256, "replicate"),
+        hashed_case("hd_portrait_letterbox_224", 720, 1280, (360, 640, 1280, 1280, 0.0), 224, 224, "zero"),
+        hashed_case("hd_landmark_crop_256_outside", 720, 1280, (690.2, 80.4, 702.9, 702.9, 2.71), 256, 256, "replicate"),
+    ]
+
+    data = {"opencv": cv2.__version__, "perspective": perspective, "mask": masks, "valueTransform": value,
+            "hashed": hashed}
     with open(OUT, "w") as fh:
         json.dump(data, fh, separators=(",", ":"))
     print("opencv", cv2.__version__, "perspective cases", len(perspective), "mask cases", len(masks),

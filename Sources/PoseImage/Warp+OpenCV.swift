@@ -1,6 +1,6 @@
 import Foundation
 
-// Bit-exact re-implementation of the OpenCV (4.x classic, pre-4.11) arithmetic that MediaPipe's CPU
+// Bit-exact re-implementation of the OpenCV 4.x arithmetic (identical in 4.10 and 4.12; 5.0 differs) that MediaPipe's CPU
 // ImageToTensor and mask warp-back use: RotatedRect::points, getPerspectiveTransform (8×8 LU with
 // partial pivoting), invert (3×3 by cofactors), warpPerspective / warpAffine with INTER_LINEAR
 // (sub-pixel positions quantised to 1/32 px) and remapBilinear (fixed-point weights for 8-bit,

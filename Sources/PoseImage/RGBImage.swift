@@ -131,3 +131,18 @@ func validateDimensions(width: Int, height: Int, channels: Int, count: Int?) thr
             detail: "expected \(total) samples (\(channels) per pixel), got \(count)")
     }
 }
+
+extension GrayImage {
+    /// Quantises a float mask (e.g. segmentation probabilities) to 8 bits:
+    /// `round(clamp(v, 0, 1) · 255)`, NaN → 0.
+    /// - values: `[height, width]` Float, row-major.
+    public init(unitMask values: [Float], width: Int, height: Int) throws {
+        try validateDimensions(width: width, height: height, channels: 1, count: values.count)
+        self.width = width
+        self.height = height
+        self.pixels = values.map { v in
+            guard v > 0 else { return 0 }  // also catches NaN
+            return UInt8(min(v, 1) * 255 + 0.5)
+        }
+    }
+}

@@ -64,3 +64,11 @@ final class DrawingTests: XCTestCase {
         XCTAssertEqual(coloured(corner, .green), [[0, 0], [1, 0], [0, 1]])
     }
 }
+
+final class GrayMaskTests: XCTestCase {
+    func testUnitMaskQuantisation() throws {
+        let mask = try GrayImage(unitMask: [-1, 0, 0.5, 1, 2, .nan], width: 3, height: 2)
+        XCTAssertEqual(mask.pixels, [0, 0, 128, 255, 255, 0])
+        XCTAssertThrowsError(try GrayImage(unitMask: [0, 1], width: 3, height: 1))
+    }
+}

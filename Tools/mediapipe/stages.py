@@ -32,8 +32,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--kernel9", action="store_true",
                     help="do not import the refine/smoothing option protos: plain-wheel behaviour (kernel 9)")
-    ap.add_argument("--no-big", action="store_true",
-                    help="skip the float32 tensors (.npy); only JSON stages, manifest and small files")
+    ap.add_argument("--tensors", choices=["all", "small", "none"], default="all",
+                    help="which .npy tensors to write: all, small (<= 16 KiB each), none")
     ap.add_argument("--u8", action="store_true",
                     help="also write detector_input_u8.npy / landmark_input_u8.npy (8-bit warp output)")
     ap.add_argument("--no-verify", action="store_true", help="skip the comparison with mp.solutions.pose")
@@ -57,7 +57,10 @@ def main(argv=None):
 
     def observer(name):
         def cb(stream, packet):
-            got[name] = packet
+            # Timestamp-bound updates arrive as empty packets (observe_timestamp_bounds=True, as in
+            # SolutionBase); they mean "no packet at this timestamp".
+            if not packet.is_empty():
+                got[name] = packet
         return cb
 
     for name, _, _ in mpgraph.TENSOR_TAPS:
@@ -89,11 +92,15 @@ def main(argv=None):
         put(name, fn, "json", **extra)
 
     def write_npy(name, arr, **extra):
+        if args.tensors == "none" or (args.tensors == "small" and arr.nbytes > 16384):
+            skipped.append(name)
+            return
         fn = name + ".npy"
         np.save(os.path.join(args.out, fn), arr)
         put(name, fn, "npy", dtype=str(arr.dtype), shape=list(arr.shape), **extra)
 
     notes = {}
+    skipped = []
     # ---- tensors
     for name, stream, _ in mpgraph.TENSOR_TAPS:
         if name not in got:
@@ -108,14 +115,21 @@ def main(argv=None):
             scale, offset = (2.0 / 255.0, -1.0) if name == "detector_input" else (1.0 / 255.0, 0.0)
             p = np.rint((arr.astype(np.float64) - offset) / scale)
             u8 = np.clip(p, 0, 255).astype(np.uint8)[0]
-            back = (u8.astype(np.float32) * np.float32(scale) + np.float32(offset))[None]
+            # MediaPipe's value transform (cv::Mat::convertTo with alpha, beta) is a float32 fused
+            # multiply-add: v = fma(p, float(scale), float(offset)). Emulated exactly in float64
+            # (p * float32(scale) is exact in 53 bits, one rounding to float32 at the end).
+            back = (u8.astype(np.float64) * np.float64(np.float32(scale)) + np.float64(np.float32(offset))
+                    ).astype(np.float32)[None]
+            notes[name + "_u8_fma_roundtrip_bit_exact"] = bool(np.array_equal(back, arr))
             notes[name + "_u8_roundtrip_max_abs"] = float(np.max(np.abs(back - arr)))
             notes[name + "_u8_residual_max"] = float(np.max(np.abs(p - (arr.astype(np.float64) - offset) / scale)))
             if args.u8:
-                write_npy(name + "_u8", u8, source="derived: round((v - offset)/scale) of " + name,
+                # Written whatever --tensors says: --u8 is an explicit request.
+                fn = name + "_u8.npy"
+                np.save(os.path.join(args.out, fn), u8)
+                put(name + "_u8", fn, "npy", dtype="uint8", shape=list(u8.shape), source="derived: round((v - offset)/scale) of " + name,
                           value_transform=[scale, offset])
-        if not args.no_big:
-            write_npy(name, arr, stream=stream)
+        write_npy(name, arr, stream=stream)
 
     if "detector_raw_boxes" in got and "detector_raw_boxes_graph" in got:
         a = np.asarray(packet_getter.get_float_list(got["detector_raw_boxes"]), dtype=np.float32)
@@ -144,8 +158,6 @@ def main(argv=None):
             rows = mpgraph.nlandmarks_to_rows(packet_getter.get_proto(pk))
             write_json(name, rows, stream=stream, count=len(rows))
         elif kind in ("image", "image_frame"):
-            if args.no_big and name == "mask":
-                continue
             img = packet_getter.get_image(pk) if kind == "image" else packet_getter.get_image_frame(pk)
             arr = np.array(img.numpy_view(), dtype=np.float32)
             if arr.ndim == 3:
@@ -184,6 +196,7 @@ def main(argv=None):
         "detector_letterbox_padding_derived": pad_roi(W, H, 224, 224),
         "notes": notes,
         "stages": stages,
+        "stages_not_written": skipped,
     }
 
     if not args.no_verify:

@@ -10,6 +10,10 @@ See /work/shared/docs/blazepose-pipeline.md §4 item 9.
 import importlib
 import os
 import sys
+import warnings
+
+# protobuf 4.25 warns on every use of SymbolDatabase.GetPrototype inside mediapipe's packet getters.
+warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype")
 
 _KERNEL_MODE = None
 

@@ -46,7 +46,7 @@ STAGE_ORDER = [
     ("auxiliary_projected", 1e-4),
     ("world_landmarks", 1e-4),
     ("mask_roi", 1e-3),
-    ("mask", 1e-3),
+    ("mask", 5e-2),                    # OpenCV's 1/32-px warp: rare pixels differ by ~0.02 (see STAGES.md)
     ("landmarks_final", 1e-4),
     ("world_landmarks_final", 1e-4),
     ("auxiliary_filtered", 1e-4),
@@ -112,8 +112,11 @@ def compare(name, a, b):
         if d.size == 0:
             return 0.0, "empty"
         idx = np.unravel_index(int(np.argmax(d)), d.shape)
-        return float(d.max()), (f"mean {d.mean():.3g}, {int(np.count_nonzero(d))}/{d.size} differ, "
-                                f"worst at {list(map(int, idx))}")
+        detail = (f"mean {d.mean():.3g}, {int(np.count_nonzero(d))}/{d.size} differ, "
+                  f"worst at {list(map(int, idx))}")
+        if name.startswith("mask"):
+            detail += f", threshold-0.5 flips {int(np.count_nonzero((a > 0.5) != (b > 0.5)))}"
+        return float(d.max()), detail
     if name.startswith("detections_"):
         if not isinstance(a, list) or not isinstance(b, list):
             return math.inf, "not a list"

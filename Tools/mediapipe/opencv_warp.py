@@ -180,6 +180,54 @@ def warp_u8(img, cx, cy, w, h, angle_deg, size, replicate):
     return np.clip((acc + 512) >> 10, 0, 255).astype(np.uint8)
 
 
+def warp_affine_inverse_f32(src, A, out_w, out_h):
+    """cv::warpAffine(src, A, (out_w, out_h), INTER_LINEAR | WARP_INVERSE_MAP, BORDER_CONSTANT 0) for a
+    float32 single-channel image, as MediaPipe's WarpAffineCalculator uses it for the segmentation mask.
+    A: [2,3] float32, maps output pixel (x, y) to source pixel coordinates.
+    Coordinates are fixed point (AB_BITS 10) and then quantised to 1/32 px:
+      adelta[x] = rint(A00*x*1024), bdelta[x] = rint(A10*x*1024)          (double, round half even)
+      X0 = rint((A01*y + A02)*1024) + 16,  Y0 = rint((A11*y + A12)*1024) + 16
+      X = (X0 + adelta[x]) >> 5,  Y = (Y0 + bdelta[x]) >> 5                 (arithmetic shifts)
+      sx = X >> 5, fx = X & 31 (same for y); weights (1-fx/32)(1-fy/32), (fx/32)(1-fy/32), ... (exact floats)
+      out = ((S00*w00 + S01*w01) + S10*w10) + S11*w11 in float32, taps outside the source read 0."""
+    A = np.asarray(A, dtype=np.float32).astype(np.float64)
+    Hs, Ws = src.shape
+    xs = np.arange(out_w, dtype=np.float64)
+    ys = np.arange(out_h, dtype=np.float64)[:, None]
+    adelta = np.rint(A[0, 0] * xs * 1024).astype(np.int64)[None, :]
+    bdelta = np.rint(A[1, 0] * xs * 1024).astype(np.int64)[None, :]
+    X0 = np.rint((A[0, 1] * ys + A[0, 2]) * 1024).astype(np.int64) + 16
+    Y0 = np.rint((A[1, 1] * ys + A[1, 2]) * 1024).astype(np.int64) + 16
+    X = (X0 + adelta) >> 5
+    Y = (Y0 + bdelta) >> 5
+    sx, sy = X >> 5, Y >> 5
+    fx = (X & 31).astype(np.float32) / np.float32(32)
+    fy = (Y & 31).astype(np.float32) / np.float32(32)
+    one = np.float32(1)
+    w = [(one - fy) * (one - fx), (one - fy) * fx, fy * (one - fx), fy * fx]
+    acc = None
+    for k, (dx, dy) in enumerate(((0, 0), (1, 0), (0, 1), (1, 1))):
+        tx, ty = sx + dx, sy + dy
+        inside = (tx >= 0) & (tx < Ws) & (ty >= 0) & (ty < Hs)
+        v = np.where(inside, src[np.clip(ty, 0, Hs - 1), np.clip(tx, 0, Ws - 1)], np.float32(0)).astype(np.float32)
+        term = (v * w[k]).astype(np.float32)
+        acc = term if acc is None else (acc + term).astype(np.float32)
+    return acc
+
+
+def mask_matrix_from_roi(roi, W, H, Wm, Hm):
+    """[2,3] float32 matrix (image pixel -> mask-grid pixel) for warp_affine_inverse_f32, from the ROI
+    (spec §2.16), computed in double and rounded once. MediaPipe builds it in float32 through a 4x4
+    matrix, its Eigen inverse and two 4x4 products, so a few entries differ by ulps; see STAGES.md."""
+    f = np.float32
+    cx, cy = float(f(roi["x_center"]) * f(W)), float(f(roi["y_center"]) * f(H))
+    rw, rh = pad_roi(f(roi["width"]) * f(W), f(roi["height"]) * f(H), Wm, Hm)
+    rw, rh = float(rw), float(rh)
+    c, s_ = math.cos(roi["rotation"]), math.sin(roi["rotation"])
+    return np.array([[Wm * c / rw, Wm * s_ / rw, Wm * (0.5 - (c * cx + s_ * cy) / rw)],
+                     [-Hm * s_ / rh, Hm * c / rh, Hm * (0.5 - (-s_ * cx + c * cy) / rh)]], dtype=np.float32)
+
+
 def detector_tensor_u8(img):
     H, W = img.shape[:2]
     pw, ph = pad_roi(W, H, 224, 224)
@@ -215,6 +263,22 @@ def selftest(random_n, extra_dumps):
             n2 = int(np.count_nonzero(lm != np.load(os.path.join(d, "landmark_input_u8.npy"))))
         print(f"vs MediaPipe {os.path.relpath(d, ROOT)}: detector {n1} values differ, landmark crop {n2} differ")
         failures += (n1 != 0) + (n2 > 0)
+    masks = []
+    for root in extra_dumps:
+        masks += sorted(glob.glob(os.path.join(root, "**", "mask_roi.npy"), recursive=True))
+    for p in masks:
+        d = os.path.dirname(p)
+        if not os.path.exists(os.path.join(d, "mask.npy")):
+            continue
+        m = json.load(open(os.path.join(d, "manifest.json")))
+        W, H = m["image_size"]
+        mr = np.load(p)
+        ref = np.load(os.path.join(d, "mask.npy"))
+        ours = warp_affine_inverse_f32(mr, mask_matrix_from_roi(json.load(open(os.path.join(d, "roi.json"))),
+                                                               W, H, mr.shape[1], mr.shape[0]), W, H)
+        dd = np.abs(ours - ref)
+        print(f"mask vs MediaPipe {d}: {int(np.count_nonzero(dd))}/{dd.size} pixels differ, max {dd.max():.3g}, "
+              f"threshold-0.5 flips {int(np.count_nonzero((ours > 0.5) != (ref > 0.5)))} (informative, not a failure)")
     rng = np.random.default_rng(1234)
     total = 0
     m_mismatch = 0
@@ -243,6 +307,23 @@ def selftest(random_n, extra_dumps):
                 failures += 1
                 print(f"vs cv2 {os.path.basename(path)} roi=({cx},{cy},{side},{ang}) size={size} "
                       f"replicate={rep}: {n} values differ, max {np.abs(ours.astype(int) - ref).max()}")
+    # Float mask warps (warpAffine, inverse map, zero border) vs cv2.
+    aff_fail = 0
+    for t in range(max(1, random_n)):
+        src = rng.random((int(rng.choice([128, 256])),) * 2, dtype=np.float32)
+        ang = rng.uniform(-math.pi, math.pi)
+        sc = rng.uniform(0.2, 3.0)
+        A = np.array([[sc * math.cos(ang), sc * math.sin(ang), rng.uniform(-200, 200)],
+                      [-sc * math.sin(ang), sc * math.cos(ang), rng.uniform(-200, 200)]], dtype=np.float32)
+        ow_, oh_ = int(rng.integers(100, 700)), int(rng.integers(100, 700))
+        ref = cv2.warpAffine(src, A, (ow_, oh_), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        ours = warp_affine_inverse_f32(src, A, ow_, oh_)
+        if not np.array_equal(ref, ours):
+            aff_fail += 1
+            print(f"warpAffine case {t}: {np.count_nonzero(ref != ours)} values differ, max {np.abs(ref - ours).max():.3g}")
+    print(f"float warpAffine vs cv2: {max(1, random_n)} cases, {aff_fail} not bit-identical")
+    failures += aff_fail
     print(f"random ROIs vs cv2 {cv2.__version__}: {total} warps, {m_mismatch} perspective matrices not "
           f"bit-identical to cv2.getPerspectiveTransform, {failures} failing cases in total")
     failures += m_mismatch

@@ -232,6 +232,13 @@ def refine_from_heatmap(decoded, heatmap, kernel):
 
 
 def load_rgb(path):
+    """[H, W, 3] uint8 RGB (HWC). Exits with a clear message on a missing or undecodable file."""
     import numpy as np
-    from PIL import Image
-    return np.ascontiguousarray(np.asarray(Image.open(path).convert("RGB")))
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as im:
+            return np.ascontiguousarray(np.asarray(im.convert("RGB")))
+    except FileNotFoundError:
+        raise SystemExit(f"error: image {path!r} not found")
+    except (UnidentifiedImageError, OSError) as e:
+        raise SystemExit(f"error: image {path!r} could not be decoded: {e}")

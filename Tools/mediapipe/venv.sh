@@ -21,10 +21,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 
-if ! "$PY" -c 'import mediapipe, numpy, skimage, matplotlib, PIL; assert mediapipe.__version__ == "0.10.14"' >/dev/null 2>&1; then
-  "$PY" -m pip install --quiet --upgrade pip >&2
-  # numpy<2: the 0.10.14 wheel was built against numpy 1.x.
-  "$PY" -m pip install --quiet "mediapipe==0.10.14" "numpy<2" scikit-image matplotlib pillow >&2
+# Pinned so references and fixture images regenerate bit-identically. numpy 1.x: the 0.10.14 wheel
+# was built against it. protobuf 4.25: decides the heatmap-kernel quirk (STAGES.md). opencv: the
+# reference for opencv_warp.py's self-test (the wheel itself links its own OpenCV statically).
+REQS="mediapipe==0.10.14 numpy==1.26.4 protobuf==4.25.9 opencv-contrib-python==4.11.0.86 scikit-image==0.26.0 matplotlib==3.11.2 pillow==13.0.0"
+STAMP="$VENV/.mptools-requirements"
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$REQS" ] || \
+   ! "$PY" -c 'import mediapipe, numpy, skimage, matplotlib, PIL, cv2' >/dev/null 2>&1; then
+  "$PY" -m pip install --quiet $REQS >&2
+  echo "$REQS" > "$STAMP"
 fi
 
 # The wheel lacks pose_landmark_lite.tflite (it downloads it at run time, which is impossible here).

@@ -96,7 +96,7 @@ def _mp_root():
     return os.path.dirname(mediapipe.__file__)
 
 
-def build_graph(model: str, tap: bool = True):
+def build_graph(model: str, tap: bool = True, min_detection: float = 0.5, min_tracking: float = 0.5):
     """Returns (CalculatorGraphConfig, side_packets dict) for static-image mode with segmentation,
     built exactly like mp.solutions.pose.Pose(static_image_mode=True, enable_segmentation=True)."""
     if _KERNEL_MODE is None:
@@ -117,8 +117,8 @@ def build_graph(model: str, tap: bool = True):
     cfg.ParseFromString(vg.binary_config)
     # Same calculator_params as mediapipe/python/solutions/pose.py with the default confidences.
     SolutionBase._modify_calculator_options(None, cfg, {
-        "posedetectioncpu__TensorsToDetectionsCalculator.min_score_thresh": 0.5,
-        "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold": 0.5,
+        "posedetectioncpu__TensorsToDetectionsCalculator.min_score_thresh": min_detection,
+        "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold": min_tracking,
     })
     if tap:
         add_taps(cfg, text_format)

@@ -36,6 +36,9 @@ def main(argv=None):
                     help="which .npy tensors to write: all, small (<= 16 KiB each), none")
     ap.add_argument("--u8", action="store_true",
                     help="also write detector_input_u8.npy / landmark_input_u8.npy (8-bit warp output)")
+    ap.add_argument("--min-detection", type=float, default=0.5, help="min_detection_confidence (default 0.5)")
+    ap.add_argument("--min-tracking", type=float, default=0.5,
+                    help="min_tracking_confidence = presence threshold (default 0.5)")
     ap.add_argument("--no-verify", action="store_true", help="skip the comparison with mp.solutions.pose")
     args = ap.parse_args(argv)
 
@@ -47,7 +50,8 @@ def main(argv=None):
 
     rgb = mpgraph.load_rgb(args.image)
     H, W = rgb.shape[:2]
-    cfg, side = mpgraph.build_graph(args.model, tap=True)
+    cfg, side = mpgraph.build_graph(args.model, tap=True, min_detection=args.min_detection,
+                                    min_tracking=args.min_tracking)
     cfg_kernel = mpgraph.configured_kernel_size(cfg)
     if cfg_kernel != kernel:
         print(f"warning: graph config says heatmap kernel {cfg_kernel}, expected {kernel}", file=sys.stderr)
@@ -150,7 +154,7 @@ def main(argv=None):
             write_json(name, mpgraph.rect_to_dict(packet_getter.get_proto(pk)), stream=stream)
         elif kind == "float":
             s = float(packet_getter.get_float(pk))
-            write_json(name, {"score": s, "present": s > 0.5}, stream=stream)
+            write_json(name, {"score": s, "present": s > args.min_tracking}, stream=stream)
         elif kind == "nlandmarks":
             rows = mpgraph.nlandmarks_to_rows(packet_getter.get_proto(pk))
             write_json(name, rows, stream=stream, count=len(rows))
@@ -193,6 +197,8 @@ def main(argv=None):
         "heatmap_kernel": kernel,
         "heatmap_kernel_in_graph_config": cfg_kernel,
         "pose_found": found,
+        "min_detection_confidence": args.min_detection,
+        "min_tracking_confidence": args.min_tracking,
         "detector_letterbox_padding_derived": pad_roi(W, H, 224, 224),
         "notes": notes,
         "stages": stages,
@@ -200,7 +206,8 @@ def main(argv=None):
     }
 
     if not args.no_verify:
-        manifest["verification"] = verify_against_solution(rgb, args.model, args.out, got)
+        manifest["verification"] = verify_against_solution(rgb, args.model, args.out, got,
+                                                           args.min_detection, args.min_tracking)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     v = manifest.get("verification", {})
@@ -210,14 +217,15 @@ def main(argv=None):
     return 0
 
 
-def verify_against_solution(rgb, model, out_dir, got):
+def verify_against_solution(rgb, model, out_dir, got, min_detection, min_tracking):
     """Runs mp.solutions.pose on the same image in this process; reports max |diff| of the final outputs."""
     import numpy as np
     import mediapipe as mp
     from mediapipe.python import packet_getter
     res = {}
     with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=mpgraph.MODEL_COMPLEXITY[model],
-                                enable_segmentation=True) as pose:
+                                enable_segmentation=True, min_detection_confidence=min_detection,
+                                min_tracking_confidence=min_tracking) as pose:
         r = pose.process(rgb)
     sol_found = r.pose_landmarks is not None
     ours_found = "landmarks_final" in got

@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["BlazeKernels"]),
         .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
-        .testTarget(name: "ImageTests", dependencies: ["PoseImage"]),
+        .testTarget(name: "ImageTests", dependencies: ["PoseImage"], exclude: ["Fixtures"]),
         .testTarget(name: "PoseTests", dependencies: ["BlazePose"]),
     ]
 )

@@ -1,6 +1,0 @@
-import XCTest
-import PoseImage
-
-final class ImageTestsPlaceholder: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regenerates every committed MediaPipe fixture: images, static references (kernel 7 and 9),
+# and the small per-stage dumps in Tests/Fixtures/stages/. Takes ~2 minutes on 2 cores.
+#   bash Tools/mediapipe/make_fixtures.sh [--skip-images]
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+PY="$(bash "$HERE/venv.sh" | tail -1)"
+cd "$ROOT"
+quiet() { grep -v '^W0000\|^I0000\|^INFO: Created\|^WARNING: All log\|GetPrototype\|warnings.warn' || true; }
+if [ "${1:-}" != "--skip-images" ]; then "$PY" "$HERE/make_images.py"; fi
+"$PY" "$HERE/reference_static.py" 2>&1 | quiet
+"$PY" "$HERE/reference_static.py" --kernel9 --no-mask-files 2>&1 | quiet
+# Images whose 8-bit warp outputs (detector + landmark crop, uint8 .npy) are committed.
+U8_IMAGES=" astronaut astronaut_rot20 hopper_letterbox "
+rm -rf Tests/Fixtures/stages
+for model in lite full; do
+  for img in Tests/Fixtures/images/*.png; do
+    name="$(basename "$img" .png)"
+    extra=()
+    if [ "$model" = lite ] && [[ "$U8_IMAGES" == *" $name "* ]]; then extra=(--u8); fi
+    "$PY" "$HERE/stages.py" "$img" --model "$model" --tensors small ${extra[@]+"${extra[@]}"} \
+      --out "Tests/Fixtures/stages/$model/$name" 2>&1 | quiet
+  done
+done
+du -sh Tests/Fixtures/images Tests/Fixtures/mediapipe Tests/Fixtures/mediapipe-kernel9 Tests/Fixtures/stages

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Creates (or reuses) Tools/.venv-mediapipe with the MediaPipe 0.10.14 reference stack.
+# Idempotent: re-running only installs what is missing and re-copies the lite model.
+# Prints the venv's python path on the last line (so callers can do PY=$(bash venv.sh | tail -1)).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+VENV="$ROOT/Tools/.venv-mediapipe"
+
+# mediapipe 0.10.14 ships wheels for CPython 3.8-3.12; prefer 3.11.
+PYBASE="${PYTHON:-}"
+if [ -z "$PYBASE" ]; then
+  for cand in /root/.pyenv/versions/3.11.*/bin/python3 python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1; then PYBASE="$cand"; break; fi
+  done
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "creating $VENV with $PYBASE" >&2
+  "$PYBASE" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+
+# Pinned so references and fixture images regenerate bit-identically. numpy 1.x: the 0.10.14 wheel
+# was built against it. protobuf 4.25: decides the heatmap-kernel quirk (STAGES.md). opencv: the
+# reference for opencv_warp.py's self-test (the wheel itself links its own OpenCV statically).
+REQS="mediapipe==0.10.14 numpy==1.26.4 protobuf==4.25.9 opencv-contrib-python==4.11.0.86 scikit-image==0.26.0 matplotlib==3.11.2 pillow==13.0.0"
+STAMP="$VENV/.mptools-requirements"
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$REQS" ] || \
+   ! "$PY" -c 'import mediapipe, numpy, skimage, matplotlib, PIL, cv2' >/dev/null 2>&1; then
+  "$PY" -m pip install --quiet $REQS >&2
+  echo "$REQS" > "$STAMP"
+fi
+
+# The wheel lacks pose_landmark_lite.tflite (it downloads it at run time, which is impossible here).
+MPDIR="$("$PY" -c 'import os, mediapipe; print(os.path.dirname(mediapipe.__file__))')"
+DEST="$MPDIR/modules/pose_landmark"
+for m in pose_landmark_lite.tflite pose_landmark_full.tflite; do
+  SRC="$ROOT/weights/$m"
+  if [ ! -f "$SRC" ]; then
+    echo "error: $SRC missing (run bash Tools/setup.sh)" >&2; exit 1
+  fi
+  if [ ! -f "$DEST/$m" ] || ! cmp -s "$SRC" "$DEST/$m"; then
+    cp "$SRC" "$DEST/$m"
+    echo "copied $m into $DEST" >&2
+  fi
+done
+echo "$PY"

@@ -189,6 +189,10 @@ def main(argv=None) -> int:
 
     print(f"# {cores()} cores, ai-edge-litert, rounds={a.rounds} iterations={a.iterations} "
           f"warmup={a.warmup}; figures = median over rounds of per-round medians (ms)", file=sys.stderr)
+    load_start = os.getloadavg()
+    if load_start[0] > 0.5:
+        print(f"bench: warning: load average {load_start[0]:.2f} before start; other jobs share the "
+              f"{cores()} cores and inflate every figure (mins are the least affected)", file=sys.stderr)
     results = []
     tmp = tempfile.TemporaryDirectory(prefix="bench-side-by-side-")
     cli_failed = False
@@ -258,10 +262,13 @@ def main(argv=None) -> int:
             print(f"note: {r['model']} threads={r['threads']}: ours n/a: {r['error']}")
     if use_cli and not a.cli_input_flag:
         print("note: our CLI used its own input (no --cli-input-flag given)")
+    load_end = os.getloadavg()
+    print(f"note: 1-minute load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end "
+          f"on {cores()} cores (this process itself adds up to the thread count)")
 
     if a.json_out:
         with open(a.json_out, "w") as f:
-            json.dump({"cores": cores(), "rounds": a.rounds, "iterations": a.iterations, "warmup": a.warmup,
+            json.dump({"cores": cores(), "loadavg_start": load_start, "loadavg_end": load_end, "rounds": a.rounds, "iterations": a.iterations, "warmup": a.warmup,
                        "results": results}, f, indent=1)
     return 2 if (use_cli and cli_failed) else 0
 

@@ -162,6 +162,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=5, help="warm-up iterations per round and side")
     ap.add_argument("--builtin", action="store_true", help="also time LiteRT builtin kernels")
     ap.add_argument("--litert-only", action="store_true", help="do not run our CLI")
+    ap.add_argument("--cli-model-arg", choices=["path", "name"], default="path",
+                    help="what our CLI gets as MODEL: the .tflite path (default) or detector/lite/full")
     ap.add_argument("--cli-input-flag", help="CLI option that takes an input .npy, e.g. --input")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per CLI run")
     ap.add_argument("--json-out", help="also write all measurements as JSON")
@@ -217,7 +219,7 @@ def main(argv=None) -> int:
                         row["xnnpack_min"] = lo if row["xnnpack_min"] is None else min(row["xnnpack_min"], lo)
                     elif use_cli and row["error"] is None:
                         try:
-                            o = run_cli(a.binary, path, n, a.iterations, a.warmup, a.cli_input_flag, x_path,
+                            o = run_cli(a.binary, path if a.cli_model_arg == "path" else m, n, a.iterations, a.warmup, a.cli_input_flag, x_path,
                                         a.timeout)
                             row["ours_round_medians"].append(float(o["median_ms"]))
                             row["ours_gflops"].append(float(o["gflops"]))

@@ -219,8 +219,9 @@ def main(argv=None) -> int:
                         row["xnnpack_min"] = lo if row["xnnpack_min"] is None else min(row["xnnpack_min"], lo)
                     elif use_cli and row["error"] is None:
                         try:
-                            o = run_cli(a.binary, path if a.cli_model_arg == "path" else m, n, a.iterations, a.warmup, a.cli_input_flag, x_path,
-                                        a.timeout)
+                            model_arg = path if a.cli_model_arg == "path" else m
+                            o = run_cli(a.binary, model_arg, n, a.iterations, a.warmup,
+                                        a.cli_input_flag, x_path, a.timeout)
                             row["ours_round_medians"].append(float(o["median_ms"]))
                             row["ours_gflops"].append(float(o["gflops"]))
                             mn = float(o["min_ms"])

@@ -83,6 +83,24 @@ def fixture_input(model: str, shape: list[int]) -> tuple[np.ndarray, str]:
     return rng.uniform(-1, 1, size=shape).astype(np.float32), "seeded uniform[-1,1]"
 
 
+def conv_gflop(model_path: str) -> float:
+    """2 x multiply-accumulates of CONV_2D and DEPTHWISE_CONV_2D per inference, in GFLOP
+    (the other operators are a rounding error next to these)."""
+    it = litert.Interpreter(model_path=model_path,
+                            experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    shapes = {d["index"]: [int(v) for v in d["shape"]] for d in it.get_tensor_details()}
+    macs = 0
+    for op in it._get_ops_details():
+        if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        out = shapes[int(op["outputs"][0])]   # NHWC
+        w = shapes[int(op["inputs"][1])]      # conv OHWI, depthwise 1HWC
+        per_out = w[1] * w[2] * (w[3] if op["op_name"] == "CONV_2D" else 1)
+        macs += int(np.prod(out)) * per_out
+    return 2 * macs / 1e9
+
+
 class LiteRTTimer:
     def __init__(self, model_path: str, threads: int, xnnpack: bool):
         resolver = (litert.OpResolverType.AUTO if xnnpack
@@ -200,13 +218,14 @@ def main(argv=None) -> int:
     cli_failed = False
     for m in models:
         path = os.path.join(a.weights, MODELS[m] + ".tflite")
+        gflop = conv_gflop(path)
         for n in thread_counts:
             xnn = LiteRTTimer(path, n, xnnpack=True)
             x, x_desc = fixture_input(MODELS[m], xnn.input_shape)
             x_path = os.path.join(tmp.name, f"{MODELS[m]}.npy")
             np.save(x_path, x)
             ref = LiteRTTimer(path, n, xnnpack=False) if a.builtin else None
-            row = {"model": m, "threads": n, "input": x_desc, "xnnpack_round_medians": [],
+            row = {"model": m, "threads": n, "input": x_desc, "conv_gflop": gflop, "xnnpack_round_medians": [],
                    "xnnpack_min": None, "ours_round_medians": [], "ours_min": None, "ours_gflops": [],
                    "builtin_round_medians": [], "error": None}
             for r in range(a.rounds):
@@ -239,18 +258,21 @@ def main(argv=None) -> int:
             row["builtin_ms"] = med(row["builtin_round_medians"])
             row["ratio"] = row["ours_ms"] / row["xnnpack_ms"] if row["ours_ms"] and row["xnnpack_ms"] else None
             row["ours_gflops_median"] = med(row["ours_gflops"])
+            row["xnnpack_gflops"] = gflop / (row["xnnpack_ms"] / 1e3) if row["xnnpack_ms"] else None
             results.append(row)
             print(f"  {m} threads={n}: xnnpack {fmt(row['xnnpack_ms'])} ms, ours {fmt(row['ours_ms'])} ms"
                   + (f", builtin {fmt(row['builtin_ms'])} ms" if a.builtin else "")
                   + (f"  [{row['error']}]" if row["error"] else ""), file=sys.stderr)
             del xnn, ref
 
-    head = ["model", "threads", "XNNPACK ms", "XNNPACK min", "ours ms", "ours min", "ours GFLOP/s", "ours/XNNPACK"]
+    head = ["model", "GFLOP", "threads", "XNNPACK ms", "XNNPACK min", "XNNPACK GFLOP/s", "ours ms", "ours min",
+            "ours GFLOP/s", "ours/XNNPACK"]
     if a.builtin:
         head.append("builtin ms")
     rows = []
     for r in results:
-        cells = [r["model"], str(r["threads"]), fmt(r["xnnpack_ms"]), fmt(r["xnnpack_min"]), fmt(r["ours_ms"]),
+        cells = [r["model"], fmt(r["conv_gflop"], ".3f"), str(r["threads"]), fmt(r["xnnpack_ms"]), fmt(r["xnnpack_min"]),
+                 fmt(r["xnnpack_gflops"], ".1f"), fmt(r["ours_ms"]),
                  fmt(r["ours_min"]), fmt(r["ours_gflops_median"], ".1f"), fmt(r["ratio"], ".2f") + ("x" if r["ratio"] else "")]
         if a.builtin:
             cells.append(fmt(r["builtin_ms"]))
@@ -263,6 +285,7 @@ def main(argv=None) -> int:
     for r in results:
         if r["error"]:
             print(f"note: {r['model']} threads={r['threads']}: ours n/a: {r['error']}")
+    print("note: GFLOP = 2 x MACs of CONV_2D + DEPTHWISE_CONV_2D; XNNPACK GFLOP/s = that / median")
     if use_cli and not a.cli_input_flag:
         print("note: our CLI used its own input (no --cli-input-flag given)")
     load_end = os.getloadavg()

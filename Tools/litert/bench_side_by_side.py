@@ -8,7 +8,8 @@ delegate (XNNPACK, `num_threads=N`) in this process and runs our CLI
     blazepose bench MODEL --threads N --iterations K --warmup W --json
 
 which must print one JSON object on stdout with at least `median_ms`, `min_ms`,
-`gflops` and `threads`. The order of the two alternates from round to round
+`gflops` and `threads` (optional: `cpu_median_ms`, the median CPU time of the
+calling thread, meaningful at 1 thread; it makes a load-robust column). The order of the two alternates from round to round
 (A B, B A, ...) so slow drift (thermal, other jobs on the machine) hits both
 equally. The reported figure for each side is the median over rounds of the
 per-round median latency; `min` is the smallest per-iteration (LiteRT) or
@@ -114,18 +115,25 @@ class LiteRTTimer:
     def input_shape(self) -> list[int]:
         return [int(v) for v in self.inp["shape"]]
 
-    def time(self, x: np.ndarray, iterations: int, warmup: int) -> list[float]:
-        """Per-iteration wall milliseconds of set_tensor + invoke."""
+    def time(self, x: np.ndarray, iterations: int, warmup: int) -> tuple[list[float], list[float]]:
+        """Per-iteration (wall ms, calling-thread CPU ms) of set_tensor + invoke.
+
+        With 1 thread all work runs on the calling thread, so its CPU time excludes
+        the time other processes held the core: a load-robust figure on a shared
+        machine. With more threads it misses the workers and is not reported.
+        """
         for _ in range(warmup):
             self.it.set_tensor(self.inp["index"], x)
             self.it.invoke()
-        out = []
+        wall, cpu = [], []
         for _ in range(iterations):
+            c0 = time.thread_time_ns()
             t0 = time.perf_counter_ns()
             self.it.set_tensor(self.inp["index"], x)
             self.it.invoke()
-            out.append((time.perf_counter_ns() - t0) / 1e6)
-        return out
+            wall.append((time.perf_counter_ns() - t0) / 1e6)
+            cpu.append((time.thread_time_ns() - c0) / 1e6)
+        return wall, cpu
 
 
 def run_cli(binary: str, model_path: str, threads: int, iterations: int, warmup: int,
@@ -227,13 +235,16 @@ def main(argv=None) -> int:
             ref = LiteRTTimer(path, n, xnnpack=False) if a.builtin else None
             row = {"model": m, "threads": n, "input": x_desc, "conv_gflop": gflop, "xnnpack_round_medians": [],
                    "xnnpack_min": None, "ours_round_medians": [], "ours_min": None, "ours_gflops": [],
-                   "builtin_round_medians": [], "error": None}
+                   "builtin_round_medians": [], "xnnpack_cpu_round_medians": [],
+                   "ours_cpu_round_medians": [], "error": None}
             for r in range(a.rounds):
                 sides = ["xnnpack", "ours"] if r % 2 == 0 else ["ours", "xnnpack"]
                 for side in sides:
                     if side == "xnnpack":
-                        t = xnn.time(x, a.iterations, a.warmup)
+                        t, cpu = xnn.time(x, a.iterations, a.warmup)
                         row["xnnpack_round_medians"].append(statistics.median(t))
+                        if n == 1:
+                            row["xnnpack_cpu_round_medians"].append(statistics.median(cpu))
                         lo = min(t)
                         row["xnnpack_min"] = lo if row["xnnpack_min"] is None else min(row["xnnpack_min"], lo)
                     elif use_cli and row["error"] is None:
@@ -243,6 +254,8 @@ def main(argv=None) -> int:
                                         a.cli_input_flag, x_path, a.timeout)
                             row["ours_round_medians"].append(float(o["median_ms"]))
                             row["ours_gflops"].append(float(o["gflops"]))
+                            if n == 1 and "cpu_median_ms" in o:  # optional field of the CLI JSON
+                                row["ours_cpu_round_medians"].append(float(o["cpu_median_ms"]))
                             mn = float(o["min_ms"])
                             row["ours_min"] = mn if row["ours_min"] is None else min(row["ours_min"], mn)
                         except RuntimeError as e:
@@ -250,12 +263,14 @@ def main(argv=None) -> int:
                             cli_failed = True
                 if ref is not None:
                     # Builtin kernels are slow; fewer iterations, still warmed up.
-                    t = ref.time(x, max(1, a.iterations // 4), 1)
+                    t, _ = ref.time(x, max(1, a.iterations // 4), 1)
                     row["builtin_round_medians"].append(statistics.median(t))
             med = lambda v: statistics.median(v) if v else None  # noqa: E731
             row["xnnpack_ms"] = med(row["xnnpack_round_medians"])
             row["ours_ms"] = med(row["ours_round_medians"])
             row["builtin_ms"] = med(row["builtin_round_medians"])
+            row["xnnpack_cpu_ms"] = med(row["xnnpack_cpu_round_medians"])
+            row["ours_cpu_ms"] = med(row["ours_cpu_round_medians"])
             row["ratio"] = row["ours_ms"] / row["xnnpack_ms"] if row["ours_ms"] and row["xnnpack_ms"] else None
             row["ours_gflops_median"] = med(row["ours_gflops"])
             row["xnnpack_gflops"] = gflop / (row["xnnpack_ms"] / 1e3) if row["xnnpack_ms"] else None
@@ -266,14 +281,15 @@ def main(argv=None) -> int:
             del xnn, ref
 
     head = ["model", "GFLOP", "threads", "XNNPACK ms", "XNNPACK min", "XNNPACK GFLOP/s", "ours ms", "ours min",
-            "ours GFLOP/s", "ours/XNNPACK"]
+            "ours GFLOP/s", "ours/XNNPACK", "XNNPACK cpu ms", "ours cpu ms"]
     if a.builtin:
         head.append("builtin ms")
     rows = []
     for r in results:
         cells = [r["model"], fmt(r["conv_gflop"], ".3f"), str(r["threads"]), fmt(r["xnnpack_ms"]), fmt(r["xnnpack_min"]),
                  fmt(r["xnnpack_gflops"], ".1f"), fmt(r["ours_ms"]),
-                 fmt(r["ours_min"]), fmt(r["ours_gflops_median"], ".1f"), fmt(r["ratio"], ".2f") + ("x" if r["ratio"] else "")]
+                 fmt(r["ours_min"]), fmt(r["ours_gflops_median"], ".1f"), fmt(r["ratio"], ".2f") + ("x" if r["ratio"] else ""),
+                 fmt(r["xnnpack_cpu_ms"]), fmt(r["ours_cpu_ms"])]
         if a.builtin:
             cells.append(fmt(r["builtin_ms"]))
         rows.append(cells)
@@ -285,6 +301,8 @@ def main(argv=None) -> int:
     for r in results:
         if r["error"]:
             print(f"note: {r['model']} threads={r['threads']}: ours n/a: {r['error']}")
+    print("note: cpu ms = median CPU time of the timing thread, 1 thread only (robust to other load); "
+          "ours needs the optional `cpu_median_ms` field in the CLI JSON")
     print("note: GFLOP = 2 x MACs of CONV_2D + DEPTHWISE_CONV_2D; XNNPACK GFLOP/s = that / median")
     if use_cli and not a.cli_input_flag:
         print("note: our CLI used its own input (no --cli-input-flag given)")

@@ -182,8 +182,8 @@ struct BenchCommand: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
-                             (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
+                print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
+                             (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
             }
         }
     }

@@ -29,7 +29,9 @@ final class GemmBenchTests: XCTestCase {
         var rng = SeededGenerator(seed: 7)
         var totals: [String: (flops: Double, native: Double, blas: Double)] = [:]
         print("model                 input            weights            GFLOP   native GF/s  OpenBLAS GF/s  count")
-        for s in realConvShapes {
+        // BLAZE_BENCH_ONLY="substring" restricts the conv table to matching "input weights" rows.
+        let only = ProcessInfo.processInfo.environment["BLAZE_BENCH_ONLY"]
+        for s in realConvShapes where only.map({ "\(s.input) \(s.weights)".contains($0) }) ?? true {
             let input = randomFloats(s.input.reduce(1, *), &rng)
             let weights = randomFloats(s.weights.reduce(1, *), &rng)
             let bias = randomFloats(s.weights[0], &rng)
@@ -62,6 +64,7 @@ final class GemmBenchTests: XCTestCase {
                          model as NSString, t.flops * 1e-9, t.native * 1e3, t.flops / t.native * 1e-9,
                          t.blas * 1e3, t.flops / t.blas * 1e-9))
         }
+        if only != nil { return }
         // Depthwise: memory-bound, reported as time and GB/s of input+output traffic.
         var dwTotals: [String: Double] = [:]
         for s in realDepthwiseShapes {

@@ -79,6 +79,9 @@ final class GemmBenchTests: XCTestCase {
                 bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, pool: Pools.one) }
             } }
             dwTotals[s.model, default: 0] += t * Double(s.count)
+            let bytes = Double(s.input.reduce(1, *) + op.outputShape.elementCount) * 4
+            print(String(format: "depthwise %-20@ %-18@ k%dx%d s%d  %7.3f ms  %5.1f GB/s  x%d", s.model as NSString,
+                         "\(s.input)" as NSString, s.weights[1], s.weights[2], s.stride.0, t * 1e3, bytes / t * 1e-9, s.count))
         }
         for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
             print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))

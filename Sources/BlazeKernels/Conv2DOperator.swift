@@ -23,7 +23,7 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// (`[O]` or empty for none). Throws `KernelError` when anything does not fit.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padding: Padding, activation: FusedActivation, backend: GemmBackend = .native) throws {
+                padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, weightsShape.allSatisfy({ $0 > 0 }) else {

@@ -2,11 +2,22 @@ import COpenBLAS
 
 /// Which matrix-multiply implementation a conv operator uses.
 public enum GemmBackend: Sendable, Equatable, CaseIterable {
-    /// The hand-written 6×16 SIMD micro-kernel on prepacked weight panels (default: it wins on
-    /// the BlazePose shapes, see `Tests/KernelTests/GemmBenchTests.swift`).
+    /// The hand-written 6×16 SIMD micro-kernel on prepacked weight panels.
     case native
     /// OpenBLAS `cblas_sgemm` (single-threaded inside; we thread over row blocks ourselves).
     case openBLAS
+
+    /// The faster backend for this build, measured on the BlazePose conv shapes
+    /// (`Tests/KernelTests/GemmBenchTests.swift`): the native kernel when compiled with
+    /// `-Xswiftc -target-cpu -Xswiftc native -Xswiftc -DBLAZE_FMA` (FMA micro-kernel, faster
+    /// than OpenBLAS), OpenBLAS otherwise (without FMA the native kernel is about half as fast).
+    public static var preferred: GemmBackend {
+        #if BLAZE_FMA
+        return .native
+        #else
+        return .openBLAS
+        #endif
+    }
 }
 
 /// Weights of `C[M×N] = A[M×K] · B[K×N] + bias`, prepacked once at load time.
@@ -281,14 +292,27 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
     }
 }
 
-/// Multithreaded GEMM over all `m` rows, split into fixed `gemmRowsPerUnit`-row blocks
-/// (and, when there are few rows, into column panels) so results do not depend on the
-/// thread count.
+/// Multithreaded GEMM over all `m` rows: `C[m×N] = act(A[m×K] · W^T + bias)`, A `[m][lda]`,
+/// C `[m][ldc]`. Work is split into blocks that depend only on the shapes (fixed 48-row blocks,
+/// column panels when there are few rows, bigger blocks for OpenBLAS), never on the thread
+/// count, so results are bit-identical for any number of threads.
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
                  activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool) {
+    if w.backend == .openBLAS {
+        // OpenBLAS repacks B on every call, so it gets bigger blocks: about M/4 rows, rounded up
+        // to 48. The block size depends on M only, never on the thread count.
+        let quarter = (m + 3) / 4
+        let unitRows = Swift.max(gemmRowsPerUnit, (quarter + gemmRowsPerUnit - 1) / gemmRowsPerUnit * gemmRowsPerUnit)
+        pool.parallelFor((m + unitRows - 1) / unitRows) { unit, _ in
+            let r0 = unit * unitRows, r1 = Swift.min(m, r0 + unitRows)
+            gemmRows(m: r1 - r0, a: a + r0 * lda, lda: lda, weights: w, activation: activation,
+                     c: c + r0 * ldc, ldc: ldc)
+        }
+        return
+    }
     let rowUnits = (m + gemmRowsPerUnit - 1) / gemmRowsPerUnit
-    if w.backend == .native && rowUnits < 4 && w.panelCount > 1 {
-        // Few rows (deep layers, 2×2 or 4×4 maps): split over 16-column panels instead.
+    if rowUnits < 4 && w.panelCount > 1 {
+        // Few rows (deep layers, 2×2 or 4×4 maps): split over column panels too.
         let panelUnits = w.panelCount
         pool.parallelFor(rowUnits * panelUnits) { unit, _ in
             let ru = unit / panelUnits, p = unit % panelUnits

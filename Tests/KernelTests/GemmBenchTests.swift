@@ -65,6 +65,14 @@ final class GemmBenchTests: XCTestCase {
                          t.blas * 1e3, t.flops / t.blas * 1e-9))
         }
         if only != nil { return }
+        // Thread-pool dispatch cost: an empty 2-item parallelFor, averaged over 20000 calls.
+        for pool in [Pools.two, Pools.three] {
+            let calls = 20000
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<calls { pool.parallelFor(2) { _, _ in } }
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(calls)
+            print(String(format: "ThreadPool(threads: %d) dispatch: %.2f us per parallelFor", pool.threadCount, dt * 1e-3))
+        }
         // Depthwise: memory-bound, reported as time and GB/s of input+output traffic.
         var dwTotals: [String: Double] = [:]
         for s in realDepthwiseShapes {
@@ -86,7 +94,7 @@ final class GemmBenchTests: XCTestCase {
         for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
             print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))
         }
-        // Two threads on the biggest model, native backend: whole conv set.
+        // One vs two threads on the biggest model, preferred backend: whole conv set.
         for pool in [Pools.one, Pools.two] {
             var total = 0.0
             for s in realConvShapes where s.model == "pose_landmark_full" {
@@ -102,7 +110,7 @@ final class GemmBenchTests: XCTestCase {
                     } }
                 }
             }
-            print(String(format: "pose_landmark_full convs, native, %d thread(s): %.2f ms", pool.threadCount, total * 1e3))
+            print(String(format: "pose_landmark_full convs, backend %@, %d thread(s): %.2f ms", "\(GemmBackend.preferred)" as NSString, pool.threadCount, total * 1e3))
         }
     }
 }

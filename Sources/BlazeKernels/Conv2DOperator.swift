@@ -26,7 +26,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                 padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard weightsShape.count == 4, weightsShape.allSatisfy({ $0 > 0 }) else {
+        guard weightsShape.count == 4, validDimensions(weightsShape) else {
             throw KernelError.invalidShape(op: op, what: "weights (OHWI)", shape: weightsShape)
         }
         let (o, kh, kw, i) = (weightsShape[0], weightsShape[1], weightsShape[2], weightsShape[3])
@@ -130,23 +130,49 @@ public final class Conv2DOperator: @unchecked Sendable {
     }
 
     /// O = 1 (the segmentation and tiny heads): a direct conv, one dot product per output pixel over
-    /// the in-bounds taps, 8 input channels per SIMD lane group; no im2col, no 16-wide panel.
-    /// Per pixel: lane-wise sums over (tap, channel block) in order, reduced once, then the
-    /// scalar channel tail, bias and clamp — fixed arithmetic whatever the thread count.
+    /// the in-bounds taps, 8 floats per SIMD lane group; no im2col, no 16-wide panel.
+    /// Per pixel: lane-wise sums in a fixed order, reduced once, then the scalar tail, bias and
+    /// clamp. Which of the two loops (interior / border) handles a pixel depends only on its
+    /// position, so the arithmetic is the same whatever the thread count.
     func runSingleOutputChannel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let g = geometry, ic = inputShape.channels
         let w = packed.data, bias = packed.bias[0]
         let lo = activation.lowerBound, hi = activation.upperBound
         let vectorChannels = ic & ~7
+        // Interior columns (whole undilated kernel row inside the input): per kernel row the
+        // KW·I input floats and the KW·I weights are both contiguous, so it is one dot product.
+        var oxLo = 0
+        while oxLo < g.outputWidth && oxLo * g.strideWidth - g.padLeft < 0 { oxLo += 1 }
+        var oxHi = g.outputWidth
+        while oxHi > oxLo && (oxHi - 1) * g.strideWidth - g.padLeft + g.kernelWidth > g.inputWidth { oxHi -= 1 }
+        if g.dilationWidth != 1 { oxHi = oxLo }
+        let span = g.kernelWidth * ic, vectorSpan = span & ~7
         pool.parallelFor(outputShape.batch * g.outputHeight) { unit, _ in
             let b = unit / g.outputHeight, oy = unit % g.outputHeight
             let image = input + b * g.inputHeight * g.inputWidth * ic
-            for ox in 0..<g.outputWidth {
+            var kyStart = 0, kyEnd = g.kernelHeight
+            let iyOrigin = oy * g.strideHeight - g.padTop
+            while kyStart < kyEnd && iyOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
+            while kyEnd > kyStart && iyOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
+            for ox in oxLo..<oxHi {
                 var acc = SIMD8<Float>()
                 var tail: Float = 0
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                    if iy < 0 || iy >= g.inputHeight { continue }
+                let base = image + (iyOrigin * g.inputWidth + ox * g.strideWidth - g.padLeft) * ic
+                for ky in kyStart..<kyEnd {
+                    let src = base + ky * g.dilationHeight * g.inputWidth * ic
+                    let wt = w + ky * span
+                    var j = 0
+                    while j < vectorSpan { acc.multiplyAdd(loadVector(src + j), loadVector(wt + j)); j += 8 }
+                    while j < span { tail = tail + src[j] * wt[j]; j += 1 }
+                }
+                let total = horizontalSum(acc) + tail
+                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+            }
+            for ox in 0..<g.outputWidth where ox < oxLo || ox >= oxHi {
+                var acc = SIMD8<Float>()
+                var tail: Float = 0
+                for ky in kyStart..<kyEnd {
+                    let iy = iyOrigin + ky * g.dilationHeight
                     for kx in 0..<g.kernelWidth {
                         let ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth
                         if ix < 0 || ix >= g.inputWidth { continue }

@@ -32,10 +32,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 padding: Padding, activation: FusedActivation) throws {
         let op = "DEPTHWISE_CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard depthMultiplier > 0 else {
+        guard depthMultiplier > 0 && depthMultiplier <= maxDimension else {
             throw KernelError.invalidParameter(op: op, name: "depth multiplier", value: depthMultiplier)
         }
-        guard weightsShape.count == 4, weightsShape[0] == 1, weightsShape.allSatisfy({ $0 > 0 }) else {
+        guard weightsShape.count == 4, weightsShape[0] == 1, validDimensions(weightsShape) else {
             throw KernelError.invalidShape(op: op, what: "weights ([1, KH, KW, C])", shape: weightsShape)
         }
         let (kh, kw, c) = (weightsShape[1], weightsShape[2], weightsShape[3])

@@ -55,3 +55,18 @@ final class ConstantsTests: XCTestCase {
         XCTAssertEqual(chains, 38)
     }
 }
+
+final class HalfConversionTests: XCTestCase {
+    func testHalfToFloatMatchesFloat16ForAllBitPatterns() {
+        for bits in 0...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits))
+            let got = halfToFloat(bits)
+            if expected.isNaN {
+                XCTAssertTrue(got.isNaN, "\(bits)")
+                XCTAssertEqual(got.sign, expected.sign, "\(bits)")
+            } else {
+                XCTAssertEqual(got.bitPattern, expected.bitPattern, "half bits \(bits)")
+            }
+        }
+    }
+}

@@ -214,3 +214,26 @@ public func halfToFloat(_ h: UInt16) -> Float {
     let magnitude = Float(mantissa) * 0x1p-24
     return Float(bitPattern: sign | magnitude.bitPattern)
 }
+
+extension Model {
+    /// Values of a constant INT32 tensor (e.g. PAD paddings `[rank, 2]`, RESHAPE shape), row-major;
+    /// nil when the tensor has no data (a runtime tensor).
+    /// - Throws: `TFLiteError` when the tensor is not INT32, the index is out of range, or the data size
+    ///   does not match the shape.
+    public func constantInt32(tensor index: Int, subgraph: Int = 0) throws -> [Int32]? {
+        guard subgraph >= 0, subgraph < subgraphs.count, index >= 0, index < subgraphs[subgraph].tensors.count else {
+            throw TFLiteError.invalidModel(what: "tensor \(index) of subgraph \(subgraph) does not exist", location: "")
+        }
+        let tensor = subgraphs[subgraph].tensors[index]
+        let location = "subgraph \(subgraph), tensor \(index)"
+        guard tensor.type == .int32 else {
+            throw TFLiteError.invalidModel(what: "expected an INT32 constant, found \(tensor.type)", location: location)
+        }
+        let data = try bufferData(tensor.buffer)
+        guard !data.isEmpty else { return nil }
+        guard let count = tensor.elementCount, data.count == 4 * count else {
+            throw TFLiteError.invalidModel(what: "INT32 constant of shape \(tensor.shape) has \(data.count) bytes of data", location: location)
+        }
+        return (0..<count).map { Int32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+    }
+}

@@ -62,6 +62,9 @@ final class ConstantsTests: XCTestCase {
         XCTAssertEqual(resolved[3], expected)   // DEQUANTIZE output
         XCTAssertEqual(resolved[4], [0.5, -0.25, 0, 1])   // plain FLOAT32 bias
         XCTAssertNil(resolved[5])               // INT32 paddings are not float constants
+        XCTAssertEqual(try model.constantInt32(tensor: 5), [0, 0, 1, 1, 1, 1, 0, 0])
+        XCTAssertThrowsError(try model.constantInt32(tensor: 6))   // FLOAT32 tensor: wrong type is an error
+        XCTAssertThrowsError(try model.constantInt32(tensor: 99))  // out of range
     }
 
     func testDetectorHasSparseFloat16ChainsAndTheyAreDensified() throws {

@@ -184,7 +184,11 @@ extension ModelReport {
     /// graph inputs and outputs as ellipses. Constant inputs are folded into the op node.
     public func dot(model: Model) -> String {
         let graph = model.subgraphs[subgraph]
-        func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        // DOT escString: backslash and quote escaped, line breaks as the `\n` escape (centred lines).
+        func quote(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
         var producer: [Int: String] = [:]
         var lines = ["digraph model {", "  rankdir=TB;", "  node [shape=box, fontname=\"Helvetica\", fontsize=10];"]
         for io in inputs {

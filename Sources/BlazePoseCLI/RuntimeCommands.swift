@@ -9,8 +9,8 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "GEMM for convolutions: native (hand-written SIMD) or openblas.")
-    var gemm: GemmChoice = .native
+    @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
+    var gemm: GemmChoice = .auto
 
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
@@ -18,12 +18,20 @@ struct ExecutionOptions: ParsableArguments {
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
-                           gemmBackend: gemm == .native ? .native : .openBLAS)
+                           gemmBackend: gemm.backend)
     }
 }
 
 enum GemmChoice: String, ExpressibleByArgument, CaseIterable {
-    case native, openblas
+    case auto, native, openblas
+
+    var backend: GemmBackend {
+        switch self {
+        case .auto: return .preferred
+        case .native: return .native
+        case .openblas: return .openBLAS
+        }
+    }
 }
 
 /// Loads a model into an interpreter, turning every load error into a clear message.
@@ -178,7 +186,7 @@ struct BenchCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
                 object["model"] = (model as NSString).lastPathComponent
-                object["gemm"] = execution.gemm.rawValue
+                object["gemm"] = "\(execution.gemm.backend)"
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
@@ -192,7 +200,7 @@ struct BenchCommand: ParsableCommand {
 /// OpenBLAS 0.3.21 misdetects some CPUs (e.g. Sapphire Rapids) as "Prescott" and
 /// then runs sgemm ~8× slower. Say so loudly when the user picked OpenBLAS.
 func warnAboutSlowOpenBLAS(_ gemm: GemmChoice) {
-    guard gemm == .openblas else { return }
+    guard gemm.backend == .openBLAS else { return }
     let core = OpenBLAS.coreName
     if core.lowercased().contains("prescott") || core.lowercased().contains("unknown") {
         FileHandle.standardError.write(Data("warning: OpenBLAS detected core '\(core)' and will run sgemm far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2), or use --gemm native\n".utf8))
@@ -221,14 +229,13 @@ struct ProfileCommand: ParsableCommand {
             for _ in 0..<3 { interpreter.invoke() }
             let profiler = Profiler()
             for _ in 0..<max(1, iterations) { interpreter.invoke(profiler: profiler) }
-            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount,
-                                             backend: execution.gemm == .native ? .native : .openBLAS)
+            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount, backend: execution.gemm.backend)
             let medians = profiler.medianMilliseconds()
             let subgraph = interpreter.model.subgraphs[0]
             let total = interpreter.steps.reduce(0) { $0 + (medians[$1.op] ?? 0) }
 
             print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
-                         (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, execution.gemm.rawValue))
+                         (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, "\(execution.gemm.backend)"))
             print("\nby op type:")
             print(String(format: "  %-20@ %6@ %10@ %7@ %9@ %7@", "op", "count", "ms", "%", "GFLOP/s", "%peak"))
             var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]

@@ -60,6 +60,12 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// Pads `s` with spaces to `width` columns (Foundation's `%-20@` does not pad on Linux).
+func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return right ? fill + s : s + fill
+}
+
 func shapeString(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
 
 // MARK: - run
@@ -135,13 +141,12 @@ struct CompareCommand: ParsableCommand {
             let dump: ReferenceDump
             do { dump = try ReferenceDump(directory: URL(fileURLWithPath: reference)) } catch { throw CLIError("\(error)") }
             let report = try interpreter.compare(with: dump, tolerance: tolerance)
-            print(String(format: "%-5@ %-22@ %-18@ %-12@ %-12@ %-12@ %@", "op", "operator", "shape", "max|d|", "max|ref|", "rel", "tensor"))
+            print(pad("op", 5), pad("operator", 18), pad("shape", 18), pad("max|d|", 11), pad("max|ref|", 11), pad("rel", 11), "tensor")
             for row in report.rows where all || row.role == "output" || !row.withinTolerance {
                 let mark = row.withinTolerance ? "" : "  <-- out of tolerance"
-                print(String(format: "%-5@ %-22@ %-18@ %-12.4e %-12.4e %-12.4e %@%@",
-                             row.producer.map(String.init) ?? "-", row.producerName ?? row.role, shapeString(row.shape),
-                             Double(row.difference.maxAbs), Double(row.difference.maxRef), Double(row.difference.relative),
-                             String(row.name.prefix(60)), mark))
+                print(pad(row.producer.map(String.init) ?? "-", 5), pad(row.producerName ?? row.role, 18), pad(shapeString(row.shape), 18),
+                      pad(String(format: "%.4e", Double(row.difference.maxAbs)), 11), pad(String(format: "%.4e", Double(row.difference.maxRef)), 11),
+                      pad(String(format: "%.4e", Double(row.difference.relative)), 11), String(row.name.prefix(60)) + mark)
             }
             let worst = report.rows.max { $0.difference.relative < $1.difference.relative }
             print("compared \(report.rows.count) tensors (\(report.rows.filter { $0.role == "intermediate" }.count) intermediates), skipped \(report.skipped.count) (constants)")
@@ -237,7 +242,7 @@ struct ProfileCommand: ParsableCommand {
             print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
                          (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, "\(execution.gemm.backend)"))
             print("\nby op type:")
-            print(String(format: "  %-20@ %6@ %10@ %7@ %9@ %7@", "op", "count", "ms", "%", "GFLOP/s", "%peak"))
+            print(" ", pad("op", 18), pad("count", 6, right: true), pad("ms", 9, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
             for s in interpreter.steps {
                 let e = byType[s.name, default: (0, 0, 0)]
@@ -245,19 +250,23 @@ struct ProfileCommand: ParsableCommand {
             }
             for (name, e) in byType.sorted(by: { $0.value.ms > $1.value.ms }) {
                 let gf = e.ms > 0 ? e.flops / 1e9 / (e.ms / 1000) : 0
-                print(String(format: "  %-20@ %6d %10.3f %6.1f%% %9@ %7@", name, e.count, e.ms, total > 0 ? 100 * e.ms / total : 0,
-                             e.flops > 0 ? String(format: "%.1f", gf) : "-", e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-"))
+                print(" ", pad(name, 18), pad("\(e.count)", 6, right: true), pad(String(format: "%.3f", e.ms), 9, right: true),
+                      pad(String(format: "%.1f%%", total > 0 ? 100 * e.ms / total : 0), 6, right: true),
+                      pad(e.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
+                      pad(e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
             }
             print("\nper layer:")
-            print(String(format: "  %5@ %-18@ %-34@ %9@ %7@ %9@ %7@", "op", "type", "output", "ms", "%", "GFLOP/s", "%peak"))
+            print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var rows = interpreter.steps
             if top > 0 { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
             for s in rows {
                 let ms = medians[s.op] ?? 0
                 let out = subgraph.operators[s.op].outputs.first.map { shapeString(subgraph.tensors[$0].shape) } ?? ""
                 let gf = ms > 0 ? s.flops / 1e9 / (ms / 1000) : 0
-                print(String(format: "  %5d %-18@ %-34@ %9.4f %6.1f%% %9@ %7@", s.op, s.name, out, ms, total > 0 ? 100 * ms / total : 0,
-                             s.flops > 0 ? String(format: "%.1f", gf) : "-", s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-"))
+                print(" ", pad("\(s.op)", 5, right: true), pad(s.name, 18), pad(out, 20), pad(String(format: "%.4f", ms), 8, right: true),
+                      pad(String(format: "%.1f%%", total > 0 ? 100 * ms / total : 0), 6, right: true),
+                      pad(s.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
+                      pad(s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
             }
             if let trace {
                 let names = Dictionary(uniqueKeysWithValues: interpreter.steps.map { ($0.op, "\($0.op) \($0.name)") })

@@ -92,6 +92,13 @@ public final class PoseLandmarker {
         return result
     }
 
+    /// Decodes the PNG at `path` (any PNG kind, see `RGBImage.decodePNG`) and runs ``detect(image:)``.
+    /// - Throws: `PoseImageError` naming the file for a missing, non-PNG, corrupt, truncated,
+    ///   zero-size or oversized image.
+    public func detect(pngFile path: String) throws -> PoseResult {
+        try detect(image: RGBImage(pngFile: path))
+    }
+
     /// ``detect(image:)`` that also returns the detector stages and, per tried ROI, the landmark
     /// stages (used by `--dump-stages`).
     public func detectWithStages(image: RGBImage) throws -> (PoseResult, DetectorStages, [LandmarkStages]) {

@@ -26,12 +26,15 @@ struct DetectCommand: ParsableCommand {
     var dumpStages: String?
     @Option(help: ArgumentHelp("Skip the detector and run the landmark model on this ROI: a JSON file {\"x_center\",\"y_center\",\"width\",\"height\",\"rotation\"} (image-normalized, radians), e.g. MediaPipe's roi.json stage.", valueName: "FILE"))
     var roiJson: String?
+    @Option(name: .customLong("repeat"), help: "Also time N more runs of the pipeline on the same image and print their median/min (timing only).")
+    var repeatRuns: Int = 0
 
     enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
         case lite, full, heavy
     }
 
     func validate() throws {
+        guard (0...10_000).contains(repeatRuns) else { throw ValidationError("--repeat must be in 0...10000, got \(repeatRuns)") }
         guard (1...64).contains(maxPoses) else { throw ValidationError("--max-poses must be in 1...64, got \(maxPoses)") }
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         guard heatmapKernel == 7 || heatmapKernel == 9 else { throw ValidationError("--heatmap-kernel must be 7 or 9, got \(heatmapKernel)") }
@@ -72,6 +75,17 @@ struct DetectCommand: ParsableCommand {
             // "total" = decode + pipeline (model loading is excluded, as MediaPipe's Pose() init is).
             let totalMilliseconds = decodeMilliseconds + Double(DispatchTime.now().uptimeNanoseconds - runStart) / 1e6
 
+            if repeatRuns > 0 {
+                var times: [Double] = []
+                for _ in 0..<repeatRuns {
+                    let t = DispatchTime.now().uptimeNanoseconds
+                    _ = try landmarker.detect(image: picture)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                }
+                times.sort()
+                print(String(format: "warm pipeline (detector + landmark, no PNG decode) over %d runs: median %.2f ms  min %.2f  max %.2f",
+                             repeatRuns, times[times.count / 2], times[0], times[times.count - 1]))
+            }
             if let dumpStages {
                 var writer = try StageDumpWriter(directory: URL(fileURLWithPath: dumpStages, isDirectory: true))
                 try writer.write(imageName: URL(fileURLWithPath: image).lastPathComponent, imageWidth: picture.width,

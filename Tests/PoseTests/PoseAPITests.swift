@@ -120,25 +120,32 @@ final class PoseAPITests: XCTestCase {
         XCTAssertThrowsError(try landmarker.landmarks(in: image, roi: NormalizedRect(xCenter: .nan, yCenter: 0.5, width: 1, height: 1)))
     }
 
-    /// Two people side by side (astronaut | hopper): `maxPoses 2` finds both, one per half.
+    /// Two people side by side (hopper | hopper mirrored): `maxPoses 2` finds both, one per half;
+    /// `maxPoses 1` keeps MediaPipe's behaviour (the best detection only).
+    /// (astronaut | hopper does not work as a fixture: the detector scores the astronaut < 0.5 there.)
     func testMaxPosesFindsTwoPeople() throws {
-        let a = try fixtureImage("astronaut"), b = try fixtureImage("hopper")
-        XCTAssertEqual(a.height, b.height)
-        let width = a.width + b.width, height = a.height
+        let a = try fixtureImage("hopper")
+        let width = 2 * a.width, height = a.height
         var pixels = [UInt8](repeating: 0, count: width * height * 3)   // [H, W, 3] HWC
         for y in 0..<height {
-            pixels.replaceSubrange((y * width) * 3..<(y * width + a.width) * 3, with: a.pixels[(y * a.width) * 3..<(y + 1) * a.width * 3])
-            pixels.replaceSubrange((y * width + a.width) * 3..<(y + 1) * width * 3, with: b.pixels[(y * b.width) * 3..<(y + 1) * b.width * 3])
+            for x in 0..<a.width {
+                for c in 0..<3 {
+                    let v = a.pixels[(y * a.width + x) * 3 + c]
+                    pixels[(y * width + x) * 3 + c] = v                        // left: as is
+                    pixels[(y * width + (width - 1 - x)) * 3 + c] = v          // right: mirrored
+                }
+            }
         }
         let both = try RGBImage(width: width, height: height, pixels: pixels)
         let two = try landmarker().detect(image: both)
         XCTAssertEqual(two.poses.count, 2, "two people side by side")
-        let split = Float(a.width) / Float(width)
         let noses = two.poses.map { $0[.nose].x }.sorted()
         if noses.count == 2 {
-            XCTAssertLessThan(noses[0], split)
-            XCTAssertGreaterThan(noses[1], split)
+            XCTAssertLessThan(noses[0], 0.5)
+            XCTAssertGreaterThan(noses[1], 0.5)
         }
+        XCTAssertGreaterThanOrEqual(two.poses.first?.detectionScore ?? 0, two.poses.last?.detectionScore ?? 1,
+                                    "best detection first")
         let one = try makeLandmarker(.lite, maxPoses: 1).detect(image: both)
         XCTAssertEqual(one.poses.count, 1, "MediaPipe's behaviour: only the best detection")
         XCTAssertEqual(one.poses.first?.landmarks, two.poses.first?.landmarks)

@@ -107,10 +107,12 @@ struct DetectCommand: ParsableCommand {
                 try annotated(picture, result).writePNG(to: annotate)
             }
             if let mask {
-                guard let m = result.poses.first?.mask else {
-                    throw CLIError("--mask \(mask): no pose found, so there is no mask to write")
+                // No person is not an error (exit 0, "poses": []); say why the file is absent.
+                if let m = result.poses.first?.mask {
+                    try GrayImage(unitMask: m.values, width: m.width, height: m.height).writePNG(to: mask)
+                } else {
+                    FileHandle.standardError.write(Data("warning: no pose found, --mask \(mask) not written\n".utf8))
                 }
-                try GrayImage(unitMask: m.values, width: m.width, height: m.height).writePNG(to: mask)
             }
             if json != "-" {
                 printSummary(result, decodeMilliseconds: decodeMilliseconds, totalMilliseconds: totalMilliseconds,

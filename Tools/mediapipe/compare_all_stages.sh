@@ -78,7 +78,8 @@ def landmark_px(ours, ref):
     return d.mean(), d.max()
 
 totals = {"runs": 0, "e2e_ok": 0, "roi_ok": 0, "det_in_exact": 0, "det_in_n": 0, "crop_exact_roi": 0,
-          "crop_n_roi": 0, "crop_exact_e2e": 0, "crop_n_e2e": 0, "pose_agree": 0, "worst_px_e2e": 0.0}
+          "crop_n_roi": 0, "crop_exact_e2e": 0, "crop_n_e2e": 0, "pose_agree": 0, "worst_px_e2e": 0.0,
+          "crop_worst_samples_e2e": 0, "roi_worst_e2e": 0.0}
 for model in ("lite", "full"):
     mdir = os.path.join(work, model)
     if not os.path.isdir(mdir):
@@ -117,6 +118,14 @@ for model in ("lite", "full"):
                 if "landmark_input" in by and "max_abs_diff" in by["landmark_input"]:
                     totals["crop_n_e2e"] += 1
                     totals["crop_exact_e2e"] += by["landmark_input"]["max_abs_diff"] == 0
+                    # detail: "mean …, N/M differ, …" — how many crop samples the ROI difference moved.
+                    try:
+                        n = int(by["landmark_input"]["detail"].split(" differ")[0].split(", ")[-1].split("/")[0])
+                        totals["crop_worst_samples_e2e"] = max(totals["crop_worst_samples_e2e"], n)
+                    except (ValueError, IndexError):
+                        pass
+                if "roi" in by and "max_abs_diff" in by["roi"]:
+                    totals["roi_worst_e2e"] = max(totals["roi_worst_e2e"], by["roi"]["max_abs_diff"])
             else:
                 totals["roi_ok"] += rep["first_diverged"] is None
                 if "landmark_input" in by and "max_abs_diff" in by["landmark_input"]:
@@ -124,7 +133,8 @@ for model in ("lite", "full"):
                     totals["crop_exact_roi"] += by["landmark_input"]["max_abs_diff"] == 0
 t = totals
 print(f"SUMMARY: {t['runs']} image×model runs; detector input exact (max diff 0) {t['det_in_exact']}/{t['det_in_n']}; "
-      f"crop exact on MediaPipe's ROI {t['crop_exact_roi']}/{t['crop_n_roi']}, end-to-end {t['crop_exact_e2e']}/{t['crop_n_e2e']}; "
+      f"crop exact on MediaPipe's ROI {t['crop_exact_roi']}/{t['crop_n_roi']}, end-to-end {t['crop_exact_e2e']}/{t['crop_n_e2e']} "
+      f"(our ROI differs by at most {t['roi_worst_e2e']:.2g}, moving at most {t['crop_worst_samples_e2e']} of 196608 crop samples); "
       f"no divergence: roi-fed {t['roi_ok']}/{t['crop_n_roi']}, end-to-end {t['e2e_ok']}/{t['runs']}; "
       f"pose found agrees {t['pose_agree']}/{t['runs']}; worst end-to-end landmark {t['worst_px_e2e']:.3f} px")
 PY

@@ -36,7 +36,9 @@ struct InspectCommand: ParsableCommand {
                 print("unsupported by the BlazePose runtime: " + unsupported.map { "#\($0.index) \($0.op)" }.joined(separator: ", "))
             }
             if let dot {
-                try report.dot(model: loaded).write(toFile: dot, atomically: true, encoding: .utf8)
+                // Not atomically: an atomic write renames a temp file over the target, which
+                // would replace a device such as /dev/null with a regular file.
+                try Data(report.dot(model: loaded).utf8).write(to: URL(fileURLWithPath: dot))
             }
         } catch let error as TFLiteError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -1,6 +1,0 @@
-import XCTest
-import BlazePose
-
-final class PoseTestsPlaceholder: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

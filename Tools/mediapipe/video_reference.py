@@ -24,6 +24,9 @@ Writes `<out>/<model>.jsonl`: line 1 is `{"meta": {...}}`; then one line per fra
    "world_landmarks": [[x, y, z, visibility] x 33],
    "auxiliary": [[x, y, z, visibility] x 2],      # filtered aux landmarks
    "next_roi": [xc, yc, w, h, rot],               # pose_rect_from_landmarks (next frame's ROI)
+   "unfiltered_landmarks": [[x, y, z, visibility, presence] x 33],   # before smoothing (graph stream)
+   "unfiltered_world_landmarks": [[x, y, z] x 33],                   # vis/presence = unfiltered_landmarks'
+   "unfiltered_auxiliary": [[x, y, z, visibility, presence] x 2],
    "mask": {"mean": m, "fraction_above_0_5": f[, "bits_above_0_5": base64 of packbits(mask > 0.5)]}}
 Landmark and mask entries exist only when pose_found. The thresholded mask bitmap (row-major, MSB
 first, numpy packbits) is stored for a few frames only (MASK_BITMAP_FRAMES).
@@ -50,6 +53,9 @@ STREAMS = {
     "auxiliary": "auxiliary_landmarks",
     "next_roi": "pose_rect_from_landmarks",
     "mask": "segmentation_mask",
+    "unfiltered_landmarks": "unfiltered_pose_landmarks",
+    "unfiltered_world_landmarks": "unfiltered_world_landmarks",
+    "unfiltered_auxiliary": "unfiltered_auxiliary_landmarks",
 }
 
 
@@ -66,6 +72,14 @@ def rect_list(r):
 
 def rows4(lst):
     return [[f32(l.x), f32(l.y), f32(l.z), f32(l.visibility)] for l in lst.landmark]
+
+
+def rows5(lst):
+    return [[f32(l.x), f32(l.y), f32(l.z), f32(l.visibility), f32(l.presence)] for l in lst.landmark]
+
+
+def rows3(lst):
+    return [[f32(l.x), f32(l.y), f32(l.z)] for l in lst.landmark]
 
 
 def run_graph(frames, model, step_us):
@@ -118,6 +132,10 @@ def run_graph(frames, model, step_us):
             rec["world_landmarks"] = rows4(packet_getter.get_proto(p["world_landmarks"]))
             rec["auxiliary"] = rows4(packet_getter.get_proto(p["auxiliary"]))
             rec["next_roi"] = rect_list(packet_getter.get_proto(p["next_roi"]))
+            # Inputs of the smoothing stage (spec §2.17): what the landmark model produced on `roi`.
+            rec["unfiltered_landmarks"] = rows5(packet_getter.get_proto(p["unfiltered_landmarks"]))
+            rec["unfiltered_world_landmarks"] = rows3(packet_getter.get_proto(p["unfiltered_world_landmarks"]))
+            rec["unfiltered_auxiliary"] = rows5(packet_getter.get_proto(p["unfiltered_auxiliary"]))
             m = np.array(packet_getter.get_image_frame(p["mask"]).numpy_view(), dtype=np.float32)
             m = m.reshape(rgb.shape[0], rgb.shape[1])
             rec["_mask"] = m

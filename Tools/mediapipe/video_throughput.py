@@ -9,13 +9,14 @@ Frames: the 48-frame test sequence of `video_make_sequence.py` (320x240, 4 grey 
 regenerated in memory and written once as PNGs to a temporary folder for our CLI.
 
 MediaPipe: `mp.solutions.pose.Pose(static_image_mode=False, smooth_landmarks=True,
-enable_segmentation=True, smooth_segmentation=True, model_complexity=0|1)` with the option protos
+enable_segmentation=False, model_complexity=0|1)` (segmentation off: MediaPipe's default, and
+`blazepose track` computes masks only for --mask-dir) with the option protos
 imported (kernel 7, ratio 0.7, as the published graph). A fresh `Pose` per repeat (so every repeat
 starts with the detector on frame 0, as ours does); one warm-up pass first. Timed: the sum of the
 `process()` calls (frame hand-off, graph, result conversion) -> frames/s.
 
-Ours: `blazepose track <png folder> --model M --jsonl /dev/null`, segmentation on (`--mask-dir` is not
-needed: the tracker always computes and smooths the mask). Its stderr summary line reports
+Ours: `blazepose track <png folder> --model M --jsonl /dev/null` (no --mask-dir: no masks). Its
+stderr summary line reports
 `processing frames/s`, which times the per-frame `PoseTracker.process` calls only (no PNG decoding,
 no model loading), the same scope as MediaPipe's `process()`. The best and median of the repeats are
 printed for both.
@@ -40,7 +41,7 @@ def time_mediapipe(frames, model, repeats):
     fps = []
     for rep in range(repeats + 1):
         with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=mpgraph.MODEL_COMPLEXITY[model],
-                                    smooth_landmarks=True, enable_segmentation=True, smooth_segmentation=True,
+                                    smooth_landmarks=True, enable_segmentation=False,
                                     min_detection_confidence=0.5, min_tracking_confidence=0.5) as pose:
             total = 0.0
             for rgb in frames:

@@ -43,7 +43,7 @@ let package = Package(
 
         .testTarget(name: "TFLiteTests", dependencies: ["TFLite"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelTests", dependencies: ["BlazeKernels"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"], exclude: ["Fixtures"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
         .testTarget(name: "ImageTests", dependencies: ["PoseImage"], exclude: ["Fixtures"]),
         .testTarget(name: "PoseTests", dependencies: ["BlazePose"]),

@@ -10,21 +10,36 @@ interpreter, so they are read from the same file with the FlatBuffers object API
 ships inside `ai_edge_litert` (`schema_py_generated`). The op order of both is the
 order of subgraph 0's operator vector, and the script checks that the op names agree.
 
-Usage (creates its own venv on first run):
-    bash -c 'python3 -m venv Tools/.venv-litert && Tools/.venv-litert/bin/pip install ai-edge-litert'
-    Tools/.venv-litert/bin/python Tools/gen-layer-shapes.py
+Usage (the script creates its venv Tools/.venv-litert on first run and re-runs itself there):
+    python3 Tools/gen-layer-shapes.py
 """
 import os
+import subprocess
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, "Tools", ".venv-litert")
+VENV_PYTHON = os.path.join(VENV, "bin", "python")
+
+
+def ensure_venv():
+    """Re-executes this script inside Tools/.venv-litert, creating it (with ai-edge-litert) if needed."""
+    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
+        return
+    if not os.path.exists(VENV_PYTHON):
+        subprocess.check_call([sys.executable, "-m", "venv", VENV])
+        subprocess.check_call([VENV_PYTHON, "-m", "pip", "install", "--quiet", "ai-edge-litert"])
+    os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+ensure_venv()
 
 try:
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     from ai_edge_litert import schema_py_generated as schema
 except ImportError:
-    sys.exit("ai-edge-litert missing: python3 -m venv Tools/.venv-litert && "
-             "Tools/.venv-litert/bin/pip install ai-edge-litert")
+    sys.exit(f"ai-edge-litert missing in {VENV}: delete that folder and run the script again")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["pose_detection", "pose_landmark_lite", "pose_landmark_full"]
 PADDING = {0: ".same", 1: ".valid"}
 ACT = {0: ".none", 1: ".relu", 2: ".reluN1To1", 3: ".relu6"}

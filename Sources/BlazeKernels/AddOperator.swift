@@ -11,7 +11,7 @@ public final class AddOperator: @unchecked Sendable {
 
     public init(aShape: [Int], bShape: [Int], activation: FusedActivation) throws {
         let op = "ADD"
-        for (what, s) in [("a", aShape), ("b", bShape)] where s.count > 4 || s.contains(where: { $0 <= 0 }) {
+        for (what, s) in [("a", aShape), ("b", bShape)] where s.count > 4 || !validDimensions(s) {
             throw KernelError.invalidShape(op: op, what: what, shape: s)
         }
         let a4 = Array(repeating: 1, count: 4 - aShape.count) + aShape

@@ -17,7 +17,7 @@ public final class ConcatenationOperator: @unchecked Sendable {
         let resolved = axis < 0 ? axis + rank : axis
         guard resolved >= 0 && resolved < rank else { throw KernelError.invalidParameter(op: op, name: "axis", value: axis) }
         for (i, s) in inputShapes.enumerated() {
-            guard s.count == rank, s.allSatisfy({ $0 > 0 }) else {
+            guard s.count == rank, validDimensions(s) else {
                 throw KernelError.invalidShape(op: op, what: "input \(i)", shape: s)
             }
             for d in 0..<rank where d != resolved && s[d] != first[d] {
@@ -29,6 +29,7 @@ public final class ConcatenationOperator: @unchecked Sendable {
         self.activation = activation
         var out = first
         out[resolved] = inputShapes.reduce(0) { $0 + $1[resolved] }
+        guard validDimensions(out) else { throw KernelError.invalidShape(op: op, what: "output", shape: out) }
         outputShape = out
         outer = first[..<resolved].reduce(1, *)
         inner = first[(resolved + 1)...].reduce(1, *)

@@ -23,10 +23,10 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// (`[O]` or empty for none). Throws `KernelError` when anything does not fit.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padding: Padding, activation: FusedActivation, backend: GemmBackend = .native) throws {
+                padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard weightsShape.count == 4, weightsShape.allSatisfy({ $0 > 0 }) else {
+        guard weightsShape.count == 4, validDimensions(weightsShape) else {
             throw KernelError.invalidShape(op: op, what: "weights (OHWI)", shape: weightsShape)
         }
         let (o, kh, kw, i) = (weightsShape[0], weightsShape[1], weightsShape[2], weightsShape[3])
@@ -59,9 +59,38 @@ public final class Conv2DOperator: @unchecked Sendable {
         }
     }
 
-    /// Floats of scratch `run` needs for a pool of `threads` threads (0 for pointwise convs).
+    /// Writes one im2col row `[KH][KW][I]` for output pixel (oy, ox) of one image (`input` NHWC `[H, W, I]`),
+    /// zeros where the window leaves the input. When a whole kernel row is inside the input and
+    /// undilated, its `KW·I` floats are contiguous in NHWC and copied in one go.
+    @inline(__always)
+    func im2colRow(input: UnsafePointer<Float>, oy: Int, ox: Int, row: UnsafeMutablePointer<Float>) {
+        let g = geometry, ic = inputShape.channels
+        let ix0 = ox * g.strideWidth - g.padLeft
+        let rowInside = g.dilationWidth == 1 && ix0 >= 0 && ix0 + g.kernelWidth <= g.inputWidth
+        for ky in 0..<g.kernelHeight {
+            let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
+            let dstRow = row + ky * g.kernelWidth * ic
+            if iy < 0 || iy >= g.inputHeight {
+                fillZero(dstRow, g.kernelWidth * ic)
+            } else if rowInside {
+                copyFloats(dstRow, input + (iy * g.inputWidth + ix0) * ic, g.kernelWidth * ic)
+            } else {
+                for kx in 0..<g.kernelWidth {
+                    let ix = ix0 + kx * g.dilationWidth
+                    if ix < 0 || ix >= g.inputWidth {
+                        fillZero(dstRow + kx * ic, ic)
+                    } else {
+                        copyFloats(dstRow + kx * ic, input + (iy * g.inputWidth + ix) * ic, ic)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Floats of scratch `run` needs for a pool of `threads` threads (0 for pointwise and
+    /// single-output-channel convs, which need none).
     public func scratchCount(threads: Int) -> Int {
-        isPointwise ? 0 : Swift.max(1, threads) * gemmRowsPerUnit * patchSize
+        isPointwise || outputShape.channels == 1 ? 0 : Swift.max(1, threads) * gemmRowsPerUnit * patchSize
     }
 
     /// Runs the conv. `input` holds `inputShape.elementCount` floats (NHWC), `output`
@@ -76,7 +105,12 @@ public final class Conv2DOperator: @unchecked Sendable {
                  activation: activation, c: output, ldc: oc, pool: pool)
             return
         }
-        guard let scratch else { return }
+        if outputShape.channels == 1 {
+            runSingleOutputChannel(input: input, output: output, pool: pool)
+            return
+        }
+        // A missing scratch buffer is a programming error of the caller, not a data problem.
+        guard let scratch else { preconditionFailure("Conv2DOperator.run: scratch buffer required (scratchCount > 0)") }
         let pixelsPerImage = g.outputHeight * g.outputWidth
         let totalPixels = outputShape.batch * pixelsPerImage
         let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
@@ -87,23 +121,98 @@ public final class Conv2DOperator: @unchecked Sendable {
             let cols = scratch + worker * gemmRowsPerUnit * k
             for p in p0..<p1 {
                 let b = p / pixelsPerImage, oy = (p % pixelsPerImage) / g.outputWidth, ox = p % g.outputWidth
-                let row = cols + (p - p0) * k
-                let inImage = input + b * g.inputHeight * g.inputWidth * ic
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                    for kx in 0..<g.kernelWidth {
-                        let ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth
-                        let dst = row + (ky * g.kernelWidth + kx) * ic
-                        if iy < 0 || iy >= g.inputHeight || ix < 0 || ix >= g.inputWidth {
-                            dst.update(repeating: 0, count: ic)
-                        } else {
-                            dst.update(from: inImage + (iy * g.inputWidth + ix) * ic, count: ic)
-                        }
-                    }
-                }
+                im2colRow(input: input + b * g.inputHeight * g.inputWidth * ic, oy: oy, ox: ox,
+                          row: cols + (p - p0) * k)
             }
             gemmRows(m: p1 - p0, a: cols, lda: k, weights: packed, activation: activation,
                      c: output + p0 * oc, ldc: oc)
         }
     }
+
+    /// O = 1 (the segmentation and tiny heads): a direct conv, one dot product per output pixel over
+    /// the in-bounds taps, 8 floats per SIMD lane group; no im2col, no 16-wide panel.
+    /// Per pixel: lane-wise sums in a fixed order, reduced once, then the scalar tail, bias and
+    /// clamp. Which of the two loops (interior / border) handles a pixel depends only on its
+    /// position, so the arithmetic is the same whatever the thread count.
+    func runSingleOutputChannel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let g = geometry, ic = inputShape.channels
+        let w = packed.data, bias = packed.bias[0]
+        let lo = activation.lowerBound, hi = activation.upperBound
+        let vectorChannels = ic & ~7
+        // Interior columns (whole undilated kernel row inside the input): per kernel row the
+        // KW·I input floats and the KW·I weights are both contiguous, so it is one dot product.
+        var oxLo = 0
+        while oxLo < g.outputWidth && oxLo * g.strideWidth - g.padLeft < 0 { oxLo += 1 }
+        var oxHi = g.outputWidth
+        while oxHi > oxLo && (oxHi - 1) * g.strideWidth - g.padLeft + g.kernelWidth > g.inputWidth { oxHi -= 1 }
+        if g.dilationWidth != 1 { oxHi = oxLo }
+        let span = g.kernelWidth * ic, vectorSpan = span & ~7
+        pool.parallelFor(outputShape.batch * g.outputHeight) { unit, _ in
+            let b = unit / g.outputHeight, oy = unit % g.outputHeight
+            let image = input + b * g.inputHeight * g.inputWidth * ic
+            var kyStart = 0, kyEnd = g.kernelHeight
+            let iyOrigin = oy * g.strideHeight - g.padTop
+            while kyStart < kyEnd && iyOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
+            while kyEnd > kyStart && iyOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
+            for ox in oxLo..<oxHi {
+                var acc = SIMD8<Float>()
+                var tail: Float = 0
+                let base = image + (iyOrigin * g.inputWidth + ox * g.strideWidth - g.padLeft) * ic
+                for ky in kyStart..<kyEnd {
+                    let src = base + ky * g.dilationHeight * g.inputWidth * ic
+                    let wt = w + ky * span
+                    var j = 0
+                    while j < vectorSpan { acc.multiplyAdd(loadVector(src + j), loadVector(wt + j)); j += 8 }
+                    while j < span { tail = tail + src[j] * wt[j]; j += 1 }
+                }
+                let total = horizontalSum(acc) + tail
+                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+            }
+            for ox in 0..<g.outputWidth where ox < oxLo || ox >= oxHi {
+                var acc = SIMD8<Float>()
+                var tail: Float = 0
+                for ky in kyStart..<kyEnd {
+                    let iy = iyOrigin + ky * g.dilationHeight
+                    for kx in 0..<g.kernelWidth {
+                        let ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth
+                        if ix < 0 || ix >= g.inputWidth { continue }
+                        let src = image + (iy * g.inputWidth + ix) * ic
+                        let wt = w + (ky * g.kernelWidth + kx) * ic
+                        var c = 0
+                        while c < vectorChannels {
+                            acc.multiplyAdd(loadVector(src + c), loadVector(wt + c))
+                            c += 8
+                        }
+                        while c < ic { tail = tail + src[c] * wt[c]; c += 1 }
+                    }
+                }
+                let total = horizontalSum(acc) + tail
+                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+            }
+        }
+    }
+}
+
+/// Copies `n` floats; small counts (im2col of 3- or 8-channel inputs) inline instead of a memmove call.
+@inline(__always)
+func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    if n >= 64 { dst.update(from: src, count: n); return }
+    var i = 0
+    while i + 8 <= n { storeVector(loadVector(src + i), dst + i); i += 8 }
+    while i < n { dst[i] = src[i]; i += 1 }
+}
+
+@inline(__always)
+func fillZero(_ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { storeVector(SIMD8<Float>(), dst + i); i += 8 }
+    while i < n { dst[i] = 0; i += 1 }
+}
+
+/// Sum of the 8 lanes in a fixed order: (halves added, then quarters, then the pair).
+@inline(__always)
+func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let h = v.lowHalf + v.highHalf
+    let q = h.lowHalf + h.highHalf
+    return q[0] + q[1]
 }

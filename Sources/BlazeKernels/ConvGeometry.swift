@@ -31,7 +31,8 @@ public struct WindowGeometry: Sendable, Equatable {
         for (name, v) in [("input height", inputHeight), ("input width", inputWidth),
                           ("kernel height", kernelHeight), ("kernel width", kernelWidth),
                           ("stride height", strideHeight), ("stride width", strideWidth),
-                          ("dilation height", dilationHeight), ("dilation width", dilationWidth)] where v <= 0 {
+                          ("dilation height", dilationHeight), ("dilation width", dilationWidth)]
+        where v <= 0 || v > maxDimension {
             throw KernelError.invalidParameter(op: op, name: name, value: v)
         }
         self.inputHeight = inputHeight; self.inputWidth = inputWidth
@@ -56,15 +57,24 @@ public struct WindowGeometry: Sendable, Equatable {
     }
 }
 
+/// Largest accepted size of any single dimension or window parameter (2^24). Larger values
+/// come only from corrupt model files, and rejecting them keeps all index arithmetic far from
+/// `Int` overflow.
+public let maxDimension = 1 << 24
+
+/// Largest accepted element count of one tensor (2^32 floats = 16 GiB).
+public let maxElementCount = 1 << 32
+
 /// Shape of an NHWC float32 tensor.
 public struct NHWCShape: Sendable, Equatable, CustomStringConvertible {
     public var batch: Int, height: Int, width: Int, channels: Int
     public init(batch: Int = 1, height: Int, width: Int, channels: Int) {
         self.batch = batch; self.height = height; self.width = width; self.channels = channels
     }
-    /// Builds from a rank-4 dimension list `[N, H, W, C]`; throws on wrong rank or non-positive dims.
+    /// Builds from a rank-4 dimension list `[N, H, W, C]`; throws on wrong rank, non-positive
+    /// dims, or sizes beyond `maxDimension` / `maxElementCount`.
     public init(_ dims: [Int], op: String, what: String) throws {
-        guard dims.count == 4, dims.allSatisfy({ $0 > 0 }) else {
+        guard dims.count == 4, validDimensions(dims) else {
             throw KernelError.invalidShape(op: op, what: what, shape: dims)
         }
         self.init(batch: dims[0], height: dims[1], width: dims[2], channels: dims[3])
@@ -72,4 +82,15 @@ public struct NHWCShape: Sendable, Equatable, CustomStringConvertible {
     public var elementCount: Int { batch * height * width * channels }
     public var dims: [Int] { [batch, height, width, channels] }
     public var description: String { "\(dims)" }
+}
+
+/// True when every dim is in `1...maxDimension` and the product stays within `maxElementCount`.
+public func validDimensions(_ dims: [Int]) -> Bool {
+    var count = 1
+    for d in dims {
+        if d <= 0 || d > maxDimension { return false }
+        count *= d  // cannot overflow: count ≤ 2^32 and d ≤ 2^24 before the check below
+        if count > maxElementCount { return false }
+    }
+    return true
 }

@@ -8,7 +8,7 @@ public final class DepthToSpaceOperator: @unchecked Sendable {
     public init(inputShape: [Int], blockSize: Int) throws {
         let op = "DEPTH_TO_SPACE"
         let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard blockSize > 0 else { throw KernelError.invalidParameter(op: op, name: "block size", value: blockSize) }
+        guard blockSize > 0 && blockSize <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "block size", value: blockSize) }
         guard input.channels % (blockSize * blockSize) == 0 else {
             throw KernelError.shapeMismatch(op: op, detail: "input channels \(input.channels) not divisible by block size² \(blockSize * blockSize)")
         }

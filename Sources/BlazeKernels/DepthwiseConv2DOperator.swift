@@ -1,3 +1,10 @@
+/// max-then-min clamp of 8 lanes (TFLite's `ActivationFunctionWithMinMax` order).
+@inline(__always)
+func clampVector(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> {
+    let r = v.replacing(with: lo, where: v .< lo)
+    return r.replacing(with: hi, where: r .> hi)
+}
+
 /// DEPTHWISE_CONV_2D on NHWC float32 tensors.
 ///
 /// Layouts: input NHWC `[N, H, W, I]`, weights `[1, KH, KW, I·M]`, bias `[I·M]`, output NHWC
@@ -25,10 +32,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 padding: Padding, activation: FusedActivation) throws {
         let op = "DEPTHWISE_CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard depthMultiplier > 0 else {
+        guard depthMultiplier > 0 && depthMultiplier <= maxDimension else {
             throw KernelError.invalidParameter(op: op, name: "depth multiplier", value: depthMultiplier)
         }
-        guard weightsShape.count == 4, weightsShape[0] == 1, weightsShape.allSatisfy({ $0 > 0 }) else {
+        guard weightsShape.count == 4, weightsShape[0] == 1, validDimensions(weightsShape) else {
             throw KernelError.invalidShape(op: op, what: "weights ([1, KH, KW, C])", shape: weightsShape)
         }
         let (kh, kw, c) = (weightsShape[1], weightsShape[2], weightsShape[3])
@@ -90,13 +97,34 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         let inImage = input + b * g.inputHeight * g.inputWidth * c
         let outRow = output + ((b * g.outputHeight + oy) * g.outputWidth) * c
         let vectorChannels = c & ~7
+        // Interior columns: every kx tap inside the input, so no per-tap checks are needed.
+        var oxLo = 0
+        while oxLo < g.outputWidth && oxLo * g.strideWidth - g.padLeft < 0 { oxLo += 1 }
+        var oxHi = g.outputWidth
+        while oxHi > oxLo && (oxHi - 1) * g.strideWidth - g.padLeft + (g.kernelWidth - 1) * g.dilationWidth >= g.inputWidth {
+            oxHi -= 1
+        }
+        // Interior columns, all SIMD channel blocks: kernel widths 3 and 5 (every BlazePose
+        // depthwise layer) get a specialization with the kx loop unrolled at compile time.
+        let interior = DepthwiseInterior(
+            source: inImage + (inYOrigin * g.inputWidth - g.padLeft) * c, weights: weights, bias: bias,
+            output: outRow, channels: vectorChannels, rowStride: c, pixelStride: g.strideWidth * c,
+            tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
+            kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
+        switch g.kernelWidth {
+        case 3: interior.run(KernelWidth3.self, from: oxLo, to: oxHi)
+        case 5: interior.run(KernelWidth5.self, from: oxLo, to: oxHi)
+        default: interior.run(KernelWidthDynamic.self, from: oxLo, to: oxHi)
+        }
+        // Border columns (all channels) and the channel tail of interior columns.
         for ox in 0..<g.outputWidth {
+            let interior = ox >= oxLo && ox < oxHi
             let inXOrigin = ox * g.strideWidth - g.padLeft
             var kxStart = 0, kxEnd = g.kernelWidth
             while kxStart < kxEnd && inXOrigin + kxStart * g.dilationWidth < 0 { kxStart += 1 }
             while kxEnd > kxStart && inXOrigin + (kxEnd - 1) * g.dilationWidth >= g.inputWidth { kxEnd -= 1 }
             let out = outRow + ox * c
-            var ch = 0
+            var ch = interior ? vectorChannels : 0
             while ch < vectorChannels {
                 var acc = SIMD8<Float>()
                 for ky in kyStart..<kyEnd {
@@ -108,10 +136,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                         acc = acc + x * w
                     }
                 }
-                var r = acc + loadVector(bias + ch)
-                r = r.replacing(with: lov, where: r .< lov)
-                r = r.replacing(with: hiv, where: r .> hiv)
-                storeVector(r, out + ch)
+                storeVector(clampVector(acc + loadVector(bias + ch), lov, hiv), out + ch)
                 ch += 8
             }
             while ch < c {
@@ -153,6 +178,94 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                         activation.apply(total + bias[o])
                 }
             }
+        }
+    }
+}
+
+/// Compile-time kernel width for the depthwise interior loop (`dynamic` reads it at run time).
+protocol DepthwiseKernelWidth { static var value: Int { get } }
+enum KernelWidth3: DepthwiseKernelWidth { static var value: Int { 3 } }
+enum KernelWidth5: DepthwiseKernelWidth { static var value: Int { 5 } }
+enum KernelWidthDynamic: DepthwiseKernelWidth { static var value: Int { 0 } }
+
+/// The interior of one depthwise output row (depth multiplier 1): output columns whose whole
+/// kx window is inside the input, channels `0..<channels` (a multiple of 8). Computes 4 output
+/// pixels × 8 channels at a time so each weight vector load serves four pixels; pixels outer,
+/// channels inner, so the few input rows in use stay in L1. Per output, taps are summed in
+/// (ky, kx) order with separate multiply and add — the reference's arithmetic exactly.
+struct DepthwiseInterior {
+    /// Input pointer for output column 0, ky = 0, channel 0 (may point before the row; only
+    /// interior columns are dereferenced).
+    let source: UnsafePointer<Float>
+    /// `[KH][KW][C]`.
+    let weights: UnsafePointer<Float>
+    let bias: UnsafePointer<Float>
+    /// Output row, NHWC `[OW][C]`.
+    let output: UnsafeMutablePointer<Float>
+    let channels: Int
+    /// C: floats between neighbouring output pixels and between kx weight rows.
+    let rowStride: Int
+    /// strideWidth · C, dilationWidth · C, dilationHeight · W · C.
+    let pixelStride: Int, tapStride: Int, kyStride: Int
+    let kyStart: Int, kyEnd: Int, kernelWidth: Int
+    let lo: SIMD8<Float>, hi: SIMD8<Float>
+
+    @inline(__always)
+    func run<KW: DepthwiseKernelWidth>(_: KW.Type, from oxLo: Int, to oxHi: Int) {
+        let kw = KW.value == 0 ? kernelWidth : KW.value
+        let c = rowStride, sx = pixelStride, dx = tapStride
+        var ox = oxLo
+        while ox + 4 <= oxHi {
+            let base = source + ox * sx
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * kw * c + ch
+                    var kx = 0
+                    while kx < kw {
+                        let w = loadVector(wp + kx * c)
+                        let p = src + kx * dx
+                        a0 = a0 + loadVector(p) * w
+                        a1 = a1 + loadVector(p + sx) * w
+                        a2 = a2 + loadVector(p + 2 * sx) * w
+                        a3 = a3 + loadVector(p + 3 * sx) * w
+                        kx += 1
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                ch += 8
+            }
+            ox += 4
+        }
+        while ox < oxHi {
+            let base = source + ox * sx
+            var ch = 0
+            while ch < channels {
+                var acc = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * kw * c + ch
+                    var kx = 0
+                    while kx < kw {
+                        acc = acc + loadVector(src + kx * dx) * loadVector(wp + kx * c)
+                        kx += 1
+                    }
+                    ky += 1
+                }
+                storeVector(clampVector(acc + loadVector(bias + ch), lo, hi), output + ox * c + ch)
+                ch += 8
+            }
+            ox += 1
         }
     }
 }

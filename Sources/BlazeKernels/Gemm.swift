@@ -2,29 +2,42 @@ import COpenBLAS
 
 /// Which matrix-multiply implementation a conv operator uses.
 public enum GemmBackend: Sendable, Equatable, CaseIterable {
-    /// The hand-written 6×16 SIMD micro-kernel on prepacked weight panels (default: it wins on
-    /// the BlazePose shapes, see `Tests/KernelTests/GemmBenchTests.swift`).
+    /// The hand-written 6×16 SIMD micro-kernel on prepacked weight panels.
     case native
     /// OpenBLAS `cblas_sgemm` (single-threaded inside; we thread over row blocks ourselves).
     case openBLAS
+
+    /// The faster backend for this build, measured on the BlazePose conv shapes
+    /// (`Tests/KernelTests/GemmBenchTests.swift`): the native kernel when compiled with
+    /// `-Xswiftc -target-cpu -Xswiftc native -Xswiftc -DBLAZE_FMA` (FMA micro-kernel, faster
+    /// than OpenBLAS), OpenBLAS otherwise (without FMA the native kernel is about half as fast).
+    public static var preferred: GemmBackend {
+        #if BLAZE_FMA
+        return .native
+        #else
+        return .openBLAS
+        #endif
+    }
 }
 
 /// Weights of `C[M×N] = A[M×K] · B[K×N] + bias`, prepacked once at load time.
 ///
 /// Source layout: `W[N][K]` row-major, i.e. `B` transposed — exactly a conv's OHWI weights
-/// seen as `[O, KH·KW·I]`. Native layout: panels of `nr = 16` output columns; panel `p`
-/// holds for every `k` the 16 values `W[16p ..< 16p+16][k]` contiguously (zero past `N`),
+/// seen as `[O, KH·KW·I]`. Native layout: panels of `pw` (16 or 8) output columns; panel `p`
+/// holds for every `k` the `pw` values `W[pw·p ..< pw·p+pw][k]` contiguously (zero past `N`),
 /// so the micro-kernel streams one panel with unit stride.
 public final class PackedGemmWeights: @unchecked Sendable {
-    /// Columns per native panel (two SIMD8 registers).
-    public static let panelWidth = 16
+    /// Columns per native panel: 16 (two SIMD8 registers), or 8 when N ≤ 8 so narrow
+    /// layers do not compute a half-empty panel. N = 1 uses a dot-product kernel instead
+    /// (panel width 1: the weights as given).
+    public let panelWidth: Int
     public let k: Int
     public let n: Int
     public let backend: GemmBackend
     let panelCount: Int
     /// native: `[panelCount][k][16]`; openBLAS: `W[N][K]` copied as is.
     let data: UnsafeMutablePointer<Float>
-    /// `[panelCount * 16]`, zero past N (zero everywhere when there is no bias).
+    /// `[panelCount * panelWidth]` (at least 16), zero past N (zero everywhere when there is no bias).
     let bias: UnsafeMutablePointer<Float>
 
     /// Packs `weights` (`[n][k]`, row-major) and `bias` (`[n]` or nil). Does not validate: callers
@@ -32,10 +45,12 @@ public final class PackedGemmWeights: @unchecked Sendable {
     public init(weights: UnsafePointer<Float>, bias biasIn: UnsafePointer<Float>?, n: Int, k: Int,
                 backend: GemmBackend) {
         self.k = k; self.n = n; self.backend = backend
-        let pw = Self.panelWidth
+        let pw = backend == .openBLAS ? 16 : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
+        panelWidth = pw
         panelCount = (n + pw - 1) / pw
-        bias = .allocate(capacity: panelCount * pw)
-        bias.initialize(repeating: 0, count: panelCount * pw)
+        let biasCount = Swift.max(16, panelCount * pw)
+        bias = .allocate(capacity: biasCount)
+        bias.initialize(repeating: 0, count: biasCount)
         if let biasIn { bias.update(from: biasIn, count: n) }
         switch backend {
         case .native:
@@ -66,6 +81,20 @@ public final class PackedGemmWeights: @unchecked Sendable {
 /// Rows per parallel work unit. Fixed (never derived from the thread count), so the same
 /// kernel calls happen whatever the number of threads.
 public let gemmRowsPerUnit = 48
+
+extension SIMD8 where Scalar == Float {
+    /// `self += a * b`: one fused multiply-add with `-DBLAZE_FMA`, else a separate multiply and
+    /// add (Swift never contracts them itself). FMA without `-target-cpu` support would become a
+    /// libm call per lane, so it is opt-in; results of the two modes differ in the last bits.
+    @inline(__always)
+    mutating func multiplyAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+        #if BLAZE_FMA
+        self = self.addingProduct(a, b)
+        #else
+        self = self + a * b
+        #endif
+    }
+}
 
 @inline(__always)
 func loadVector(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -123,17 +152,17 @@ func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
     while kk < k {
         let b0 = loadVector(b), b1 = loadVector(b + 8)
         var av = SIMD8<Float>(repeating: a0[kk])
-        c00 = c00 + av * b0; c01 = c01 + av * b1
+        c00.multiplyAdd(av, b0); c01.multiplyAdd(av, b1)
         av = SIMD8<Float>(repeating: a1[kk])
-        c10 = c10 + av * b0; c11 = c11 + av * b1
+        c10.multiplyAdd(av, b0); c11.multiplyAdd(av, b1)
         av = SIMD8<Float>(repeating: a2[kk])
-        c20 = c20 + av * b0; c21 = c21 + av * b1
+        c20.multiplyAdd(av, b0); c21.multiplyAdd(av, b1)
         av = SIMD8<Float>(repeating: a3[kk])
-        c30 = c30 + av * b0; c31 = c31 + av * b1
+        c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1)
         av = SIMD8<Float>(repeating: a4[kk])
-        c40 = c40 + av * b0; c41 = c41 + av * b1
+        c40.multiplyAdd(av, b0); c41.multiplyAdd(av, b1)
         av = SIMD8<Float>(repeating: a5[kk])
-        c50 = c50 + av * b0; c51 = c51 + av * b1
+        c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
         b += 16
         kk &+= 1
     }
@@ -147,6 +176,98 @@ func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
     if rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c + 5 * ldc, cols: cols) }
 }
 
+/// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
+/// `gemmMicroKernel6x16`.
+@inline(__always)
+func gemmMicroKernel6x8(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+                        panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                        lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+    let a0 = a
+    let a1 = rows > 1 ? a + lda : a
+    let a2 = rows > 2 ? a + 2 * lda : a
+    let a3 = rows > 3 ? a + 3 * lda : a
+    let a4 = rows > 4 ? a + 4 * lda : a
+    let a5 = rows > 5 ? a + 5 * lda : a
+    var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
+    var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
+    var b = panel
+    var kk = 0
+    while kk < k {
+        let b0 = loadVector(b)
+        c0.multiplyAdd(SIMD8<Float>(repeating: a0[kk]), b0)
+        c1.multiplyAdd(SIMD8<Float>(repeating: a1[kk]), b0)
+        c2.multiplyAdd(SIMD8<Float>(repeating: a2[kk]), b0)
+        c3.multiplyAdd(SIMD8<Float>(repeating: a3[kk]), b0)
+        c4.multiplyAdd(SIMD8<Float>(repeating: a4[kk]), b0)
+        c5.multiplyAdd(SIMD8<Float>(repeating: a5[kk]), b0)
+        b += 8
+        kk &+= 1
+    }
+    let bias0 = loadVector(bias)
+    let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
+    storeTileRow8(c0, bias: bias0, lo: lov, hi: hiv, to: c, cols: cols)
+    if rows > 1 { storeTileRow8(c1, bias: bias0, lo: lov, hi: hiv, to: c + ldc, cols: cols) }
+    if rows > 2 { storeTileRow8(c2, bias: bias0, lo: lov, hi: hiv, to: c + 2 * ldc, cols: cols) }
+    if rows > 3 { storeTileRow8(c3, bias: bias0, lo: lov, hi: hiv, to: c + 3 * ldc, cols: cols) }
+    if rows > 4 { storeTileRow8(c4, bias: bias0, lo: lov, hi: hiv, to: c + 4 * ldc, cols: cols) }
+    if rows > 5 { storeTileRow8(c5, bias: bias0, lo: lov, hi: hiv, to: c + 5 * ldc, cols: cols) }
+}
+
+/// 8-wide version of `storeTileRow`.
+@inline(__always)
+func storeTileRow8(_ v: SIMD8<Float>, bias: SIMD8<Float>, lo: SIMD8<Float>, hi: SIMD8<Float>,
+                   to c: UnsafeMutablePointer<Float>, cols: Int) {
+    var r = v + bias
+    r = r.replacing(with: lo, where: r .< lo)
+    r = r.replacing(with: hi, where: r .> hi)
+    if cols == 8 { storeVector(r, c) } else { for j in 0..<cols { c[j] = r[j] } }
+}
+
+/// N = 1: each output is a dot product of an A row with the K weights, 8 lanes at a time
+/// (fixed lane assignment and reduction order), then the scalar tail, bias and clamp.
+@inline(__always)
+func gemmDotRow(k: Int, a: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: Float, lo: Float, hi: Float) -> Float {
+    var acc = SIMD8<Float>()
+    var kk = 0
+    while kk + 8 <= k {
+        acc.multiplyAdd(loadVector(a + kk), loadVector(w + kk))
+        kk &+= 8
+    }
+    var total = horizontalSum(acc)
+    while kk < k { total = total + a[kk] * w[kk]; kk &+= 1 }
+    return Swift.min(Swift.max(total + bias, lo), hi)
+}
+
+/// Native GEMM on rows `rowStart..<rowEnd` and panels `panelStart..<panelEnd`.
+func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
+                     weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let k = w.k, n = w.n, pw = w.panelWidth
+    if pw == 1 {
+        for r in rowStart..<rowEnd {
+            c[r * ldc] = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
+        }
+        return
+    }
+    var row = rowStart
+    while row < rowEnd {
+        let rows = Swift.min(gemmTileRows, rowEnd - row)
+        let aRow = a + row * lda
+        let cRow = c + row * ldc
+        for p in panelStart..<panelEnd {
+            if pw == 16 {
+                gemmMicroKernel6x16(k: k, a: aRow, lda: lda, rows: rows,
+                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
+                                    lo: lo, hi: hi, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+            } else {
+                gemmMicroKernel6x8(k: k, a: aRow, lda: lda, rows: rows,
+                                   panel: w.data + p * k * pw, bias: w.bias + p * pw,
+                                   lo: lo, hi: hi, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+            }
+        }
+        row += gemmTileRows
+    }
+}
+
 /// Single-threaded GEMM on a block of rows: `C[m×N] = act(A[m×K] · W^T + bias)`.
 ///
 /// - a: `[m][lda]` row-major, the first `K` floats of each row are used (NHWC pixels × channels).
@@ -155,22 +276,11 @@ func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
 public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
                      activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let lo = activation.lowerBound, hi = activation.upperBound
-    let k = w.k, n = w.n, pw = PackedGemmWeights.panelWidth
+    let k = w.k, n = w.n
     switch w.backend {
     case .native:
-        var row = 0
-        while row < m {
-            let rows = Swift.min(gemmTileRows, m - row)
-            let aRow = a + row * lda
-            let cRow = c + row * ldc
-            for p in 0..<w.panelCount {
-                gemmMicroKernel6x16(k: k, a: aRow, lda: lda, rows: rows,
-                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
-                                    lo: lo, hi: hi, c: cRow + p * pw, ldc: ldc,
-                                    cols: Swift.min(pw, n - p * pw))
-            }
-            row += gemmTileRows
-        }
+        gemmNativeBlock(rowStart: 0, rowEnd: m, panelStart: 0, panelEnd: w.panelCount, a: a, lda: lda,
+                        weights: w, lo: lo, hi: hi, c: c, ldc: ldc)
     case .openBLAS:
         if m == 0 { return }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
@@ -182,14 +292,27 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
     }
 }
 
-/// Multithreaded GEMM over all `m` rows, split into fixed `gemmRowsPerUnit`-row blocks
-/// (and, when there are few rows, into column panels) so results do not depend on the
-/// thread count.
+/// Multithreaded GEMM over all `m` rows: `C[m×N] = act(A[m×K] · W^T + bias)`, A `[m][lda]`,
+/// C `[m][ldc]`. Work is split into blocks that depend only on the shapes (fixed 48-row blocks,
+/// column panels when there are few rows, bigger blocks for OpenBLAS), never on the thread
+/// count, so results are bit-identical for any number of threads.
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
                  activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool) {
+    if w.backend == .openBLAS {
+        // OpenBLAS repacks B on every call, so it gets bigger blocks: about M/4 rows, rounded up
+        // to 48. The block size depends on M only, never on the thread count.
+        let quarter = (m + 3) / 4
+        let unitRows = Swift.max(gemmRowsPerUnit, (quarter + gemmRowsPerUnit - 1) / gemmRowsPerUnit * gemmRowsPerUnit)
+        pool.parallelFor((m + unitRows - 1) / unitRows) { unit, _ in
+            let r0 = unit * unitRows, r1 = Swift.min(m, r0 + unitRows)
+            gemmRows(m: r1 - r0, a: a + r0 * lda, lda: lda, weights: w, activation: activation,
+                     c: c + r0 * ldc, ldc: ldc)
+        }
+        return
+    }
     let rowUnits = (m + gemmRowsPerUnit - 1) / gemmRowsPerUnit
-    if w.backend == .native && rowUnits < 4 && w.panelCount > 1 {
-        // Few rows (deep layers, 2×2 or 4×4 maps): split over 16-column panels instead.
+    if rowUnits < 4 && w.panelCount > 1 {
+        // Few rows (deep layers, 2×2 or 4×4 maps): split over column panels too.
         let panelUnits = w.panelCount
         pool.parallelFor(rowUnits * panelUnits) { unit, _ in
             let ru = unit / panelUnits, p = unit % panelUnits
@@ -206,20 +329,12 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGem
     }
 }
 
-/// Native GEMM restricted to rows `rowStart..<rowEnd` and one 16-column panel.
+/// Native GEMM restricted to rows `rowStart..<rowEnd` and one column panel.
 func gemmPanel(rowStart: Int, rowEnd: Int, panel p: Int, a: UnsafePointer<Float>, lda: Int,
                weights w: PackedGemmWeights, activation: FusedActivation,
                c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let pw = PackedGemmWeights.panelWidth
-    var row = rowStart
-    while row < rowEnd {
-        let rows = Swift.min(gemmTileRows, rowEnd - row)
-        gemmMicroKernel6x16(k: w.k, a: a + row * lda, lda: lda, rows: rows,
-                            panel: w.data + p * w.k * pw, bias: w.bias + p * pw,
-                            lo: activation.lowerBound, hi: activation.upperBound,
-                            c: c + row * ldc + p * pw, ldc: ldc, cols: Swift.min(pw, w.n - p * pw))
-        row += gemmTileRows
-    }
+    gemmNativeBlock(rowStart: rowStart, rowEnd: rowEnd, panelStart: p, panelEnd: p + 1, a: a, lda: lda,
+                    weights: w, lo: activation.lowerBound, hi: activation.upperBound, c: c, ldc: ldc)
 }
 
 /// OpenBLAS configuration helpers.

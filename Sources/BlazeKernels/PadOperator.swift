@@ -9,18 +9,19 @@ public final class PadOperator: @unchecked Sendable {
 
     public init(inputShape: [Int], paddings: [[Int]]) throws {
         let op = "PAD"
-        guard inputShape.count == 4, inputShape.allSatisfy({ $0 > 0 }) else {
+        guard inputShape.count == 4, validDimensions(inputShape) else {
             throw KernelError.invalidShape(op: op, what: "input", shape: inputShape)
         }
         guard paddings.count == 4, paddings.allSatisfy({ $0.count == 2 }) else {
             throw KernelError.invalidShape(op: op, what: "paddings", shape: [paddings.count, paddings.first?.count ?? 0])
         }
-        for (d, p) in paddings.enumerated() where p[0] < 0 || p[1] < 0 {
-            throw KernelError.invalidParameter(op: op, name: "padding of dim \(d)", value: Swift.min(p[0], p[1]))
+        for (d, p) in paddings.enumerated() where p[0] < 0 || p[1] < 0 || p[0] > maxDimension || p[1] > maxDimension {
+            throw KernelError.invalidParameter(op: op, name: "padding of dim \(d)", value: p[0] < 0 || p[0] > maxDimension ? p[0] : p[1])
         }
         self.inputShape = inputShape
         self.paddings = paddings
         outputShape = (0..<4).map { inputShape[$0] + paddings[$0][0] + paddings[$0][1] }
+        guard validDimensions(outputShape) else { throw KernelError.invalidShape(op: op, what: "output", shape: outputShape) }
     }
 
     /// Copies `input` into the interior of `output` and zeroes the border. Parallel over output rows (N·H).

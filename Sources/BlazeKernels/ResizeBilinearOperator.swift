@@ -24,13 +24,13 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
                 alignCorners: Bool, halfPixelCenters: Bool) throws {
         let op = "RESIZE_BILINEAR"
         let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard outputHeight > 0 else { throw KernelError.invalidParameter(op: op, name: "output height", value: outputHeight) }
-        guard outputWidth > 0 else { throw KernelError.invalidParameter(op: op, name: "output width", value: outputWidth) }
+        guard outputHeight > 0 && outputHeight <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "output height", value: outputHeight) }
+        guard outputWidth > 0 && outputWidth <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "output width", value: outputWidth) }
         if alignCorners && halfPixelCenters {
             throw KernelError.invalidParameter(op: op, name: "align_corners with half_pixel_centers", value: 1)
         }
         self.inputShape = input
-        outputShape = NHWCShape(batch: input.batch, height: outputHeight, width: outputWidth, channels: input.channels)
+        outputShape = try NHWCShape([input.batch, outputHeight, outputWidth, input.channels], op: op, what: "output")
         self.alignCorners = alignCorners
         self.halfPixelCenters = halfPixelCenters
         let hs = resizeScale(input.height, outputHeight, alignCorners)

@@ -57,16 +57,26 @@ public final class ThreadPool: @unchecked Sendable {
 }
 
 /// Shared state between the pool and its workers (kept separate so workers do not retain the pool).
+///
+/// `jobState` packs a job id (high bits) and the number of workers inside the job (low 20 bits).
+/// An even id is an open job, odd means closed. A worker *enters* a job with a CAS that only
+/// succeeds while that job is open; the dispatcher, after running out of items itself, closes
+/// the job and waits only for workers that entered. So a worker that the OS has not scheduled
+/// yet (the machine may be oversubscribed) never delays the caller: it finds the job closed
+/// when it wakes and goes back to waiting.
 private final class PoolState: @unchecked Sendable {
-    let generation = Atomic<Int>(0)
+    static let countBits = 20
+    static let countMask = (1 << countBits) - 1
+    let jobState = Atomic<Int>(1)
     let nextItem = Atomic<Int>(0)
-    let busyWorkers = Atomic<Int>(0)
     let exitedWorkers = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
-    // Written by the dispatcher before the generation bump (release) and read by workers
-    // after they observe it (acquire).
+    // Written by the dispatcher before the job is published (release) and read by workers
+    // only after they entered it (acquire).
     var body: ((Int, Int) -> Void)?
     var itemCount = 0
+    /// Id of the last published job (even); only touched by the dispatching thread.
+    var jobID = 0
     let condition = NSCondition()
     /// Spin iterations before a worker sleeps (~tens of microseconds).
     let spinLimit = 20_000
@@ -75,14 +85,24 @@ private final class PoolState: @unchecked Sendable {
         self.body = body
         itemCount = count
         nextItem.store(0, ordering: .relaxed)
-        busyWorkers.store(workerCount, ordering: .relaxed)
+        jobID += 2
+        let open = jobID << Self.countBits
         condition.lock()
-        generation.add(1, ordering: .releasing)
+        jobState.store(open, ordering: .releasing)
         condition.broadcast()
         condition.unlock()
         drain(worker: 0, body: body, count: count)
+        // Close the job (keeping the count of workers inside), then wait for those to finish.
+        var state = jobState.load(ordering: .acquiring)
+        while true {
+            let closed = ((jobID + 1) << Self.countBits) | (state & Self.countMask)
+            let (exchanged, original) = jobState.compareExchange(expected: state, desired: closed,
+                                                                 ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            state = original
+        }
         var spins = 0
-        while busyWorkers.load(ordering: .acquiring) != 0 {
+        while jobState.load(ordering: .acquiring) & Self.countMask != 0 {
             spins += 1
             if spins > spinLimit { sched_yield() }
         }
@@ -99,31 +119,49 @@ private final class PoolState: @unchecked Sendable {
     }
 
     func workerLoop(worker: Int) {
-        var seen = 0
+        var lastJob = 0
         while true {
+            // Wait for a new open job (or stop).
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            var state = jobState.load(ordering: .acquiring)
+            while !stopping.load(ordering: .relaxed) && ((state >> Self.countBits) & 1 == 1 || state >> Self.countBits == lastJob) {
                 spins += 1
                 if spins > spinLimit {
                     condition.lock()
-                    while generation.load(ordering: .acquiring) == seen { condition.wait() }
+                    state = jobState.load(ordering: .acquiring)
+                    while !stopping.load(ordering: .relaxed)
+                            && ((state >> Self.countBits) & 1 == 1 || state >> Self.countBits == lastJob) {
+                        condition.wait()
+                        state = jobState.load(ordering: .acquiring)
+                    }
                     condition.unlock()
+                    spins = 0
                 }
+                state = jobState.load(ordering: .acquiring)
             }
-            seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) {
                 exitedWorkers.add(1, ordering: .releasing)
                 return
             }
+            let job = state >> Self.countBits
+            lastJob = job
+            // Enter the job only while it is still open.
+            var entered = false
+            while state >> Self.countBits == job {
+                let (exchanged, original) = jobState.compareExchange(expected: state, desired: state + 1,
+                                                                     ordering: .acquiringAndReleasing)
+                if exchanged { entered = true; break }
+                state = original
+            }
+            if !entered { continue }
             if let body = body { drain(worker: worker, body: body, count: itemCount) }
-            busyWorkers.subtract(1, ordering: .releasing)
+            jobState.subtract(1, ordering: .releasing)
         }
     }
 
     func stopAndWait(workerCount: Int) {
-        stopping.store(true, ordering: .releasing)
         condition.lock()
-        generation.add(1, ordering: .releasing)
+        stopping.store(true, ordering: .releasing)
         condition.broadcast()
         condition.unlock()
         while exitedWorkers.load(ordering: .acquiring) < workerCount { sched_yield() }

@@ -16,7 +16,7 @@ public final class UnaryOperator: @unchecked Sendable {
     public let count: Int
 
     public init(kind: UnaryKind, shape: [Int]) throws {
-        guard shape.allSatisfy({ $0 > 0 }) else {
+        guard validDimensions(shape) else {
             throw KernelError.invalidShape(op: "\(kind)".uppercased(), what: "input", shape: shape)
         }
         self.kind = kind

@@ -9,8 +9,8 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "GEMM for convolutions: native (hand-written SIMD) or openblas.")
-    var gemm: GemmChoice = .native
+    @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
+    var gemm: GemmChoice = .auto
 
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
@@ -18,12 +18,20 @@ struct ExecutionOptions: ParsableArguments {
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
-                           gemmBackend: gemm == .native ? .native : .openBLAS)
+                           gemmBackend: gemm.backend)
     }
 }
 
 enum GemmChoice: String, ExpressibleByArgument, CaseIterable {
-    case native, openblas
+    case auto, native, openblas
+
+    var backend: GemmBackend {
+        switch self {
+        case .auto: return .preferred
+        case .native: return .native
+        case .openblas: return .openBLAS
+        }
+    }
 }
 
 /// Loads a model into an interpreter, turning every load error into a clear message.
@@ -50,6 +58,12 @@ func reportingErrors(_ body: () throws -> Void) throws {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure
     }
+}
+
+/// Pads `s` with spaces to `width` columns (Foundation's `%-20@` does not pad on Linux).
+func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return right ? fill + s : s + fill
 }
 
 func shapeString(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
@@ -127,13 +141,12 @@ struct CompareCommand: ParsableCommand {
             let dump: ReferenceDump
             do { dump = try ReferenceDump(directory: URL(fileURLWithPath: reference)) } catch { throw CLIError("\(error)") }
             let report = try interpreter.compare(with: dump, tolerance: tolerance)
-            print(String(format: "%-5@ %-22@ %-18@ %-12@ %-12@ %-12@ %@", "op", "operator", "shape", "max|d|", "max|ref|", "rel", "tensor"))
+            print(pad("op", 5), pad("operator", 18), pad("shape", 18), pad("max|d|", 11), pad("max|ref|", 11), pad("rel", 11), "tensor")
             for row in report.rows where all || row.role == "output" || !row.withinTolerance {
                 let mark = row.withinTolerance ? "" : "  <-- out of tolerance"
-                print(String(format: "%-5@ %-22@ %-18@ %-12.4e %-12.4e %-12.4e %@%@",
-                             row.producer.map(String.init) ?? "-", row.producerName ?? row.role, shapeString(row.shape),
-                             Double(row.difference.maxAbs), Double(row.difference.maxRef), Double(row.difference.relative),
-                             String(row.name.prefix(60)), mark))
+                print(pad(row.producer.map(String.init) ?? "-", 5), pad(row.producerName ?? row.role, 18), pad(shapeString(row.shape), 18),
+                      pad(String(format: "%.4e", Double(row.difference.maxAbs)), 11), pad(String(format: "%.4e", Double(row.difference.maxRef)), 11),
+                      pad(String(format: "%.4e", Double(row.difference.relative)), 11), String(row.name.prefix(60)) + mark)
             }
             let worst = report.rows.max { $0.difference.relative < $1.difference.relative }
             print("compared \(report.rows.count) tensors (\(report.rows.filter { $0.role == "intermediate" }.count) intermediates), skipped \(report.skipped.count) (constants)")
@@ -178,12 +191,12 @@ struct BenchCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
                 object["model"] = (model as NSString).lastPathComponent
-                object["gemm"] = execution.gemm.rawValue
+                object["gemm"] = "\(execution.gemm.backend)"
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
-                             (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
+                print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
+                             (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
             }
         }
     }
@@ -192,7 +205,7 @@ struct BenchCommand: ParsableCommand {
 /// OpenBLAS 0.3.21 misdetects some CPUs (e.g. Sapphire Rapids) as "Prescott" and
 /// then runs sgemm ~8× slower. Say so loudly when the user picked OpenBLAS.
 func warnAboutSlowOpenBLAS(_ gemm: GemmChoice) {
-    guard gemm == .openblas else { return }
+    guard gemm.backend == .openBLAS else { return }
     let core = OpenBLAS.coreName
     if core.lowercased().contains("prescott") || core.lowercased().contains("unknown") {
         FileHandle.standardError.write(Data("warning: OpenBLAS detected core '\(core)' and will run sgemm far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2), or use --gemm native\n".utf8))
@@ -221,16 +234,15 @@ struct ProfileCommand: ParsableCommand {
             for _ in 0..<3 { interpreter.invoke() }
             let profiler = Profiler()
             for _ in 0..<max(1, iterations) { interpreter.invoke(profiler: profiler) }
-            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount,
-                                             backend: execution.gemm == .native ? .native : .openBLAS)
+            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount, backend: execution.gemm.backend)
             let medians = profiler.medianMilliseconds()
             let subgraph = interpreter.model.subgraphs[0]
             let total = interpreter.steps.reduce(0) { $0 + (medians[$1.op] ?? 0) }
 
             print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
-                         (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, execution.gemm.rawValue))
+                         (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, "\(execution.gemm.backend)"))
             print("\nby op type:")
-            print(String(format: "  %-20@ %6@ %10@ %7@ %9@ %7@", "op", "count", "ms", "%", "GFLOP/s", "%peak"))
+            print(" ", pad("op", 18), pad("count", 6, right: true), pad("ms", 9, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
             for s in interpreter.steps {
                 let e = byType[s.name, default: (0, 0, 0)]
@@ -238,19 +250,23 @@ struct ProfileCommand: ParsableCommand {
             }
             for (name, e) in byType.sorted(by: { $0.value.ms > $1.value.ms }) {
                 let gf = e.ms > 0 ? e.flops / 1e9 / (e.ms / 1000) : 0
-                print(String(format: "  %-20@ %6d %10.3f %6.1f%% %9@ %7@", name, e.count, e.ms, total > 0 ? 100 * e.ms / total : 0,
-                             e.flops > 0 ? String(format: "%.1f", gf) : "-", e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-"))
+                print(" ", pad(name, 18), pad("\(e.count)", 6, right: true), pad(String(format: "%.3f", e.ms), 9, right: true),
+                      pad(String(format: "%.1f%%", total > 0 ? 100 * e.ms / total : 0), 6, right: true),
+                      pad(e.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
+                      pad(e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
             }
             print("\nper layer:")
-            print(String(format: "  %5@ %-18@ %-34@ %9@ %7@ %9@ %7@", "op", "type", "output", "ms", "%", "GFLOP/s", "%peak"))
+            print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var rows = interpreter.steps
             if top > 0 { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
             for s in rows {
                 let ms = medians[s.op] ?? 0
                 let out = subgraph.operators[s.op].outputs.first.map { shapeString(subgraph.tensors[$0].shape) } ?? ""
                 let gf = ms > 0 ? s.flops / 1e9 / (ms / 1000) : 0
-                print(String(format: "  %5d %-18@ %-34@ %9.4f %6.1f%% %9@ %7@", s.op, s.name, out, ms, total > 0 ? 100 * ms / total : 0,
-                             s.flops > 0 ? String(format: "%.1f", gf) : "-", s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-"))
+                print(" ", pad("\(s.op)", 5, right: true), pad(s.name, 18), pad(out, 20), pad(String(format: "%.4f", ms), 8, right: true),
+                      pad(String(format: "%.1f%%", total > 0 ? 100 * ms / total : 0), 6, right: true),
+                      pad(s.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
+                      pad(s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
             }
             if let trace {
                 let names = Dictionary(uniqueKeysWithValues: interpreter.steps.map { ($0.op, "\($0.op) \($0.name)") })

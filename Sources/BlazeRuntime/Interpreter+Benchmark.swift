@@ -6,6 +6,9 @@ public struct BenchmarkResult: Sendable, Codable {
     public var medianMs: Double
     public var minMs: Double
     public var meanMs: Double
+    /// Median process CPU time of one inference (all threads). With one thread it is
+    /// robust to other load on the machine, unlike wall time.
+    public var cpuMedianMs: Double
     public var iterations: Int
     public var warmup: Int
     public var threads: Int
@@ -15,7 +18,7 @@ public struct BenchmarkResult: Sendable, Codable {
     public var gflops: Double
 
     enum CodingKeys: String, CodingKey {
-        case medianMs = "median_ms", minMs = "min_ms", meanMs = "mean_ms", iterations, warmup, threads, gflop, gflops
+        case medianMs = "median_ms", minMs = "min_ms", meanMs = "mean_ms", cpuMedianMs = "cpu_median_ms", iterations, warmup, threads, gflop, gflops
     }
 }
 
@@ -36,20 +39,37 @@ extension Interpreter {
     /// Runs `warmup` untimed inferences, then `iterations` timed ones.
     public func benchmark(iterations: Int, warmup: Int) -> BenchmarkResult {
         for _ in 0..<max(0, warmup) { invoke() }
-        var samples: [Double] = []
+        var samples: [Double] = [], cpuSamples: [Double] = []
         samples.reserveCapacity(max(1, iterations))
+        cpuSamples.reserveCapacity(max(1, iterations))
         for _ in 0..<max(1, iterations) {
+            let cpuStart = processCPUMilliseconds()
             let start = DispatchTime.now().uptimeNanoseconds
             invoke()
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            cpuSamples.append(processCPUMilliseconds() - cpuStart)
         }
         let sorted = samples.sorted()
-        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let median = medianOf(samples)
         let gflop = flops / 1e9
         return BenchmarkResult(medianMs: median, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
+                               cpuMedianMs: medianOf(cpuSamples),
                                iterations: samples.count, warmup: warmup, threads: threadCount,
                                gflop: gflop, gflops: median > 0 ? gflop / (median / 1000) : 0)
     }
+}
+
+func medianOf(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    guard !s.isEmpty else { return 0 }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// CPU time consumed by this process so far (all threads), in milliseconds.
+func processCPUMilliseconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
 }
 
 /// Measures this machine's GEMM throughput with the runtime's own kernel on a

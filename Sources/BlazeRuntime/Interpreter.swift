@@ -10,12 +10,13 @@ public struct InterpreterOptions: Sendable {
     /// Give every activation tensor its own memory so every intermediate can be
     /// read after `invoke` (used by `compare`); costs arena memory.
     public var preserveIntermediates: Bool
-    /// GEMM implementation for convolutions.
+    /// GEMM implementation for convolutions (default: the faster one for this build,
+    /// see `GemmBackend.preferred`).
     public var gemmBackend: GemmBackend
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 preserveIntermediates: Bool = false,
-                gemmBackend: GemmBackend = .native) {
+                gemmBackend: GemmBackend = .preferred) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend

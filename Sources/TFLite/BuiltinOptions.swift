@@ -148,8 +148,8 @@ extension FlatBufferReader {
         return value
     }
 
-    func int(_ table: Table, _ id: Int, _ what: String, default value: Int32 = 0) throws -> Int {
-        Int(try scalar(table, id, what, default: value))
+    func int(_ table: Table, _ id: Int, _ what: @autoclosure () -> String, default value: Int32 = 0) throws -> Int {
+        Int(try scalar(table, id, what(), default: value))
     }
 
     /// Decodes the `builtin_options` union of an operator table (fields 3 = type, 4 = table).

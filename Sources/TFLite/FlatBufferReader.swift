@@ -69,12 +69,12 @@ final class FlatBufferReader {
 
     // MARK: errors
 
-    func malformed(_ what: String, at offset: Int) -> TFLiteError {
-        .malformed(what: what, offset: offset, location: location.description)
+    func malformed(_ what: @autoclosure () -> String, at offset: Int) -> TFLiteError {
+        .malformed(what: what(), offset: offset, location: location.description)
     }
 
-    func invalid(_ what: String) -> TFLiteError {
-        .invalidModel(what: what, location: location.description)
+    func invalid(_ what: @autoclosure () -> String) -> TFLiteError {
+        .invalidModel(what: what(), location: location.description)
     }
 
     // MARK: raw loads (callers have range-checked)
@@ -84,21 +84,21 @@ final class FlatBufferReader {
     }
 
     /// Checks that `[offset, offset + length)` lies in the file and that `offset` is a multiple of `alignment`.
-    func check(_ offset: Int, length: Int, alignment: Int, _ what: String) throws {
+    func check(_ offset: Int, length: Int, alignment: Int, _ what: @autoclosure () -> String) throws {
         guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
-            throw malformed("\(what) (\(length) bytes) runs outside the file of \(count) bytes", at: offset)
+            throw malformed("\(what()) (\(length) bytes) runs outside the file of \(count) bytes", at: offset)
         }
         guard alignment <= 1 || offset % alignment == 0 else {
-            throw malformed("\(what) is not \(alignment)-byte aligned", at: offset)
+            throw malformed("\(what()) is not \(alignment)-byte aligned", at: offset)
         }
     }
 
-    func u8(_ offset: Int, _ what: String) throws -> UInt8 {
-        try check(offset, length: 1, alignment: 1, what); return load(UInt8.self, offset)
+    func u8(_ offset: Int, _ what: @autoclosure () -> String) throws -> UInt8 {
+        try check(offset, length: 1, alignment: 1, what()); return load(UInt8.self, offset)
     }
 
-    func u32(_ offset: Int, _ what: String) throws -> UInt32 {
-        try check(offset, length: 4, alignment: 4, what); return load(UInt32.self, offset)
+    func u32(_ offset: Int, _ what: @autoclosure () -> String) throws -> UInt32 {
+        try check(offset, length: 4, alignment: 4, what()); return load(UInt32.self, offset)
     }
 
     // MARK: structure
@@ -114,34 +114,34 @@ final class FlatBufferReader {
     }
 
     /// Follows the `uoffset` stored at `offset` and returns the absolute target offset.
-    func follow(_ offset: Int, _ what: String) throws -> Int {
-        let relative = Int(try u32(offset, "offset to \(what)"))
-        guard relative != 0 else { throw malformed("offset to \(what) is zero", at: offset) }
+    func follow(_ offset: Int, _ what: @autoclosure () -> String) throws -> Int {
+        let relative = Int(try u32(offset, "offset to \(what())"))
+        guard relative != 0 else { throw malformed("offset to \(what()) is zero", at: offset) }
         let target = offset + relative
         guard target < count else {
-            throw malformed("offset to \(what) points to byte \(target), past the end of the file (\(count) bytes)", at: offset)
+            throw malformed("offset to \(what()) points to byte \(target), past the end of the file (\(count) bytes)", at: offset)
         }
         return target
     }
 
     /// Locates and checks the table at `position` (its vtable, vtable size and object size).
-    func table(at position: Int, _ what: String) throws -> Table {
+    func table(at position: Int, _ what: @autoclosure () -> String) throws -> Table {
         tablesVisited += 1
         guard tablesVisited <= Self.maxTables else {
             throw TFLiteError.limitExceeded(what: "number of tables", limit: Self.maxTables, location: location.description)
         }
-        try check(position, length: 4, alignment: 4, "\(what) table")
+        try check(position, length: 4, alignment: 4, "\(what()) table")
         let soffset = Int(Int32(bitPattern: load(UInt32.self, position)))
         let vtable = position - soffset
-        try check(vtable, length: 4, alignment: 2, "vtable of \(what)")
+        try check(vtable, length: 4, alignment: 2, "vtable of \(what()) (soffset \(soffset) from the table at byte \(position))")
         let vtableSize = Int(load(UInt16.self, vtable))
         let objectSize = Int(load(UInt16.self, vtable + 2))
         guard vtableSize >= 4, vtableSize % 2 == 0 else {
-            throw malformed("vtable of \(what) has invalid size \(vtableSize)", at: vtable)
+            throw malformed("vtable of \(what()) has invalid size \(vtableSize)", at: vtable)
         }
-        try check(vtable, length: vtableSize, alignment: 2, "vtable of \(what)")
-        guard objectSize >= 4 else { throw malformed("\(what) table has invalid object size \(objectSize)", at: position) }
-        try check(position, length: objectSize, alignment: 4, "\(what) table object")
+        try check(vtable, length: vtableSize, alignment: 2, "vtable of \(what())")
+        guard objectSize >= 4 else { throw malformed("\(what()) table has invalid object size \(objectSize)", at: position) }
+        try check(position, length: objectSize, alignment: 4, "\(what()) table object")
         return Table(position: position, vtable: vtable, vtableSize: vtableSize, objectSize: objectSize)
     }
 
@@ -158,103 +158,103 @@ final class FlatBufferReader {
 
     /// Absolute offset of field `id` of `table`, or nil when absent; checks it fits inside the object
     /// and is aligned to `size`.
-    func field(_ table: Table, _ id: Int, size: Int, _ what: String) throws -> Int? {
+    func field(_ table: Table, _ id: Int, size: Int, _ what: @autoclosure () -> String) throws -> Int? {
         let slot = 4 + 2 * id
         guard slot + 2 <= table.vtableSize else { return nil }
         let relative = Int(load(UInt16.self, table.vtable + slot))
         guard relative != 0 else { return nil }
         guard relative >= 4, relative + size <= table.objectSize else {
-            throw malformed("field \(what) (offset \(relative), \(size) bytes) lies outside its table object of \(table.objectSize) bytes", at: table.position)
+            throw malformed("field \(what()) (offset \(relative), \(size) bytes) lies outside its table object of \(table.objectSize) bytes", at: table.position)
         }
         let position = table.position + relative
-        guard position % size == 0 else { throw malformed("field \(what) is not \(size)-byte aligned", at: position) }
+        guard position % size == 0 else { throw malformed("field \(what()) is not \(size)-byte aligned", at: position) }
         return position
     }
 
-    func scalar<T: FixedWidthInteger>(_ table: Table, _ id: Int, _ what: String, default value: T) throws -> T {
-        guard let position = try field(table, id, size: MemoryLayout<T>.size, what) else { return value }
+    func scalar<T: FixedWidthInteger>(_ table: Table, _ id: Int, _ what: @autoclosure () -> String, default value: T) throws -> T {
+        guard let position = try field(table, id, size: MemoryLayout<T>.size, what()) else { return value }
         return load(T.self, position)
     }
 
-    func bool(_ table: Table, _ id: Int, _ what: String, default value: Bool = false) throws -> Bool {
-        try scalar(table, id, what, default: UInt8(value ? 1 : 0)) != 0
+    func bool(_ table: Table, _ id: Int, _ what: @autoclosure () -> String, default value: Bool = false) throws -> Bool {
+        try scalar(table, id, what(), default: UInt8(value ? 1 : 0)) != 0
     }
 
     /// The table referenced by field `id` (nil when absent).
-    func tableField(_ table: Table, _ id: Int, _ what: String) throws -> Table? {
-        guard let position = try field(table, id, size: 4, what) else { return nil }
-        return try self.table(at: try follow(position, what), what)
+    func tableField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> Table? {
+        guard let position = try field(table, id, size: 4, what()) else { return nil }
+        return try self.table(at: try follow(position, what()), what())
     }
 
     /// Locates a vector at `position` (its length word), checking range and element alignment.
-    func vector(at position: Int, elementSize: Int, _ what: String) throws -> Vector {
-        let length = Int(try u32(position, "length of \(what)"))
+    func vector(at position: Int, elementSize: Int, _ what: @autoclosure () -> String) throws -> Vector {
+        let length = Int(try u32(position, "length of \(what())"))
         let start = position + 4
-        try check(start, length: length * elementSize, alignment: elementSize, "\(what) (\(length) elements of \(elementSize) bytes)")
+        try check(start, length: length * elementSize, alignment: elementSize, "\(what()) (\(length) elements of \(elementSize) bytes)")
         return Vector(start: start, count: length, elementSize: elementSize)
     }
 
-    func vectorField(_ table: Table, _ id: Int, elementSize: Int, _ what: String) throws -> Vector? {
-        guard let position = try field(table, id, size: 4, what) else { return nil }
-        return try vector(at: try follow(position, what), elementSize: elementSize, what)
+    func vectorField(_ table: Table, _ id: Int, elementSize: Int, _ what: @autoclosure () -> String) throws -> Vector? {
+        guard let position = try field(table, id, size: 4, what()) else { return nil }
+        return try vector(at: try follow(position, what()), elementSize: elementSize, what())
     }
 
-    private func spend(_ elements: Int, _ what: String) throws {
+    private func spend(_ elements: Int, _ what: @autoclosure () -> String) throws {
         elementBudget -= elements
         guard elementBudget >= 0 else {
-            throw TFLiteError.limitExceeded(what: "vector elements read (while reading \(what))", limit: 4 * count + 1_000_000, location: location.description)
+            throw TFLiteError.limitExceeded(what: "vector elements read (while reading \(what()))", limit: 4 * count + 1_000_000, location: location.description)
         }
     }
 
     /// The tables of a vector of tables, in order (each element is a `uoffset`).
-    func tables(_ vector: Vector, _ what: String) throws -> [Table] {
-        try spend(vector.count, what)
+    func tables(_ vector: Vector, _ what: @autoclosure () -> String) throws -> [Table] {
+        try spend(vector.count, what())
         var result: [Table] = []
         result.reserveCapacity(vector.count)
         for index in 0..<vector.count {
             let slot = vector.start + 4 * index
-            result.append(try table(at: try follow(slot, "\(what)[\(index)]"), "\(what)[\(index)]"))
+            result.append(try table(at: try follow(slot, "\(what())[\(index)]"), "\(what())[\(index)]"))
         }
         return result
     }
 
-    func tableVectorField(_ table: Table, _ id: Int, _ what: String) throws -> [Table] {
-        guard let vector = try vectorField(table, id, elementSize: 4, what) else { return [] }
-        return try tables(vector, what)
+    func tableVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Table] {
+        guard let vector = try vectorField(table, id, elementSize: 4, what()) else { return [] }
+        return try tables(vector, what())
     }
 
     /// A vector of little-endian integers, widened to `Int`.
-    func integers<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: String) throws -> [Int] {
-        try spend(vector.count, what)
+    func integers<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: @autoclosure () -> String) throws -> [Int] {
+        try spend(vector.count, what())
         return (0..<vector.count).map { Int(load(T.self, vector.start + $0 * MemoryLayout<T>.size)) }
     }
 
-    func intVectorField(_ table: Table, _ id: Int, _ what: String) throws -> [Int]? {
-        guard let vector = try vectorField(table, id, elementSize: 4, what) else { return nil }
-        return try integers(vector, as: Int32.self, what)
+    func intVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Int]? {
+        guard let vector = try vectorField(table, id, elementSize: 4, what()) else { return nil }
+        return try integers(vector, as: Int32.self, what())
     }
 
-    func floatVectorField(_ table: Table, _ id: Int, _ what: String) throws -> [Float]? {
-        guard let vector = try vectorField(table, id, elementSize: 4, what) else { return nil }
-        try spend(vector.count, what)
+    func floatVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Float]? {
+        guard let vector = try vectorField(table, id, elementSize: 4, what()) else { return nil }
+        try spend(vector.count, what())
         return (0..<vector.count).map { Float(bitPattern: load(UInt32.self, vector.start + 4 * $0)) }
     }
 
-    func int64VectorField(_ table: Table, _ id: Int, _ what: String) throws -> [Int64]? {
-        guard let vector = try vectorField(table, id, elementSize: 8, what) else { return nil }
-        try spend(vector.count, what)
+    func int64VectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Int64]? {
+        guard let vector = try vectorField(table, id, elementSize: 8, what()) else { return nil }
+        try spend(vector.count, what())
         return (0..<vector.count).map { Int64(load(UInt64.self, vector.start + 8 * $0)) }
     }
 
     /// A string field (checked: in range, NUL-terminated). Invalid UTF-8 is replaced, never trusted.
-    func stringField(_ table: Table, _ id: Int, _ what: String) throws -> String? {
-        guard let position = try field(table, id, size: 4, what) else { return nil }
-        let vector = try vector(at: try follow(position, what), elementSize: 1, "string \(what)")
+    func stringField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> String? {
+        guard let position = try field(table, id, size: 4, what()) else { return nil }
+        let vector = try vector(at: try follow(position, what()), elementSize: 1, "string \(what())")
         let terminator = vector.start + vector.count
-        guard try u8(terminator, "NUL terminator of string \(what)") == 0 else {
-            throw malformed("string \(what) is not NUL-terminated", at: terminator)
+        guard try u8(terminator, "NUL terminator of string \(what())") == 0 else {
+            throw malformed("string \(what()) is not NUL-terminated", at: terminator)
         }
-        try spend(vector.count / 16, what)
+        try spend(vector.count / 16, what())
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[vector.start..<terminator]), as: UTF8.self)
     }
 }

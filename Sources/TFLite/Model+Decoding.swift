@@ -42,6 +42,13 @@ extension Model {
             })
         }
 
+        // Fields this reader does not use are still verified, so that "it loaded" means the whole
+        // tree is well-formed: metadata_buffer 5 ([int]) and signature_defs 7.
+        _ = try reader.intVectorField(root, 5, "metadata_buffer")
+        for table in try reader.tableVectorField(root, 7, "signature_defs") {
+            try reader.nested { try reader.verifySignatureDef(table) }
+        }
+
         self.version = version
         self.description = description
         self.operatorCodes = operatorCodes
@@ -189,31 +196,51 @@ extension FlatBufferReader {
     }
 
     /// A `SparseIndexVector` union: Int32Vector 1, Uint16Vector 2, Uint8Vector 3; each is a table whose field 0 is `values`.
-    func sparseIndexVector(_ table: Table, typeField: Int, _ what: String) throws -> [Int] {
-        let type: UInt8 = try scalar(table, typeField, "\(what) type", default: 0)
-        guard let holder = try tableField(table, typeField + 1, what) else {
-            throw invalid("sparse dimension has no \(what)")
+    func sparseIndexVector(_ table: Table, typeField: Int, _ what: @autoclosure () -> String) throws -> [Int] {
+        let type: UInt8 = try scalar(table, typeField, "\(what()) type", default: 0)
+        guard let holder = try tableField(table, typeField + 1, what()) else {
+            throw invalid("sparse dimension has no \(what())")
         }
         return try nested {
             switch type {
             case 1:
-                guard let v = try vectorField(holder, 0, elementSize: 4, what) else { return [] }
-                return try integers(v, as: Int32.self, what)
+                guard let v = try vectorField(holder, 0, elementSize: 4, what()) else { return [] }
+                return try integers(v, as: Int32.self, what())
             case 2:
-                guard let v = try vectorField(holder, 0, elementSize: 2, what) else { return [] }
-                return try integers(v, as: UInt16.self, what)
+                guard let v = try vectorField(holder, 0, elementSize: 2, what()) else { return [] }
+                return try integers(v, as: UInt16.self, what())
             case 3:
-                guard let v = try vectorField(holder, 0, elementSize: 1, what) else { return [] }
-                return try integers(v, as: UInt8.self, what)
+                guard let v = try vectorField(holder, 0, elementSize: 1, what()) else { return [] }
+                return try integers(v, as: UInt8.self, what())
             default:
-                throw invalid("unknown \(what) index vector type \(type)")
+                throw invalid("unknown \(what()) index vector type \(type)")
             }
         }
     }
 
-    /// Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3, builtin_options 4.
+    /// SignatureDef (verified, not kept): inputs 0 / outputs 1 ([TensorMap{name 0, tensor_index 1}]),
+    /// signature_key 2, deprecated_tag 3, subgraph_index 4.
+    func verifySignatureDef(_ table: Table) throws {
+        for id in [0, 1] {
+            for map in try tableVectorField(table, id, id == 0 ? "signature inputs" : "signature outputs") {
+                try nested {
+                    _ = try stringField(map, 0, "signature tensor name")
+                    _ = try scalar(map, 1, "signature tensor_index", default: UInt32(0))
+                }
+            }
+        }
+        _ = try stringField(table, 2, "signature_key")
+        _ = try scalar(table, 4, "signature subgraph_index", default: UInt32(0))
+    }
+
+    /// Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3, builtin_options 4;
+    /// custom_options 5 ([ubyte]), mutating_variable_inputs 7 ([bool]) and intermediates 8 ([int])
+    /// are verified but not kept.
     func `operator`(_ table: Table) throws -> Operator {
-        Operator(opcodeIndex: Int(try scalar(table, 0, "opcode_index", default: UInt32(0))),
+        _ = try vectorField(table, 5, elementSize: 1, "custom_options")
+        _ = try vectorField(table, 7, elementSize: 1, "mutating_variable_inputs")
+        _ = try intVectorField(table, 8, "intermediates")
+        return Operator(opcodeIndex: Int(try scalar(table, 0, "opcode_index", default: UInt32(0))),
                  inputs: try intVectorField(table, 1, "operator inputs") ?? [],
                  outputs: try intVectorField(table, 2, "operator outputs") ?? [],
                  options: try nested { try builtinOptions(table) })

@@ -158,12 +158,12 @@ public struct Model: @unchecked Sendable {
 
     /// Decodes a model from bytes in memory (copied into aligned storage).
     public init(bytes: [UInt8]) throws {
-        try self.init(storage: ModelStorage(copying: bytes))
+        try self.init(storage: bytes.withUnsafeBytes { ModelStorage(copying: $0) })
     }
 
     /// Decodes a model from `Data` (copied into aligned storage).
     public init(data: Data) throws {
-        try self.init(storage: ModelStorage(copying: data))
+        try self.init(storage: data.withUnsafeBytes { ModelStorage(copying: $0) })
     }
 
     /// The bytes of buffer `index` (inline `data` or the `offset`/`size` form), pointing into `storage`.

@@ -81,8 +81,8 @@ public struct ModelReport: Codable, Sendable {
         var parameters = 0, bytes = 0
         for tensor in graph.tensors {
             guard tensor.buffer < model.buffers.count, model.buffers[tensor.buffer].count > 0 else { continue }
-            parameters += tensor.elementCount ?? 0
-            bytes += model.buffers[tensor.buffer].count
+            parameters = parameters.addingReportingOverflow(tensor.elementCount ?? 0).partialValue
+            bytes += model.buffers[tensor.buffer].count   // each <= file size; cannot overflow in practice
         }
         parameterCount = parameters
         constantBytes = bytes
@@ -93,15 +93,16 @@ public struct ModelReport: Codable, Sendable {
         let shapes = op.inputs.map { $0 >= 0 ? graph.tensors[$0].shape : [] }
         let outShapes = op.outputs.map { graph.tensors[$0].shape }
         var params = ""
-        var macs = 0
+        // Double arithmetic: hostile shapes must not trap on overflow, and exactness is not needed past 2^53.
+        var macs = 0.0
         let out = outShapes.first ?? []
-        let outCount = out.reduce(1, *)
+        let outCount = out.reduce(1.0) { $0 * Double($1) }
         switch op.options {
         case let .conv2D(o):
             let filter = shapes.count > 1 ? shapes[1] : []      // OHWI
             if filter.count == 4 {
                 params = "kernel \(filter[1])x\(filter[2]) "
-                macs = outCount * filter[1] * filter[2] * filter[3]
+                macs = outCount * Double(filter[1]) * Double(filter[2]) * Double(filter[3])
             }
             params += "stride \(o.strideH)x\(o.strideW) pad \(o.padding)"
             if o.dilationH != 1 || o.dilationW != 1 { params += " dilation \(o.dilationH)x\(o.dilationW)" }
@@ -109,7 +110,7 @@ public struct ModelReport: Codable, Sendable {
             let filter = shapes.count > 1 ? shapes[1] : []      // [1, kH, kW, C*m]
             if filter.count == 4 {
                 params = "kernel \(filter[1])x\(filter[2]) "
-                macs = outCount * filter[1] * filter[2]
+                macs = outCount * Double(filter[1]) * Double(filter[2])
             }
             params += "stride \(o.strideH)x\(o.strideW) pad \(o.padding) mult \(o.depthMultiplier)"
             if o.dilationH != 1 || o.dilationW != 1 { params += " dilation \(o.dilationH)x\(o.dilationW)" }
@@ -131,7 +132,7 @@ public struct ModelReport: Codable, Sendable {
         let activation = op.options.activation.flatMap { $0 == .none ? nil : $0.description }
         return Row(index: index, op: code.description, inputs: op.inputs, outputs: op.outputs,
                    inputShapes: shapes, outputShapes: outShapes, activation: activation,
-                   params: params, mflops: Double(2 * macs) / 1e6)
+                   params: params, mflops: 2 * macs / 1e6)
     }
 }
 
@@ -183,7 +184,11 @@ extension ModelReport {
     /// graph inputs and outputs as ellipses. Constant inputs are folded into the op node.
     public func dot(model: Model) -> String {
         let graph = model.subgraphs[subgraph]
-        func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        // DOT escString: backslash and quote escaped, line breaks as the `\n` escape (centred lines).
+        func quote(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
         var producer: [Int: String] = [:]
         var lines = ["digraph model {", "  rankdir=TB;", "  node [shape=box, fontname=\"Helvetica\", fontsize=10];"]
         for io in inputs {

@@ -38,10 +38,10 @@ public final class ModelStorage: @unchecked Sendable {
     }
 
     /// Copies `source` into a fresh 16-byte-aligned allocation.
-    init<C: Collection>(copying source: C) where C.Element == UInt8 {
+    init(copying source: UnsafeRawBufferPointer) {
         let count = source.count
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
-        _ = raw.initializeMemory(as: UInt8.self, from: source)
+        if count > 0 { raw.copyMemory(from: source) }
         bytes = UnsafeRawBufferPointer(start: raw.baseAddress, count: count)
         isMapped = false
     }

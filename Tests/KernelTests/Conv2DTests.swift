@@ -89,6 +89,11 @@ final class Conv2DTests: XCTestCase {
                                                 strideHeight: 1, strideWidth: 1, padding: .same, activation: .none))
         XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 1], weights: [1], weightsShape: [1, 1, 1, 1], bias: [],
                                                 strideHeight: 0, strideWidth: 1, padding: .same, activation: .none))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 1], weights: [1], weightsShape: [1, 1, 1, 1], bias: [],
+                                                strideHeight: Int.max, strideWidth: 1, padding: .same, activation: .none))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 1], weights: [1], weightsShape: [1, 1, 1, 1], bias: [],
+                                                strideHeight: 1, strideWidth: 1, dilationHeight: Int.max / 2,
+                                                padding: .same, activation: .none))
         XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 2, 2, 1], weights: [Float](repeating: 1, count: 9),
                                                 weightsShape: [1, 3, 3, 1], bias: [],
                                                 strideHeight: 1, strideWidth: 1, padding: .valid, activation: .none))

@@ -53,6 +53,9 @@ final class ElementwiseTests: XCTestCase {
         try checkPad([1, 1, 1, 1], [[0, 0], [0, 0], [0, 0], [0, 0]], seed: 51)
         XCTAssertThrowsError(try PadOperator(inputShape: [1, 2, 2, 1], paddings: [[0, 0], [-1, 0], [0, 0], [0, 0]]))
         XCTAssertThrowsError(try PadOperator(inputShape: [1, 2, 2, 1], paddings: [[0, 0], [0, 0]]))
+        // Absurd sizes (corrupt model) are rejected instead of overflowing index arithmetic.
+        XCTAssertThrowsError(try PadOperator(inputShape: [1, 2, 2, 1], paddings: [[0, 0], [Int.max, 0], [0, 0], [0, 0]]))
+        XCTAssertThrowsError(try PadOperator(inputShape: [1 << 20, 1 << 20, 1 << 20, 1], paddings: [[0, 0], [0, 0], [0, 0], [0, 0]]))
     }
 
     func checkPool(_ shape: [Int], filter: (Int, Int), stride: (Int, Int), padding: Padding, act: FusedActivation,

@@ -29,7 +29,9 @@ final class GemmBenchTests: XCTestCase {
         var rng = SeededGenerator(seed: 7)
         var totals: [String: (flops: Double, native: Double, blas: Double)] = [:]
         print("model                 input            weights            GFLOP   native GF/s  OpenBLAS GF/s  count")
-        for s in realConvShapes {
+        // BLAZE_BENCH_ONLY="substring" restricts the conv table to matching "input weights" rows.
+        let only = ProcessInfo.processInfo.environment["BLAZE_BENCH_ONLY"]
+        for s in realConvShapes where only.map({ "\(s.input) \(s.weights)".contains($0) }) ?? true {
             let input = randomFloats(s.input.reduce(1, *), &rng)
             let weights = randomFloats(s.weights.reduce(1, *), &rng)
             let bias = randomFloats(s.weights[0], &rng)
@@ -62,6 +64,15 @@ final class GemmBenchTests: XCTestCase {
                          model as NSString, t.flops * 1e-9, t.native * 1e3, t.flops / t.native * 1e-9,
                          t.blas * 1e3, t.flops / t.blas * 1e-9))
         }
+        if only != nil { return }
+        // Thread-pool dispatch cost: an empty 2-item parallelFor, averaged over 20000 calls.
+        for pool in [Pools.two, Pools.three] {
+            let calls = 20000
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<calls { pool.parallelFor(2) { _, _ in } }
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(calls)
+            print(String(format: "ThreadPool(threads: %d) dispatch: %.2f us per parallelFor", pool.threadCount, dt * 1e-3))
+        }
         // Depthwise: memory-bound, reported as time and GB/s of input+output traffic.
         var dwTotals: [String: Double] = [:]
         for s in realDepthwiseShapes {
@@ -76,11 +87,14 @@ final class GemmBenchTests: XCTestCase {
                 bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, pool: Pools.one) }
             } }
             dwTotals[s.model, default: 0] += t * Double(s.count)
+            let bytes = Double(s.input.reduce(1, *) + op.outputShape.elementCount) * 4
+            print(String(format: "depthwise %-20@ %-18@ k%dx%d s%d  %7.3f ms  %5.1f GB/s  x%d", s.model as NSString,
+                         "\(s.input)" as NSString, s.weights[1], s.weights[2], s.stride.0, t * 1e3, bytes / t * 1e-9, s.count))
         }
         for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
             print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))
         }
-        // Two threads on the biggest model, native backend: whole conv set.
+        // One vs two threads on the biggest model, preferred backend: whole conv set.
         for pool in [Pools.one, Pools.two] {
             var total = 0.0
             for s in realConvShapes where s.model == "pose_landmark_full" {
@@ -96,7 +110,7 @@ final class GemmBenchTests: XCTestCase {
                     } }
                 }
             }
-            print(String(format: "pose_landmark_full convs, native, %d thread(s): %.2f ms", pool.threadCount, total * 1e3))
+            print(String(format: "pose_landmark_full convs, backend %@, %d thread(s): %.2f ms", "\(GemmBackend.preferred)" as NSString, pool.threadCount, total * 1e3))
         }
     }
 }

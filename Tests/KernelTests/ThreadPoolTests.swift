@@ -1,4 +1,5 @@
 import BlazeKernels
+import Foundation
 import XCTest
 
 final class ThreadPoolTests: XCTestCase {
@@ -24,5 +25,19 @@ final class ThreadPoolTests: XCTestCase {
             sum.withUnsafeMutableBufferPointer { s in pool.parallelFor(8) { i, _ in s[i] += i } }
         }
         XCTAssertEqual(sum, (0..<8).map { $0 * 2000 })
+    }
+
+    /// Workers really take part: with slow items, more than one thread runs some.
+    func testWorkersParticipate() {
+        let pool = Pools.two
+        let seen = UnsafeMutablePointer<Int>.allocate(capacity: 16)
+        seen.initialize(repeating: -1, count: 16)
+        defer { seen.deallocate() }
+        pool.parallelFor(16) { i, worker in
+            usleep(3000)
+            seen[i] = worker
+        }
+        XCTAssertFalse((0..<16).contains { seen[$0] == -1 })
+        XCTAssertGreaterThan(Set((0..<16).map { seen[$0] }).count, 1, "only one thread ran items")
     }
 }

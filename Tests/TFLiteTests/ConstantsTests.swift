@@ -11,10 +11,10 @@ final class ConstantsTests: XCTestCase {
         var tensors: [Record]
     }
 
-    private func check(_ name: String) throws {
+    private func check(_ name: String, model explicitModel: Model? = nil) throws {
         let url = packageRoot.appendingPathComponent("Tests/TFLiteTests/Fixtures/\(name).constants.json")
         let fixture = try JSONDecoder().decode(Fixture.self, from: try Data(contentsOf: url))
-        let model = try loadModel(name)
+        let model = try explicitModel ?? loadModel(name)
         let resolved = try model.resolveConstants()
         XCTAssertFalse(fixture.tensors.isEmpty)
         for record in fixture.tensors {
@@ -42,6 +42,31 @@ final class ConstantsTests: XCTestCase {
     func testLandmarkLiteConstantsMatchLiteRT() throws { try check("pose_landmark_lite") }
     func testLandmarkFullConstantsMatchLiteRT() throws { try check("pose_landmark_full") }
 
+    /// Hand-written block-sparse model (Tools/fuzz/make_seed_model.py): FLOAT16 OHWI [4,1,1,4] filter,
+    /// dim 3 split into blocks of 2, CSR over block columns with Uint8 segments and Uint16 indices.
+    func testBlockSparseSeedModelMatchesLiteRTAndHandComputedValues() throws {
+        let model = try Model(contentsOf: packageRoot.appendingPathComponent("Tests/TFLiteTests/Fixtures/tiny_block_sparse.tflite"))
+        try check("tiny_block_sparse", model: model)
+        // Independent expectation: row o keeps block columns kept[o]; block b of row o holds
+        // (0.25·(o+1) + 0.5·b, -1.5 + o - b) at columns 2b, 2b+1 (all exactly representable in FLOAT16).
+        let kept: [[Int]] = [[0], [1], [], [0, 1]]
+        var expected = [Float](repeating: 0, count: 16)
+        for o in 0..<4 {
+            for b in kept[o] {
+                expected[o * 4 + 2 * b] = 0.25 * Float(o + 1) + 0.5 * Float(b)
+                expected[o * 4 + 2 * b + 1] = -1.5 + Float(o - b)
+            }
+        }
+        let resolved = try model.resolveConstants()
+        XCTAssertEqual(resolved[2], expected)   // DENSIFY output (FLOAT16 widened)
+        XCTAssertEqual(resolved[3], expected)   // DEQUANTIZE output
+        XCTAssertEqual(resolved[4], [0.5, -0.25, 0, 1])   // plain FLOAT32 bias
+        XCTAssertNil(resolved[5])               // INT32 paddings are not float constants
+        XCTAssertEqual(try model.constantInt32(tensor: 5), [0, 0, 1, 1, 1, 1, 0, 0])
+        XCTAssertThrowsError(try model.constantInt32(tensor: 6))   // FLOAT32 tensor: wrong type is an error
+        XCTAssertThrowsError(try model.constantInt32(tensor: 99))  // out of range
+    }
+
     func testDetectorHasSparseFloat16ChainsAndTheyAreDensified() throws {
         let model = try loadModel("pose_detection")
         let graph = model.subgraphs[0]
@@ -53,5 +78,20 @@ final class ConstantsTests: XCTestCase {
                graph.operators.contains(where: { model.opcode(of: $0) == .dequantize && $0.inputs == op.outputs }) { chains += 1 }
         }
         XCTAssertEqual(chains, 38)
+    }
+}
+
+final class HalfConversionTests: XCTestCase {
+    func testHalfToFloatMatchesFloat16ForAllBitPatterns() {
+        for bits in 0...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits))
+            let got = halfToFloat(bits)
+            if expected.isNaN {
+                XCTAssertTrue(got.isNaN, "\(bits)")
+                XCTAssertEqual(got.sign, expected.sign, "\(bits)")
+            } else {
+                XCTAssertEqual(got.bitPattern, expected.bitPattern, "half bits \(bits)")
+            }
+        }
     }
 }

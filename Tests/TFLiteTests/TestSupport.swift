@@ -5,12 +5,17 @@ import XCTest
 /// Package root, found from this file's path (Tests/TFLiteTests/TestSupport.swift).
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+struct MissingWeights: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "missing \(path): run bash Tools/setup.sh" }
+}
+
 /// URL of `weights/<name>.tflite`; fails the test (not skips) when it is missing.
 func weightsURL(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
     let url = packageRoot.appendingPathComponent("weights/\(name).tflite")
     guard FileManager.default.fileExists(atPath: url.path) else {
         XCTFail("missing \(url.path): run bash Tools/setup.sh", file: file, line: line)
-        throw XCTSkip("weights missing")   // unreachable in practice: XCTFail already failed the test
+        throw MissingWeights(path: url.path)   // an ordinary error: the test fails, it is never skipped
     }
     return url
 }

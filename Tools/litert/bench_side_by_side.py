@@ -8,7 +8,8 @@ delegate (XNNPACK, `num_threads=N`) in this process and runs our CLI
     blazepose bench MODEL --threads N --iterations K --warmup W --json
 
 which must print one JSON object on stdout with at least `median_ms`, `min_ms`,
-`gflops` and `threads`. The order of the two alternates from round to round
+`gflops` and `threads` (optional: `cpu_median_ms`, the median CPU time of the
+calling thread, meaningful at 1 thread; it makes a load-robust column). The order of the two alternates from round to round
 (A B, B A, ...) so slow drift (thermal, other jobs on the machine) hits both
 equally. The reported figure for each side is the median over rounds of the
 per-round median latency; `min` is the smallest per-iteration (LiteRT) or
@@ -83,6 +84,24 @@ def fixture_input(model: str, shape: list[int]) -> tuple[np.ndarray, str]:
     return rng.uniform(-1, 1, size=shape).astype(np.float32), "seeded uniform[-1,1]"
 
 
+def conv_gflop(model_path: str) -> float:
+    """2 x multiply-accumulates of CONV_2D and DEPTHWISE_CONV_2D per inference, in GFLOP
+    (the other operators are a rounding error next to these)."""
+    it = litert.Interpreter(model_path=model_path,
+                            experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    shapes = {d["index"]: [int(v) for v in d["shape"]] for d in it.get_tensor_details()}
+    macs = 0
+    for op in it._get_ops_details():
+        if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        out = shapes[int(op["outputs"][0])]   # NHWC
+        w = shapes[int(op["inputs"][1])]      # conv OHWI, depthwise 1HWC
+        per_out = w[1] * w[2] * (w[3] if op["op_name"] == "CONV_2D" else 1)
+        macs += int(np.prod(out)) * per_out
+    return 2 * macs / 1e9
+
+
 class LiteRTTimer:
     def __init__(self, model_path: str, threads: int, xnnpack: bool):
         resolver = (litert.OpResolverType.AUTO if xnnpack
@@ -96,18 +115,25 @@ class LiteRTTimer:
     def input_shape(self) -> list[int]:
         return [int(v) for v in self.inp["shape"]]
 
-    def time(self, x: np.ndarray, iterations: int, warmup: int) -> list[float]:
-        """Per-iteration wall milliseconds of set_tensor + invoke."""
+    def time(self, x: np.ndarray, iterations: int, warmup: int) -> tuple[list[float], list[float]]:
+        """Per-iteration (wall ms, calling-thread CPU ms) of set_tensor + invoke.
+
+        With 1 thread all work runs on the calling thread, so its CPU time excludes
+        the time other processes held the core: a load-robust figure on a shared
+        machine. With more threads it misses the workers and is not reported.
+        """
         for _ in range(warmup):
             self.it.set_tensor(self.inp["index"], x)
             self.it.invoke()
-        out = []
+        wall, cpu = [], []
         for _ in range(iterations):
+            c0 = time.thread_time_ns()
             t0 = time.perf_counter_ns()
             self.it.set_tensor(self.inp["index"], x)
             self.it.invoke()
-            out.append((time.perf_counter_ns() - t0) / 1e6)
-        return out
+            wall.append((time.perf_counter_ns() - t0) / 1e6)
+            cpu.append((time.thread_time_ns() - c0) / 1e6)
+        return wall, cpu
 
 
 def run_cli(binary: str, model_path: str, threads: int, iterations: int, warmup: int,
@@ -162,6 +188,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=5, help="warm-up iterations per round and side")
     ap.add_argument("--builtin", action="store_true", help="also time LiteRT builtin kernels")
     ap.add_argument("--litert-only", action="store_true", help="do not run our CLI")
+    ap.add_argument("--cli-model-arg", choices=["path", "name"], default="path",
+                    help="what our CLI gets as MODEL: the .tflite path (default) or detector/lite/full")
     ap.add_argument("--cli-input-flag", help="CLI option that takes an input .npy, e.g. --input")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per CLI run")
     ap.add_argument("--json-out", help="also write all measurements as JSON")
@@ -189,34 +217,45 @@ def main(argv=None) -> int:
 
     print(f"# {cores()} cores, ai-edge-litert, rounds={a.rounds} iterations={a.iterations} "
           f"warmup={a.warmup}; figures = median over rounds of per-round medians (ms)", file=sys.stderr)
+    load_start = os.getloadavg()
+    if load_start[0] > 0.5:
+        print(f"bench: warning: load average {load_start[0]:.2f} before start; other jobs share the "
+              f"{cores()} cores and inflate every figure (mins are the least affected)", file=sys.stderr)
     results = []
     tmp = tempfile.TemporaryDirectory(prefix="bench-side-by-side-")
     cli_failed = False
     for m in models:
         path = os.path.join(a.weights, MODELS[m] + ".tflite")
+        gflop = conv_gflop(path)
         for n in thread_counts:
             xnn = LiteRTTimer(path, n, xnnpack=True)
             x, x_desc = fixture_input(MODELS[m], xnn.input_shape)
             x_path = os.path.join(tmp.name, f"{MODELS[m]}.npy")
             np.save(x_path, x)
             ref = LiteRTTimer(path, n, xnnpack=False) if a.builtin else None
-            row = {"model": m, "threads": n, "input": x_desc, "xnnpack_round_medians": [],
+            row = {"model": m, "threads": n, "input": x_desc, "conv_gflop": gflop, "xnnpack_round_medians": [],
                    "xnnpack_min": None, "ours_round_medians": [], "ours_min": None, "ours_gflops": [],
-                   "builtin_round_medians": [], "error": None}
+                   "builtin_round_medians": [], "xnnpack_cpu_round_medians": [],
+                   "ours_cpu_round_medians": [], "error": None}
             for r in range(a.rounds):
                 sides = ["xnnpack", "ours"] if r % 2 == 0 else ["ours", "xnnpack"]
                 for side in sides:
                     if side == "xnnpack":
-                        t = xnn.time(x, a.iterations, a.warmup)
+                        t, cpu = xnn.time(x, a.iterations, a.warmup)
                         row["xnnpack_round_medians"].append(statistics.median(t))
+                        if n == 1:
+                            row["xnnpack_cpu_round_medians"].append(statistics.median(cpu))
                         lo = min(t)
                         row["xnnpack_min"] = lo if row["xnnpack_min"] is None else min(row["xnnpack_min"], lo)
                     elif use_cli and row["error"] is None:
                         try:
-                            o = run_cli(a.binary, path, n, a.iterations, a.warmup, a.cli_input_flag, x_path,
-                                        a.timeout)
+                            model_arg = path if a.cli_model_arg == "path" else m
+                            o = run_cli(a.binary, model_arg, n, a.iterations, a.warmup,
+                                        a.cli_input_flag, x_path, a.timeout)
                             row["ours_round_medians"].append(float(o["median_ms"]))
                             row["ours_gflops"].append(float(o["gflops"]))
+                            if n == 1 and "cpu_median_ms" in o:  # optional field of the CLI JSON
+                                row["ours_cpu_round_medians"].append(float(o["cpu_median_ms"]))
                             mn = float(o["min_ms"])
                             row["ours_min"] = mn if row["ours_min"] is None else min(row["ours_min"], mn)
                         except RuntimeError as e:
@@ -224,27 +263,33 @@ def main(argv=None) -> int:
                             cli_failed = True
                 if ref is not None:
                     # Builtin kernels are slow; fewer iterations, still warmed up.
-                    t = ref.time(x, max(1, a.iterations // 4), 1)
+                    t, _ = ref.time(x, max(1, a.iterations // 4), 1)
                     row["builtin_round_medians"].append(statistics.median(t))
             med = lambda v: statistics.median(v) if v else None  # noqa: E731
             row["xnnpack_ms"] = med(row["xnnpack_round_medians"])
             row["ours_ms"] = med(row["ours_round_medians"])
             row["builtin_ms"] = med(row["builtin_round_medians"])
+            row["xnnpack_cpu_ms"] = med(row["xnnpack_cpu_round_medians"])
+            row["ours_cpu_ms"] = med(row["ours_cpu_round_medians"])
             row["ratio"] = row["ours_ms"] / row["xnnpack_ms"] if row["ours_ms"] and row["xnnpack_ms"] else None
             row["ours_gflops_median"] = med(row["ours_gflops"])
+            row["xnnpack_gflops"] = gflop / (row["xnnpack_ms"] / 1e3) if row["xnnpack_ms"] else None
             results.append(row)
             print(f"  {m} threads={n}: xnnpack {fmt(row['xnnpack_ms'])} ms, ours {fmt(row['ours_ms'])} ms"
                   + (f", builtin {fmt(row['builtin_ms'])} ms" if a.builtin else "")
                   + (f"  [{row['error']}]" if row["error"] else ""), file=sys.stderr)
             del xnn, ref
 
-    head = ["model", "threads", "XNNPACK ms", "XNNPACK min", "ours ms", "ours min", "ours GFLOP/s", "ours/XNNPACK"]
+    head = ["model", "GFLOP", "threads", "XNNPACK ms", "XNNPACK min", "XNNPACK GFLOP/s", "ours ms", "ours min",
+            "ours GFLOP/s", "ours/XNNPACK", "XNNPACK cpu ms", "ours cpu ms"]
     if a.builtin:
         head.append("builtin ms")
     rows = []
     for r in results:
-        cells = [r["model"], str(r["threads"]), fmt(r["xnnpack_ms"]), fmt(r["xnnpack_min"]), fmt(r["ours_ms"]),
-                 fmt(r["ours_min"]), fmt(r["ours_gflops_median"], ".1f"), fmt(r["ratio"], ".2f") + ("x" if r["ratio"] else "")]
+        cells = [r["model"], fmt(r["conv_gflop"], ".3f"), str(r["threads"]), fmt(r["xnnpack_ms"]), fmt(r["xnnpack_min"]),
+                 fmt(r["xnnpack_gflops"], ".1f"), fmt(r["ours_ms"]),
+                 fmt(r["ours_min"]), fmt(r["ours_gflops_median"], ".1f"), fmt(r["ratio"], ".2f") + ("x" if r["ratio"] else ""),
+                 fmt(r["xnnpack_cpu_ms"]), fmt(r["ours_cpu_ms"])]
         if a.builtin:
             cells.append(fmt(r["builtin_ms"]))
         rows.append(cells)
@@ -256,12 +301,18 @@ def main(argv=None) -> int:
     for r in results:
         if r["error"]:
             print(f"note: {r['model']} threads={r['threads']}: ours n/a: {r['error']}")
+    print("note: cpu ms = median CPU time of the timing thread, 1 thread only (robust to other load); "
+          "ours needs the optional `cpu_median_ms` field in the CLI JSON")
+    print("note: GFLOP = 2 x MACs of CONV_2D + DEPTHWISE_CONV_2D; XNNPACK GFLOP/s = that / median")
     if use_cli and not a.cli_input_flag:
         print("note: our CLI used its own input (no --cli-input-flag given)")
+    load_end = os.getloadavg()
+    print(f"note: 1-minute load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end "
+          f"on {cores()} cores (this process itself adds up to the thread count)")
 
     if a.json_out:
         with open(a.json_out, "w") as f:
-            json.dump({"cores": cores(), "rounds": a.rounds, "iterations": a.iterations, "warmup": a.warmup,
+            json.dump({"cores": cores(), "loadavg_start": load_start, "loadavg_end": load_end, "rounds": a.rounds, "iterations": a.iterations, "warmup": a.warmup,
                        "results": results}, f, indent=1)
     return 2 if (use_cli and cli_failed) else 0
 

@@ -16,7 +16,11 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.path.join(ROOT, "Tools", ".venv-litert")
-MODELS = ["pose_detection", "pose_landmark_lite", "pose_landmark_full"]
+MODELS = {name: os.path.join(ROOT, "weights", name + ".tflite")
+          for name in ["pose_detection", "pose_landmark_lite", "pose_landmark_full"]}
+# Hand-written block-sparse model (Tools/fuzz/make_seed_model.py): checks DENSIFY with a block dim and
+# Uint8/Uint16 index vectors, which the pose models do not use.
+MODELS["tiny_block_sparse"] = os.path.join(ROOT, "Tests", "TFLiteTests", "Fixtures", "tiny_block_sparse.tflite")
 
 
 def ensure_venv():
@@ -29,11 +33,10 @@ def ensure_venv():
     os.execv(python, [python] + sys.argv)
 
 
-def dump(name):
+def dump(name, path):
     import numpy as np
     from ai_edge_litert import interpreter as litert
 
-    path = os.path.join(ROOT, "weights", name + ".tflite")
     interp = litert.Interpreter(
         model_path=path,
         experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF,
@@ -65,12 +68,12 @@ def dump(name):
     os.makedirs(out_dir, exist_ok=True)
     out = os.path.join(out_dir, name + ".constants.json")
     with open(out, "w") as f:
-        json.dump({"model": name + ".tflite", "tensors": records}, f, indent=1, sort_keys=True)
+        json.dump({"model": os.path.basename(path), "tensors": records}, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"{name}: {len(records)} DEQUANTIZE/DENSIFY outputs -> {os.path.relpath(out, ROOT)}")
 
 
 if __name__ == "__main__":
     ensure_venv()
-    for model in MODELS:
-        dump(model)
+    for model, path in MODELS.items():
+        dump(model, path)

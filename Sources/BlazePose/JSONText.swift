@@ -1,0 +1,79 @@
+/// A tiny JSON text builder with a fixed key order, so output is stable and diffable.
+/// Floats are written with Swift's shortest round-trip representation (parsing the text gives
+/// back the exact Float); non-finite values become `null` (JSON has no NaN/Infinity).
+struct JSONText {
+    private(set) var text = ""
+
+    static func number(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
+    static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func object(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+}
+
+extension NormalizedRect {
+    /// `{"x_center", "y_center", "width", "height", "rotation"}` (STAGES.md "rect").
+    var jsonText: String {
+        JSONText.object([("x_center", JSONText.number(xCenter)), ("y_center", JSONText.number(yCenter)),
+                         ("width", JSONText.number(width)), ("height", JSONText.number(height)),
+                         ("rotation", JSONText.number(rotation))])
+    }
+}
+
+extension PoseResult {
+    /// The `blazepose detect --json` document (documented in README.md):
+    /// `{"image":{"width","height"},"model","poses":[{"score","presence","roi":{…},"landmarks":[…33],
+    /// "world_landmarks":[…33]}],"timing_ms":{"decode","detector","landmark","total"}}`.
+    /// Landmark objects: `{"name","x","y","z","visibility","presence"}`. A pose whose ROI came
+    /// from a caller rather than the detector has `"score": null`.
+    public func jsonText(model: String, decodeMilliseconds: Double, totalMilliseconds: Double) -> String {
+        func landmarkList(_ list: [Landmark]) -> String {
+            JSONText.array(list.enumerated().map { i, l in
+                JSONText.object([("name", JSONText.string(PoseLandmark(rawValue: i)?.name ?? "landmark_\(i)")),
+                                 ("x", JSONText.number(l.x)), ("y", JSONText.number(l.y)), ("z", JSONText.number(l.z)),
+                                 ("visibility", JSONText.number(l.visibility)),
+                                 ("presence", JSONText.number(l.presence))])
+            })
+        }
+        let poseTexts = poses.map { pose in
+            JSONText.object([("score", pose.detectionScore.map { JSONText.number($0) } ?? "null"),
+                             ("presence", JSONText.number(pose.presence)),
+                             ("roi", pose.roi.jsonText),
+                             ("landmarks", landmarkList(pose.landmarks)),
+                             ("world_landmarks", landmarkList(pose.worldLandmarks))])
+        }
+        return JSONText.object([
+            ("image", JSONText.object([("width", "\(imageWidth)"), ("height", "\(imageHeight)")])),
+            ("model", JSONText.string(model)),
+            ("poses", JSONText.array(poseTexts)),
+            ("timing_ms", JSONText.object([("decode", JSONText.number(decodeMilliseconds)),
+                                           ("detector", JSONText.number(timing.detectorMilliseconds)),
+                                           ("landmark", JSONText.number(timing.landmarkMilliseconds)),
+                                           ("total", JSONText.number(totalMilliseconds))])),
+        ]) + "\n"
+    }
+}

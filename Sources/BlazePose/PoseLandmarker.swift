@@ -1,0 +1,261 @@
+import BlazeRuntime
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// MediaPipe Pose (BlazePose) on still images: detector → ROI → landmark model → projection.
+///
+/// Loads `pose_detection.tflite` and the chosen landmark model once. Not thread-safe: one
+/// landmarker runs one image at a time (the interpreters own their activation memory).
+///
+/// The per-stage entry points ``detectROIs(in:)`` and ``landmarks(in:roi:detectionScore:)`` are
+/// public so a video tracker can skip the detector when it has a ROI from the previous frame.
+public final class PoseLandmarker {
+    public let options: PoseLandmarkerOptions
+    private let detector: Interpreter
+    private let landmarkModel: Interpreter
+    private let anchors: [Anchor]
+    // Output indices, found by shape so a model with a different output order still works.
+    private let boxesOutput: Int, scoresOutput: Int
+    private let landmarksOutput: Int, flagOutput: Int, segmentationOutput: Int, heatmapOutput: Int, worldOutput: Int
+    private let segmentationWidth: Int, segmentationHeight: Int
+
+    static let detectorSize = 224
+    static let cropSize = 256
+
+    /// Loads the models from `options.weightsDirectory`.
+    /// - Throws: ``BlazePoseError/missingWeights(path:hint:)`` when a file is absent (for heavy:
+    ///   how to install it), ``BlazePoseError/invalidModel(path:reason:)`` when it cannot be loaded
+    ///   or its inputs/outputs are not BlazePose's, ``BlazePoseError/invalidOption(name:value:reason:)``.
+    public init(options: PoseLandmarkerOptions = .init()) throws {
+        try options.validate()
+        self.options = options
+        let runtimeOptions = InterpreterOptions(threads: options.threads)
+        let detectorURL = options.weightsDirectory.appendingPathComponent("pose_detection.tflite")
+        let landmarkURL = options.weightsDirectory.appendingPathComponent(options.modelComplexity.landmarkModelFileName)
+        let setupHint = "run bash Tools/setup.sh, or pass the weights directory"
+        detector = try Self.load(detectorURL, runtimeOptions, hint: setupHint)
+        landmarkModel = try Self.load(landmarkURL, runtimeOptions, hint: options.modelComplexity == .heavy
+            ? "the heavy model is not fetched automatically: download pose_landmark_heavy.tflite and install it with Tools/fetch-weights.sh --heavy FILE"
+            : setupHint)
+        anchors = try SSDAnchors.generate(.poseDetector)
+
+        func index(_ interpreter: Interpreter, _ path: URL, _ what: String, _ match: ([Int]) -> Bool) throws -> Int {
+            guard let i = interpreter.outputs.firstIndex(where: { match($0.shape) }) else {
+                throw BlazePoseError.invalidModel(path: path.path, reason: "no output that looks like the \(what); outputs are \(interpreter.outputs.map { "\($0.name) \($0.shape)" })")
+            }
+            return i
+        }
+        guard detector.inputs.count == 1, detector.inputs[0].shape == [1, 224, 224, 3] else {
+            throw BlazePoseError.invalidModel(path: detectorURL.path, reason: "expected one input [1, 224, 224, 3], got \(detector.inputs.map(\.shape))")
+        }
+        boxesOutput = try index(detector, detectorURL, "box tensor [1, 2254, 12]") { $0 == [1, 2254, 12] }
+        scoresOutput = try index(detector, detectorURL, "score tensor [1, 2254, 1]") { $0 == [1, 2254, 1] }
+        guard landmarkModel.inputs.count == 1, landmarkModel.inputs[0].shape == [1, 256, 256, 3] else {
+            throw BlazePoseError.invalidModel(path: landmarkURL.path, reason: "expected one input [1, 256, 256, 3], got \(landmarkModel.inputs.map(\.shape))")
+        }
+        landmarksOutput = try index(landmarkModel, landmarkURL, "landmark tensor [1, 195]") { $0 == [1, 195] }
+        flagOutput = try index(landmarkModel, landmarkURL, "pose flag [1, 1]") { $0 == [1, 1] }
+        worldOutput = try index(landmarkModel, landmarkURL, "world landmarks [1, 117]") { $0 == [1, 117] }
+        heatmapOutput = try index(landmarkModel, landmarkURL, "heatmap [1, 64, 64, 39]") { $0 == [1, 64, 64, 39] }
+        segmentationOutput = try index(landmarkModel, landmarkURL, "segmentation [1, H, W, 1]") {
+            $0.count == 4 && $0[0] == 1 && $0[3] == 1 && $0[1] > 0 && $0[2] > 0
+        }
+        let segShape = landmarkModel.outputs[segmentationOutput].shape
+        segmentationHeight = segShape[1]
+        segmentationWidth = segShape[2]
+    }
+
+    private static func load(_ url: URL, _ options: InterpreterOptions, hint: String) throws -> Interpreter {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw BlazePoseError.missingWeights(path: url.path, hint: hint)
+        }
+        do {
+            return try Interpreter(contentsOf: url, options: options)
+        } catch {
+            throw BlazePoseError.invalidModel(path: url.path, reason: "cannot load: \(error)")
+        }
+    }
+
+    // MARK: - Whole pipeline
+
+    /// Runs the static-image pipeline: detector, then the landmark model on the best
+    /// `maxPoses` detections (MediaPipe: 1).
+    /// - Returns: the poses whose presence passed `minTrackingConfidence`, best detection first;
+    ///   empty when nobody was found (not an error).
+    public func detect(image: RGBImage) throws -> PoseResult {
+        let (result, _, _) = try detectWithStages(image: image)
+        return result
+    }
+
+    /// Decodes the PNG at `path` (any PNG kind, see `RGBImage.decodePNG`) and runs ``detect(image:)``.
+    /// - Throws: `PoseImageError` naming the file for a missing, non-PNG, corrupt, truncated,
+    ///   zero-size or oversized image.
+    public func detect(pngFile path: String) throws -> PoseResult {
+        try detect(image: RGBImage(pngFile: path))
+    }
+
+    /// ``detect(image:)`` that also returns the detector stages and, per tried ROI, the landmark
+    /// stages (used by `--dump-stages`).
+    public func detectWithStages(image: RGBImage) throws -> (PoseResult, DetectorStages, [LandmarkStages]) {
+        var timing = PoseTiming()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let detectorStages = try detectROIs(in: image)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        timing.detectorMilliseconds = Double(t1 - t0) / 1e6
+        var poses: [Pose] = []
+        var landmarkStages: [LandmarkStages] = []
+        for candidate in detectorStages.candidates.prefix(options.maxPoses) {
+            let stages = try landmarks(in: image, roi: candidate.roi, detectionScore: candidate.detection.score)
+            landmarkStages.append(stages)
+            if let pose = stages.pose { poses.append(pose) }
+        }
+        timing.landmarkMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e6
+        return (PoseResult(imageWidth: image.width, imageHeight: image.height, poses: poses, timing: timing),
+                detectorStages, landmarkStages)
+    }
+
+    // MARK: - Detector stage
+
+    /// Runs the detector on the whole image (spec §2.2–§2.8): letterbox to 224×224 (zero border,
+    /// range [−1, 1]), model, decode against the 2254 anchors, threshold, weighted NMS, letterbox
+    /// removal, and the ROI of every NMS cluster.
+    public func detectROIs(in image: RGBImage) throws -> DetectorStages {
+        let size = Self.detectorSize
+        let whole = try PixelRect.wholeImage(width: image.width, height: image.height)
+        let (padded, padding) = try whole.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
+        let bytes = try warpRotatedRectRGB8(image: image, roi: PixelRotatedRect(padded), outputWidth: size,
+                                            outputHeight: size, border: .zero)   // [224, 224, 3] HWC
+        let (scale, offset) = mediaPipeValueTransform(rangeMin: -1, rangeMax: 1)
+        let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 224, 224, 3] NHWC
+        try detector.setInput(0, input)
+        detector.invoke()
+        let boxes = detector.output(boxesOutput)     // [1, 2254, 12]
+        let scores = detector.output(scoresOutput)   // [1, 2254, 1]
+        let before = try DetectionDecoder.decode(
+            boxes: boxes, scores: scores, anchors: anchors,
+            options: .poseDetector(minScoreThreshold: options.minDetectionConfidence))
+        let after = before.weightedNonMaxSuppression(iouThreshold: 0.3)
+        let detections = after.map { $0.removingLetterbox(padding) }
+        var candidates: [PoseCandidate] = []
+        for detection in detections {
+            guard detection.keypoints.count >= 2 else { continue }
+            let alignment = try RegionOfInterest.alignmentRect(start: detection.keypoints[0], end: detection.keypoints[1],
+                                                              imageWidth: image.width, imageHeight: image.height)
+            // A zero-size or NaN ROI is MediaPipe's "no tensor": no landmarks for this detection.
+            guard let roi = try RegionOfInterest.poseROI(from: detection, imageWidth: image.width,
+                                                         imageHeight: image.height),
+                  roi.xCenter.isFinite, roi.yCenter.isFinite, roi.width.isFinite, roi.rotation.isFinite else { continue }
+            candidates.append(PoseCandidate(detection: detection, alignmentRect: alignment, roi: roi))
+        }
+        return DetectorStages(inputBytes: bytes, input: input, padding: padding, rawBoxes: boxes, rawScores: scores,
+                              detectionsBeforeNMS: before, detectionsAfterNMS: after, detections: detections,
+                              candidates: candidates)
+    }
+
+    // MARK: - Landmark stage
+
+    /// Runs the landmark model on `roi` (spec §2.9–§2.16): rotated crop to 256×256 (replicate
+    /// border, range [0, 1]), model, presence gate, decode, heatmap refinement, projection to the
+    /// image, world rotation, and the mask warped back to the image.
+    ///
+    /// - Parameters:
+    ///   - roi: image-normalized rect, square in pixels (from ``detectROIs(in:)`` or a tracker).
+    ///   - detectionScore: stored in the returned ``Pose`` (nil for a tracked ROI).
+    /// - Returns: all stages; ``LandmarkStages/pose`` is nil when presence ≤ `minTrackingConfidence`.
+    /// - Throws: ``BlazePoseError/invalidImage(_:)`` for a ROI that is not finite and positive.
+    public func landmarks(in image: RGBImage, roi: NormalizedRect, detectionScore: Float? = nil) throws -> LandmarkStages {
+        guard roi.isUsableCropRegion, roi.xCenter.isFinite, roi.yCenter.isFinite, roi.width.isFinite,
+              roi.height.isFinite, roi.rotation.isFinite else {
+            throw BlazePoseError.invalidImage("ROI \(roi) must be finite with positive width and height")
+        }
+        let size = Self.cropSize
+        let pixelROI = try roi.pixelRect(imageWidth: image.width, imageHeight: image.height)
+        let (padded, padding) = try pixelROI.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
+        let bytes = try warpRotatedRectRGB8(image: image, roi: PixelRotatedRect(padded), outputWidth: size,
+                                            outputHeight: size, border: .replicate)   // [256, 256, 3] HWC
+        let (scale, offset) = mediaPipeValueTransform(rangeMin: 0, rangeMax: 1)
+        let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 256, 256, 3] NHWC
+        try landmarkModel.setInput(0, input)
+        landmarkModel.invoke()
+        let rawLandmarks = landmarkModel.output(landmarksOutput)        // [1, 195]
+        let rawFlag = landmarkModel.output(flagOutput).first ?? 0      // [1, 1]
+        let rawSegmentation = landmarkModel.output(segmentationOutput) // [1, Hm, Wm, 1]
+        let rawHeatmap = landmarkModel.output(heatmapOutput)           // [1, 64, 64, 39]
+        let rawWorld = landmarkModel.output(worldOutput)               // [1, 117]
+        var stages = LandmarkStages(
+            roi: roi, padding: padding, inputBytes: bytes, input: input, rawLandmarks: rawLandmarks,
+            rawPoseFlag: rawFlag, rawSegmentation: rawSegmentation,
+            segmentationSize: (segmentationWidth, segmentationHeight), rawHeatmap: rawHeatmap, rawWorld: rawWorld,
+            present: rawFlag > options.minTrackingConfidence, decoded: nil, refined: nil, maskROI: nil, pose: nil)
+        // Strict `>`, and NaN fails: spec §2.10.
+        guard stages.present else { return stages }
+
+        let decoded = try rawLandmarks.withUnsafeBufferPointer { try LandmarkDecoder.decode(raw: $0) }
+        var refined = decoded
+        try rawHeatmap.withUnsafeBufferPointer {
+            try LandmarkDecoder.refine(&refined, heatmap: $0, heatmapHeight: 64, heatmapWidth: 64,
+                                       kernelSize: options.heatmapKernelSize)
+        }
+        let (poseCrop, auxCrop) = try LandmarkDecoder.split(refined)
+        let project = { (l: Landmark) in l.removingLetterbox(padding).projected(onto: roi) }
+        let poseLandmarks = poseCrop.map(project)
+        let auxiliary = auxCrop.map(project)
+        let worldRaw = try rawWorld.withUnsafeBufferPointer {
+            try LandmarkDecoder.decodeWorld(raw: $0, count: LandmarkDecoder.poseLandmarkCount)
+        }
+        let world = LandmarkDecoder.rotatingWorld(worldRaw, rotation: roi.rotation, copyingScoresFrom: poseLandmarks)
+
+        var mask: SegmentationMask?
+        if options.enableSegmentation {
+            // σ on the model grid, [Hm, Wm].
+            let maskROI = rawSegmentation.map { 1 / (1 + expf(-$0)) }
+            stages.maskROI = maskROI
+            let matrix = Self.maskMatrix(padded: padded, imageWidth: image.width, imageHeight: image.height)
+            let values = try warpMaskBack(mask: maskROI, maskWidth: segmentationWidth, maskHeight: segmentationHeight,
+                                          matrix: matrix, outputWidth: image.width, outputHeight: image.height)
+            mask = SegmentationMask(width: image.width, height: image.height, values: values)
+        }
+        stages.decoded = decoded
+        stages.refined = refined
+        stages.pose = Pose(landmarks: poseLandmarks, worldLandmarks: world, auxiliaryLandmarks: auxiliary, roi: roi,
+                           detectionScore: detectionScore, presence: rawFlag, mask: mask)
+        return stages
+    }
+
+    /// The 4×4 matrix (row-major) mapping image-normalized coordinates to crop-normalized ones:
+    /// the inverse of MediaPipe's `GetRotatedSubRectToRectTransformMatrix` for the padded ROI
+    /// (spec §2.9, §2.16). MediaPipe builds the forward matrix in Float and inverts it with Eigen;
+    /// we build the forward matrix the same way and invert its affine 2×2 block in Double, so a
+    /// few entries can differ by an ulp (the mask tolerance in STAGES.md covers that).
+    static func maskMatrix(padded: PixelRect, imageWidth: Int, imageHeight: Int) -> [Float] {
+        let a = padded.width, b = padded.height
+        let c = cosf(padded.rotation), d = sinf(padded.rotation)
+        let e = padded.centerX, f = padded.centerY
+        let g = 1 / Float(imageWidth), h = 1 / Float(imageHeight)
+        // Forward: crop-normalized (u, v) → image-normalized (X, Y).
+        let m0 = a * c * g, m1 = -b * d * g, m3 = (-0.5 * a * c + 0.5 * b * d + e) * g
+        let m4 = a * d * h, m5 = b * c * h, m7 = (-0.5 * b * c - 0.5 * a * d + f) * h
+        let m10 = a * g
+        let (p0, p1, p3, p4, p5, p7) = (Double(m0), Double(m1), Double(m3), Double(m4), Double(m5), Double(m7))
+        let det = p0 * p5 - p1 * p4
+        let i0 = p5 / det, i1 = -p1 / det, i4 = -p4 / det, i5 = p0 / det
+        let i3 = -(i0 * p3 + i1 * p7), i7 = -(i4 * p3 + i5 * p7)
+        return [Float(i0), Float(i1), 0, Float(i3),
+                Float(i4), Float(i5), 0, Float(i7),
+                0, 0, Float(1 / Double(m10)), 0,
+                0, 0, 0, 1]
+    }
+}
+
+extension PixelRotatedRect {
+    /// The warp's rect from PoseGeometry's pixel rect (same fields, same convention).
+    init(_ rect: PixelRect) {
+        self.init(centerX: rect.centerX, centerY: rect.centerY, width: rect.width, height: rect.height,
+                  rotation: rect.rotation)
+    }
+}

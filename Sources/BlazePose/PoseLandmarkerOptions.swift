@@ -1,0 +1,97 @@
+import Foundation
+
+/// Which landmark model runs (MediaPipe's `model_complexity`).
+public enum ModelComplexity: String, CaseIterable, Sendable {
+    /// `pose_landmark_lite.tflite` (complexity 0; 128×128 segmentation).
+    case lite
+    /// `pose_landmark_full.tflite` (complexity 1, MediaPipe's default; 256×256 segmentation).
+    case full
+    /// `pose_landmark_heavy.tflite` (complexity 2). Not shipped in the wheel we fetch from; install
+    /// it with `Tools/fetch-weights.sh --heavy FILE`.
+    case heavy
+
+    /// File name of the landmark model inside the weights directory.
+    public var landmarkModelFileName: String { "pose_landmark_\(rawValue).tflite" }
+}
+
+/// Settings of a ``PoseLandmarker``. Names mirror MediaPipe's `mp.solutions.pose` options; the
+/// defaults are MediaPipe's static-image defaults except `enableSegmentation` (on).
+public struct PoseLandmarkerOptions: Sendable {
+    /// Landmark model (default `.full`, as MediaPipe).
+    public var modelComplexity: ModelComplexity
+    /// Detector score threshold: a detection is kept iff `score ≥ minDetectionConfidence`
+    /// (`min_score_thresh`, spec §2.5). Default 0.5.
+    public var minDetectionConfidence: Float
+    /// Pose-presence threshold: a pose is reported iff `presence > minTrackingConfidence`
+    /// (strict, spec §2.10). Default 0.5.
+    public var minTrackingConfidence: Float
+    /// Compute the segmentation mask (image-sized, spec §2.16). Default true.
+    public var enableSegmentation: Bool
+    /// Run the landmark model on the best `maxPoses` detections after NMS. MediaPipe uses only the
+    /// first (`maxPoses = 1`, the default).
+    public var maxPoses: Int
+    /// Worker threads for the models. Results are bit-identical for every value.
+    public var threads: Int
+    /// Heatmap refinement window (spec §2.12): 7 = MediaPipe's graph (default); 9 reproduces a plain
+    /// `mp.solutions.pose` run of the 0.10.14 wheel, which drops the graph option (spec §4.9).
+    public var heatmapKernelSize: Int
+    /// Directory holding `pose_detection.tflite` and `pose_landmark_<model>.tflite`.
+    public var weightsDirectory: URL
+
+    public init(modelComplexity: ModelComplexity = .full,
+                minDetectionConfidence: Float = 0.5,
+                minTrackingConfidence: Float = 0.5,
+                enableSegmentation: Bool = true,
+                maxPoses: Int = 1,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                heatmapKernelSize: Int = 7,
+                weightsDirectory: URL = URL(fileURLWithPath: "weights", isDirectory: true)) {
+        self.modelComplexity = modelComplexity
+        self.minDetectionConfidence = minDetectionConfidence
+        self.minTrackingConfidence = minTrackingConfidence
+        self.enableSegmentation = enableSegmentation
+        self.maxPoses = maxPoses
+        self.threads = threads
+        self.heatmapKernelSize = heatmapKernelSize
+        self.weightsDirectory = weightsDirectory
+    }
+
+    /// Checks every option; throws ``BlazePoseError/invalidOption(name:value:reason:)``.
+    public func validate() throws {
+        func bad(_ name: String, _ value: String, _ reason: String) -> BlazePoseError {
+            .invalidOption(name: name, value: value, reason: reason)
+        }
+        guard minDetectionConfidence.isFinite, (0...1).contains(minDetectionConfidence) else {
+            throw bad("minDetectionConfidence", "\(minDetectionConfidence)", "must be in [0, 1]")
+        }
+        guard minTrackingConfidence.isFinite, (0...1).contains(minTrackingConfidence) else {
+            throw bad("minTrackingConfidence", "\(minTrackingConfidence)", "must be in [0, 1]")
+        }
+        guard (1...64).contains(maxPoses) else { throw bad("maxPoses", "\(maxPoses)", "must be in 1...64") }
+        guard (1...256).contains(threads) else { throw bad("threads", "\(threads)", "must be in 1...256") }
+        guard heatmapKernelSize == 7 || heatmapKernelSize == 9 else {
+            throw bad("heatmapKernelSize", "\(heatmapKernelSize)", "must be 7 (MediaPipe graph) or 9 (plain wheel)")
+        }
+    }
+}
+
+/// Errors of the pose pipeline. Each says what failed and where.
+public enum BlazePoseError: Error, CustomStringConvertible, Equatable {
+    /// A model file is not in the weights directory; `hint` says how to get it.
+    case missingWeights(path: String, hint: String)
+    /// A model file exists but cannot be loaded or does not have BlazePose's inputs/outputs.
+    case invalidModel(path: String, reason: String)
+    /// An option is out of range.
+    case invalidOption(name: String, value: String, reason: String)
+    /// The input image cannot be processed (e.g. zero size).
+    case invalidImage(String)
+
+    public var description: String {
+        switch self {
+        case let .missingWeights(path, hint): return "model file not found: \(path) (\(hint))"
+        case let .invalidModel(path, reason): return "\(path): \(reason)"
+        case let .invalidOption(name, value, reason): return "option \(name) = \(value): \(reason)"
+        case let .invalidImage(message): return "invalid image: \(message)"
+        }
+    }
+}

@@ -133,6 +133,44 @@ final class TrackingSessionTests: XCTestCase {
         XCTAssertEqual(try jsonLines(jsonl).count, 2)
     }
 
+    /// The command line: a truncated Y4M on stdin, JSON Lines on stdout. Exit status 1 with a clear
+    /// message, and every completed frame's line is on stdout.
+    func testCommandLineTruncatedStdinKeepsCompletedLines() throws {
+        let binary = trackingPackageRoot.appendingPathComponent(".build/release/blazepose")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            return XCTFail("\(binary.path) not built: run swift build -c release before swift test -c release")
+        }
+        _ = try liteTracker()   // fails with the setup hint when the weights are missing
+        let frames = Array(try TrackingSequence.load().render().prefix(3))
+        let dir = try temporaryDirectory()
+        var bytes = y4m(frames)
+        bytes.removeLast(500)
+        let video = dir.appendingPathComponent("stdin.y4m")
+        try Data(bytes).write(to: video)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["track", "-", "--jsonl", "-", "--model", "lite",
+                             "--weights", trackingPackageRoot.appendingPathComponent("weights").path]
+        process.standardInput = try FileHandle(forReadingFrom: video)
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit, "must exit, not crash")
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(message.contains("error: frame 2 (stdin) cannot be read") && message.contains("truncated"), message)
+        XCTAssertTrue(message.contains("2 frames"), "summary of the completed frames: \(message)")
+        let lines = String(decoding: out, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        for (k, line) in lines.enumerated() {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertEqual(object["frame"] as? Int, k)
+        }
+    }
+
     func testBadInputsGiveClearErrors() throws {
         let dir = try temporaryDirectory()
         XCTAssertThrowsError(try openVideoFrameSource(dir.appendingPathComponent("missing").path, fps: nil)) {

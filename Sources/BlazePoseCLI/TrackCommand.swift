@@ -1,0 +1,174 @@
+import ArgumentParser
+import BlazePose
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `blazepose track INPUT [...]`: MediaPipe Pose in video mode (tracking + smoothing).
+struct TrackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Track poses through a video: a folder of PNG frames, a .y4m file, or - for Y4M on stdin.",
+        discussion: """
+            Example: ffmpeg -i clip.mp4 -f yuv4mpegpipe - | blazepose track - --jsonl poses.jsonl
+            The detector runs on the first frame and whenever the previous frame had no pose; otherwise the \
+            ROI comes from the previous frame's landmarks (MediaPipe's video mode). One JSON line per frame: \
+            {"frame","timestamp_ms","detector_ran","poses":[{"id",…detect's pose object…}]}.
+            """)
+
+    @Argument(help: "A folder of PNG frames (sorted by name), a .y4m file, or - for Y4M on stdin.")
+    var input: String
+    @Option(help: "Landmark model: lite, full or heavy.") var model: ModelChoice = .full
+    @Option(help: "Write one JSON line per frame to this file ('-' = stdout), flushed as it goes.") var jsonl: String?
+    @Option(help: "Write annotated frames (PNG, frame_000000.png …) to this folder (created if missing).")
+    var annotateDir: String?
+    @Option(help: "Write the segmentation mask of every frame (8-bit gray PNG, all people combined) to this folder.")
+    var maskDir: String?
+    @Option(help: "Frame rate for the timestamps (default: the Y4M header's rate, else 30).") var fps: Double?
+    @Flag(help: "Turn landmark smoothing off (the ROI-driving auxiliary landmarks stay smoothed, as in MediaPipe).")
+    var noSmooth = false
+    @Flag(name: .customLong("static"), help: "Detect on every frame, no tracking, no smoothing (static_image_mode).")
+    var staticMode = false
+    @Option(help: "Track up to N people, each with a stable id (MediaPipe: 1).") var maxPoses: Int = 1
+    @Option(help: "Detector score threshold (score >= F is kept).") var minDetectionConfidence: Float = 0.5
+    @Option(help: "Pose presence threshold that keeps a track (presence > F).") var minTrackingConfidence: Float = 0.5
+    @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Directory with the .tflite files (default: ./weights, else the package's weights/).")
+    var weights: String?
+
+    enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
+        case lite, full, heavy
+    }
+
+    func validate() throws {
+        guard (1...64).contains(maxPoses) else { throw ValidationError("--max-poses must be in 1...64, got \(maxPoses)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let fps, !(fps.isFinite && fps > 0 && fps <= 1_000_000) {
+            throw ValidationError("--fps must be a positive frame rate, got \(fps)")
+        }
+        for (name, v) in [("--min-detection-confidence", minDetectionConfidence), ("--min-tracking-confidence", minTrackingConfidence)] {
+            guard v.isFinite, (0...1).contains(v) else { throw ValidationError("\(name) must be in [0, 1], got \(v)") }
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let landmarkerOptions = PoseLandmarkerOptions(
+                modelComplexity: ModelComplexity(rawValue: model.rawValue) ?? .full,
+                minDetectionConfidence: minDetectionConfidence, minTrackingConfidence: minTrackingConfidence,
+                // The mask is only needed for --mask-dir (the JSON lines carry no mask); MediaPipe's
+                // default is enable_segmentation=False too.
+                enableSegmentation: maskDir != nil, maxPoses: maxPoses, threads: threads,
+                weightsDirectory: try resolveWeightsDirectory(weights))
+            let options = PoseTrackerOptions(landmarker: landmarkerOptions, staticImageMode: staticMode,
+                                             smoothLandmarks: !noSmooth)
+            let source = try openVideoFrameSource(input, fps: fps)
+            let tracker = try PoseTracker(options: options)
+            for dir in [annotateDir, maskDir].compactMap({ $0 }) {
+                do {
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                } catch {
+                    throw CLIError("cannot create folder \(dir): \(error.localizedDescription)")
+                }
+            }
+            let writer = try jsonl.map { try JSONLinesWriter(path: $0) }
+            let session = TrackingSession(tracker: tracker, source: source)
+            let progress = ProgressLine(total: source.frameCount)
+            do {
+                try session.run(jsonl: writer) { frame, image in
+                    let name = String(format: "frame_%06d.png", frame.index)
+                    if let annotateDir {
+                        try annotatedFrame(image, frame).writePNG(to: annotateDir + "/" + name)
+                    }
+                    if let maskDir {
+                        try combinedMask(frame).writePNG(to: maskDir + "/" + name)
+                    }
+                    progress.update(done: frame.index + 1, processingMilliseconds: session.summary.processingMilliseconds
+                                        + frame.totalMilliseconds)
+                }
+            } catch {
+                progress.finish()
+                printSummary(session.summary, source: source)
+                throw CLIError("\(error) — stopped after \(session.summary.frames) complete frame(s)"
+                               + (jsonl.map { ", all written to \($0)" } ?? ""))
+            }
+            progress.finish()
+            printSummary(session.summary, source: source)
+        }
+    }
+
+    private func printSummary(_ s: TrackingSummary, source: VideoFrameSource) {
+        let text = String(format: "track %@ (model %@): %d frames, %d with a pose, detector ran on %d; mean %.2f ms/frame (processing %.1f frames/s), wall %.2f s\n",
+                          source.name, model.rawValue, s.frames, s.framesWithPoses, s.detectorRuns,
+                          s.meanMillisecondsPerFrame, s.processingFramesPerSecond, s.wallMilliseconds / 1000)
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// The frame with every person's skeleton and points; the colour of the skeleton encodes the id.
+    private func annotatedFrame(_ image: RGBImage, _ frame: TrackedFrame) -> RGBImage {
+        var out = image
+        let scale = Float(max(image.width, image.height))
+        let thickness = max(1.5, scale / 250), radius = max(2, scale / 160)
+        let w = Float(image.width), h = Float(image.height)
+        let palette: [RGBColor] = [.white, RGBColor(r: 255, g: 220, b: 0), RGBColor(r: 255, g: 0, b: 255),
+                                   RGBColor(r: 0, g: 255, b: 128), RGBColor(r: 80, g: 160, b: 255)]
+        for tracked in frame.poses {
+            let color = palette[tracked.id % palette.count]
+            let points = tracked.pose.landmarks.map { SIMD2($0.x * w, $0.y * h) }
+            for (a, b) in poseConnections where a < points.count && b < points.count {
+                out.drawLine(from: points[a], to: points[b], thickness: thickness, color: color)
+            }
+            for (i, p) in points.enumerated() {
+                let name = PoseLandmark(rawValue: i)?.name ?? ""
+                let dot: RGBColor = name.hasPrefix("left") ? RGBColor(r: 255, g: 138, b: 0)
+                    : name.hasPrefix("right") ? RGBColor(r: 0, g: 217, b: 231) : .green
+                out.fillCircle(center: p, radius: radius, color: dot)
+            }
+        }
+        return out
+    }
+
+    /// Per-pixel maximum of all people's masks (all zero when nobody was found).
+    private func combinedMask(_ frame: TrackedFrame) throws -> GrayImage {
+        var values = [Float](repeating: 0, count: frame.imageWidth * frame.imageHeight)   // [H, W]
+        for tracked in frame.poses {
+            guard let mask = tracked.pose.mask, mask.values.count == values.count else { continue }
+            for i in values.indices { values[i] = max(values[i], mask.values[i]) }
+        }
+        return try GrayImage(unitMask: values, width: frame.imageWidth, height: frame.imageHeight)
+    }
+}
+
+/// `frames done/total, frames/s, ETA` on one stderr line, only when stderr is a terminal.
+final class ProgressLine {
+    private let total: Int?
+    private let enabled = isatty(STDERR_FILENO) != 0
+    private var lastPrint: UInt64 = 0
+    private var printed = false
+
+    init(total: Int?) { self.total = total }
+
+    func update(done: Int, processingMilliseconds: Double) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastPrint > 200_000_000 || done == total else { return }
+        lastPrint = now
+        let fps = processingMilliseconds > 0 ? Double(done) * 1000 / processingMilliseconds : 0
+        var text = "\r\u{1B}[Kframe \(done)" + (total.map { "/\($0)" } ?? "") + String(format: "  %.1f frames/s", fps)
+        if let total, fps > 0, total >= done {
+            text += String(format: "  ETA %.1f s", Double(total - done) / fps)
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        printed = true
+    }
+
+    func finish() {
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+        printed = false
+    }
+}

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Counters of a ``TrackingSession`` run (kept up to date frame by frame, so they are valid
 /// after a stream error too).
@@ -38,11 +41,14 @@ public final class JSONLinesWriter {
             handle = FileHandle.standardOutput
             closeOnDeinit = false
         } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let opened = FileHandle(forWritingAtPath: path) else {
-                throw PoseTrackerError.invalidSource("cannot create the JSON Lines file \(path)")
+            // open(2) in place, not FileManager.createFile: that writes a temp file and renames
+            // it over the target, which would replace a device such as /dev/null.
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                let reason = String(cString: strerror(errno))
+                throw PoseTrackerError.invalidSource("cannot create the JSON Lines file \(path): \(reason)")
             }
-            handle = opened
+            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
             closeOnDeinit = true
         }
     }

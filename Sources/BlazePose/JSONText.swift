@@ -51,21 +51,7 @@ extension PoseResult {
     /// Landmark objects: `{"name","x","y","z","visibility","presence"}`. A pose whose ROI came
     /// from a caller rather than the detector has `"score": null`.
     public func jsonText(model: String, decodeMilliseconds: Double, totalMilliseconds: Double) -> String {
-        func landmarkList(_ list: [Landmark]) -> String {
-            JSONText.array(list.enumerated().map { i, l in
-                JSONText.object([("name", JSONText.string(PoseLandmark(rawValue: i)?.name ?? "landmark_\(i)")),
-                                 ("x", JSONText.number(l.x)), ("y", JSONText.number(l.y)), ("z", JSONText.number(l.z)),
-                                 ("visibility", JSONText.number(l.visibility)),
-                                 ("presence", JSONText.number(l.presence))])
-            })
-        }
-        let poseTexts = poses.map { pose in
-            JSONText.object([("score", pose.detectionScore.map { JSONText.number($0) } ?? "null"),
-                             ("presence", JSONText.number(pose.presence)),
-                             ("roi", pose.roi.jsonText),
-                             ("landmarks", landmarkList(pose.landmarks)),
-                             ("world_landmarks", landmarkList(pose.worldLandmarks))])
-        }
+        let poseTexts = poses.map { $0.jsonText(id: nil) }
         return JSONText.object([
             ("image", JSONText.object([("width", "\(imageWidth)"), ("height", "\(imageHeight)")])),
             ("model", JSONText.string(model)),
@@ -75,5 +61,29 @@ extension PoseResult {
                                            ("landmark", JSONText.number(timing.landmarkMilliseconds)),
                                            ("total", JSONText.number(totalMilliseconds))])),
         ]) + "\n"
+    }
+}
+
+extension Pose {
+    /// The pose object of `detect --json` and `track --jsonl`: `{["id",] "score", "presence",
+    /// "roi":{…}, "landmarks":[…33], "world_landmarks":[…33]}` with landmark objects
+    /// `{"name","x","y","z","visibility","presence"}`. `score` is null when the ROI did not come
+    /// from the detector on this image; `id` is written only when given (tracking).
+    func jsonText(id: Int?) -> String {
+        func landmarkList(_ list: [Landmark]) -> String {
+            JSONText.array(list.enumerated().map { i, l in
+                JSONText.object([("name", JSONText.string(PoseLandmark(rawValue: i)?.name ?? "landmark_\(i)")),
+                                 ("x", JSONText.number(l.x)), ("y", JSONText.number(l.y)), ("z", JSONText.number(l.z)),
+                                 ("visibility", JSONText.number(l.visibility)),
+                                 ("presence", JSONText.number(l.presence))])
+            })
+        }
+        var fields: [(String, String)] = id.map { [("id", "\($0)")] } ?? []
+        fields += [("score", detectionScore.map { JSONText.number($0) } ?? "null"),
+                   ("presence", JSONText.number(presence)),
+                   ("roi", roi.jsonText),
+                   ("landmarks", landmarkList(landmarks)),
+                   ("world_landmarks", landmarkList(worldLandmarks))]
+        return JSONText.object(fields)
     }
 }

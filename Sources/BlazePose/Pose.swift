@@ -44,6 +44,17 @@ public struct Pose: Equatable, Sendable {
     /// Segmentation mask, when enabled.
     public var mask: SegmentationMask?
 
+    public init(landmarks: [Landmark], worldLandmarks: [Landmark], auxiliaryLandmarks: [Landmark],
+                roi: NormalizedRect, detectionScore: Float?, presence: Float, mask: SegmentationMask?) {
+        self.landmarks = landmarks
+        self.worldLandmarks = worldLandmarks
+        self.auxiliaryLandmarks = auxiliaryLandmarks
+        self.roi = roi
+        self.detectionScore = detectionScore
+        self.presence = presence
+        self.mask = mask
+    }
+
     /// The landmark `which`.
     public subscript(_ which: PoseLandmark) -> Landmark { landmarks[which.rawValue] }
 

@@ -99,13 +99,13 @@ final class ReplayAnalyzer: PoseFrameAnalyzer {
     /// Per frame: detection ROIs (best first) and, per ROI the tracker may ask for, the observation.
     var detections: [[(roi: NormalizedRect, score: Float)]]
     /// Returns the observation for (frame, requested ROI) — nil = presence failed.
-    var observe: (Int, NormalizedRect, Float?) -> PoseObservation?
+    var observe: (Int, NormalizedRect, Float?) -> Pose?
     var frame = 0
     private(set) var requests: [(frame: Int, roi: NormalizedRect, detection: Bool)] = []
     private(set) var detectorCalls: [Int] = []
 
     init(options: PoseLandmarkerOptions, detections: [[(roi: NormalizedRect, score: Float)]],
-         observe: @escaping (Int, NormalizedRect, Float?) -> PoseObservation?) {
+         observe: @escaping (Int, NormalizedRect, Float?) -> Pose?) {
         landmarkerOptions = options
         self.detections = detections
         self.observe = observe
@@ -116,7 +116,7 @@ final class ReplayAnalyzer: PoseFrameAnalyzer {
         return frame < detections.count ? detections[frame] : []
     }
 
-    func observePose(in image: RGBImage, roi: NormalizedRect, detectionScore: Float?) throws -> PoseObservation? {
+    func observePose(in image: RGBImage, roi: NormalizedRect, detectionScore: Float?) throws -> Pose? {
         requests.append((frame, roi, detectionScore != nil))
         return observe(frame, roi, detectionScore)
     }

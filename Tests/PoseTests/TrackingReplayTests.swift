@@ -19,7 +19,7 @@ final class TrackingReplayTests: XCTestCase {
                                       detections: detections) { k, roi, score in
             let f = reference[k]
             guard f.poseFound else { return nil }
-            return PoseObservation(landmarks: f.unfilteredLandmarks, worldLandmarks: f.unfilteredWorldLandmarks,
+            return Pose(landmarks: f.unfilteredLandmarks, worldLandmarks: f.unfilteredWorldLandmarks,
                                    auxiliaryLandmarks: f.unfilteredAuxiliary, roi: roi, detectionScore: score,
                                    presence: f.presence ?? 1, mask: nil)
         }
@@ -58,14 +58,14 @@ final class TrackingReplayTests: XCTestCase {
     /// A standing person whose hips are at `hip` (normalized) with body size `size` (normalized
     /// height): aux0 = hips, aux1 = the size/rotation point straight above, like the model's.
     private func observation(hip: SIMD2<Float>, size: Float, roi: NormalizedRect, score: Float?, mask: SegmentationMask? = nil,
-                             visibility: Float = 0.9) -> PoseObservation {
+                             visibility: Float = 0.9) -> Pose {
         let landmarks = (0..<33).map { i in
             Landmark(x: hip.x + Float(i % 3 - 1) * 0.01, y: hip.y - size * Float(i) / 40, z: 0, visibility: visibility, presence: 0.95)
         }
         let world = (0..<33).map { i in Landmark(x: Float(i) * 0.01, y: -Float(i) * 0.02, z: 0.1, visibility: visibility, presence: 0.95) }
         let aux = [Landmark(x: hip.x, y: hip.y, z: 0, visibility: 1, presence: 1),
                    Landmark(x: hip.x, y: hip.y - size / 2, z: 0, visibility: 1, presence: 1)]
-        return PoseObservation(landmarks: landmarks, worldLandmarks: world, auxiliaryLandmarks: aux, roi: roi,
+        return Pose(landmarks: landmarks, worldLandmarks: world, auxiliaryLandmarks: aux, roi: roi,
                                detectionScore: score, presence: 0.95, mask: mask)
     }
 

@@ -132,7 +132,7 @@ public final class PoseTracker {
         var timing = PoseTiming()
 
         // 1. People tracked from the previous frame: landmark model on their ROIs, no detector.
-        var found: [(track: Int, pose: PoseObservation, detected: Bool)] = []
+        var found: [(track: Int, pose: Pose, detected: Bool)] = []
         let active = tracking ? activeTrackIndices(width: width, height: height) : []
         let detectorRuns = !tracking || active.count < maxPoses
         let landmarkStart = DispatchTime.now().uptimeNanoseconds
@@ -146,7 +146,7 @@ public final class PoseTracker {
 
         // 2. Detector: on the first frame, after a loss, in static mode, or when people are missing.
         //    A track that failed just now is *not* re-detected here when maxPoses == 1 (MediaPipe).
-        var detectedPoses: [PoseObservation] = []
+        var detectedPoses: [Pose] = []
         if detectorRuns {
             let detectorStart = DispatchTime.now().uptimeNanoseconds
             let candidates = try analyzer.detectionROIs(in: image)
@@ -251,7 +251,7 @@ public final class PoseTracker {
     /// Track index for each detected pose. `maxPoses == 1`: the single track (created on the first
     /// pose) always continues, as MediaPipe's one-person graph does. Otherwise: ROI-overlap matching
     /// against tracks that have no pose yet this frame; unmatched poses open new tracks.
-    private func assignTracks(to poses: [PoseObservation], excluding taken: Set<Int>, width: Int, height: Int) throws -> [Int] {
+    private func assignTracks(to poses: [Pose], excluding taken: Set<Int>, width: Int, height: Int) throws -> [Int] {
         guard !poses.isEmpty else { return [] }
         if maxPoses == 1 {
             if tracks.isEmpty { tracks.append(newTrack()) }

@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "BlazeRuntime", dependencies: ["TFLite", "BlazeKernels"]),
         // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
         .target(name: "PoseGeometry"),
-        .target(name: "PoseImage", dependencies: ["CPNG"]),
+        .target(name: "PoseImage", dependencies: ["CPNG", "PoseGeometry"]),
         .target(name: "BlazePose", dependencies: ["BlazeRuntime", "PoseGeometry", "PoseImage"]),
         // Layer 4: the command-line tool.
         .executableTarget(
@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["BlazeKernels"]),
         .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"], exclude: ["Fixtures"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
-        .testTarget(name: "ImageTests", dependencies: ["PoseImage"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImageTests", dependencies: ["PoseImage", "PoseGeometry"], exclude: ["Fixtures"]),
         .testTarget(name: "PoseTests", dependencies: ["BlazePose"]),
     ]
 )

@@ -128,7 +128,7 @@ public final class PoseLandmarker {
         let size = Self.detectorSize
         let whole = try PixelRect.wholeImage(width: image.width, height: image.height)
         let (padded, padding) = try whole.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
-        let bytes = try warpRotatedRectRGB8(image: image, roi: PixelRotatedRect(padded), outputWidth: size,
+        let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size,
                                             outputHeight: size, border: .zero)   // [224, 224, 3] HWC
         let (scale, offset) = mediaPipeValueTransform(rangeMin: -1, rangeMax: 1)
         let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 224, 224, 3] NHWC
@@ -176,7 +176,7 @@ public final class PoseLandmarker {
         let size = Self.cropSize
         let pixelROI = try roi.pixelRect(imageWidth: image.width, imageHeight: image.height)
         let (padded, padding) = try pixelROI.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
-        let bytes = try warpRotatedRectRGB8(image: image, roi: PixelRotatedRect(padded), outputWidth: size,
+        let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size,
                                             outputHeight: size, border: .replicate)   // [256, 256, 3] HWC
         let (scale, offset) = mediaPipeValueTransform(rangeMin: 0, rangeMax: 1)
         let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 256, 256, 3] NHWC
@@ -249,13 +249,5 @@ public final class PoseLandmarker {
                 Float(i4), Float(i5), 0, Float(i7),
                 0, 0, Float(1 / Double(m10)), 0,
                 0, 0, 0, 1]
-    }
-}
-
-extension PixelRotatedRect {
-    /// The warp's rect from PoseGeometry's pixel rect (same fields, same convention).
-    init(_ rect: PixelRect) {
-        self.init(centerX: rect.centerX, centerY: rect.centerY, width: rect.width, height: rect.height,
-                  rotation: rect.rotation)
     }
 }

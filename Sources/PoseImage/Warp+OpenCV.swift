@@ -1,3 +1,4 @@
+import PoseGeometry
 import Foundation
 
 // Bit-exact re-implementation of the OpenCV 4.x arithmetic (identical in 4.10 and 4.12; 5.0 differs) that MediaPipe's CPU
@@ -15,23 +16,6 @@ public enum WarpBorder: Sendable, Equatable {
     case replicate
 }
 
-/// A rotated rectangle in source-image pixels, as MediaPipe's `RotatedRect` (all `Float`).
-public struct PixelRotatedRect: Sendable, Equatable {
-    public var centerX: Float
-    public var centerY: Float
-    public var width: Float
-    public var height: Float
-    /// Rotation in radians, counter-clockwise in MediaPipe's convention (positive angles rotate the
-    /// rect clockwise on screen because y points down).
-    public var rotation: Float
-    public init(centerX: Float, centerY: Float, width: Float, height: Float, rotation: Float) {
-        self.centerX = centerX
-        self.centerY = centerY
-        self.width = width
-        self.height = height
-        self.rotation = rotation
-    }
-}
 
 /// OpenCV's sub-pixel grid: positions are quantised to 1/`interTabSize` px (`INTER_BITS = 5`).
 private let interBits = 5
@@ -388,7 +372,7 @@ public func warpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth:
 /// The homography MediaPipe's `ImageToTensorConverter` (OpenCV backend) builds for `roi`: the
 /// rect's `cv::boxPoints` mapped to the output corners (0,H), (0,0), (W,0), (W,H).
 /// The angle is converted like MediaPipe: `Float(Double(rotation · 180) / π)`.
-public func mediaPipeRoiTransform(roi: PixelRotatedRect, outputWidth: Int, outputHeight: Int) throws -> [Double] {
+public func mediaPipeRoiTransform(roi: PixelRect, outputWidth: Int, outputHeight: Int) throws -> [Double] {
     let values = [roi.centerX, roi.centerY, roi.width, roi.height, roi.rotation]
     guard values.allSatisfy({ $0.isFinite }), roi.width > 0, roi.height > 0 else {
         throw PoseImageError.invalidWarp(
@@ -413,7 +397,7 @@ public func mediaPipeRoiTransform(roi: PixelRotatedRect, outputWidth: Int, outpu
 /// - Returns: `[outputHeight, outputWidth, 3]` HWC RGB8.
 /// - Throws: `PoseImageError.invalidWarp` for a non-finite or non-positive ROI (MediaPipe treats a
 ///   0×0 ROI as "no tensor"; callers should check that case first) or a bad output size.
-public func warpRotatedRectRGB8(image: RGBImage, roi: PixelRotatedRect, outputWidth: Int, outputHeight: Int,
+public func warpRotatedRectRGB8(image: RGBImage, roi: PixelRect, outputWidth: Int, outputHeight: Int,
                                 border: WarpBorder) throws -> [UInt8] {
     let forward = try mediaPipeRoiTransform(roi: roi, outputWidth: outputWidth, outputHeight: outputHeight)
     return try warpPerspectiveRGB8(image: image, forward: forward, outputWidth: outputWidth,
@@ -440,7 +424,7 @@ public func applyValueTransform(_ p: UInt8, scale: Float, offset: Float) -> Floa
 /// The full ImageToTensor step: `warpRotatedRectRGB8`, then `applyValueTransform` per sample
 /// (`cv::Mat::convertTo(CV_32FC3, scale, offset)` with MediaPipe's `GetValueRangeTransformation`).
 /// - Returns: NHWC `[1, outputHeight, outputWidth, 3]` Float32, RGB.
-public func warpRotatedRectToTensor(image: RGBImage, roi: PixelRotatedRect, outputWidth: Int, outputHeight: Int,
+public func warpRotatedRectToTensor(image: RGBImage, roi: PixelRect, outputWidth: Int, outputHeight: Int,
                                     border: WarpBorder, rangeMin: Float, rangeMax: Float) throws -> [Float] {
     let bytes = try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: outputWidth,
                                         outputHeight: outputHeight, border: border)

@@ -1,3 +1,4 @@
+import PoseGeometry
 import Foundation
 import PoseImage
 import XCTest
@@ -78,7 +79,7 @@ final class WarpOpenCVTests: XCTestCase {
         for c in cases.perspective {
             let image = try RGBImage(width: c.imageWidth, height: c.imageHeight, pixels: try decode(c.image))
             let r = c.roiBits.map(Float.init(bitPattern:))
-            let roi = PixelRotatedRect(centerX: r[0], centerY: r[1], width: r[2], height: r[3], rotation: r[4])
+            let roi = PixelRect(centerX: r[0], centerY: r[1], width: r[2], height: r[3], rotation: r[4])
             let matrix = try mediaPipeRoiTransform(roi: roi, outputWidth: c.outputWidth, outputHeight: c.outputHeight)
             XCTAssertEqual(matrix, c.matrix, "\(c.name): getPerspectiveTransform differs")
             let out = try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: c.outputWidth,
@@ -123,7 +124,7 @@ final class WarpOpenCVTests: XCTestCase {
         for c in cases.valueTransform {
             let expected = floats(try decode(c.expected))
             // An identity crop of the ramp (rect = the whole 256×1 image, 1:1 output) keeps every byte value.
-            let roi = PixelRotatedRect(centerX: 128, centerY: 0.5, width: 256, height: 1, rotation: 0)
+            let roi = PixelRect(centerX: 128, centerY: 0.5, width: 256, height: 1, rotation: 0)
             let bytes = try warpRotatedRectRGB8(image: ramp, roi: roi, outputWidth: 256, outputHeight: 1, border: .replicate)
             let tensor = try warpRotatedRectToTensor(image: ramp, roi: roi, outputWidth: 256, outputHeight: 1,
                                                      border: .replicate, rangeMin: c.rangeMin, rangeMax: c.rangeMax)
@@ -158,7 +159,7 @@ final class WarpOpenCVTests: XCTestCase {
         for c in cases.hashed {
             let image = try patternImage(width: c.imageWidth, height: c.imageHeight)
             let r = c.roiBits.map(Float.init(bitPattern:))
-            let roi = PixelRotatedRect(centerX: r[0], centerY: r[1], width: r[2], height: r[3], rotation: r[4])
+            let roi = PixelRect(centerX: r[0], centerY: r[1], width: r[2], height: r[3], rotation: r[4])
             XCTAssertEqual(try mediaPipeRoiTransform(roi: roi, outputWidth: c.outputWidth, outputHeight: c.outputHeight),
                            c.matrix, c.name)
             let out = try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: c.outputWidth,

@@ -1,3 +1,4 @@
+import PoseGeometry
 import PoseImage
 import XCTest
 
@@ -8,19 +9,19 @@ final class WarpValidationTests: XCTestCase {
     }()
 
     func testInvalidRoisAndSizesThrowTypedErrors() {
-        let bad: [PixelRotatedRect] = [
-            PixelRotatedRect(centerX: 4, centerY: 3, width: 0, height: 0, rotation: 0),  // MediaPipe's "no ROI"
-            PixelRotatedRect(centerX: 4, centerY: 3, width: -2, height: 5, rotation: 0),
-            PixelRotatedRect(centerX: .nan, centerY: 3, width: 2, height: 5, rotation: 0),
-            PixelRotatedRect(centerX: 4, centerY: 3, width: 2, height: .infinity, rotation: 0),
-            PixelRotatedRect(centerX: 4, centerY: 3, width: 2, height: 5, rotation: .nan),
+        let bad: [PixelRect] = [
+            PixelRect(centerX: 4, centerY: 3, width: 0, height: 0, rotation: 0),  // MediaPipe's "no ROI"
+            PixelRect(centerX: 4, centerY: 3, width: -2, height: 5, rotation: 0),
+            PixelRect(centerX: .nan, centerY: 3, width: 2, height: 5, rotation: 0),
+            PixelRect(centerX: 4, centerY: 3, width: 2, height: .infinity, rotation: 0),
+            PixelRect(centerX: 4, centerY: 3, width: 2, height: 5, rotation: .nan),
         ]
         for roi in bad {
             XCTAssertThrowsError(try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: 8, outputHeight: 8, border: .zero)) {
                 guard case PoseImageError.invalidWarp? = $0 as? PoseImageError else { return XCTFail("\($0)") }
             }
         }
-        let good = PixelRotatedRect(centerX: 4, centerY: 3, width: 6, height: 6, rotation: 0.2)
+        let good = PixelRect(centerX: 4, centerY: 3, width: 6, height: 6, rotation: 0.2)
         for (w, h) in [(0, 8), (8, -1), (40000, 1), (20000, 20000)] {
             XCTAssertThrowsError(try warpRotatedRectRGB8(image: image, roi: good, outputWidth: w, outputHeight: h, border: .zero))
         }
@@ -34,9 +35,9 @@ final class WarpValidationTests: XCTestCase {
 
     /// Far-away and huge ROIs only saturate coordinates (as OpenCV does); they never read out of bounds.
     func testExtremeRoisDoNotCrash() throws {
-        for roi in [PixelRotatedRect(centerX: 1e9, centerY: -1e9, width: 5, height: 5, rotation: 1),
-                    PixelRotatedRect(centerX: 4, centerY: 3, width: 1e12, height: 1e12, rotation: -2),
-                    PixelRotatedRect(centerX: 4, centerY: 3, width: 1e-6, height: 1e-6, rotation: 0)] {
+        for roi in [PixelRect(centerX: 1e9, centerY: -1e9, width: 5, height: 5, rotation: 1),
+                    PixelRect(centerX: 4, centerY: 3, width: 1e12, height: 1e12, rotation: -2),
+                    PixelRect(centerX: 4, centerY: 3, width: 1e-6, height: 1e-6, rotation: 0)] {
             for border in [WarpBorder.zero, .replicate] {
                 if let out = try? warpRotatedRectRGB8(image: image, roi: roi, outputWidth: 33, outputHeight: 17, border: border) {
                     XCTAssertEqual(out.count, 33 * 17 * 3)
@@ -44,14 +45,14 @@ final class WarpValidationTests: XCTestCase {
             }
         }
         // A tiny ROI inside the image reads one neighbourhood: every output pixel is the same.
-        let dot = try warpRotatedRectRGB8(image: image, roi: PixelRotatedRect(centerX: 4, centerY: 3, width: 1e-3, height: 1e-3, rotation: 0),
+        let dot = try warpRotatedRectRGB8(image: image, roi: PixelRect(centerX: 4, centerY: 3, width: 1e-3, height: 1e-3, rotation: 0),
                                           outputWidth: 5, outputHeight: 5, border: .zero)
         XCTAssertEqual(Set(stride(from: 0, to: dot.count, by: 3).map { dot[$0] }).count, 1)
     }
 
     /// Identity crop: rect = the whole image at 1:1 reproduces the image exactly, for both borders.
     func testIdentityCropReproducesImage() throws {
-        let roi = PixelRotatedRect(centerX: 4.5, centerY: 3.5, width: 9, height: 7, rotation: 0)
+        let roi = PixelRect(centerX: 4.5, centerY: 3.5, width: 9, height: 7, rotation: 0)
         for border in [WarpBorder.zero, .replicate] {
             let out = try warpRotatedRectRGB8(image: image, roi: roi, outputWidth: 9, outputHeight: 7, border: border)
             XCTAssertEqual(out, image.pixels)

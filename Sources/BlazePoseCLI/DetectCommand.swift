@@ -138,22 +138,7 @@ struct DetectCommand: ParsableCommand {
     /// The image with every pose's skeleton (MediaPipe's 35 connections) and 33 points drawn on it.
     private func annotated(_ picture: RGBImage, _ result: PoseResult) -> RGBImage {
         var out = picture
-        let scale = Float(max(picture.width, picture.height))
-        let thickness = max(1.5, scale / 250), radius = max(2, scale / 160)
-        let w = Float(picture.width), h = Float(picture.height)
-        for pose in result.poses {
-            let points = pose.landmarks.map { SIMD2($0.x * w, $0.y * h) }
-            for (a, b) in poseConnections where a < points.count && b < points.count {
-                out.drawLine(from: points[a], to: points[b], thickness: thickness, color: .white)
-            }
-            for (i, p) in points.enumerated() {
-                // Person's left in orange, right in cyan, centre (nose) in green, like MediaPipe's drawing styles.
-                let name = PoseLandmark(rawValue: i)?.name ?? ""
-                let color: RGBColor = name.hasPrefix("left") ? RGBColor(r: 255, g: 138, b: 0)
-                    : name.hasPrefix("right") ? RGBColor(r: 0, g: 217, b: 231) : .green
-                out.fillCircle(center: p, radius: radius, color: color)
-            }
-        }
+        for pose in result.poses { out.drawPose(pose) }
         return out
     }
 }

@@ -112,23 +112,10 @@ struct TrackCommand: ParsableCommand {
     /// The frame with every person's skeleton and points; the colour of the skeleton encodes the id.
     private func annotatedFrame(_ image: RGBImage, _ frame: TrackedFrame) -> RGBImage {
         var out = image
-        let scale = Float(max(image.width, image.height))
-        let thickness = max(1.5, scale / 250), radius = max(2, scale / 160)
-        let w = Float(image.width), h = Float(image.height)
         let palette: [RGBColor] = [.white, RGBColor(r: 255, g: 220, b: 0), RGBColor(r: 255, g: 0, b: 255),
                                    RGBColor(r: 0, g: 255, b: 128), RGBColor(r: 80, g: 160, b: 255)]
         for tracked in frame.poses {
-            let color = palette[tracked.id % palette.count]
-            let points = tracked.pose.landmarks.map { SIMD2($0.x * w, $0.y * h) }
-            for (a, b) in poseConnections where a < points.count && b < points.count {
-                out.drawLine(from: points[a], to: points[b], thickness: thickness, color: color)
-            }
-            for (i, p) in points.enumerated() {
-                let name = PoseLandmark(rawValue: i)?.name ?? ""
-                let dot: RGBColor = name.hasPrefix("left") ? RGBColor(r: 255, g: 138, b: 0)
-                    : name.hasPrefix("right") ? RGBColor(r: 0, g: 217, b: 231) : .green
-                out.fillCircle(center: p, radius: radius, color: dot)
-            }
+            out.drawPose(tracked.pose, skeletonColor: palette[tracked.id % palette.count])   // one colour per person
         }
         return out
     }

@@ -1,0 +1,65 @@
+import BlazeRuntime
+import Foundation
+import TFLite
+import XCTest
+
+/// A model with an operator or option the runtime does not implement fails at load, naming
+/// the operator index and its TFLite name.
+final class InterpreterValidationTests: XCTestCase {
+    static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("TFLiteTests/Fixtures/tiny_block_sparse.tflite")
+
+    /// The hand-made model (DENSIFY → DEQUANTIZE weights, PAD, CONV_2D RELU6, MAX_POOL_2D) loads and runs.
+    func testTinyModelLoadsAndRuns() throws {
+        let interpreter = try Interpreter(contentsOf: Self.tiny, options: .init(threads: 1))
+        try interpreter.setInput(0, [Float](repeating: 1, count: 64))
+        interpreter.invoke()
+        let out = interpreter.output(0)
+        XCTAssertEqual(out.count, 36)
+        XCTAssertTrue(out.allSatisfy { $0 >= 0 && $0 <= 6 }, "RELU6 output out of range: \(out)")
+    }
+
+    func testUnsupportedOperatorIsNamedWithItsIndex() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        let op = 4   // MAX_POOL_2D in the file
+        let code = model.subgraphs[0].operators[op].opcodeIndex
+        model.operatorCodes[code].builtinCode = BuiltinOperator(rawValue: 9)   // FULLY_CONNECTED
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            XCTAssertEqual(error as? RuntimeError, .unsupportedOperator(op: op, name: "FULLY_CONNECTED"))
+            XCTAssertTrue("\(error)".contains("operator 4 (FULLY_CONNECTED)"), "\(error)")
+        }
+    }
+
+    func testUnsupportedFusedActivationIsNamed() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        let op = 3   // CONV_2D
+        guard case var .conv2D(options) = model.subgraphs[0].operators[op].options else {
+            return XCTFail("operator 3 of the tiny model should be CONV_2D")
+        }
+        options.activation = .tanh
+        model.subgraphs[0].operators[op].options = .conv2D(options)
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            XCTAssertEqual(error as? RuntimeError, .unsupportedOption(op: op, name: "CONV_2D", detail: "fused activation TANH"))
+        }
+    }
+
+    func testWrongOutputShapeIsRejected() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        let output = model.subgraphs[0].operators[4].outputs[0]
+        model.subgraphs[0].tensors[output].shape = [1, 2, 2, 4]
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            guard case let .invalidOperator(op, name, detail)? = error as? RuntimeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(op, 4)
+            XCTAssertEqual(name, "MAX_POOL_2D")
+            XCTAssertTrue(detail.contains("[1, 2, 2, 4]"), detail)
+        }
+    }
+
+    func testInputSizeIsChecked() throws {
+        let interpreter = try Interpreter(contentsOf: Self.tiny, options: .init(threads: 1))
+        XCTAssertThrowsError(try interpreter.setInput(0, [Float](repeating: 0, count: 63))) { error in
+            XCTAssertEqual(error as? RuntimeError, .inputSize(input: 0, name: "input", expected: 64, got: 63))
+        }
+        XCTAssertThrowsError(try interpreter.setInput(1, [Float](repeating: 0, count: 64)))
+    }
+}

@@ -4,7 +4,7 @@
 #
 #   bash Tools/time_detect.sh [IMAGE] [RUNS]        (default Samples/astronaut.png, 30 runs)
 #
-# Our binary is built with `swift build -c release -Xswiftc -target-cpu -Xswiftc native`
+# Our binary is built with `swift build -c release -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DBLAZE_FMA`
 # into .build-native (pass NATIVE=0 to time the plain `swift build -c release` binary instead).
 # The machine is shared: numbers move with load, so both sides run back to back per model.
 set -euo pipefail
@@ -15,7 +15,7 @@ py="$root/Tools/.venv-mediapipe/bin/python"
 [ -x "$py" ] || { echo "time_detect: $py missing; run bash Tools/mediapipe/venv.sh" >&2; exit 2; }
 cd "$root"
 if [ "${NATIVE:-1}" = 1 ]; then
-    swift build -c release --scratch-path .build-native -Xswiftc -target-cpu -Xswiftc native >/dev/null
+    swift build -c release --scratch-path .build-native -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DBLAZE_FMA >/dev/null
     bin=.build-native/release/blazepose
 else
     swift build -c release >/dev/null

@@ -95,18 +95,20 @@ public final class Conv2DOperator: @unchecked Sendable {
 
     /// Runs the conv. `input` holds `inputShape.elementCount` floats (NHWC), `output`
     /// `outputShape.elementCount` (NHWC), `scratch` at least `scratchCount(threads: pool.threadCount)`.
+    /// With `residual` (NHWC `outputShape`, `ld` = O), runs a fused conv + ADD:
+    /// `output = act2(act(conv + bias) + residual)`, bit-identical to the two ops in sequence.
     /// Does not validate the pointers (the interpreter owns the buffers it planned).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                    scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
+                    scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool, residual: GemmResidual? = nil) {
         let g = geometry
         let ic = inputShape.channels, oc = outputShape.channels
         if isPointwise {
             gemm(m: outputShape.batch * g.outputHeight * g.outputWidth, a: input, lda: ic, weights: packed,
-                 activation: activation, c: output, ldc: oc, pool: pool)
+                 activation: activation, c: output, ldc: oc, pool: pool, residual: residual)
             return
         }
         if outputShape.channels == 1 {
-            runSingleOutputChannel(input: input, output: output, pool: pool)
+            runSingleOutputChannel(input: input, output: output, pool: pool, residual: residual)
             return
         }
         // A missing scratch buffer is a programming error of the caller, not a data problem.
@@ -125,7 +127,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                           row: cols + (p - p0) * k)
             }
             gemmRows(m: p1 - p0, a: cols, lda: k, weights: packed, activation: activation,
-                     c: output + p0 * oc, ldc: oc)
+                     c: output + p0 * oc, ldc: oc, residual: residual?.offset(rows: p0, cols: 0))
         }
     }
 
@@ -134,7 +136,8 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// Per pixel: lane-wise sums in a fixed order, reduced once, then the scalar tail, bias and
     /// clamp. Which of the two loops (interior / border) handles a pixel depends only on its
     /// position, so the arithmetic is the same whatever the thread count.
-    func runSingleOutputChannel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    func runSingleOutputChannel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool,
+                                residual: GemmResidual?) {
         let g = geometry, ic = inputShape.channels
         let w = packed.data, bias = packed.bias[0]
         let lo = activation.lowerBound, hi = activation.upperBound
@@ -166,7 +169,9 @@ public final class Conv2DOperator: @unchecked Sendable {
                     while j < span { tail = tail + src[j] * wt[j]; j += 1 }
                 }
                 let total = horizontalSum(acc) + tail
-                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+                let v = Swift.min(Swift.max(total + bias, lo), hi)
+                let at = unit * g.outputWidth + ox
+                output[at] = residual.map { $0.activation.apply(v + $0.data[at * $0.ld]) } ?? v
             }
             for ox in 0..<g.outputWidth where ox < oxLo || ox >= oxHi {
                 var acc = SIMD8<Float>()
@@ -187,7 +192,9 @@ public final class Conv2DOperator: @unchecked Sendable {
                     }
                 }
                 let total = horizontalSum(acc) + tail
-                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+                let v = Swift.min(Swift.max(total + bias, lo), hi)
+                let at = unit * g.outputWidth + ox
+                output[at] = residual.map { $0.activation.apply(v + $0.data[at * $0.ld]) } ?? v
             }
         }
     }

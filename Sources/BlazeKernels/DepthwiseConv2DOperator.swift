@@ -116,9 +116,15 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         case 5: interior.run(KernelWidth5.self, from: oxLo, to: oxHi)
         default: interior.run(KernelWidthDynamic.self, from: oxLo, to: oxHi)
         }
-        // Border columns (all channels) and the channel tail of interior columns.
-        for ox in 0..<g.outputWidth {
+        // Border columns (all channels) and the channel tail of interior columns. Interior
+        // columns are visited only when there is a channel tail: for wide maps with few
+        // channels (256×256×8) an empty visit per column costs as much as the work itself.
+        let tailOnly = vectorChannels == c
+        var ox = 0
+        while ox < g.outputWidth {
+            defer { ox += 1 }
             let interior = ox >= oxLo && ox < oxHi
+            if interior && tailOnly { ox = oxHi - 1; continue }
             let inXOrigin = ox * g.strideWidth - g.padLeft
             var kxStart = 0, kxEnd = g.kernelWidth
             while kxStart < kxEnd && inXOrigin + kxStart * g.dilationWidth < 0 { kxStart += 1 }

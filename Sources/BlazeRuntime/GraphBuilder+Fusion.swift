@@ -30,9 +30,10 @@ struct FusionPlan {
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
     func tensors(of index: Int, _ op: Operator) -> [Int] {
         if absorbed.contains(index) { return [] }
-        var list = op.inputs + op.outputs
+        var list = op.inputs
         if let padded = paddedInput[index], !list.isEmpty { list[0] = padded.tensor }
-        if let out = output[index] { list.append(out) }
+        // The op's own output is fused away: it writes the last absorbed op's output instead.
+        list += output[index].map { [$0] } ?? op.outputs
         if let skip = residual[index] { list.append(skip.tensor) }
         return list
     }
@@ -97,7 +98,11 @@ extension GraphBuilder {
                 case let .depthwiseConv2D(o) where code(consumer) == .depthwiseConv2D: valid = o.padding == .valid
                 default: valid = false
                 }
-                guard valid else { continue }
+                // Not into 1-output-channel convs: their direct kernel sums interior and border
+                // pixels in different lane orders, so padding there would change some bits.
+                let outChannels = ops[consumer].inputs.count > 1 && validTensor(ops[consumer].inputs[1])
+                    ? subgraph.tensors[ops[consumer].inputs[1]].shape.first : nil
+                guard valid, code(consumer) == .depthwiseConv2D || (outChannels ?? 1) > 1 else { continue }
                 plan.absorbed.insert(index)
                 plan.paddedInput[consumer] = (op.inputs[0], flat[2], flat[3], flat[4], flat[5])
 

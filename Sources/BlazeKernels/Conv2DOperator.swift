@@ -117,6 +117,10 @@ public final class Conv2DOperator: @unchecked Sendable {
         let totalPixels = outputShape.batch * pixelsPerImage
         let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
         let k = patchSize
+        if backend == .native && packed.panelWidth > 1 {
+            runDirectOrIm2col(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
+            return
+        }
         pool.parallelFor(units) { unit, worker in
             let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)
             // cols: [rows][KH·KW·I], one im2col row per output pixel, zeros where the window leaves the input.
@@ -128,6 +132,59 @@ public final class Conv2DOperator: @unchecked Sendable {
             }
             gemmRows(m: p1 - p0, a: cols, lda: k, weights: packed, activation: activation,
                      c: output + p0 * oc, ldc: oc, residual: residual?.offset(rows: p0, cols: 0))
+        }
+    }
+
+    /// Native backend, non-pointwise conv: 6-pixel tiles (fixed positions inside the fixed 48-pixel
+    /// units). A tile whose pixels lie in one output row with every window inside the input is a
+    /// *direct* tile: the micro-kernel reads each kernel row's `KW·I` floats straight from the NHWC
+    /// input (`segments` = KH runs; pixel rows `strideW·I` apart), no im2col copy. Other tiles are
+    /// gathered into the worker's scratch as before. Both read the same values in the same k order
+    /// (ky, kx, i), so the result is bit-identical to im2col + GEMM.
+    func runDirectOrIm2col(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                           scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, residual: GemmResidual?) {
+        let g = geometry
+        let ic = inputShape.channels, oc = outputShape.channels
+        let pixelsPerImage = g.outputHeight * g.outputWidth
+        let totalPixels = outputShape.batch * pixelsPerImage
+        let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
+        let k = patchSize
+        let lo = activation.lowerBound, hi = activation.upperBound
+        let effectiveHeight = (g.kernelHeight - 1) * g.dilationHeight + 1
+        let packed = self.packed
+        pool.parallelFor(units) { unit, worker in
+            let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)
+            // cols: [6][KH·KW·I] im2col rows for a tile that is not direct.
+            let cols = scratch + worker * gemmRowsPerUnit * k
+            var tile = p0
+            while tile < p1 {
+                let rows = Swift.min(gemmTileRows, p1 - tile)
+                let b = tile / pixelsPerImage, oy = (tile % pixelsPerImage) / g.outputWidth, ox0 = tile % g.outputWidth
+                let iy0 = oy * g.strideHeight - g.padTop
+                let ixFirst = ox0 * g.strideWidth - g.padLeft
+                let ixLast = (ox0 + rows - 1) * g.strideWidth - g.padLeft
+                let direct = g.dilationWidth == 1 && ox0 + rows <= g.outputWidth
+                    && iy0 >= 0 && iy0 + effectiveHeight <= g.inputHeight
+                    && ixFirst >= 0 && ixLast + g.kernelWidth <= g.inputWidth
+                let res = residual?.offset(rows: tile, cols: 0)
+                if direct {
+                    let a = input + ((b * g.inputHeight + iy0) * g.inputWidth + ixFirst) * ic
+                    gemmNativeBlock(rowStart: 0, rowEnd: rows, panelStart: 0, panelEnd: packed.panelCount,
+                                    a: a, lda: g.strideWidth * ic, weights: packed, lo: lo, hi: hi,
+                                    c: output + tile * oc, ldc: oc, residual: res,
+                                    segments: g.kernelHeight, segmentStride: g.dilationHeight * g.inputWidth * ic)
+                } else {
+                    for r in 0..<rows {
+                        let p = tile + r
+                        let pb = p / pixelsPerImage, py = (p % pixelsPerImage) / g.outputWidth, px = p % g.outputWidth
+                        im2colRow(input: input + pb * g.inputHeight * g.inputWidth * ic, oy: py, ox: px, row: cols + r * k)
+                    }
+                    gemmNativeBlock(rowStart: 0, rowEnd: rows, panelStart: 0, panelEnd: packed.panelCount,
+                                    a: cols, lda: k, weights: packed, lo: lo, hi: hi,
+                                    c: output + tile * oc, ldc: oc, residual: res)
+                }
+                tile += rows
+            }
         }
     }
 

@@ -190,19 +190,16 @@ func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, b
 /// - a: first row of A, rows `lda` floats apart (only `rows` ≤ 6 are read).
 /// - panel: `[K][16]` packed weights; bias: `[16]`.
 /// - c: output, rows `ldc` apart; only `rows × cols` values are written.
+/// - segments, segmentStride: K is read as `segments` runs of `k` floats, run `s` of row `r` at
+///   `a + s·segmentStride + r·lda` (a direct conv tile: one run per kernel row, straight from the
+///   NHWC input; the panel holds `segments·k` rows). A plain GEMM is one segment.
 /// Each output is `sum_k a[k]*b[k]` accumulated in k order with separate multiply and add
 /// (no FMA contraction), so the arithmetic is identical in every tile position and build.
 @inline(__always)
-func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x16(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                          epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     // Missing rows alias row 0: computed and then discarded, which keeps one code path.
-    let a0 = a
-    let a1 = rows > 1 ? a + lda : a
-    let a2 = rows > 2 ? a + 2 * lda : a
-    let a3 = rows > 3 ? a + 3 * lda : a
-    let a4 = rows > 4 ? a + 4 * lda : a
-    let a5 = rows > 5 ? a + 5 * lda : a
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -210,23 +207,35 @@ func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>()
     var c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
     var b = panel
-    var kk = 0
-    while kk < k {
-        let b0 = loadVector(b), b1 = loadVector(b + 8)
-        var av = SIMD8<Float>(repeating: a0[kk])
-        c00.multiplyAdd(av, b0); c01.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a1[kk])
-        c10.multiplyAdd(av, b0); c11.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a2[kk])
-        c20.multiplyAdd(av, b0); c21.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a3[kk])
-        c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a4[kk])
-        c40.multiplyAdd(av, b0); c41.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a5[kk])
-        c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
-        b += 16
-        kk &+= 1
+    var segment = 0
+    while segment < segments {
+        // One segment per kernel row of a direct conv tile (1 for a plain GEMM); b runs on.
+        let base = a + segment * segmentStride
+        let a0 = base
+        let a1 = rows > 1 ? base + lda : base
+        let a2 = rows > 2 ? base + 2 * lda : base
+        let a3 = rows > 3 ? base + 3 * lda : base
+        let a4 = rows > 4 ? base + 4 * lda : base
+        let a5 = rows > 5 ? base + 5 * lda : base
+        var kk = 0
+        while kk < k {
+            let b0 = loadVector(b), b1 = loadVector(b + 8)
+            var av = SIMD8<Float>(repeating: a0[kk])
+            c00.multiplyAdd(av, b0); c01.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a1[kk])
+            c10.multiplyAdd(av, b0); c11.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a2[kk])
+            c20.multiplyAdd(av, b0); c21.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a3[kk])
+            c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a4[kk])
+            c40.multiplyAdd(av, b0); c41.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a5[kk])
+            c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
+            b += 16
+            kk &+= 1
+        }
+        segment &+= 1
     }
     let bias0 = loadVector(bias), bias1 = loadVector(bias + 8)
     storeTileRow(c00, c01, bias0: bias0, bias1: bias1, epilogue: e, row: 0, to: c, cols: cols)
@@ -240,29 +249,35 @@ func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
 /// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
 /// `gemmMicroKernel6x16`.
 @inline(__always)
-func gemmMicroKernel6x8(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x8(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                         panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
-    let a0 = a
-    let a1 = rows > 1 ? a + lda : a
-    let a2 = rows > 2 ? a + 2 * lda : a
-    let a3 = rows > 3 ? a + 3 * lda : a
-    let a4 = rows > 4 ? a + 4 * lda : a
-    let a5 = rows > 5 ? a + 5 * lda : a
     var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
     var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
     var b = panel
-    var kk = 0
-    while kk < k {
-        let b0 = loadVector(b)
-        c0.multiplyAdd(SIMD8<Float>(repeating: a0[kk]), b0)
-        c1.multiplyAdd(SIMD8<Float>(repeating: a1[kk]), b0)
-        c2.multiplyAdd(SIMD8<Float>(repeating: a2[kk]), b0)
-        c3.multiplyAdd(SIMD8<Float>(repeating: a3[kk]), b0)
-        c4.multiplyAdd(SIMD8<Float>(repeating: a4[kk]), b0)
-        c5.multiplyAdd(SIMD8<Float>(repeating: a5[kk]), b0)
-        b += 8
-        kk &+= 1
+    var segment = 0
+    while segment < segments {
+        // One segment per kernel row of a direct conv tile (1 for a plain GEMM); b runs on.
+        let base = a + segment * segmentStride
+        let a0 = base
+        let a1 = rows > 1 ? base + lda : base
+        let a2 = rows > 2 ? base + 2 * lda : base
+        let a3 = rows > 3 ? base + 3 * lda : base
+        let a4 = rows > 4 ? base + 4 * lda : base
+        let a5 = rows > 5 ? base + 5 * lda : base
+        var kk = 0
+        while kk < k {
+            let b0 = loadVector(b)
+            c0.multiplyAdd(SIMD8<Float>(repeating: a0[kk]), b0)
+            c1.multiplyAdd(SIMD8<Float>(repeating: a1[kk]), b0)
+            c2.multiplyAdd(SIMD8<Float>(repeating: a2[kk]), b0)
+            c3.multiplyAdd(SIMD8<Float>(repeating: a3[kk]), b0)
+            c4.multiplyAdd(SIMD8<Float>(repeating: a4[kk]), b0)
+            c5.multiplyAdd(SIMD8<Float>(repeating: a5[kk]), b0)
+            b += 8
+            kk &+= 1
+        }
+        segment &+= 1
     }
     let bias0 = loadVector(bias)
     storeTileRow8(c0, bias: bias0, epilogue: e, row: 0, to: c, cols: cols)
@@ -299,8 +314,9 @@ func gemmDotRow(k: Int, a: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: 
 /// Native GEMM on rows `rowStart..<rowEnd` and panels `panelStart..<panelEnd`.
 func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
                      weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     residual: GemmResidual? = nil) {
+                     residual: GemmResidual? = nil, segments: Int = 1, segmentStride: Int = 0) {
     let k = w.k, n = w.n, pw = w.panelWidth
+    let segmentLength = k / segments
     if pw == 1 {
         for r in rowStart..<rowEnd {
             var v = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
@@ -319,11 +335,13 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         for p in panelStart..<panelEnd {
             let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
-                gemmMicroKernel6x16(k: k, a: aRow, lda: lda, rows: rows,
+                gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                    a: aRow, lda: lda, rows: rows,
                                     panel: w.data + p * k * pw, bias: w.bias + p * pw,
                                     epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
             } else {
-                gemmMicroKernel6x8(k: k, a: aRow, lda: lda, rows: rows,
+                gemmMicroKernel6x8(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                   a: aRow, lda: lda, rows: rows,
                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
                                    epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
             }

@@ -214,7 +214,44 @@ public final class Conv2DOperator: @unchecked Sendable {
             let iyOrigin = oy * g.strideHeight - g.padTop
             while kyStart < kyEnd && iyOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
             while kyEnd > kyStart && iyOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
-            for ox in oxLo..<oxHi {
+            // Four pixels at a time: four independent accumulator chains hide the FMA latency
+            // (one chain per pixel was latency-bound). Each pixel's operations and their order
+            // are exactly those of the one-pixel loop below.
+            var ox = oxLo
+            let pixelStride = g.strideWidth * ic
+            while ox + 4 <= oxHi {
+                var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+                var tail0: Float = 0, tail1: Float = 0, tail2: Float = 0, tail3: Float = 0
+                let base = image + (iyOrigin * g.inputWidth + ox * g.strideWidth - g.padLeft) * ic
+                for ky in kyStart..<kyEnd {
+                    let src = base + ky * g.dilationHeight * g.inputWidth * ic
+                    let wt = w + ky * span
+                    var j = 0
+                    while j < vectorSpan {
+                        let wv = loadVector(wt + j)
+                        acc0.multiplyAdd(loadVector(src + j), wv)
+                        acc1.multiplyAdd(loadVector(src + pixelStride + j), wv)
+                        acc2.multiplyAdd(loadVector(src + 2 * pixelStride + j), wv)
+                        acc3.multiplyAdd(loadVector(src + 3 * pixelStride + j), wv)
+                        j += 8
+                    }
+                    while j < span {
+                        tail0 = tail0 + src[j] * wt[j]
+                        tail1 = tail1 + src[pixelStride + j] * wt[j]
+                        tail2 = tail2 + src[2 * pixelStride + j] * wt[j]
+                        tail3 = tail3 + src[3 * pixelStride + j] * wt[j]
+                        j += 1
+                    }
+                }
+                let at = unit * g.outputWidth + ox
+                output[at] = Swift.min(Swift.max(horizontalSum(acc0) + tail0 + bias, lo), hi)
+                output[at + 1] = Swift.min(Swift.max(horizontalSum(acc1) + tail1 + bias, lo), hi)
+                output[at + 2] = Swift.min(Swift.max(horizontalSum(acc2) + tail2 + bias, lo), hi)
+                output[at + 3] = Swift.min(Swift.max(horizontalSum(acc3) + tail3 + bias, lo), hi)
+                ox += 4
+            }
+            while ox < oxHi {
+                defer { ox += 1 }
                 var acc = SIMD8<Float>()
                 var tail: Float = 0
                 let base = image + (iyOrigin * g.inputWidth + ox * g.strideWidth - g.padLeft) * ic
@@ -226,9 +263,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                     while j < span { tail = tail + src[j] * wt[j]; j += 1 }
                 }
                 let total = horizontalSum(acc) + tail
-                let v = Swift.min(Swift.max(total + bias, lo), hi)
-                let at = unit * g.outputWidth + ox
-                output[at] = residual.map { $0.activation.apply(v + $0.data[at * $0.ld]) } ?? v
+                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
             }
             for ox in 0..<g.outputWidth where ox < oxLo || ox >= oxHi {
                 var acc = SIMD8<Float>()
@@ -249,9 +284,14 @@ public final class Conv2DOperator: @unchecked Sendable {
                     }
                 }
                 let total = horizontalSum(acc) + tail
-                let v = Swift.min(Swift.max(total + bias, lo), hi)
-                let at = unit * g.outputWidth + ox
-                output[at] = residual.map { $0.activation.apply(v + $0.data[at * $0.ld]) } ?? v
+                output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+            }
+            if let residual {
+                // Fused ADD, applied to the finished row: act2(conv + skip), as the ADD would.
+                let row = output + unit * g.outputWidth
+                for ox in 0..<g.outputWidth {
+                    row[ox] = residual.activation.apply(row[ox] + residual.data[(unit * g.outputWidth + ox) * residual.ld])
+                }
             }
         }
     }

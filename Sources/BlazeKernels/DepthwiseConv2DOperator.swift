@@ -131,6 +131,28 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             while kxEnd > kxStart && inXOrigin + (kxEnd - 1) * g.dilationWidth >= g.inputWidth { kxEnd -= 1 }
             let out = outRow + ox * c
             var ch = interior ? vectorChannels : 0
+            // Four channel blocks at a time: independent accumulator chains (one chain per block
+            // is bound by the add latency); per output the taps keep their (ky, kx) order.
+            while ch + 32 <= vectorChannels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                for ky in kyStart..<kyEnd {
+                    let inRow = inImage + ((inYOrigin + ky * g.dilationHeight) * g.inputWidth) * c + ch
+                    let wRow = weights + ky * g.kernelWidth * c + ch
+                    for kx in kxStart..<kxEnd {
+                        let x = inRow + (inXOrigin + kx * g.dilationWidth) * c
+                        let w = wRow + kx * c
+                        a0 = a0 + loadVector(x) * loadVector(w)
+                        a1 = a1 + loadVector(x + 8) * loadVector(w + 8)
+                        a2 = a2 + loadVector(x + 16) * loadVector(w + 16)
+                        a3 = a3 + loadVector(x + 24) * loadVector(w + 24)
+                    }
+                }
+                storeVector(clampVector(a0 + loadVector(bias + ch), lov, hiv), out + ch)
+                storeVector(clampVector(a1 + loadVector(bias + ch + 8), lov, hiv), out + ch + 8)
+                storeVector(clampVector(a2 + loadVector(bias + ch + 16), lov, hiv), out + ch + 16)
+                storeVector(clampVector(a3 + loadVector(bias + ch + 24), lov, hiv), out + ch + 24)
+                ch += 32
+            }
             while ch < vectorChannels {
                 var acc = SIMD8<Float>()
                 for ky in kyStart..<kyEnd {

@@ -243,6 +243,47 @@ struct DepthwiseInterior {
         let kw = KW.value == 0 ? kernelWidth : KW.value
         let c = rowStride, sx = pixelStride, dx = tapStride
         var ox = oxLo
+        // 8 pixels per step: eight independent add chains (four left the adds latency-bound).
+        while ox + 8 <= oxHi {
+            let base = source + ox * sx
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * kw * c + ch
+                    var kx = 0
+                    while kx < kw {
+                        let w = loadVector(wp + kx * c)
+                        let p = src + kx * dx
+                        a0 = a0 + loadVector(p) * w
+                        a1 = a1 + loadVector(p + sx) * w
+                        a2 = a2 + loadVector(p + 2 * sx) * w
+                        a3 = a3 + loadVector(p + 3 * sx) * w
+                        a4 = a4 + loadVector(p + 4 * sx) * w
+                        a5 = a5 + loadVector(p + 5 * sx) * w
+                        a6 = a6 + loadVector(p + 6 * sx) * w
+                        a7 = a7 + loadVector(p + 7 * sx) * w
+                        kx += 1
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                storeVector(clampVector(a4 + b, lo, hi), out + 4 * c + ch)
+                storeVector(clampVector(a5 + b, lo, hi), out + 5 * c + ch)
+                storeVector(clampVector(a6 + b, lo, hi), out + 6 * c + ch)
+                storeVector(clampVector(a7 + b, lo, hi), out + 7 * c + ch)
+                ch += 8
+            }
+            ox += 8
+        }
         while ox + 4 <= oxHi {
             let base = source + ox * sx
             let out = output + ox * c

@@ -238,11 +238,225 @@ struct DepthwiseInterior {
     let kyStart: Int, kyEnd: Int, kernelWidth: Int
     let lo: SIMD8<Float>, hi: SIMD8<Float>
 
+    /// Stride 1, undilated, KW = 3: 8 pixels × 8 channels per step, each input vector loaded once
+    /// and used for every (pixel, kx) pair that reads it. Visiting inputs left to right gives each
+    /// pixel its taps in kx order, so per output the arithmetic is the generic loop's exactly.
+    @inline(__always)
+    func runUnitStride3(from oxStart: Int, to oxHi: Int) -> Int {
+        let c = rowStride
+        var ox = oxStart
+        while ox + 8 <= oxHi {
+            let base = source + ox * c
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * 3 * c + ch
+                    let w0 = loadVector(wp + 0 * c)
+                    let w1 = loadVector(wp + 1 * c)
+                    let w2 = loadVector(wp + 2 * c)
+                    do {
+                        let x = loadVector(src + 0 * c)
+                        a0 = a0 + x * w0
+                    }
+                    do {
+                        let x = loadVector(src + 1 * c)
+                        a1 = a1 + x * w0
+                        a0 = a0 + x * w1
+                    }
+                    do {
+                        let x = loadVector(src + 2 * c)
+                        a2 = a2 + x * w0
+                        a1 = a1 + x * w1
+                        a0 = a0 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 3 * c)
+                        a3 = a3 + x * w0
+                        a2 = a2 + x * w1
+                        a1 = a1 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 4 * c)
+                        a4 = a4 + x * w0
+                        a3 = a3 + x * w1
+                        a2 = a2 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 5 * c)
+                        a5 = a5 + x * w0
+                        a4 = a4 + x * w1
+                        a3 = a3 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 6 * c)
+                        a6 = a6 + x * w0
+                        a5 = a5 + x * w1
+                        a4 = a4 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 7 * c)
+                        a7 = a7 + x * w0
+                        a6 = a6 + x * w1
+                        a5 = a5 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 8 * c)
+                        a7 = a7 + x * w1
+                        a6 = a6 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 9 * c)
+                        a7 = a7 + x * w2
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + 0 * c + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + 1 * c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                storeVector(clampVector(a4 + b, lo, hi), out + 4 * c + ch)
+                storeVector(clampVector(a5 + b, lo, hi), out + 5 * c + ch)
+                storeVector(clampVector(a6 + b, lo, hi), out + 6 * c + ch)
+                storeVector(clampVector(a7 + b, lo, hi), out + 7 * c + ch)
+                ch += 8
+            }
+            ox += 8
+        }
+        return ox
+    }
+
+    /// Stride 1, undilated, KW = 5: 8 pixels × 8 channels per step, each input vector loaded once
+    /// and used for every (pixel, kx) pair that reads it. Visiting inputs left to right gives each
+    /// pixel its taps in kx order, so per output the arithmetic is the generic loop's exactly.
+    @inline(__always)
+    func runUnitStride5(from oxStart: Int, to oxHi: Int) -> Int {
+        let c = rowStride
+        var ox = oxStart
+        while ox + 8 <= oxHi {
+            let base = source + ox * c
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * 5 * c + ch
+                    let w0 = loadVector(wp + 0 * c)
+                    let w1 = loadVector(wp + 1 * c)
+                    let w2 = loadVector(wp + 2 * c)
+                    let w3 = loadVector(wp + 3 * c)
+                    let w4 = loadVector(wp + 4 * c)
+                    do {
+                        let x = loadVector(src + 0 * c)
+                        a0 = a0 + x * w0
+                    }
+                    do {
+                        let x = loadVector(src + 1 * c)
+                        a1 = a1 + x * w0
+                        a0 = a0 + x * w1
+                    }
+                    do {
+                        let x = loadVector(src + 2 * c)
+                        a2 = a2 + x * w0
+                        a1 = a1 + x * w1
+                        a0 = a0 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 3 * c)
+                        a3 = a3 + x * w0
+                        a2 = a2 + x * w1
+                        a1 = a1 + x * w2
+                        a0 = a0 + x * w3
+                    }
+                    do {
+                        let x = loadVector(src + 4 * c)
+                        a4 = a4 + x * w0
+                        a3 = a3 + x * w1
+                        a2 = a2 + x * w2
+                        a1 = a1 + x * w3
+                        a0 = a0 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 5 * c)
+                        a5 = a5 + x * w0
+                        a4 = a4 + x * w1
+                        a3 = a3 + x * w2
+                        a2 = a2 + x * w3
+                        a1 = a1 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 6 * c)
+                        a6 = a6 + x * w0
+                        a5 = a5 + x * w1
+                        a4 = a4 + x * w2
+                        a3 = a3 + x * w3
+                        a2 = a2 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 7 * c)
+                        a7 = a7 + x * w0
+                        a6 = a6 + x * w1
+                        a5 = a5 + x * w2
+                        a4 = a4 + x * w3
+                        a3 = a3 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 8 * c)
+                        a7 = a7 + x * w1
+                        a6 = a6 + x * w2
+                        a5 = a5 + x * w3
+                        a4 = a4 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 9 * c)
+                        a7 = a7 + x * w2
+                        a6 = a6 + x * w3
+                        a5 = a5 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 10 * c)
+                        a7 = a7 + x * w3
+                        a6 = a6 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 11 * c)
+                        a7 = a7 + x * w4
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + 0 * c + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + 1 * c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                storeVector(clampVector(a4 + b, lo, hi), out + 4 * c + ch)
+                storeVector(clampVector(a5 + b, lo, hi), out + 5 * c + ch)
+                storeVector(clampVector(a6 + b, lo, hi), out + 6 * c + ch)
+                storeVector(clampVector(a7 + b, lo, hi), out + 7 * c + ch)
+                ch += 8
+            }
+            ox += 8
+        }
+        return ox
+    }
+
     @inline(__always)
     func run<KW: DepthwiseKernelWidth>(_: KW.Type, from oxLo: Int, to oxHi: Int) {
         let kw = KW.value == 0 ? kernelWidth : KW.value
         let c = rowStride, sx = pixelStride, dx = tapStride
         var ox = oxLo
+        if sx == c && dx == c {
+            if KW.value == 3 { ox = runUnitStride3(from: ox, to: oxHi) }
+            if KW.value == 5 { ox = runUnitStride5(from: ox, to: oxHi) }
+        }
         // 8 pixels per step: eight independent add chains (four left the adds latency-bound).
         while ox + 8 <= oxHi {
             let base = source + ox * sx

@@ -416,6 +416,20 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGem
         }
         return
     }
+    if rowUnits < 16 && w.panelCount > 1 {
+        // Mid-size M (16×16 maps: 6 row blocks): a few row blocks split 2 threads unevenly
+        // (3 vs 2.3 blocks), so split each block's panels into groups too, for ≥ 16 units.
+        let groups = Swift.min(w.panelCount, (16 + rowUnits - 1) / rowUnits)
+        pool.parallelFor(rowUnits * groups) { unit, _ in
+            let ru = unit / groups, group = unit % groups
+            let r0 = ru * gemmRowsPerUnit, r1 = Swift.min(m, r0 + gemmRowsPerUnit)
+            gemmNativeBlock(rowStart: r0, rowEnd: r1,
+                            panelStart: w.panelCount * group / groups, panelEnd: w.panelCount * (group + 1) / groups,
+                            a: a, lda: lda, weights: w, lo: activation.lowerBound, hi: activation.upperBound,
+                            c: c, ldc: ldc, residual: residual)
+        }
+        return
+    }
     pool.parallelFor(rowUnits) { unit, _ in
         let r0 = unit * gemmRowsPerUnit, r1 = Swift.min(m, r0 + gemmRowsPerUnit)
         gemmRows(m: r1 - r0, a: a + r0 * lda, lda: lda, weights: w, activation: activation,

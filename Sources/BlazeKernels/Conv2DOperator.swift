@@ -95,18 +95,20 @@ public final class Conv2DOperator: @unchecked Sendable {
 
     /// Runs the conv. `input` holds `inputShape.elementCount` floats (NHWC), `output`
     /// `outputShape.elementCount` (NHWC), `scratch` at least `scratchCount(threads: pool.threadCount)`.
+    /// With `residual` (NHWC `outputShape`, `ld` = O), runs a fused conv + ADD:
+    /// `output = act2(act(conv + bias) + residual)`, bit-identical to the two ops in sequence.
     /// Does not validate the pointers (the interpreter owns the buffers it planned).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                    scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
+                    scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool, residual: GemmResidual? = nil) {
         let g = geometry
         let ic = inputShape.channels, oc = outputShape.channels
         if isPointwise {
             gemm(m: outputShape.batch * g.outputHeight * g.outputWidth, a: input, lda: ic, weights: packed,
-                 activation: activation, c: output, ldc: oc, pool: pool)
+                 activation: activation, c: output, ldc: oc, pool: pool, residual: residual)
             return
         }
         if outputShape.channels == 1 {
-            runSingleOutputChannel(input: input, output: output, pool: pool)
+            runSingleOutputChannel(input: input, output: output, pool: pool, residual: residual)
             return
         }
         // A missing scratch buffer is a programming error of the caller, not a data problem.
@@ -115,6 +117,10 @@ public final class Conv2DOperator: @unchecked Sendable {
         let totalPixels = outputShape.batch * pixelsPerImage
         let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
         let k = patchSize
+        if backend == .native && packed.panelWidth > 1 {
+            runDirectOrIm2col(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
+            return
+        }
         pool.parallelFor(units) { unit, worker in
             let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)
             // cols: [rows][KH·KW·I], one im2col row per output pixel, zeros where the window leaves the input.
@@ -125,7 +131,60 @@ public final class Conv2DOperator: @unchecked Sendable {
                           row: cols + (p - p0) * k)
             }
             gemmRows(m: p1 - p0, a: cols, lda: k, weights: packed, activation: activation,
-                     c: output + p0 * oc, ldc: oc)
+                     c: output + p0 * oc, ldc: oc, residual: residual?.offset(rows: p0, cols: 0))
+        }
+    }
+
+    /// Native backend, non-pointwise conv: 6-pixel tiles (fixed positions inside the fixed 48-pixel
+    /// units). A tile whose pixels lie in one output row with every window inside the input is a
+    /// *direct* tile: the micro-kernel reads each kernel row's `KW·I` floats straight from the NHWC
+    /// input (`segments` = KH runs; pixel rows `strideW·I` apart), no im2col copy. Other tiles are
+    /// gathered into the worker's scratch as before. Both read the same values in the same k order
+    /// (ky, kx, i), so the result is bit-identical to im2col + GEMM.
+    func runDirectOrIm2col(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                           scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, residual: GemmResidual?) {
+        let g = geometry
+        let ic = inputShape.channels, oc = outputShape.channels
+        let pixelsPerImage = g.outputHeight * g.outputWidth
+        let totalPixels = outputShape.batch * pixelsPerImage
+        let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
+        let k = patchSize
+        let lo = activation.lowerBound, hi = activation.upperBound
+        let effectiveHeight = (g.kernelHeight - 1) * g.dilationHeight + 1
+        let packed = self.packed
+        pool.parallelFor(units) { unit, worker in
+            let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)
+            // cols: [6][KH·KW·I] im2col rows for a tile that is not direct.
+            let cols = scratch + worker * gemmRowsPerUnit * k
+            var tile = p0
+            while tile < p1 {
+                let rows = Swift.min(gemmTileRows, p1 - tile)
+                let b = tile / pixelsPerImage, oy = (tile % pixelsPerImage) / g.outputWidth, ox0 = tile % g.outputWidth
+                let iy0 = oy * g.strideHeight - g.padTop
+                let ixFirst = ox0 * g.strideWidth - g.padLeft
+                let ixLast = (ox0 + rows - 1) * g.strideWidth - g.padLeft
+                let direct = g.dilationWidth == 1 && ox0 + rows <= g.outputWidth
+                    && iy0 >= 0 && iy0 + effectiveHeight <= g.inputHeight
+                    && ixFirst >= 0 && ixLast + g.kernelWidth <= g.inputWidth
+                let res = residual?.offset(rows: tile, cols: 0)
+                if direct {
+                    let a = input + ((b * g.inputHeight + iy0) * g.inputWidth + ixFirst) * ic
+                    gemmNativeBlock(rowStart: 0, rowEnd: rows, panelStart: 0, panelEnd: packed.panelCount,
+                                    a: a, lda: g.strideWidth * ic, weights: packed, lo: lo, hi: hi,
+                                    c: output + tile * oc, ldc: oc, residual: res,
+                                    segments: g.kernelHeight, segmentStride: g.dilationHeight * g.inputWidth * ic)
+                } else {
+                    for r in 0..<rows {
+                        let p = tile + r
+                        let pb = p / pixelsPerImage, py = (p % pixelsPerImage) / g.outputWidth, px = p % g.outputWidth
+                        im2colRow(input: input + pb * g.inputHeight * g.inputWidth * ic, oy: py, ox: px, row: cols + r * k)
+                    }
+                    gemmNativeBlock(rowStart: 0, rowEnd: rows, panelStart: 0, panelEnd: packed.panelCount,
+                                    a: cols, lda: k, weights: packed, lo: lo, hi: hi,
+                                    c: output + tile * oc, ldc: oc, residual: res)
+                }
+                tile += rows
+            }
         }
     }
 
@@ -134,7 +193,8 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// Per pixel: lane-wise sums in a fixed order, reduced once, then the scalar tail, bias and
     /// clamp. Which of the two loops (interior / border) handles a pixel depends only on its
     /// position, so the arithmetic is the same whatever the thread count.
-    func runSingleOutputChannel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    func runSingleOutputChannel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool,
+                                residual: GemmResidual?) {
         let g = geometry, ic = inputShape.channels
         let w = packed.data, bias = packed.bias[0]
         let lo = activation.lowerBound, hi = activation.upperBound
@@ -154,7 +214,44 @@ public final class Conv2DOperator: @unchecked Sendable {
             let iyOrigin = oy * g.strideHeight - g.padTop
             while kyStart < kyEnd && iyOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
             while kyEnd > kyStart && iyOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
-            for ox in oxLo..<oxHi {
+            // Four pixels at a time: four independent accumulator chains hide the FMA latency
+            // (one chain per pixel was latency-bound). Each pixel's operations and their order
+            // are exactly those of the one-pixel loop below.
+            var ox = oxLo
+            let pixelStride = g.strideWidth * ic
+            while ox + 4 <= oxHi {
+                var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+                var tail0: Float = 0, tail1: Float = 0, tail2: Float = 0, tail3: Float = 0
+                let base = image + (iyOrigin * g.inputWidth + ox * g.strideWidth - g.padLeft) * ic
+                for ky in kyStart..<kyEnd {
+                    let src = base + ky * g.dilationHeight * g.inputWidth * ic
+                    let wt = w + ky * span
+                    var j = 0
+                    while j < vectorSpan {
+                        let wv = loadVector(wt + j)
+                        acc0.multiplyAdd(loadVector(src + j), wv)
+                        acc1.multiplyAdd(loadVector(src + pixelStride + j), wv)
+                        acc2.multiplyAdd(loadVector(src + 2 * pixelStride + j), wv)
+                        acc3.multiplyAdd(loadVector(src + 3 * pixelStride + j), wv)
+                        j += 8
+                    }
+                    while j < span {
+                        tail0 = tail0 + src[j] * wt[j]
+                        tail1 = tail1 + src[pixelStride + j] * wt[j]
+                        tail2 = tail2 + src[2 * pixelStride + j] * wt[j]
+                        tail3 = tail3 + src[3 * pixelStride + j] * wt[j]
+                        j += 1
+                    }
+                }
+                let at = unit * g.outputWidth + ox
+                output[at] = Swift.min(Swift.max(horizontalSum(acc0) + tail0 + bias, lo), hi)
+                output[at + 1] = Swift.min(Swift.max(horizontalSum(acc1) + tail1 + bias, lo), hi)
+                output[at + 2] = Swift.min(Swift.max(horizontalSum(acc2) + tail2 + bias, lo), hi)
+                output[at + 3] = Swift.min(Swift.max(horizontalSum(acc3) + tail3 + bias, lo), hi)
+                ox += 4
+            }
+            while ox < oxHi {
+                defer { ox += 1 }
                 var acc = SIMD8<Float>()
                 var tail: Float = 0
                 let base = image + (iyOrigin * g.inputWidth + ox * g.strideWidth - g.padLeft) * ic
@@ -188,6 +285,13 @@ public final class Conv2DOperator: @unchecked Sendable {
                 }
                 let total = horizontalSum(acc) + tail
                 output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
+            }
+            if let residual {
+                // Fused ADD, applied to the finished row: act2(conv + skip), as the ADD would.
+                let row = output + unit * g.outputWidth
+                for ox in 0..<g.outputWidth {
+                    row[ox] = residual.activation.apply(row[ox] + residual.data[(unit * g.outputWidth + ox) * residual.ld])
+                }
             }
         }
     }

@@ -1,9 +1,13 @@
-/// TFLite's two padding schemes (`Padding` in the schema).
+/// TFLite's two padding schemes (`Padding` in the schema), plus explicit zero padding.
 public enum Padding: Sendable, Equatable {
     /// Output size `ceil(in / stride)`; the total padding is split with the odd pixel at the bottom/right.
     case same
     /// No padding; output size `floor((in - effectiveKernel) / stride) + 1`.
     case valid
+    /// Explicit zero rows/columns around the input: what a spatial `PAD` feeding a VALID conv
+    /// means, folded into the conv by the interpreter (no padded copy). Output size
+    /// `floor((in + before + after - effectiveKernel) / stride) + 1`. All values ≥ 0.
+    case explicit(top: Int, bottom: Int, left: Int, right: Int)
 }
 
 /// Spatial geometry of a windowed op (conv, depthwise conv, pooling) on an NHWC input.
@@ -49,11 +53,24 @@ public struct WindowGeometry: Sendable, Equatable {
         case .valid:
             outputHeight = (inputHeight + strideHeight - effH) / strideHeight
             outputWidth = (inputWidth + strideWidth - effW) / strideWidth
+        case let .explicit(top, bottom, left, right):
+            for (name, v) in [("padding top", top), ("padding bottom", bottom), ("padding left", left),
+                              ("padding right", right)] where v < 0 || v > maxDimension {
+                throw KernelError.invalidParameter(op: op, name: name, value: v)
+            }
+            outputHeight = (inputHeight + top + bottom + strideHeight - effH) / strideHeight
+            outputWidth = (inputWidth + left + right + strideWidth - effW) / strideWidth
         }
         if outputHeight <= 0 { throw KernelError.invalidParameter(op: op, name: "output height", value: outputHeight) }
         if outputWidth <= 0 { throw KernelError.invalidParameter(op: op, name: "output width", value: outputWidth) }
-        padTop = Swift.max(0, (outputHeight - 1) * strideHeight + effH - inputHeight) / 2
-        padLeft = Swift.max(0, (outputWidth - 1) * strideWidth + effW - inputWidth) / 2
+        if case let .explicit(top, _, left, _) = padding {
+            // Bottom/right padding only changes the output size: taps past the input are skipped.
+            padTop = top
+            padLeft = left
+        } else {
+            padTop = Swift.max(0, (outputHeight - 1) * strideHeight + effH - inputHeight) / 2
+            padLeft = Swift.max(0, (outputWidth - 1) * strideWidth + effW - inputWidth) / 2
+        }
     }
 }
 

@@ -116,15 +116,43 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         case 5: interior.run(KernelWidth5.self, from: oxLo, to: oxHi)
         default: interior.run(KernelWidthDynamic.self, from: oxLo, to: oxHi)
         }
-        // Border columns (all channels) and the channel tail of interior columns.
-        for ox in 0..<g.outputWidth {
+        // Border columns (all channels) and the channel tail of interior columns. Interior
+        // columns are visited only when there is a channel tail: for wide maps with few
+        // channels (256×256×8) an empty visit per column costs as much as the work itself.
+        let tailOnly = vectorChannels == c
+        var ox = 0
+        while ox < g.outputWidth {
+            defer { ox += 1 }
             let interior = ox >= oxLo && ox < oxHi
+            if interior && tailOnly { ox = oxHi - 1; continue }
             let inXOrigin = ox * g.strideWidth - g.padLeft
             var kxStart = 0, kxEnd = g.kernelWidth
             while kxStart < kxEnd && inXOrigin + kxStart * g.dilationWidth < 0 { kxStart += 1 }
             while kxEnd > kxStart && inXOrigin + (kxEnd - 1) * g.dilationWidth >= g.inputWidth { kxEnd -= 1 }
             let out = outRow + ox * c
             var ch = interior ? vectorChannels : 0
+            // Four channel blocks at a time: independent accumulator chains (one chain per block
+            // is bound by the add latency); per output the taps keep their (ky, kx) order.
+            while ch + 32 <= vectorChannels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                for ky in kyStart..<kyEnd {
+                    let inRow = inImage + ((inYOrigin + ky * g.dilationHeight) * g.inputWidth) * c + ch
+                    let wRow = weights + ky * g.kernelWidth * c + ch
+                    for kx in kxStart..<kxEnd {
+                        let x = inRow + (inXOrigin + kx * g.dilationWidth) * c
+                        let w = wRow + kx * c
+                        a0 = a0 + loadVector(x) * loadVector(w)
+                        a1 = a1 + loadVector(x + 8) * loadVector(w + 8)
+                        a2 = a2 + loadVector(x + 16) * loadVector(w + 16)
+                        a3 = a3 + loadVector(x + 24) * loadVector(w + 24)
+                    }
+                }
+                storeVector(clampVector(a0 + loadVector(bias + ch), lov, hiv), out + ch)
+                storeVector(clampVector(a1 + loadVector(bias + ch + 8), lov, hiv), out + ch + 8)
+                storeVector(clampVector(a2 + loadVector(bias + ch + 16), lov, hiv), out + ch + 16)
+                storeVector(clampVector(a3 + loadVector(bias + ch + 24), lov, hiv), out + ch + 24)
+                ch += 32
+            }
             while ch < vectorChannels {
                 var acc = SIMD8<Float>()
                 for ky in kyStart..<kyEnd {
@@ -210,11 +238,266 @@ struct DepthwiseInterior {
     let kyStart: Int, kyEnd: Int, kernelWidth: Int
     let lo: SIMD8<Float>, hi: SIMD8<Float>
 
+    /// Stride 1, undilated, KW = 3: 8 pixels × 8 channels per step, each input vector loaded once
+    /// and used for every (pixel, kx) pair that reads it. Visiting inputs left to right gives each
+    /// pixel its taps in kx order, so per output the arithmetic is the generic loop's exactly.
+    @inline(__always)
+    func runUnitStride3(from oxStart: Int, to oxHi: Int) -> Int {
+        let c = rowStride
+        var ox = oxStart
+        while ox + 8 <= oxHi {
+            let base = source + ox * c
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * 3 * c + ch
+                    let w0 = loadVector(wp + 0 * c)
+                    let w1 = loadVector(wp + 1 * c)
+                    let w2 = loadVector(wp + 2 * c)
+                    do {
+                        let x = loadVector(src + 0 * c)
+                        a0 = a0 + x * w0
+                    }
+                    do {
+                        let x = loadVector(src + 1 * c)
+                        a1 = a1 + x * w0
+                        a0 = a0 + x * w1
+                    }
+                    do {
+                        let x = loadVector(src + 2 * c)
+                        a2 = a2 + x * w0
+                        a1 = a1 + x * w1
+                        a0 = a0 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 3 * c)
+                        a3 = a3 + x * w0
+                        a2 = a2 + x * w1
+                        a1 = a1 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 4 * c)
+                        a4 = a4 + x * w0
+                        a3 = a3 + x * w1
+                        a2 = a2 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 5 * c)
+                        a5 = a5 + x * w0
+                        a4 = a4 + x * w1
+                        a3 = a3 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 6 * c)
+                        a6 = a6 + x * w0
+                        a5 = a5 + x * w1
+                        a4 = a4 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 7 * c)
+                        a7 = a7 + x * w0
+                        a6 = a6 + x * w1
+                        a5 = a5 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 8 * c)
+                        a7 = a7 + x * w1
+                        a6 = a6 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 9 * c)
+                        a7 = a7 + x * w2
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + 0 * c + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + 1 * c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                storeVector(clampVector(a4 + b, lo, hi), out + 4 * c + ch)
+                storeVector(clampVector(a5 + b, lo, hi), out + 5 * c + ch)
+                storeVector(clampVector(a6 + b, lo, hi), out + 6 * c + ch)
+                storeVector(clampVector(a7 + b, lo, hi), out + 7 * c + ch)
+                ch += 8
+            }
+            ox += 8
+        }
+        return ox
+    }
+
+    /// Stride 1, undilated, KW = 5: 8 pixels × 8 channels per step, each input vector loaded once
+    /// and used for every (pixel, kx) pair that reads it. Visiting inputs left to right gives each
+    /// pixel its taps in kx order, so per output the arithmetic is the generic loop's exactly.
+    @inline(__always)
+    func runUnitStride5(from oxStart: Int, to oxHi: Int) -> Int {
+        let c = rowStride
+        var ox = oxStart
+        while ox + 8 <= oxHi {
+            let base = source + ox * c
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * 5 * c + ch
+                    let w0 = loadVector(wp + 0 * c)
+                    let w1 = loadVector(wp + 1 * c)
+                    let w2 = loadVector(wp + 2 * c)
+                    let w3 = loadVector(wp + 3 * c)
+                    let w4 = loadVector(wp + 4 * c)
+                    do {
+                        let x = loadVector(src + 0 * c)
+                        a0 = a0 + x * w0
+                    }
+                    do {
+                        let x = loadVector(src + 1 * c)
+                        a1 = a1 + x * w0
+                        a0 = a0 + x * w1
+                    }
+                    do {
+                        let x = loadVector(src + 2 * c)
+                        a2 = a2 + x * w0
+                        a1 = a1 + x * w1
+                        a0 = a0 + x * w2
+                    }
+                    do {
+                        let x = loadVector(src + 3 * c)
+                        a3 = a3 + x * w0
+                        a2 = a2 + x * w1
+                        a1 = a1 + x * w2
+                        a0 = a0 + x * w3
+                    }
+                    do {
+                        let x = loadVector(src + 4 * c)
+                        a4 = a4 + x * w0
+                        a3 = a3 + x * w1
+                        a2 = a2 + x * w2
+                        a1 = a1 + x * w3
+                        a0 = a0 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 5 * c)
+                        a5 = a5 + x * w0
+                        a4 = a4 + x * w1
+                        a3 = a3 + x * w2
+                        a2 = a2 + x * w3
+                        a1 = a1 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 6 * c)
+                        a6 = a6 + x * w0
+                        a5 = a5 + x * w1
+                        a4 = a4 + x * w2
+                        a3 = a3 + x * w3
+                        a2 = a2 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 7 * c)
+                        a7 = a7 + x * w0
+                        a6 = a6 + x * w1
+                        a5 = a5 + x * w2
+                        a4 = a4 + x * w3
+                        a3 = a3 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 8 * c)
+                        a7 = a7 + x * w1
+                        a6 = a6 + x * w2
+                        a5 = a5 + x * w3
+                        a4 = a4 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 9 * c)
+                        a7 = a7 + x * w2
+                        a6 = a6 + x * w3
+                        a5 = a5 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 10 * c)
+                        a7 = a7 + x * w3
+                        a6 = a6 + x * w4
+                    }
+                    do {
+                        let x = loadVector(src + 11 * c)
+                        a7 = a7 + x * w4
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + 0 * c + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + 1 * c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                storeVector(clampVector(a4 + b, lo, hi), out + 4 * c + ch)
+                storeVector(clampVector(a5 + b, lo, hi), out + 5 * c + ch)
+                storeVector(clampVector(a6 + b, lo, hi), out + 6 * c + ch)
+                storeVector(clampVector(a7 + b, lo, hi), out + 7 * c + ch)
+                ch += 8
+            }
+            ox += 8
+        }
+        return ox
+    }
+
     @inline(__always)
     func run<KW: DepthwiseKernelWidth>(_: KW.Type, from oxLo: Int, to oxHi: Int) {
         let kw = KW.value == 0 ? kernelWidth : KW.value
         let c = rowStride, sx = pixelStride, dx = tapStride
         var ox = oxLo
+        if sx == c && dx == c {
+            if KW.value == 3 { ox = runUnitStride3(from: ox, to: oxHi) }
+            if KW.value == 5 { ox = runUnitStride5(from: ox, to: oxHi) }
+        }
+        // 8 pixels per step: eight independent add chains (four left the adds latency-bound).
+        while ox + 8 <= oxHi {
+            let base = source + ox * sx
+            let out = output + ox * c
+            var ch = 0
+            while ch < channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + ch
+                    let wp = weights + ky * kw * c + ch
+                    var kx = 0
+                    while kx < kw {
+                        let w = loadVector(wp + kx * c)
+                        let p = src + kx * dx
+                        a0 = a0 + loadVector(p) * w
+                        a1 = a1 + loadVector(p + sx) * w
+                        a2 = a2 + loadVector(p + 2 * sx) * w
+                        a3 = a3 + loadVector(p + 3 * sx) * w
+                        a4 = a4 + loadVector(p + 4 * sx) * w
+                        a5 = a5 + loadVector(p + 5 * sx) * w
+                        a6 = a6 + loadVector(p + 6 * sx) * w
+                        a7 = a7 + loadVector(p + 7 * sx) * w
+                        kx += 1
+                    }
+                    ky += 1
+                }
+                let b = loadVector(bias + ch)
+                storeVector(clampVector(a0 + b, lo, hi), out + ch)
+                storeVector(clampVector(a1 + b, lo, hi), out + c + ch)
+                storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
+                storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
+                storeVector(clampVector(a4 + b, lo, hi), out + 4 * c + ch)
+                storeVector(clampVector(a5 + b, lo, hi), out + 5 * c + ch)
+                storeVector(clampVector(a6 + b, lo, hi), out + 6 * c + ch)
+                storeVector(clampVector(a7 + b, lo, hi), out + 7 * c + ch)
+                ch += 8
+            }
+            ox += 8
+        }
         while ox + 4 <= oxHi {
             let base = source + ox * sx
             let out = output + ox * c

@@ -31,6 +31,10 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// layers do not compute a half-empty panel. N = 1 uses a dot-product kernel instead
     /// (panel width 1: the weights as given).
     public let panelWidth: Int
+    /// Width of the last panel: 8 when a 16-wide layout would leave at most 8 columns in it
+    /// (N = 24, 39, 40 …), so it runs the 6×8 kernel instead of computing 16 columns;
+    /// `panelWidth` otherwise. Panel `p` always starts at `p·k·panelWidth` floats.
+    public let lastPanelWidth: Int
     public let k: Int
     public let n: Int
     public let backend: GemmBackend
@@ -48,6 +52,8 @@ public final class PackedGemmWeights: @unchecked Sendable {
         let pw = backend == .openBLAS ? 16 : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
         panelWidth = pw
         panelCount = (n + pw - 1) / pw
+        let tailColumns = n - (panelCount - 1) * pw
+        lastPanelWidth = backend == .native && pw == 16 && tailColumns <= 8 ? 8 : pw
         let biasCount = Swift.max(16, panelCount * pw)
         bias = .allocate(capacity: biasCount)
         bias.initialize(repeating: 0, count: biasCount)
@@ -59,9 +65,10 @@ public final class PackedGemmWeights: @unchecked Sendable {
             data.initialize(repeating: 0, count: count)
             for col in 0..<n {
                 let panel = col / pw, lane = col % pw
+                let width = panel == panelCount - 1 ? lastPanelWidth : pw
                 let dst = data + panel * k * pw + lane
                 let src = weights + col * k
-                for kk in 0..<k { dst[kk * pw] = src[kk] }
+                for kk in 0..<k { dst[kk * width] = src[kk] }
             }
         case .openBLAS:
             OpenBLAS.useSingleThread()
@@ -73,6 +80,64 @@ public final class PackedGemmWeights: @unchecked Sendable {
     deinit {
         data.deallocate()
         bias.deallocate()
+    }
+}
+
+/// A residual (skip) tensor added in the GEMM epilogue — a fused `ADD` after a conv:
+/// `C = act2(act(A·W^T + bias) + R)`, the same float operations in the same order as running
+/// the conv and then the ADD, so the result is bit-identical and the conv output never
+/// touches memory.
+///
+/// `data` is `[m][ld]` row-major like C (NHWC pixels × channels); the first N floats of each
+/// row are read. May be the same buffer as C only if every element is read before it is
+/// written (it is, per tile), but the interpreter never plans that.
+public struct GemmResidual {
+    public var data: UnsafePointer<Float>
+    public var ld: Int
+    /// The ADD's own fused activation.
+    public var activation: FusedActivation
+    public init(data: UnsafePointer<Float>, ld: Int, activation: FusedActivation) {
+        self.data = data; self.ld = ld; self.activation = activation
+    }
+    /// The same residual starting `rows` rows and `cols` columns further.
+    @inline(__always)
+    func offset(rows: Int, cols: Int) -> GemmResidual {
+        GemmResidual(data: data + rows * ld + cols, ld: ld, activation: activation)
+    }
+}
+
+/// Epilogue parameters of one tile: clamp bounds and the optional residual (already offset
+/// to the tile's first row and column).
+@usableFromInline
+struct GemmEpilogue {
+    let lo: SIMD8<Float>, hi: SIMD8<Float>
+    let skip: UnsafePointer<Float>?
+    let skipLd: Int
+    let lo2: SIMD8<Float>, hi2: SIMD8<Float>
+
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?) {
+        self.lo = SIMD8(repeating: lo); self.hi = SIMD8(repeating: hi)
+        skip = residual?.data
+        skipLd = residual?.ld ?? 0
+        lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
+        hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
+    }
+
+    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
+    @inline(__always)
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
+        // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
+        var r = v + bias
+        r = r.replacing(with: lo, where: r .< lo)
+        r = r.replacing(with: hi, where: r .> hi)
+        guard let skip else { return r }
+        let src = skip + row * skipLd + col0
+        var s = SIMD8<Float>()
+        if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
+        r = r + s
+        r = r.replacing(with: lo2, where: r .< lo2)
+        return r.replacing(with: hi2, where: r .> hi2)
     }
 }
 
@@ -106,15 +171,12 @@ func storeVector(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// Stores one 16-wide output row `(v0, v1)` after bias and clamp, writing only `cols` values.
+/// Stores row `row` of a 16-wide tile `(v0, v1)` after the epilogue, writing only `cols` values.
 @inline(__always)
 func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, bias1: SIMD8<Float>,
-                  lo: SIMD8<Float>, hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>, cols: Int) {
-    // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
-    let r0 = (v0 + bias0).replacing(with: lo, where: (v0 + bias0) .< lo)
-    let r1 = (v1 + bias1).replacing(with: lo, where: (v1 + bias1) .< lo)
-    let s0 = r0.replacing(with: hi, where: r0 .> hi)
-    let s1 = r1.replacing(with: hi, where: r1 .> hi)
+                  epilogue e: GemmEpilogue, row: Int, to c: UnsafeMutablePointer<Float>, cols: Int) {
+    let s0 = e.apply(v0, bias: bias0, row: row, col0: 0, cols: cols)
+    let s1 = e.apply(v1, bias: bias1, row: row, col0: 8, cols: cols - 8)
     if cols == 16 {
         storeVector(s0, c); storeVector(s1, c + 8)
     } else {
@@ -128,19 +190,16 @@ func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, b
 /// - a: first row of A, rows `lda` floats apart (only `rows` ≤ 6 are read).
 /// - panel: `[K][16]` packed weights; bias: `[16]`.
 /// - c: output, rows `ldc` apart; only `rows × cols` values are written.
+/// - segments, segmentStride: K is read as `segments` runs of `k` floats, run `s` of row `r` at
+///   `a + s·segmentStride + r·lda` (a direct conv tile: one run per kernel row, straight from the
+///   NHWC input; the panel holds `segments·k` rows). A plain GEMM is one segment.
 /// Each output is `sum_k a[k]*b[k]` accumulated in k order with separate multiply and add
 /// (no FMA contraction), so the arithmetic is identical in every tile position and build.
 @inline(__always)
-func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x16(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     // Missing rows alias row 0: computed and then discarded, which keeps one code path.
-    let a0 = a
-    let a1 = rows > 1 ? a + lda : a
-    let a2 = rows > 2 ? a + 2 * lda : a
-    let a3 = rows > 3 ? a + 3 * lda : a
-    let a4 = rows > 4 ? a + 4 * lda : a
-    let a5 = rows > 5 ? a + 5 * lda : a
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -148,78 +207,92 @@ func gemmMicroKernel6x16(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>()
     var c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
     var b = panel
-    var kk = 0
-    while kk < k {
-        let b0 = loadVector(b), b1 = loadVector(b + 8)
-        var av = SIMD8<Float>(repeating: a0[kk])
-        c00.multiplyAdd(av, b0); c01.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a1[kk])
-        c10.multiplyAdd(av, b0); c11.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a2[kk])
-        c20.multiplyAdd(av, b0); c21.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a3[kk])
-        c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a4[kk])
-        c40.multiplyAdd(av, b0); c41.multiplyAdd(av, b1)
-        av = SIMD8<Float>(repeating: a5[kk])
-        c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
-        b += 16
-        kk &+= 1
+    var segment = 0
+    while segment < segments {
+        // One segment per kernel row of a direct conv tile (1 for a plain GEMM); b runs on.
+        let base = a + segment * segmentStride
+        let a0 = base
+        let a1 = rows > 1 ? base + lda : base
+        let a2 = rows > 2 ? base + 2 * lda : base
+        let a3 = rows > 3 ? base + 3 * lda : base
+        let a4 = rows > 4 ? base + 4 * lda : base
+        let a5 = rows > 5 ? base + 5 * lda : base
+        var kk = 0
+        while kk < k {
+            let b0 = loadVector(b), b1 = loadVector(b + 8)
+            var av = SIMD8<Float>(repeating: a0[kk])
+            c00.multiplyAdd(av, b0); c01.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a1[kk])
+            c10.multiplyAdd(av, b0); c11.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a2[kk])
+            c20.multiplyAdd(av, b0); c21.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a3[kk])
+            c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a4[kk])
+            c40.multiplyAdd(av, b0); c41.multiplyAdd(av, b1)
+            av = SIMD8<Float>(repeating: a5[kk])
+            c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
+            b += 16
+            kk &+= 1
+        }
+        segment &+= 1
     }
     let bias0 = loadVector(bias), bias1 = loadVector(bias + 8)
-    let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
-    storeTileRow(c00, c01, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c, cols: cols)
-    if rows > 1 { storeTileRow(c10, c11, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c + ldc, cols: cols) }
-    if rows > 2 { storeTileRow(c20, c21, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c + 2 * ldc, cols: cols) }
-    if rows > 3 { storeTileRow(c30, c31, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c + 3 * ldc, cols: cols) }
-    if rows > 4 { storeTileRow(c40, c41, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c + 4 * ldc, cols: cols) }
-    if rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, lo: lov, hi: hiv, to: c + 5 * ldc, cols: cols) }
+    storeTileRow(c00, c01, bias0: bias0, bias1: bias1, epilogue: e, row: 0, to: c, cols: cols)
+    if rows > 1 { storeTileRow(c10, c11, bias0: bias0, bias1: bias1, epilogue: e, row: 1, to: c + ldc, cols: cols) }
+    if rows > 2 { storeTileRow(c20, c21, bias0: bias0, bias1: bias1, epilogue: e, row: 2, to: c + 2 * ldc, cols: cols) }
+    if rows > 3 { storeTileRow(c30, c31, bias0: bias0, bias1: bias1, epilogue: e, row: 3, to: c + 3 * ldc, cols: cols) }
+    if rows > 4 { storeTileRow(c40, c41, bias0: bias0, bias1: bias1, epilogue: e, row: 4, to: c + 4 * ldc, cols: cols) }
+    if rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
 }
 
 /// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
 /// `gemmMicroKernel6x16`.
 @inline(__always)
-func gemmMicroKernel6x8(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x8(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                         panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                        lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
-    let a0 = a
-    let a1 = rows > 1 ? a + lda : a
-    let a2 = rows > 2 ? a + 2 * lda : a
-    let a3 = rows > 3 ? a + 3 * lda : a
-    let a4 = rows > 4 ? a + 4 * lda : a
-    let a5 = rows > 5 ? a + 5 * lda : a
+                        epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
     var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
     var b = panel
-    var kk = 0
-    while kk < k {
-        let b0 = loadVector(b)
-        c0.multiplyAdd(SIMD8<Float>(repeating: a0[kk]), b0)
-        c1.multiplyAdd(SIMD8<Float>(repeating: a1[kk]), b0)
-        c2.multiplyAdd(SIMD8<Float>(repeating: a2[kk]), b0)
-        c3.multiplyAdd(SIMD8<Float>(repeating: a3[kk]), b0)
-        c4.multiplyAdd(SIMD8<Float>(repeating: a4[kk]), b0)
-        c5.multiplyAdd(SIMD8<Float>(repeating: a5[kk]), b0)
-        b += 8
-        kk &+= 1
+    var segment = 0
+    while segment < segments {
+        // One segment per kernel row of a direct conv tile (1 for a plain GEMM); b runs on.
+        let base = a + segment * segmentStride
+        let a0 = base
+        let a1 = rows > 1 ? base + lda : base
+        let a2 = rows > 2 ? base + 2 * lda : base
+        let a3 = rows > 3 ? base + 3 * lda : base
+        let a4 = rows > 4 ? base + 4 * lda : base
+        let a5 = rows > 5 ? base + 5 * lda : base
+        var kk = 0
+        while kk < k {
+            let b0 = loadVector(b)
+            c0.multiplyAdd(SIMD8<Float>(repeating: a0[kk]), b0)
+            c1.multiplyAdd(SIMD8<Float>(repeating: a1[kk]), b0)
+            c2.multiplyAdd(SIMD8<Float>(repeating: a2[kk]), b0)
+            c3.multiplyAdd(SIMD8<Float>(repeating: a3[kk]), b0)
+            c4.multiplyAdd(SIMD8<Float>(repeating: a4[kk]), b0)
+            c5.multiplyAdd(SIMD8<Float>(repeating: a5[kk]), b0)
+            b += 8
+            kk &+= 1
+        }
+        segment &+= 1
     }
     let bias0 = loadVector(bias)
-    let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
-    storeTileRow8(c0, bias: bias0, lo: lov, hi: hiv, to: c, cols: cols)
-    if rows > 1 { storeTileRow8(c1, bias: bias0, lo: lov, hi: hiv, to: c + ldc, cols: cols) }
-    if rows > 2 { storeTileRow8(c2, bias: bias0, lo: lov, hi: hiv, to: c + 2 * ldc, cols: cols) }
-    if rows > 3 { storeTileRow8(c3, bias: bias0, lo: lov, hi: hiv, to: c + 3 * ldc, cols: cols) }
-    if rows > 4 { storeTileRow8(c4, bias: bias0, lo: lov, hi: hiv, to: c + 4 * ldc, cols: cols) }
-    if rows > 5 { storeTileRow8(c5, bias: bias0, lo: lov, hi: hiv, to: c + 5 * ldc, cols: cols) }
+    storeTileRow8(c0, bias: bias0, epilogue: e, row: 0, to: c, cols: cols)
+    if rows > 1 { storeTileRow8(c1, bias: bias0, epilogue: e, row: 1, to: c + ldc, cols: cols) }
+    if rows > 2 { storeTileRow8(c2, bias: bias0, epilogue: e, row: 2, to: c + 2 * ldc, cols: cols) }
+    if rows > 3 { storeTileRow8(c3, bias: bias0, epilogue: e, row: 3, to: c + 3 * ldc, cols: cols) }
+    if rows > 4 { storeTileRow8(c4, bias: bias0, epilogue: e, row: 4, to: c + 4 * ldc, cols: cols) }
+    if rows > 5 { storeTileRow8(c5, bias: bias0, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
 }
 
 /// 8-wide version of `storeTileRow`.
 @inline(__always)
-func storeTileRow8(_ v: SIMD8<Float>, bias: SIMD8<Float>, lo: SIMD8<Float>, hi: SIMD8<Float>,
+func storeTileRow8(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: GemmEpilogue, row: Int,
                    to c: UnsafeMutablePointer<Float>, cols: Int) {
-    var r = v + bias
-    r = r.replacing(with: lo, where: r .< lo)
-    r = r.replacing(with: hi, where: r .> hi)
+    let r = e.apply(v, bias: bias, row: row, col0: 0, cols: cols)
     if cols == 8 { storeVector(r, c) } else { for j in 0..<cols { c[j] = r[j] } }
 }
 
@@ -240,11 +313,17 @@ func gemmDotRow(k: Int, a: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: 
 
 /// Native GEMM on rows `rowStart..<rowEnd` and panels `panelStart..<panelEnd`.
 func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
-                     weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                     weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     residual: GemmResidual? = nil, segments: Int = 1, segmentStride: Int = 0) {
     let k = w.k, n = w.n, pw = w.panelWidth
+    let segmentLength = k / segments
     if pw == 1 {
         for r in rowStart..<rowEnd {
-            c[r * ldc] = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
+            var v = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
+            if let residual {
+                v = residual.activation.apply(v + residual.data[r * residual.ld])
+            }
+            c[r * ldc] = v
         }
         return
     }
@@ -254,14 +333,17 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         let aRow = a + row * lda
         let cRow = c + row * ldc
         for p in panelStart..<panelEnd {
-            if pw == 16 {
-                gemmMicroKernel6x16(k: k, a: aRow, lda: lda, rows: rows,
+            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
+            if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
+                gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                    a: aRow, lda: lda, rows: rows,
                                     panel: w.data + p * k * pw, bias: w.bias + p * pw,
-                                    lo: lo, hi: hi, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+                                    epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
             } else {
-                gemmMicroKernel6x8(k: k, a: aRow, lda: lda, rows: rows,
+                gemmMicroKernel6x8(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                   a: aRow, lda: lda, rows: rows,
                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
-                                   lo: lo, hi: hi, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+                                   epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
             }
         }
         row += gemmTileRows
@@ -272,15 +354,18 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
 ///
 /// - a: `[m][lda]` row-major, the first `K` floats of each row are used (NHWC pixels × channels).
 /// - c: `[m][ldc]` row-major, the first `N` floats of each row are written.
+/// - residual: optional skip tensor `[m][ld]` added after the activation (a fused ADD), see
+///   `GemmResidual`; its pointer is for row 0 of this block.
 /// Never validates. Each output element's arithmetic depends only on (row, col), not on `m`.
 public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
-                     activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                     activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     residual: GemmResidual? = nil) {
     let lo = activation.lowerBound, hi = activation.upperBound
     let k = w.k, n = w.n
     switch w.backend {
     case .native:
         gemmNativeBlock(rowStart: 0, rowEnd: m, panelStart: 0, panelEnd: w.panelCount, a: a, lda: lda,
-                        weights: w, lo: lo, hi: hi, c: c, ldc: ldc)
+                        weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual)
     case .openBLAS:
         if m == 0 { return }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
@@ -288,6 +373,10 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
         for r in 0..<m {
             let cr = c + r * ldc
             for j in 0..<n { cr[j] = Swift.min(Swift.max(cr[j] + w.bias[j], lo), hi) }
+            if let residual {
+                let sr = residual.data + r * residual.ld
+                for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + sr[j]) }
+            }
         }
     }
 }
@@ -297,7 +386,8 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
 /// column panels when there are few rows, bigger blocks for OpenBLAS), never on the thread
 /// count, so results are bit-identical for any number of threads.
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
-                 activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool) {
+                 activation: FusedActivation, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool,
+                 residual: GemmResidual? = nil) {
     if w.backend == .openBLAS {
         // OpenBLAS repacks B on every call, so it gets bigger blocks: about M/4 rows, rounded up
         // to 48. The block size depends on M only, never on the thread count.
@@ -306,35 +396,54 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGem
         pool.parallelFor((m + unitRows - 1) / unitRows) { unit, _ in
             let r0 = unit * unitRows, r1 = Swift.min(m, r0 + unitRows)
             gemmRows(m: r1 - r0, a: a + r0 * lda, lda: lda, weights: w, activation: activation,
-                     c: c + r0 * ldc, ldc: ldc)
+                     c: c + r0 * ldc, ldc: ldc, residual: residual?.offset(rows: r0, cols: 0))
         }
         return
     }
     let rowUnits = (m + gemmRowsPerUnit - 1) / gemmRowsPerUnit
     if rowUnits < 4 && w.panelCount > 1 {
-        // Few rows (deep layers, 2×2 or 4×4 maps): split over column panels too.
+        // Few rows (deep layers, 7×7 or 14×14 maps): split over column panels. Up to 96 rows
+        // stay in one unit so each weight panel (which may not fit in L2 as a whole matrix)
+        // is streamed once, not once per 48 rows (49 rows used to be 48 + 1).
+        let unitRows = m <= 2 * gemmRowsPerUnit ? m : gemmRowsPerUnit
+        let rowUnits = (m + unitRows - 1) / unitRows
         let panelUnits = w.panelCount
         pool.parallelFor(rowUnits * panelUnits) { unit, _ in
             let ru = unit / panelUnits, p = unit % panelUnits
-            let r0 = ru * gemmRowsPerUnit, r1 = Swift.min(m, r0 + gemmRowsPerUnit)
+            let r0 = ru * unitRows, r1 = Swift.min(m, r0 + unitRows)
             gemmPanel(rowStart: r0, rowEnd: r1, panel: p, a: a, lda: lda, weights: w,
-                      activation: activation, c: c, ldc: ldc)
+                      activation: activation, c: c, ldc: ldc, residual: residual)
+        }
+        return
+    }
+    if rowUnits < 16 && w.panelCount > 1 {
+        // Mid-size M (16×16 maps: 6 row blocks): a few row blocks split 2 threads unevenly
+        // (3 vs 2.3 blocks), so split each block's panels into groups too, for ≥ 16 units.
+        let groups = Swift.min(w.panelCount, (16 + rowUnits - 1) / rowUnits)
+        pool.parallelFor(rowUnits * groups) { unit, _ in
+            let ru = unit / groups, group = unit % groups
+            let r0 = ru * gemmRowsPerUnit, r1 = Swift.min(m, r0 + gemmRowsPerUnit)
+            gemmNativeBlock(rowStart: r0, rowEnd: r1,
+                            panelStart: w.panelCount * group / groups, panelEnd: w.panelCount * (group + 1) / groups,
+                            a: a, lda: lda, weights: w, lo: activation.lowerBound, hi: activation.upperBound,
+                            c: c, ldc: ldc, residual: residual)
         }
         return
     }
     pool.parallelFor(rowUnits) { unit, _ in
         let r0 = unit * gemmRowsPerUnit, r1 = Swift.min(m, r0 + gemmRowsPerUnit)
         gemmRows(m: r1 - r0, a: a + r0 * lda, lda: lda, weights: w, activation: activation,
-                 c: c + r0 * ldc, ldc: ldc)
+                 c: c + r0 * ldc, ldc: ldc, residual: residual?.offset(rows: r0, cols: 0))
     }
 }
 
 /// Native GEMM restricted to rows `rowStart..<rowEnd` and one column panel.
 func gemmPanel(rowStart: Int, rowEnd: Int, panel p: Int, a: UnsafePointer<Float>, lda: Int,
                weights w: PackedGemmWeights, activation: FusedActivation,
-               c: UnsafeMutablePointer<Float>, ldc: Int) {
+               c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual? = nil) {
     gemmNativeBlock(rowStart: rowStart, rowEnd: rowEnd, panelStart: p, panelEnd: p + 1, a: a, lda: lda,
-                    weights: w, lo: activation.lowerBound, hi: activation.upperBound, c: c, ldc: ldc)
+                    weights: w, lo: activation.lowerBound, hi: activation.upperBound, c: c, ldc: ldc,
+                    residual: residual)
 }
 
 /// OpenBLAS configuration helpers.

@@ -9,8 +9,12 @@ import Synchronization
 /// A small pool of persistent worker threads for data-parallel loops.
 ///
 /// `parallelFor(n) { item, worker in ... }` runs `body` once for every item in `0..<n`,
-/// spread over the calling thread (worker 0) and `threads - 1` workers. Items are handed
-/// out dynamically, so *which* thread runs an item varies; kernels therefore make every
+/// spread over the calling thread (worker 0) and `threads - 1` workers. Each thread first
+/// takes the items of its own contiguous share (thread `w` of `T`: `n·w/T ..< n·(w+1)/T`, in
+/// order), then steals what is left of the others' shares. The fixed shares keep a thread on
+/// the same rows from one layer to the next (its L2 already holds them), as static scheduling
+/// does; stealing keeps a late or preempted thread from stalling the others. Still, *which*
+/// thread runs an item varies; kernels therefore make every
 /// item's arithmetic depend only on the item index (never on the thread count or worker),
 /// which keeps results bit-identical for any thread count. `worker` (in `0..<threads`) is
 /// only for choosing a private scratch slice.
@@ -28,7 +32,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Creates a pool with `threads` executing threads (the caller counts as one); values < 1 become 1.
     public init(threads: Int) {
         threadCount = Swift.max(1, threads)
-        state = PoolState()
+        state = PoolState(threads: threadCount)
         for index in 1..<threadCount {
             let state = self.state
             let thread = Thread { state.workerLoop(worker: index) }
@@ -68,7 +72,9 @@ private final class PoolState: @unchecked Sendable {
     static let countBits = 20
     static let countMask = (1 << countBits) - 1
     let jobState = Atomic<Int>(1)
-    let nextItem = Atomic<Int>(0)
+    /// Next unclaimed item of each thread's share (owner and thieves both take from it).
+    let cursors: [ShareCursor]
+    let threadCount: Int
     let exitedWorkers = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
     // Written by the dispatcher before the job is published (release) and read by workers
@@ -81,10 +87,17 @@ private final class PoolState: @unchecked Sendable {
     /// Spin iterations before a worker sleeps (~tens of microseconds).
     let spinLimit = 20_000
 
+    init(threads: Int) {
+        threadCount = threads
+        cursors = (0..<threads).map { _ in ShareCursor() }
+    }
+
     func run(count: Int, workerCount: Int, body: @escaping (Int, Int) -> Void) {
         self.body = body
         itemCount = count
-        nextItem.store(0, ordering: .relaxed)
+        for (share, cursor) in cursors.enumerated() {
+            cursor.next.store(count * share / threadCount, ordering: .relaxed)
+        }
         jobID += 2
         let open = jobID << Self.countBits
         condition.lock()
@@ -109,12 +122,19 @@ private final class PoolState: @unchecked Sendable {
         self.body = nil
     }
 
+    /// Runs the items of this thread's own share, then steals from the other shares in turn.
     @inline(__always)
     func drain(worker: Int, body: (Int, Int) -> Void, count: Int) {
-        while true {
-            let item = nextItem.add(1, ordering: .relaxed).oldValue
-            if item >= count { return }
-            body(item, worker)
+        let shares = threadCount
+        for step in 0..<shares {
+            let share = (worker + step) % shares
+            let end = count * (share + 1) / shares
+            let cursor = cursors[share]
+            while true {
+                let item = cursor.next.add(1, ordering: .relaxed).oldValue
+                if item >= end { break }
+                body(item, worker)
+            }
         }
     }
 
@@ -166,4 +186,12 @@ private final class PoolState: @unchecked Sendable {
         condition.unlock()
         while exitedWorkers.load(ordering: .acquiring) < workerCount { sched_yield() }
     }
+}
+
+/// One share's claim counter, padded to its own cache lines so two threads claiming from
+/// different shares do not contend on one line.
+final class ShareCursor: @unchecked Sendable {
+    let next = Atomic<Int>(0)
+    private let padding: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }

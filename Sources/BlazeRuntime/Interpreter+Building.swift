@@ -19,6 +19,8 @@ struct GraphBuilder {
     private var alias: [Int: Int] = [:]
     private var opName = ""
     private var opIndex = 0
+    /// Fusions applied while building (see `FusionPlan`).
+    private var fusion = FusionPlan()
 
     init(model: Model, subgraph: Subgraph, constants: [Int: [Float]], options: InterpreterOptions) throws {
         self.model = model
@@ -31,6 +33,8 @@ struct GraphBuilder {
         // Pass 1: validate, note aliases and build kernels. Steps capture tensor
         // indices; offsets are bound after planning.
         var pending: [(op: Int, name: String, flops: Double, make: (_ offset: (Int) -> Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, ThreadPool) -> Void)] = []
+        // BLAZE_FUSION=0 turns fusions off (to check that fused and unfused runs are bit-identical).
+        fusion = ProcessInfo.processInfo.environment["BLAZE_FUSION"] == "0" ? FusionPlan() : planFusions()
         for (index, op) in subgraph.operators.enumerated() {
             opIndex = index
             let code = model.opcode(of: op)
@@ -38,6 +42,7 @@ struct GraphBuilder {
             if (code == .dequantize || code == .densify), op.outputs.count == 1, constants[op.outputs[0]] != nil {
                 continue  // folded at load
             }
+            if fusion.absorbed.contains(index) { continue }  // done by another operator's step
             if let step = try makeStep(op, code) {
                 pending.append((index, opName, step.flops, step.make))
             }
@@ -55,7 +60,7 @@ struct GraphBuilder {
         // `invoke` can be called again without setting the input again.
         for t in subgraph.inputs { touch(t, -1); touch(t, opCount) }
         for (index, op) in subgraph.operators.enumerated() {
-            for t in op.inputs + op.outputs where t >= 0 && isActivation(t) { touch(t, index) }
+            for t in fusion.tensors(of: index, op) where t >= 0 && isActivation(t) { touch(t, index) }
         }
         for t in subgraph.outputs where isActivation(t) { touch(t, opCount) }
         var requests: [BufferRequest] = []
@@ -122,7 +127,7 @@ struct GraphBuilder {
         return values
     }
 
-    private func constantInt32s(_ t: Int, _ what: String) throws -> [Int] {
+    func constantInt32s(_ t: Int, _ what: String) throws -> [Int] {
         guard t >= 0, t < subgraph.tensors.count else { throw fail("\(what) tensor index \(t) is absent or out of range") }
         let tensor = subgraph.tensors[t]
         guard tensor.type == .int32 else { throw fail("\(what) (tensor \(t)) must be INT32, is \(tensor.type)") }
@@ -144,7 +149,7 @@ struct GraphBuilder {
         return UnsafePointer(buffer.baseAddress!)
     }
 
-    private func activationKind(_ a: TFLite.FusedActivation) throws -> BlazeKernels.FusedActivation {
+    func activationKind(_ a: TFLite.FusedActivation) throws -> BlazeKernels.FusedActivation {
         switch a {
         case .none: return .none
         case .relu: return .relu
@@ -177,21 +182,38 @@ struct GraphBuilder {
         switch (code, op.options) {
         case let (.conv2D, .conv2D(o)):
             try arity(op, inputs: 2...3)
-            let x = try activation(op.inputs[0], "input"), y = try activation(op.outputs[0], "output")
+            let x = try activation(fusion.paddedInput[opIndex]?.tensor ?? op.inputs[0], "input")
+            let y = try activation(fusion.output[opIndex] ?? op.outputs[0], "output")
             let wShape = subgraph.tensors[op.inputs[1]].shape
             let weights = try constantFloats(op.inputs[1], "weights")
             let bias = op.inputs.count > 2 && op.inputs[2] >= 0 ? try constantFloats(op.inputs[2], "bias") : [Float](repeating: 0, count: wShape.first ?? 0)
-            let xShape = try shape(x), act = try activationKind(o.activation)
+            let xShape = try shape(x)
+            let act = try fusion.activation[opIndex] ?? activationKind(o.activation)
             let backend = options.gemmBackend
+            let convPadding = fusion.paddedInput[opIndex].map {
+                BlazeKernels.Padding.explicit(top: $0.top, bottom: $0.bottom, left: $0.left, right: $0.right)
+            } ?? padding(o.padding)
             let conv = try kernel {
                 try Conv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
                                    strideHeight: o.strideH, strideWidth: o.strideW,
                                    dilationHeight: o.dilationH, dilationWidth: o.dilationW,
-                                   padding: padding(o.padding), activation: act, backend: backend)
+                                   padding: convPadding, activation: act, backend: backend)
             }
             try checkOutput(y, conv.outputShape.dims)
             scratchCount = max(scratchCount, conv.scratchCount(threads: options.threads))
             let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
+            if let skip = fusion.residual[opIndex] {
+                // Fused ADD: the planner saw the skip tensor as read by this step.
+                let s = try activation(skip.tensor, "residual"), ld = conv.outputShape.channels, skipAct = skip.activation
+                try checkOutput(s, conv.outputShape.dims)
+                return (flops, { off in
+                    let xo = off(x), yo = off(y), so = off(s)
+                    return { arena, scratch, pool in
+                        conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
+                                 residual: GemmResidual(data: arena + so, ld: ld, activation: skipAct))
+                    }
+                })
+            }
             return (flops, { off in
                 let xo = off(x), yo = off(y)
                 return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
@@ -199,16 +221,21 @@ struct GraphBuilder {
 
         case let (.depthwiseConv2D, .depthwiseConv2D(o)):
             try arity(op, inputs: 2...3)
-            let x = try activation(op.inputs[0], "input"), y = try activation(op.outputs[0], "output")
+            let x = try activation(fusion.paddedInput[opIndex]?.tensor ?? op.inputs[0], "input")
+            let y = try activation(fusion.output[opIndex] ?? op.outputs[0], "output")
             let wShape = subgraph.tensors[op.inputs[1]].shape
             let weights = try constantFloats(op.inputs[1], "weights")
             let bias = op.inputs.count > 2 && op.inputs[2] >= 0 ? try constantFloats(op.inputs[2], "bias") : [Float](repeating: 0, count: wShape.last ?? 0)
-            let xShape = try shape(x), act = try activationKind(o.activation)
+            let xShape = try shape(x)
+            let act = try fusion.activation[opIndex] ?? activationKind(o.activation)
+            let convPadding = fusion.paddedInput[opIndex].map {
+                BlazeKernels.Padding.explicit(top: $0.top, bottom: $0.bottom, left: $0.left, right: $0.right)
+            } ?? padding(o.padding)
             let conv = try kernel {
                 try DepthwiseConv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
                                             depthMultiplier: o.depthMultiplier, strideHeight: o.strideH, strideWidth: o.strideW,
                                             dilationHeight: o.dilationH, dilationWidth: o.dilationW,
-                                            padding: padding(o.padding), activation: act)
+                                            padding: convPadding, activation: act)
             }
             try checkOutput(y, conv.outputShape.dims)
             let kernelArea = wShape.count == 4 ? wShape[1] * wShape[2] : 0
@@ -220,8 +247,8 @@ struct GraphBuilder {
 
         case let (.add, .add(o)):
             try arity(op, inputs: 2...2)
-            let y = try activation(op.outputs[0], "output")
-            let act = try activationKind(o.activation)
+            let y = try activation(fusion.output[opIndex] ?? op.outputs[0], "output")
+            let act = try fusion.activation[opIndex] ?? activationKind(o.activation)
             let aT = op.inputs[0], bT = op.inputs[1]
             guard aT >= 0, bT >= 0, aT < subgraph.tensors.count, bT < subgraph.tensors.count else { throw fail("operand tensor index out of range") }
             let add = try kernel { try AddOperator(aShape: try shape(aT), bShape: try shape(bT), activation: act) }

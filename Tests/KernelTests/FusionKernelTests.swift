@@ -1,0 +1,136 @@
+import BlazeKernels
+import XCTest
+
+/// The kernel features the interpreter's load-time fusions rely on must give exactly the
+/// bits of the unfused operator sequence: explicit padding == PAD then VALID conv, and the
+/// GEMM residual epilogue == conv then ADD.
+final class FusionKernelTests: XCTestCase {
+    /// Pads `input` (NHWC) with zero rows/columns via the reference PAD.
+    func padded(_ input: [Float], _ shape: [Int], top: Int, bottom: Int, left: Int, right: Int) -> ([Float], [Int]) {
+        let outShape = [shape[0], shape[1] + top + bottom, shape[2] + left + right, shape[3]]
+        var out = [Float](repeating: .nan, count: outShape.reduce(1, *))
+        input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { op in
+            Reference.pad(input: ip.baseAddress!, inputShape: shape,
+                          paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], output: op.baseAddress!)
+        } }
+        return (out, outShape)
+    }
+
+    /// (input HW, channels, out channels, kernel, stride, pads t/b/l/r): the models' PAD → conv pairs
+    /// (stem 3×3/s2 on 3 channels, 1-pixel and asymmetric pads) plus odd edge cases. No O = 1
+    /// case: the direct single-channel kernel sums border pixels in another lane order, so the
+    /// interpreter never folds a PAD into such a conv.
+    let convCases: [(h: Int, w: Int, i: Int, o: Int, k: Int, s: Int, pads: (Int, Int, Int, Int))] = [
+        (16, 16, 3, 24, 3, 2, (1, 1, 1, 1)), (16, 16, 3, 16, 3, 2, (0, 1, 0, 1)), (9, 7, 8, 39, 3, 1, (1, 1, 1, 1)),
+        (5, 6, 5, 2, 3, 1, (2, 0, 0, 3)), (8, 8, 16, 8, 5, 2, (2, 2, 2, 2)), (4, 4, 3, 7, 1, 2, (1, 0, 1, 0)),
+        (3, 3, 4, 17, 3, 2, (3, 3, 3, 3)),
+    ]
+
+    func testConvExplicitPaddingEqualsPadThenValidConv() throws {
+        for (n, c) in convCases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(500 + n))
+            let shape = [1, c.h, c.w, c.i]
+            let input = randomFloats(shape.reduce(1, *), &rng)
+            let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
+            let bias = randomFloats(c.o, &rng)
+            let (t, b, l, r) = c.pads
+            let (padIn, padShape) = padded(input, shape, top: t, bottom: b, left: l, right: r)
+            for backend in GemmBackend.allCases {
+                let fused = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [c.o, c.k, c.k, c.i], bias: bias,
+                                               strideHeight: c.s, strideWidth: c.s,
+                                               padding: .explicit(top: t, bottom: b, left: l, right: r),
+                                               activation: .relu6, backend: backend)
+                let plain = try Conv2DOperator(inputShape: padShape, weights: weights, weightsShape: [c.o, c.k, c.k, c.i], bias: bias,
+                                               strideHeight: c.s, strideWidth: c.s, padding: .valid,
+                                               activation: .relu6, backend: backend)
+                XCTAssertEqual(fused.outputShape, plain.outputShape, "case \(n)")
+                let expected = runConv(plain, padIn, pool: Pools.one)
+                for pool in Pools.all {
+                    assertBitIdentical(runConv(fused, input, pool: pool), expected,
+                                       "conv case \(n) \(backend) threads=\(pool.threadCount)")
+                }
+            }
+        }
+    }
+
+    func testDepthwiseExplicitPaddingEqualsPadThenValid() throws {
+        let cases: [(h: Int, w: Int, c: Int, k: Int, s: Int, pads: (Int, Int, Int, Int))] = [
+            (16, 16, 24, 3, 2, (1, 1, 1, 1)), (12, 10, 64, 3, 2, (0, 1, 0, 1)), (9, 9, 13, 5, 2, (2, 2, 2, 2)),
+            (7, 5, 8, 5, 1, (2, 2, 2, 2)), (3, 4, 16, 3, 1, (2, 0, 1, 3)),
+        ]
+        for (n, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(600 + n))
+            let shape = [1, c.h, c.w, c.c]
+            let input = randomFloats(shape.reduce(1, *), &rng)
+            let weights = randomFloats(c.k * c.k * c.c, &rng)
+            let bias = randomFloats(c.c, &rng)
+            let (t, b, l, r) = c.pads
+            let (padIn, padShape) = padded(input, shape, top: t, bottom: b, left: l, right: r)
+            let fused = try DepthwiseConv2DOperator(inputShape: shape, weights: weights, weightsShape: [1, c.k, c.k, c.c], bias: bias,
+                                                    depthMultiplier: 1, strideHeight: c.s, strideWidth: c.s,
+                                                    padding: .explicit(top: t, bottom: b, left: l, right: r), activation: .relu)
+            let plain = try DepthwiseConv2DOperator(inputShape: padShape, weights: weights, weightsShape: [1, c.k, c.k, c.c], bias: bias,
+                                                    depthMultiplier: 1, strideHeight: c.s, strideWidth: c.s,
+                                                    padding: .valid, activation: .relu)
+            XCTAssertEqual(fused.outputShape, plain.outputShape, "case \(n)")
+            func run(_ op: DepthwiseConv2DOperator, _ x: [Float], _ pool: ThreadPool) -> [Float] {
+                var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+                x.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+                    op.run(input: ip.baseAddress!, output: o.baseAddress!, pool: pool)
+                } }
+                return out
+            }
+            let expected = run(plain, padIn, Pools.one)
+            for pool in Pools.all {
+                assertBitIdentical(run(fused, input, pool), expected, "depthwise case \(n) threads=\(pool.threadCount)")
+            }
+        }
+    }
+
+    func testExplicitPaddingRejectsNegativeValues() {
+        XCTAssertThrowsError(try DepthwiseConv2DOperator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 0, count: 72),
+                                                         weightsShape: [1, 3, 3, 8], bias: [], depthMultiplier: 1,
+                                                         strideHeight: 1, strideWidth: 1,
+                                                         padding: .explicit(top: -1, bottom: 0, left: 0, right: 0),
+                                                         activation: .none))
+    }
+
+    /// conv (pointwise, im2col and single-output-channel paths; N with a narrow 8-wide tail
+    /// panel) with a residual == conv, then the reference ADD with the ADD's activation.
+    func testResidualEpilogueEqualsConvThenAdd() throws {
+        let cases: [(h: Int, w: Int, i: Int, o: Int, k: Int, act: FusedActivation, addAct: FusedActivation)] = [
+            (11, 13, 16, 24, 1, .none, .none), (7, 7, 40, 39, 1, .relu6, .relu), (9, 6, 8, 8, 1, .none, .relu6),
+            (5, 9, 24, 64, 1, .relu, .none), (8, 8, 5, 33, 3, .none, .relu), (6, 7, 9, 1, 3, .none, .none),
+            (13, 3, 12, 1, 1, .relu, .reluN1To1), (7, 7, 192, 1152, 1, .relu6, .none),
+        ]
+        for (n, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(700 + n))
+            let shape = [1, c.h, c.w, c.i]
+            let input = randomFloats(shape.reduce(1, *), &rng)
+            let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
+            let bias = randomFloats(c.o, &rng)
+            let skip = randomFloats(c.h * c.w * c.o, &rng, range: -3...3)
+            for backend in GemmBackend.allCases {
+                let op = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [c.o, c.k, c.k, c.i], bias: bias,
+                                            strideHeight: 1, strideWidth: 1, padding: .same, activation: c.act, backend: backend)
+                let convOut = runConv(op, input, pool: Pools.one)
+                var expected = [Float](repeating: .nan, count: convOut.count)
+                convOut.withUnsafeBufferPointer { a in skip.withUnsafeBufferPointer { b in expected.withUnsafeMutableBufferPointer { o in
+                    Reference.add(a: a.baseAddress!, aShape: op.outputShape.dims, b: b.baseAddress!, bShape: op.outputShape.dims,
+                                  activation: c.addAct, output: o.baseAddress!)
+                } } }
+                for pool in Pools.all {
+                    var out = [Float](repeating: .nan, count: convOut.count)
+                    var scratch = [Float](repeating: 0, count: max(1, op.scratchCount(threads: pool.threadCount)))
+                    input.withUnsafeBufferPointer { ip in skip.withUnsafeBufferPointer { sp in
+                        out.withUnsafeMutableBufferPointer { o in scratch.withUnsafeMutableBufferPointer { s in
+                            op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: s.baseAddress!, pool: pool,
+                                   residual: GemmResidual(data: sp.baseAddress!, ld: c.o, activation: c.addAct))
+                        } }
+                    } }
+                    assertBitIdentical(out, expected, "residual case \(n) \(backend) threads=\(pool.threadCount)")
+                }
+            }
+        }
+    }
+}

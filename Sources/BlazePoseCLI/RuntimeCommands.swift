@@ -12,13 +12,16 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
     var gemm: GemmChoice = .auto
 
+    @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
+    var noFuse = false
+
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
-                           gemmBackend: gemm.backend)
+                           gemmBackend: gemm.backend, fuseOperators: !noFuse)
     }
 }
 
@@ -149,7 +152,7 @@ struct CompareCommand: ParsableCommand {
                       pad(String(format: "%.4e", Double(row.difference.relative)), 11), String(row.name.prefix(60)) + mark)
             }
             let worst = report.rows.max { $0.difference.relative < $1.difference.relative }
-            print("compared \(report.rows.count) tensors (\(report.rows.filter { $0.role == "intermediate" }.count) intermediates), skipped \(report.skipped.count) (constants)")
+            print("compared \(report.rows.count) tensors (\(report.rows.filter { $0.role == "intermediate" }.count) intermediates); skipped \(report.skipped.count) that we do not materialize (folded constants, tensors fused away)")
             if let worst { print(String(format: "worst: %@ rel %.3e", worst.name, Double(worst.difference.relative))) }
             if let first = report.firstFailing {
                 print("first operator out of tolerance: #\(first.producer ?? -1) \(first.producerName ?? "") -> '\(first.name)' (rel \(first.difference.relative) > \(tolerance))")
@@ -173,6 +176,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed inferences.") var iterations = 50
     @Option(help: "Untimed warm-up inferences.") var warmup = 5
     @Flag(help: "Print one JSON object (median_ms, min_ms, mean_ms, gflops, threads, …).") var json = false
+    @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
+    var input: String?
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
@@ -184,7 +189,16 @@ struct BenchCommand: ParsableCommand {
         try reportingErrors {
             warnAboutSlowOpenBLAS(execution.gemm)
             let interpreter = try loadInterpreter(model, execution.interpreterOptions())
-            try interpreter.fillInputsForBenchmark()
+            if let input {
+                let values: [Float]
+                do { values = try NPYArray(contentsOf: URL(fileURLWithPath: input)).floats() } catch { throw CLIError("\(input): \(error)") }
+                guard interpreter.inputs.count == 1, values.count == interpreter.inputs[0].elementCount else {
+                    throw CLIError("\(input): \(values.count) values do not fit the model's input \(interpreter.inputs.map { shapeString($0.shape) })")
+                }
+                try interpreter.setInput(0, values)
+            } else {
+                try interpreter.fillInputsForBenchmark()
+            }
             let r = interpreter.benchmark(iterations: iterations, warmup: warmup)
             if json {
                 let encoder = JSONEncoder()

@@ -33,8 +33,7 @@ struct GraphBuilder {
         // Pass 1: validate, note aliases and build kernels. Steps capture tensor
         // indices; offsets are bound after planning.
         var pending: [(op: Int, name: String, flops: Double, make: (_ offset: (Int) -> Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, ThreadPool) -> Void)] = []
-        // BLAZE_FUSION=0 turns fusions off (to check that fused and unfused runs are bit-identical).
-        fusion = ProcessInfo.processInfo.environment["BLAZE_FUSION"] == "0" ? FusionPlan() : planFusions()
+        fusion = options.fuseOperators ? planFusions() : FusionPlan()
         for (index, op) in subgraph.operators.enumerated() {
             opIndex = index
             let code = model.opcode(of: op)

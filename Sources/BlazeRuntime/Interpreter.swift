@@ -13,13 +13,19 @@ public struct InterpreterOptions: Sendable {
     /// GEMM implementation for convolutions (default: the faster one for this build,
     /// see `GemmBackend.preferred`).
     public var gemmBackend: GemmBackend
+    /// Fuse operators at load (PAD into the next conv's padding, a residual ADD into the
+    /// conv's GEMM epilogue, standalone RELU into its producer). Outputs are bit-identical
+    /// either way; fused-away tensors are not materialized.
+    public var fuseOperators: Bool
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 preserveIntermediates: Bool = false,
-                gemmBackend: GemmBackend = .preferred) {
+                gemmBackend: GemmBackend = .preferred,
+                fuseOperators: Bool = true) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
+        self.fuseOperators = fuseOperators
     }
 }
 

@@ -3,16 +3,13 @@ import Foundation
 import XCTest
 
 /// Load-time fusions (PAD → conv padding, conv + ADD epilogue, RELU folding) must change
-/// nothing but speed: every output bit-identical to the unfused graph (`BLAZE_FUSION=0`),
+/// nothing but speed: every output bit-identical to the unfused graph (`fuseOperators: false`),
 /// for 1 and 2 threads, and the fusions must actually fire on the BlazePose models.
 final class FusionTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func makeInterpreter(_ weights: URL, threads: Int, fused: Bool, preserve: Bool = false) throws -> Interpreter {
-        // The switch is read once while the interpreter is built.
-        if !fused { setenv("BLAZE_FUSION", "0", 1) }
-        defer { unsetenv("BLAZE_FUSION") }
-        return try Interpreter(contentsOf: weights, options: .init(threads: threads, preserveIntermediates: preserve))
+        try Interpreter(contentsOf: weights, options: .init(threads: threads, preserveIntermediates: preserve, fuseOperators: fused))
     }
 
     func run(_ interpreter: Interpreter, _ dump: ReferenceDump) throws -> [[Float]] {

@@ -1,3 +1,4 @@
+import BlazeRuntime
 /// A tiny JSON text builder with a fixed key order, so output is stable and diffable.
 /// Floats are written with Swift's shortest round-trip representation (parsing the text gives
 /// back the exact Float); non-finite values become `null` (JSON has no NaN/Infinity).
@@ -7,26 +8,7 @@ struct JSONText {
     static func number(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
     static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { "\"" + jsonEscape(s) + "\"" }
 
     static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"

@@ -7,7 +7,7 @@ import XCTest
 /// the operator index and its TFLite name.
 final class InterpreterValidationTests: XCTestCase {
     static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("TFLiteTests/Fixtures/tiny_block_sparse.tflite")
+        .appendingPathComponent("TFLiteTests/Fixtures/tiny_block_sparse.model")
 
     /// The hand-made model (DENSIFY → DEQUANTIZE weights, PAD, CONV_2D RELU6, MAX_POOL_2D) loads and runs.
     func testTinyModelLoadsAndRuns() throws {

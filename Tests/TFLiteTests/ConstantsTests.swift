@@ -45,7 +45,7 @@ final class ConstantsTests: XCTestCase {
     /// Hand-written block-sparse model (Tools/fuzz/make_seed_model.py): FLOAT16 OHWI [4,1,1,4] filter,
     /// dim 3 split into blocks of 2, CSR over block columns with Uint8 segments and Uint16 indices.
     func testBlockSparseSeedModelMatchesLiteRTAndHandComputedValues() throws {
-        let model = try Model(contentsOf: packageRoot.appendingPathComponent("Tests/TFLiteTests/Fixtures/tiny_block_sparse.tflite"))
+        let model = try Model(contentsOf: packageRoot.appendingPathComponent("Tests/TFLiteTests/Fixtures/tiny_block_sparse.model"))
         try check("tiny_block_sparse", model: model)
         // Independent expectation: row o keeps block columns kept[o]; block b of row o holds
         // (0.25·(o+1) + 0.5·b, -1.5 + o - b) at columns 2b, 2b+1 (all exactly representable in FLOAT16).

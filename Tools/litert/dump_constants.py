@@ -20,7 +20,7 @@ MODELS = {name: os.path.join(ROOT, "weights", name + ".tflite")
           for name in ["pose_detection", "pose_landmark_lite", "pose_landmark_full"]}
 # Hand-written block-sparse model (Tools/fuzz/make_seed_model.py): checks DENSIFY with a block dim and
 # Uint8/Uint16 index vectors, which the pose models do not use.
-MODELS["tiny_block_sparse"] = os.path.join(ROOT, "Tests", "TFLiteTests", "Fixtures", "tiny_block_sparse.tflite")
+MODELS["tiny_block_sparse"] = os.path.join(ROOT, "Tests", "TFLiteTests", "Fixtures", "tiny_block_sparse.model")
 
 
 def ensure_venv():

@@ -5,7 +5,8 @@ import PackageDescription
 
 let package = Package(
     name: "BlazePose",
-    platforms: [.macOS(.v13)],
+    // The thread pool uses the Synchronization module (Atomic), available from macOS 15.
+    platforms: [.macOS("15.0")],
     products: [
         .library(name: "BlazePose", targets: ["BlazePose"]),
         .library(name: "BlazeRuntime", targets: ["BlazeRuntime"]),

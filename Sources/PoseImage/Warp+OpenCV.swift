@@ -237,6 +237,23 @@ private func affinePositions(inverse m: [Double], width: Int, height: Int) -> [S
 // MARK: - Bilinear remap
 
 /// `remapBilinear` for 8-bit RGB: fixed-point weights summing to 2^15, `(sum + 2^14) >> 15`.
+/// The 2×2 tap columns `x0, x1` and rows `y0, y1` of a sample whose block is not wholly inside
+/// the image, as OpenCV's remap treats borders: `.replicate` clamps to the edge; `.zero` marks
+/// a tap outside with -1 (it reads 0) and returns nil when all four taps are outside.
+@inline(__always)
+private func borderTaps(_ sx: Int, _ sy: Int, _ width: Int, _ height: Int,
+                        _ border: WarpBorder) -> (Int, Int, Int, Int)? {
+    switch border {
+    case .zero:
+        if sx >= width || sx + 1 < 0 || sy >= height || sy + 1 < 0 { return nil }
+        return (sx >= 0 && sx < width ? sx : -1, sx + 1 >= 0 && sx + 1 < width ? sx + 1 : -1,
+                sy >= 0 && sy < height ? sy : -1, sy + 1 >= 0 && sy + 1 < height ? sy + 1 : -1)
+    case .replicate:
+        return (min(max(sx, 0), width - 1), min(max(sx + 1, 0), width - 1),
+                min(max(sy, 0), height - 1), min(max(sy + 1, 0), height - 1))
+    }
+}
+
 /// - source: `[sourceHeight, sourceWidth, 3]` HWC RGB8. Output: `[positions.count, 3]` RGB8.
 private func remapBilinearRGB8(source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, sourceHeight: Int,
                                positions: [SamplePosition], border: WarpBorder) -> [UInt8] {
@@ -260,22 +277,8 @@ private func remapBilinearRGB8(source: UnsafeBufferPointer<UInt8>, sourceWidth: 
                     }
                     continue
                 }
-                let x0: Int, x1: Int, y0: Int, y1: Int
-                switch border {
-                case .zero:
-                    if sx >= sourceWidth || sx + 1 < 0 || sy >= sourceHeight || sy + 1 < 0 {
-                        continue  // all four taps outside: border value 0 (already zero)
-                    }
-                    // -1 marks a tap outside the image (reads the border value 0).
-                    x0 = sx >= 0 && sx < sourceWidth ? sx : -1
-                    x1 = sx + 1 >= 0 && sx + 1 < sourceWidth ? sx + 1 : -1
-                    y0 = sy >= 0 && sy < sourceHeight ? sy : -1
-                    y1 = sy + 1 >= 0 && sy + 1 < sourceHeight ? sy + 1 : -1
-                case .replicate:
-                    x0 = min(max(sx, 0), sourceWidth - 1)
-                    x1 = min(max(sx + 1, 0), sourceWidth - 1)
-                    y0 = min(max(sy, 0), sourceHeight - 1)
-                    y1 = min(max(sy + 1, 0), sourceHeight - 1)
+                guard let (x0, x1, y0, y1) = borderTaps(sx, sy, sourceWidth, sourceHeight, border) else {
+                    continue  // all four taps outside: border value 0 (already zero)
                 }
                 for c in 0..<3 {
                     func tap(_ x: Int, _ y: Int) -> Int32 {
@@ -311,22 +314,9 @@ private func remapBilinearF32(source: UnsafeBufferPointer<Float>, sourceWidth: I
                     dst[i] = sum
                     continue
                 }
-                let x0: Int, x1: Int, y0: Int, y1: Int
-                switch border {
-                case .zero:
-                    if sx >= sourceWidth || sx + 1 < 0 || sy >= sourceHeight || sy + 1 < 0 {
-                        dst[i] = 0
-                        continue
-                    }
-                    x0 = sx >= 0 && sx < sourceWidth ? sx : -1
-                    x1 = sx + 1 >= 0 && sx + 1 < sourceWidth ? sx + 1 : -1
-                    y0 = sy >= 0 && sy < sourceHeight ? sy : -1
-                    y1 = sy + 1 >= 0 && sy + 1 < sourceHeight ? sy + 1 : -1
-                case .replicate:
-                    x0 = min(max(sx, 0), sourceWidth - 1)
-                    x1 = min(max(sx + 1, 0), sourceWidth - 1)
-                    y0 = min(max(sy, 0), sourceHeight - 1)
-                    y1 = min(max(sy + 1, 0), sourceHeight - 1)
+                guard let (x0, x1, y0, y1) = borderTaps(sx, sy, sourceWidth, sourceHeight, border) else {
+                    dst[i] = 0
+                    continue
                 }
                 func tap(_ x: Int, _ y: Int) -> Float { x >= 0 && y >= 0 ? source[y * sourceWidth + x] : 0 }
                 var sum = tap(x0, y0) * w0

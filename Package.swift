@@ -42,11 +42,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite"], exclude: ["Fixtures"]),
-        .testTarget(name: "KernelTests", dependencies: ["BlazeKernels"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite"], exclude: ["Fixtures"]),
+        // Helpers shared by the test targets (not a product).
+        .target(name: "BlazeTestSupport", path: "Tests/Support"),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "BlazeTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KernelTests", dependencies: ["BlazeKernels", "BlazeTestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite", "BlazeTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
         .testTarget(name: "ImageTests", dependencies: ["PoseImage", "PoseGeometry"], exclude: ["Fixtures"]),
-        .testTarget(name: "PoseTests", dependencies: ["BlazePose"]),
+        .testTarget(name: "PoseTests", dependencies: ["BlazePose", "BlazeTestSupport"]),
     ]
 )

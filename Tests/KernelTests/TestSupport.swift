@@ -1,4 +1,5 @@
 import BlazeKernels
+import BlazeTestSupport
 import XCTest
 
 // Row types of the generated table `LayerShapes.swift` (shapes NHWC; conv weights OHWI).
@@ -21,18 +22,9 @@ struct DepthToSpaceShape { let model: String, count: Int, input: [Int], output: 
 struct ConcatShape { let model: String, count: Int, inputs: [[Int]], output: [Int], axis: Int, activation: FusedActivation }
 struct UnaryShape { let model: String, count: Int, op: UnaryKind, shape: [Int] }
 
-/// SplitMix64: a tiny seeded generator so every test input is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+
+/// The shared seeded generator.
+typealias SeededGenerator = SplitMix64
 
 func randomFloats(_ count: Int, _ rng: inout SeededGenerator, range: ClosedRange<Float> = -1...1) -> [Float] {
     (0..<count).map { _ in Float.random(in: range, using: &rng) }

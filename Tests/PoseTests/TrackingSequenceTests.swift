@@ -1,5 +1,6 @@
 import Foundation
 import PoseImage
+import BlazeTestSupport
 import XCTest
 
 /// The synthetic video sequence must regenerate byte-for-byte from its committed matrices, so the

@@ -1,5 +1,6 @@
 import Foundation
 import TFLite
+import BlazeTestSupport
 import XCTest
 
 /// Our resolved constants must equal LiteRT's DEQUANTIZE / DENSIFY outputs bit for bit

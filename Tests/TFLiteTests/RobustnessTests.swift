@@ -1,5 +1,6 @@
 import Foundation
 import TFLite
+import BlazeTestSupport
 import XCTest
 
 /// Mutates a real model file in many seeded, deterministic ways; every case must either load (and
@@ -36,7 +37,7 @@ final class RobustnessTests: XCTestCase {
         // The landmark-lite model: the smallest dense one (2.9 MB); its tables sit at the front and back.
         let original = [UInt8](try Data(contentsOf: try weightsURL("pose_landmark_lite")))
         let size = original.count
-        var rng = SplitMix64(state: 0x7F1E_5EED)
+        var rng = SplitMix64(seed: 0x7F1E_5EED)
         var loaded = 0, rejected = 0, cases = 0
         let rootTable = u32(original, 0)
         // Mutate the FlatBuffers structure, not the bulk weight bytes (flipping a weight only changes a

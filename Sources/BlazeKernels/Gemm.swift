@@ -185,6 +185,11 @@ func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, b
     }
 }
 
+/// Tile height of a 16-wide micro-kernel specialization.
+protocol MicroTileHeight { static var rows: Int { get } }
+enum SixRowTile: MicroTileHeight { static var rows: Int { 6 } }
+enum FiveRowTile: MicroTileHeight { static var rows: Int { 5 } }
+
 /// The 6×16 micro-kernel: `C[rows×cols] = clamp(A[rows×K] · panel + bias)`.
 ///
 /// - a: first row of A, rows `lda` floats apart (only `rows` ≤ 6 are read).
@@ -195,8 +200,12 @@ func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, b
 ///   NHWC input; the panel holds `segments·k` rows). A plain GEMM is one segment.
 /// Each output is `sum_k a[k]*b[k]` accumulated in k order with separate multiply and add
 /// (no FMA contraction), so the arithmetic is identical in every tile position and build.
+///
+/// `Height` is the tile height, 6 or 5 (`SixRowTile`, `FiveRowTile`), fixed at compile time: the
+/// 5-row version has no sixth accumulator pair. (Runtime tile-shape parameters slowed the
+/// kernel measurably, so each height is its own specialization.)
 @inline(__always)
-func gemmMicroKernel6x16(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                          epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     // Missing rows alias row 0: computed and then discarded, which keeps one code path.
@@ -230,8 +239,10 @@ func gemmMicroKernel6x16(k: Int, segments: Int = 1, segmentStride: Int = 0, a: U
             c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1)
             av = SIMD8<Float>(repeating: a4[kk])
             c40.multiplyAdd(av, b0); c41.multiplyAdd(av, b1)
-            av = SIMD8<Float>(repeating: a5[kk])
-            c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
+            if Height.rows > 5 {
+                av = SIMD8<Float>(repeating: a5[kk])
+                c50.multiplyAdd(av, b0); c51.multiplyAdd(av, b1)
+            }
             b += 16
             kk &+= 1
         }
@@ -243,7 +254,7 @@ func gemmMicroKernel6x16(k: Int, segments: Int = 1, segmentStride: Int = 0, a: U
     if rows > 2 { storeTileRow(c20, c21, bias0: bias0, bias1: bias1, epilogue: e, row: 2, to: c + 2 * ldc, cols: cols) }
     if rows > 3 { storeTileRow(c30, c31, bias0: bias0, bias1: bias1, epilogue: e, row: 3, to: c + 3 * ldc, cols: cols) }
     if rows > 4 { storeTileRow(c40, c41, bias0: bias0, bias1: bias1, epilogue: e, row: 4, to: c + 4 * ldc, cols: cols) }
-    if rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
+    if Height.rows > 5 && rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
 }
 
 /// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
@@ -315,8 +326,7 @@ func gemmDotRow(k: Int, a: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: 
 func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
                      weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                      residual: GemmResidual? = nil, segments: Int = 1, segmentStride: Int = 0) {
-    let k = w.k, n = w.n, pw = w.panelWidth
-    let segmentLength = k / segments
+    let k = w.k, pw = w.panelWidth
     if pw == 1 {
         for r in rowStart..<rowEnd {
             var v = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
@@ -327,18 +337,45 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         }
         return
     }
+    // Rows the 6-row tiles leave over are covered by 5-row tiles at the end when that fits
+    // exactly: 49 rows (7×7 maps) = 4·6 + 5·5 computes 49 rows, not 9·6 = 54. Tile heights do
+    // not change any element's arithmetic (each is its own k-ordered sum), only the waste.
+    // Each height runs its own specialized loop (see `gemmMicroKernel16`).
+    let length = rowEnd - rowStart
+    let fiveRowTiles = (6 - length % 6) % 6
+    let sixRowEnd = length >= 5 * fiveRowTiles ? rowEnd - 5 * fiveRowTiles : rowEnd
+    gemmTiles(SixRowTile.self, rowStart: rowStart, rowEnd: sixRowEnd, panelStart: panelStart, panelEnd: panelEnd,
+              a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+              segments: segments, segmentStride: segmentStride)
+    if sixRowEnd < rowEnd {
+        gemmTiles(FiveRowTile.self, rowStart: sixRowEnd, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                  a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                  segments: segments, segmentStride: segmentStride)
+    }
+}
+
+/// Rows `rowStart..<rowEnd` in tiles of `Height` rows (the last may be shorter), panels
+/// `panelStart..<panelEnd`: the 16-wide kernel of that height, or the 6×8 kernel for an
+/// 8-wide panel.
+@inline(__always)
+func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+                                        a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
+                                        lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                        residual: GemmResidual?, segments: Int, segmentStride: Int) {
+    let k = w.k, n = w.n, pw = w.panelWidth
+    let segmentLength = k / segments
     var row = rowStart
     while row < rowEnd {
-        let rows = Swift.min(gemmTileRows, rowEnd - row)
+        let rows = Swift.min(Height.rows, rowEnd - row)
         let aRow = a + row * lda
         let cRow = c + row * ldc
         for p in panelStart..<panelEnd {
             let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
-                gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
-                                    a: aRow, lda: lda, rows: rows,
-                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
-                                    epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+                gemmMicroKernel16(Height.self, k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                  a: aRow, lda: lda, rows: rows,
+                                  panel: w.data + p * k * pw, bias: w.bias + p * pw,
+                                  epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
             } else {
                 gemmMicroKernel6x8(k: segmentLength, segments: segments, segmentStride: segmentStride,
                                    a: aRow, lda: lda, rows: rows,
@@ -346,7 +383,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                    epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
             }
         }
-        row += gemmTileRows
+        row += Height.rows
     }
 }
 

@@ -237,11 +237,12 @@ struct GraphBuilder {
                                             padding: convPadding, activation: act)
             }
             try checkOutput(y, conv.outputShape.dims)
+            scratchCount = max(scratchCount, conv.scratchCount(threads: options.threads))
             let kernelArea = wShape.count == 4 ? wShape[1] * wShape[2] : 0
             let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(kernelArea)
             return (flops, { off in
                 let xo = off(x), yo = off(y)
-                return { arena, _, pool in conv.run(input: arena + xo, output: arena + yo, pool: pool) }
+                return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
             })
 
         case let (.add, .add(o)):

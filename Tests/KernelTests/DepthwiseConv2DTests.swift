@@ -26,8 +26,11 @@ final class DepthwiseConv2DTests: XCTestCase {
         } } }
         for pool in Pools.all {
             var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+            var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
             input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { op2 in
-                op.run(input: ip.baseAddress!, output: op2.baseAddress!, pool: pool)
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    op.run(input: ip.baseAddress!, output: op2.baseAddress!, scratch: sp.baseAddress, pool: pool)
+                }
             } }
             // Same summation order as the reference: must be bit-identical, not just close.
             assertBitIdentical(out, ref, "\(label) threads=\(pool.threadCount)")
@@ -61,6 +64,36 @@ final class DepthwiseConv2DTests: XCTestCase {
             try check(input: s.input, kernel: (s.weights[1], s.weights[2]), multiplier: s.depthMultiplier,
                       stride: s.stride, dilation: s.dilation, padding: s.padding, activation: s.activation,
                       seed: UInt64(2000 + n), label: "\(s.model) dw \(n) \(s.input) w\(s.weights)", expectedOutput: s.output)
+        }
+    }
+
+    /// The small-map path adds zero taps, which is exact only for finite weights (0·∞ = NaN);
+    /// a non-finite weight must route the layer to the row path, which skips out-of-input taps
+    /// like the reference.
+    func testNonFiniteWeightsMatchReference() throws {
+        var rng = SeededGenerator(seed: 91)
+        let shape = [1, 7, 7, 16]
+        let input = randomFloats(shape.reduce(1, *), &rng)
+        var weights = randomFloats(25 * 16, &rng)
+        weights[0] = .infinity  // tap (0, 0) of channel 0: out of the input for every border pixel
+        let op = try DepthwiseConv2DOperator(inputShape: shape, weights: weights, weightsShape: [1, 5, 5, 16], bias: [],
+                                             depthMultiplier: 1, strideHeight: 1, strideWidth: 1, padding: .same,
+                                             activation: .none)
+        XCTAssertEqual(op.scratchCount(threads: 1), 0, "non-finite weights must not take the small-map path")
+        var ref = [Float](repeating: 0, count: op.outputShape.elementCount)
+        var out = ref
+        input.withUnsafeBufferPointer { ip in weights.withUnsafeBufferPointer { wp in
+            ref.withUnsafeMutableBufferPointer { rp in
+                Reference.depthwiseConv2D(input: ip.baseAddress!, batch: 1, inputChannels: 16, depthMultiplier: 1,
+                                          weights: wp.baseAddress!, bias: nil, geometry: op.geometry,
+                                          activation: .none, output: rp.baseAddress!)
+            }
+            out.withUnsafeMutableBufferPointer { o in op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: nil, pool: Pools.one) }
+        } }
+        // Pixel (0, 0) never reads tap (0, 0) of the input, so it must be finite, as in the reference.
+        XCTAssertTrue(out[0].isFinite)
+        for (i, (a, b)) in zip(out, ref).enumerated() where !(a.isNaN && b.isNaN) {
+            XCTAssertEqual(a.bitPattern, b.bitPattern, "element \(i)")
         }
     }
 

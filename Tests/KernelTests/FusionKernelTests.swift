@@ -75,8 +75,11 @@ final class FusionKernelTests: XCTestCase {
             XCTAssertEqual(fused.outputShape, plain.outputShape, "case \(n)")
             func run(_ op: DepthwiseConv2DOperator, _ x: [Float], _ pool: ThreadPool) -> [Float] {
                 var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+                var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
                 x.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
-                    op.run(input: ip.baseAddress!, output: o.baseAddress!, pool: pool)
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: pool)
+                    }
                 } }
                 return out
             }

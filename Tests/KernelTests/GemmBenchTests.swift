@@ -23,6 +23,39 @@ final class GemmBenchTests: XCTestCase {
         return best
     }
 
+    /// Depthwise layers of the three models, single thread: time, GFLOP/s and GB/s of
+    /// input+output traffic. `--filter GemmBenchTests/testDepthwiseBench` runs only this.
+    func testDepthwiseBench() throws {
+        try XCTSkipUnless(enabled, "set BLAZE_KERNEL_BENCH=1 to run the kernel benchmark")
+        var rng = SeededGenerator(seed: 8)
+        // Depthwise: memory-bound, reported as time and GB/s of input+output traffic.
+        var dwTotals: [String: Double] = [:]
+        for s in realDepthwiseShapes {
+            let input = randomFloats(s.input.reduce(1, *), &rng)
+            let c = s.weights[3]
+            let op = try DepthwiseConv2DOperator(inputShape: s.input, weights: randomFloats(s.weights.reduce(1, *), &rng),
+                                                 weightsShape: s.weights, bias: randomFloats(c, &rng),
+                                                 depthMultiplier: s.depthMultiplier, strideHeight: s.stride.0,
+                                                 strideWidth: s.stride.1, padding: s.padding, activation: s.activation)
+            var out = [Float](repeating: 0, count: op.outputShape.elementCount)
+            var scratch = [Float](repeating: 0, count: op.scratchCount(threads: 1))
+            let t = input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: Pools.one) }
+                }
+            } }
+            dwTotals[s.model, default: 0] += t * Double(s.count)
+            let bytes = Double(s.input.reduce(1, *) + op.outputShape.elementCount) * 4
+            let flops = 2.0 * Double(op.outputShape.elementCount * s.weights[1] * s.weights[2])
+            print(String(format: "depthwise %-20@ %-18@ k%dx%d s%d  %7.3f ms  %5.1f GF/s  %5.1f GB/s  x%d", s.model as NSString,
+                         "\(s.input)" as NSString, s.weights[1], s.weights[2], s.stride.0, t * 1e3, flops / t * 1e-9,
+                         bytes / t * 1e-9, s.count))
+        }
+        for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))
+        }
+    }
+
     func testGemmBench() throws {
         try XCTSkipUnless(enabled, "set BLAZE_KERNEL_BENCH=1 to run the kernel benchmark")
         print("OpenBLAS core: \(OpenBLAS.coreName)")
@@ -72,27 +105,6 @@ final class GemmBenchTests: XCTestCase {
             for _ in 0..<calls { pool.parallelFor(2) { _, _ in } }
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(calls)
             print(String(format: "ThreadPool(threads: %d) dispatch: %.2f us per parallelFor", pool.threadCount, dt * 1e-3))
-        }
-        // Depthwise: memory-bound, reported as time and GB/s of input+output traffic.
-        var dwTotals: [String: Double] = [:]
-        for s in realDepthwiseShapes {
-            let input = randomFloats(s.input.reduce(1, *), &rng)
-            let c = s.weights[3]
-            let op = try DepthwiseConv2DOperator(inputShape: s.input, weights: randomFloats(s.weights.reduce(1, *), &rng),
-                                                 weightsShape: s.weights, bias: randomFloats(c, &rng),
-                                                 depthMultiplier: s.depthMultiplier, strideHeight: s.stride.0,
-                                                 strideWidth: s.stride.1, padding: s.padding, activation: s.activation)
-            var out = [Float](repeating: 0, count: op.outputShape.elementCount)
-            let t = input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
-                bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, pool: Pools.one) }
-            } }
-            dwTotals[s.model, default: 0] += t * Double(s.count)
-            let bytes = Double(s.input.reduce(1, *) + op.outputShape.elementCount) * 4
-            print(String(format: "depthwise %-20@ %-18@ k%dx%d s%d  %7.3f ms  %5.1f GB/s  x%d", s.model as NSString,
-                         "\(s.input)" as NSString, s.weights[1], s.weights[2], s.stride.0, t * 1e3, bytes / t * 1e-9, s.count))
-        }
-        for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
-            print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))
         }
         // One vs two threads on the biggest model, preferred backend: whole conv set.
         for pool in [Pools.one, Pools.two] {

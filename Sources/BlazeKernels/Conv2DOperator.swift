@@ -135,7 +135,7 @@ public final class Conv2DOperator: @unchecked Sendable {
         }
     }
 
-    /// Native backend, non-pointwise conv: 6-pixel tiles (fixed positions inside the fixed 48-pixel
+    /// Native backend, non-pointwise conv: 6-pixel tiles (4 when N = 24; fixed positions inside the fixed 48-pixel
     /// units). A tile whose pixels lie in one output row with every window inside the input is a
     /// *direct* tile: the micro-kernel reads each kernel row's `KW·I` floats straight from the NHWC
     /// input (`segments` = KH runs; pixel rows `strideW·I` apart), no im2col copy. Other tiles are
@@ -152,13 +152,15 @@ public final class Conv2DOperator: @unchecked Sendable {
         let lo = activation.lowerBound, hi = activation.upperBound
         let effectiveHeight = (g.kernelHeight - 1) * g.dilationHeight + 1
         let packed = self.packed
+        // Pixels per tile: the micro-kernel's rows (4 for the 4×24 kernel of N = 24, else 6).
+        let tileRows = packed.n == 24 && packed.panelWidth == 16 ? 4 : gemmTileRows
         pool.parallelFor(units) { unit, worker in
             let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)
-            // cols: [6][KH·KW·I] im2col rows for a tile that is not direct.
+            // cols: [tileRows][KH·KW·I] im2col rows for a tile that is not direct.
             let cols = scratch + worker * gemmRowsPerUnit * k
             var tile = p0
             while tile < p1 {
-                let rows = Swift.min(gemmTileRows, p1 - tile)
+                let rows = Swift.min(tileRows, p1 - tile)
                 let b = tile / pixelsPerImage, oy = (tile % pixelsPerImage) / g.outputWidth, ox0 = tile % g.outputWidth
                 let iy0 = oy * g.strideHeight - g.padTop
                 let ixFirst = ox0 * g.strideWidth - g.padLeft

@@ -257,6 +257,58 @@ func gemmMicroKernel16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments
     if Height.rows > 5 && rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
 }
 
+/// The 4×24 micro-kernel for N = 24 (the detector's stem and its 24-channel projections):
+/// one tile covers both packed panels (`panel16` `[K][16]`, `panel8` `[K][8]`), so no
+/// half-empty 6×8 pass re-reads A. 12 accumulators, 3 weight vectors and a broadcast fill the
+/// 16 AVX registers. Otherwise as `gemmMicroKernel16` (same per-element arithmetic and order);
+/// all 24 columns are written.
+@inline(__always)
+func gemmMicroKernel4x24(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+                         panel16: UnsafePointer<Float>, panel8: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
+    var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
+    var c30 = SIMD8<Float>(), c31 = SIMD8<Float>(), c32 = SIMD8<Float>()
+    var b = panel16, bn = panel8
+    var segment = 0
+    while segment < segments {
+        let base = a + segment * segmentStride
+        let a0 = base
+        let a1 = rows > 1 ? base + lda : base
+        let a2 = rows > 2 ? base + 2 * lda : base
+        let a3 = rows > 3 ? base + 3 * lda : base
+        var kk = 0
+        while kk < k {
+            let b0 = loadVector(b), b1 = loadVector(b + 8), b2 = loadVector(bn)
+            var av = SIMD8<Float>(repeating: a0[kk])
+            c00.multiplyAdd(av, b0); c01.multiplyAdd(av, b1); c02.multiplyAdd(av, b2)
+            av = SIMD8<Float>(repeating: a1[kk])
+            c10.multiplyAdd(av, b0); c11.multiplyAdd(av, b1); c12.multiplyAdd(av, b2)
+            av = SIMD8<Float>(repeating: a2[kk])
+            c20.multiplyAdd(av, b0); c21.multiplyAdd(av, b1); c22.multiplyAdd(av, b2)
+            av = SIMD8<Float>(repeating: a3[kk])
+            c30.multiplyAdd(av, b0); c31.multiplyAdd(av, b1); c32.multiplyAdd(av, b2)
+            b += 16
+            bn += 8
+            kk &+= 1
+        }
+        segment &+= 1
+    }
+    let bias0 = loadVector(bias), bias1 = loadVector(bias + 8), bias2 = loadVector(bias + 16)
+    @inline(__always)
+    func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, row: Int) {
+        let out = c + row * ldc
+        storeVector(e.apply(v0, bias: bias0, row: row, col0: 0, cols: 8), out)
+        storeVector(e.apply(v1, bias: bias1, row: row, col0: 8, cols: 8), out + 8)
+        storeVector(e.apply(v2, bias: bias2, row: row, col0: 16, cols: 8), out + 16)
+    }
+    store(c00, c01, c02, row: 0)
+    if rows > 1 { store(c10, c11, c12, row: 1) }
+    if rows > 2 { store(c20, c21, c22, row: 2) }
+    if rows > 3 { store(c30, c31, c32, row: 3) }
+}
+
 /// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
 /// `gemmMicroKernel6x16`.
 @inline(__always)
@@ -334,6 +386,20 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                 v = residual.activation.apply(v + residual.data[r * residual.ld])
             }
             c[r * ldc] = v
+        }
+        return
+    }
+    if w.n == 24 && pw == 16 && panelStart == 0 && panelEnd == 2 {
+        // N = 24 is a 16-wide and an 8-wide panel: 4×24 tiles cover both in one pass.
+        let segmentLength = k / segments
+        var row = rowStart
+        while row < rowEnd {
+            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0))
+            gemmMicroKernel4x24(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                a: a + row * lda, lda: lda, rows: Swift.min(4, rowEnd - row),
+                                panel16: w.data, panel8: w.data + k * 16, bias: w.bias, epilogue: e,
+                                c: c + row * ldc, ldc: ldc)
+            row += 4
         }
         return
     }

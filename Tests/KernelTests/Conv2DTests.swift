@@ -39,12 +39,15 @@ final class Conv2DTests: XCTestCase {
                                   padding: .same, activation: act))
             }
         }
-        // Every kernel/stride/padding combination the models use, plus dilation and batch 2.
+        // Every kernel/stride/padding combination the models use, plus dilation and batch 2;
+        // O = 24 takes the 4×24 micro-kernel (4-pixel tiles), O = 7 the 6×8 one.
         for (k, s) in [(3, 1), (3, 2), (2, 1), (5, 2), (1, 2)] {
             for padding in [Padding.same, .valid] {
                 for (h, w) in [(1, 1), (5, 5), (8, 9), (13, 6)] where padding == .same || (h >= k && w >= k) {
-                    cases.append(Case(input: [1, h, w, 3], weights: [7, k, k, 3], stride: (s, s), dilation: (1, 1),
-                                      padding: padding, activation: .relu6))
+                    for o in [7, 24] {
+                        cases.append(Case(input: [1, h, w, 3], weights: [o, k, k, 3], stride: (s, s), dilation: (1, 1),
+                                          padding: padding, activation: .relu6))
+                    }
                 }
             }
         }

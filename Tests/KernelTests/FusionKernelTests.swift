@@ -104,7 +104,7 @@ final class FusionKernelTests: XCTestCase {
         let cases: [(h: Int, w: Int, i: Int, o: Int, k: Int, act: FusedActivation, addAct: FusedActivation)] = [
             (11, 13, 16, 24, 1, .none, .none), (7, 7, 40, 39, 1, .relu6, .relu), (9, 6, 8, 8, 1, .none, .relu6),
             (5, 9, 24, 64, 1, .relu, .none), (8, 8, 5, 33, 3, .none, .relu), (6, 7, 9, 1, 3, .none, .none),
-            (13, 3, 12, 1, 1, .relu, .reluN1To1), (7, 7, 192, 1152, 1, .relu6, .none),
+            (13, 3, 12, 1, 1, .relu, .reluN1To1), (7, 7, 192, 1152, 1, .relu6, .none), (8, 9, 3, 24, 3, .relu6, .relu),
         ]
         for (n, c) in cases.enumerated() {
             var rng = SeededGenerator(seed: UInt64(700 + n))

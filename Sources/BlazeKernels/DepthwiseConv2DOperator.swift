@@ -110,7 +110,8 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     }
 
     /// Runs the op: `input` NHWC `inputShape`, `output` NHWC `outputShape`, `scratch` at least
-    /// `scratchCount(threads:)` floats (may be nil when that is 0). Parallel over output rows.
+    /// `scratchCount(threads:)` floats (may be nil when that is 0). Parallel over output rows,
+    /// or over 8-channel blocks on the small-map path (see `paddedWidth`).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
         let rows = outputShape.batch * geometry.outputHeight

@@ -153,7 +153,7 @@ public final class Conv2DOperator: @unchecked Sendable {
         let effectiveHeight = (g.kernelHeight - 1) * g.dilationHeight + 1
         let packed = self.packed
         // Pixels per tile: the micro-kernel's rows (4 for the 4×24 kernel of N = 24, else 6).
-        let tileRows = packed.n == 24 && packed.panelWidth == 16 ? 4 : gemmTileRows
+        let tileRows = packed.tileRows
         pool.parallelFor(units) { unit, worker in
             let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)
             // cols: [tileRows][KH·KW·I] im2col rows for a tile that is not direct.
@@ -212,10 +212,9 @@ public final class Conv2DOperator: @unchecked Sendable {
         pool.parallelFor(outputShape.batch * g.outputHeight) { unit, _ in
             let b = unit / g.outputHeight, oy = unit % g.outputHeight
             let image = input + b * g.inputHeight * g.inputWidth * ic
-            var kyStart = 0, kyEnd = g.kernelHeight
             let iyOrigin = oy * g.strideHeight - g.padTop
-            while kyStart < kyEnd && iyOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
-            while kyEnd > kyStart && iyOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
+            let kyRows = g.validKernelRows(outputRow: oy)
+            let kyStart = kyRows.lowerBound, kyEnd = kyRows.upperBound
             // Four pixels at a time: four independent accumulator chains hide the FMA latency
             // (one chain per pixel was latency-bound). Each pixel's operations and their order
             // are exactly those of the one-pixel loop below.

@@ -111,3 +111,16 @@ public func validDimensions(_ dims: [Int]) -> Bool {
     }
     return true
 }
+
+extension WindowGeometry {
+    /// Kernel rows `ky` whose input row `oy·strideH − padTop + ky·dilationH` lies inside the
+    /// input for output row `oy`; the others contribute nothing (TFLite skips them).
+    @inline(__always)
+    func validKernelRows(outputRow oy: Int) -> Range<Int> {
+        let origin = oy * strideHeight - padTop
+        var start = 0, end = kernelHeight
+        while start < end && origin + start * dilationHeight < 0 { start += 1 }
+        while end > start && origin + (end - 1) * dilationHeight >= inputHeight { end -= 1 }
+        return start..<end
+    }
+}

@@ -157,20 +157,14 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         let taps = g.kernelHeight * g.kernelWidth
         for oy in 0..<g.outputHeight {
             let inYOrigin = oy * g.strideHeight - g.padTop
-            var kyStart = 0, kyEnd = g.kernelHeight
-            while kyStart < kyEnd && inYOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
-            while kyEnd > kyStart && inYOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
+            let kyRows = g.validKernelRows(outputRow: oy)
             let rows = DepthwiseInterior(
                 source: plane + inYOrigin * pw * 8, weights: weights + block * taps * 8, bias: bias + block * 8,
                 output: output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, channels: 8,
                 columnStride: 8, weightStride: 8, outputStride: c,
                 pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
-                kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
-            switch g.kernelWidth {
-            case 3: rows.run(KernelWidth3.self, from: 0, to: g.outputWidth, overrun: true)
-            case 5: rows.run(KernelWidth5.self, from: 0, to: g.outputWidth, overrun: true)
-            default: rows.run(KernelWidthDynamic.self, from: 0, to: g.outputWidth, overrun: true)
-            }
+                kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
+            rows.run(from: 0, to: g.outputWidth, overrun: true)
         }
     }
 
@@ -182,10 +176,8 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         let lo = activation.lowerBound, hi = activation.upperBound
         let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
         let inYOrigin = oy * g.strideHeight - g.padTop
-        // Valid ky range for this row: taps outside the input contribute nothing (TFLite skips them).
-        var kyStart = 0, kyEnd = g.kernelHeight
-        while kyStart < kyEnd && inYOrigin + kyStart * g.dilationHeight < 0 { kyStart += 1 }
-        while kyEnd > kyStart && inYOrigin + (kyEnd - 1) * g.dilationHeight >= g.inputHeight { kyEnd -= 1 }
+        let kyRows = g.validKernelRows(outputRow: oy)
+        let kyStart = kyRows.lowerBound, kyEnd = kyRows.upperBound
         let inImage = input + b * g.inputHeight * g.inputWidth * c
         let outRow = output + ((b * g.outputHeight + oy) * g.outputWidth) * c
         let vectorChannels = c & ~7
@@ -204,11 +196,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             pixelStride: g.strideWidth * c,
             tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
             kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
-        switch g.kernelWidth {
-        case 3: interior.run(KernelWidth3.self, from: oxLo, to: oxHi)
-        case 5: interior.run(KernelWidth5.self, from: oxLo, to: oxHi)
-        default: interior.run(KernelWidthDynamic.self, from: oxLo, to: oxHi)
-        }
+        interior.run(from: oxLo, to: oxHi)
         // Border columns (all channels) and the channel tail of interior columns. Interior
         // columns are visited only when there is a channel tail: for wide maps with few
         // channels (256×256×8) an empty visit per column costs as much as the work itself.
@@ -585,6 +573,17 @@ struct DepthwiseInterior {
             blockUnitStride5(at: ox, count: count)
         } else {
             block(KW.self, at: ox, count: count)
+        }
+    }
+
+    /// `run(_:from:to:overrun:)` specialized for the kernel width: 3 and 5 (every BlazePose
+    /// depthwise layer) get the kx loop unrolled at compile time.
+    @inline(__always)
+    func run(from oxLo: Int, to oxHi: Int, overrun: Bool = false) {
+        switch kernelWidth {
+        case 3: run(KernelWidth3.self, from: oxLo, to: oxHi, overrun: overrun)
+        case 5: run(KernelWidth5.self, from: oxLo, to: oxHi, overrun: overrun)
+        default: run(KernelWidthDynamic.self, from: oxLo, to: oxHi, overrun: overrun)
         }
     }
 

@@ -35,6 +35,11 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// (N = 24, 39, 40 …), so it runs the 6×8 kernel instead of computing 16 columns;
     /// `panelWidth` otherwise. Panel `p` always starts at `p·k·panelWidth` floats.
     public let lastPanelWidth: Int
+    /// Rows per micro-tile: 4 for N = 24 (one 4×24 kernel covers the 16- and the 8-wide panel),
+    /// else 6 (`gemmTileRows`; blocks may end in 5-row tiles).
+    var tileRows: Int { usesTile4x24 ? 4 : gemmTileRows }
+    /// N = 24 packed as a 16-wide and an 8-wide panel, run by `gemmMicroKernel4x24`.
+    var usesTile4x24: Bool { n == 24 && panelWidth == 16 && backend == .native }
     public let k: Int
     public let n: Int
     public let backend: GemmBackend
@@ -389,7 +394,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         }
         return
     }
-    if w.n == 24 && pw == 16 && panelStart == 0 && panelEnd == 2 {
+    if w.usesTile4x24 && panelStart == 0 && panelEnd == 2 {
         // N = 24 is a 16-wide and an 8-wide panel: 4×24 tiles cover both in one pass.
         let segmentLength = k / segments
         var row = rowStart

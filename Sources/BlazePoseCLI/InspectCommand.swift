@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlazeRuntime
 import Foundation
 import TFLite
 
@@ -31,9 +32,9 @@ struct InspectCommand: ParsableCommand {
                 let values = resolved.values.reduce(0) { $0 + $1.count }
                 print("constants: \(resolved.count) float32 tensors, \(values) values")
             }
-            let unsupported = loaded.unsupportedOperators()
+            let unsupported = OperatorRegistry.unsupportedOperators(in: loaded)
             if !unsupported.isEmpty, !json {
-                print("unsupported by the BlazePose runtime: " + unsupported.map { "#\($0.index) \($0.op)" }.joined(separator: ", "))
+                print("unsupported by the BlazePose runtime: " + unsupported.map { "#\($0.index) \($0.kind)" }.joined(separator: ", "))
             }
             if let dot {
                 // Not atomically: an atomic write renames a temp file over the target, which

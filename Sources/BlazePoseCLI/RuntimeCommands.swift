@@ -1,5 +1,4 @@
 import ArgumentParser
-import BlazeKernels
 import BlazeRuntime
 import Foundation
 import TFLite

@@ -40,21 +40,20 @@ struct FusionPlan {
 }
 
 extension GraphBuilder {
-    /// Finds the fusions described on `FusionPlan`. Only operators whose structure is fully
-    /// checked here are fused; anything unusual is left alone, so the normal per-operator
-    /// validation still reports it with its own operator index.
+    /// Finds the fusions described on `FusionPlan` from the operators' `FusionFacts`. Only
+    /// operators whose structure is fully checked here are fused; anything unusual is left alone,
+    /// so the normal per-operator validation still reports it with its own operator index.
     func planFusions() -> FusionPlan {
         var plan = FusionPlan()
         let ops = subgraph.operators
-        let tensorCount = subgraph.tensors.count
         var consumers: [Int: [Int]] = [:]
         var producer: [Int: Int] = [:]
         for (index, op) in ops.enumerated() {
             for t in op.inputs where t >= 0 { consumers[t, default: []].append(index) }
             for t in op.outputs where t >= 0 { producer[t] = index }
         }
+        let facts = zip(units, sites).map { $0.fusionFacts(self, $1) }
         let graphOutputs = Set(subgraph.outputs)
-        func code(_ index: Int) -> BuiltinOperator { model.opcode(of: ops[index]) }
         /// The single consumer of `t`, when `t` is an intermediate read by exactly one operator once.
         func soleConsumer(_ t: Int) -> Int? {
             guard !graphOutputs.contains(t), let list = consumers[t], list.count == 1 else { return nil }
@@ -62,99 +61,66 @@ extension GraphBuilder {
             guard op.inputs.filter({ $0 == t }).count == 1 else { return nil }
             return list[0]
         }
-        func validTensor(_ t: Int) -> Bool { t >= 0 && t < tensorCount }
-        func staticShape(_ t: Int) -> [Int]? {
-            guard validTensor(t) else { return nil }
-            let s = subgraph.tensors[t].shape
-            return s.allSatisfy({ $0 > 0 }) ? s : nil
-        }
         func isFloatActivation(_ t: Int) -> Bool {
-            validTensor(t) && constants[t] == nil && subgraph.tensors[t].type == .float32 && staticShape(t) != nil
+            isValidTensor(t) && !isConstant(t) && subgraph.tensors[t].type == .float32 && staticShape(t) != nil
         }
         /// A RELU reading `t` as its only consumer, with a well-formed output of `t`'s shape.
         func foldableRelu(after t: Int) -> Int? {
-            guard let r = soleConsumer(t), code(r) == .relu else { return nil }
+            guard let r = soleConsumer(t), facts[r].role == .relu else { return nil }
             let op = ops[r]
             guard op.inputs.count == 1, op.outputs.count == 1, isFloatActivation(op.outputs[0]),
                   staticShape(op.outputs[0]) == staticShape(t) else { return nil }
             return r
         }
+        /// Absorbs a following RELU into `index`, which writes `t` with no activation of its own.
+        func foldRelu(into index: Int, after t: Int) {
+            guard let relu = foldableRelu(after: t) else { return }
+            plan.absorbed.insert(relu)
+            plan.activation[index] = .relu
+            plan.output[index] = ops[relu].outputs[0]
+        }
 
-        for (index, op) in ops.enumerated() {
-            switch (code(index), op.options) {
-            case (.pad, _):
+        for (index, op) in ops.enumerated() where !plan.absorbed.contains(index) {
+            let fact = facts[index]
+            if fact.role == .padding {
+                // PAD → a window op that reads it through explicit zero padding.
                 guard op.inputs.count == 2, op.outputs.count == 1, isFloatActivation(op.inputs[0]),
                       let t = op.outputs.first, isFloatActivation(t), let consumer = soleConsumer(t),
-                      ops[consumer].inputs.first == t, let xShape = staticShape(op.inputs[0]), xShape.count == 4,
-                      let tShape = staticShape(t),
-                      let flat = try? constantInt32s(op.inputs[1], "paddings"), flat.count == 8 else { continue }
+                      ops[consumer].inputs.first == t, facts[consumer].acceptsExplicitPadding,
+                      let xShape = staticShape(op.inputs[0]), xShape.count == 4, let tShape = staticShape(t),
+                      let flat = try? constantInt32s(op.inputs[1], "paddings", sites[index]), flat.count == 8 else { continue }
                 // Only zero padding of H and W (NHWC dims 1 and 2).
                 guard flat[0] == 0, flat[1] == 0, flat[6] == 0, flat[7] == 0, flat.allSatisfy({ $0 >= 0 && $0 <= maxDimension }),
                       tShape == [xShape[0], xShape[1] + flat[2] + flat[3], xShape[2] + flat[4] + flat[5], xShape[3]]
                 else { continue }
-                let valid: Bool
-                switch ops[consumer].options {
-                case let .conv2D(o) where code(consumer) == .conv2D: valid = o.padding == .valid
-                case let .depthwiseConv2D(o) where code(consumer) == .depthwiseConv2D: valid = o.padding == .valid
-                default: valid = false
-                }
-                // Not into 1-output-channel convs: their direct kernel sums interior and border
-                // pixels in different lane orders, so padding there would change some bits.
-                let outChannels = ops[consumer].inputs.count > 1 && validTensor(ops[consumer].inputs[1])
-                    ? subgraph.tensors[ops[consumer].inputs[1]].shape.first : nil
-                guard valid, code(consumer) == .depthwiseConv2D || (outChannels ?? 1) > 1 else { continue }
                 plan.absorbed.insert(index)
                 plan.paddedInput[consumer] = (op.inputs[0], flat[2], flat[3], flat[4], flat[5])
-
-            case let (.conv2D, .conv2D(o)):
-                guard op.outputs.count == 1, let t = op.outputs.first, isFloatActivation(t) else { continue }
-                // conv → ADD (skip connection) [→ RELU]
-                if let add = soleConsumer(t), code(add) == .add, case let .add(addOptions) = ops[add].options,
-                   ops[add].inputs.count == 2, ops[add].outputs.count == 1,
-                   let addAct = try? activationKind(addOptions.activation) {
-                    let addOp = ops[add]
-                    let skip = addOp.inputs[0] == t ? addOp.inputs[1] : addOp.inputs[0]
-                    let y = addOp.outputs[0]
-                    // The skip tensor must already exist when the conv runs.
-                    let skipReady = subgraph.inputs.contains(skip) || (producer[skip].map { $0 < index } ?? false)
-                    if skip != t, isFloatActivation(skip), isFloatActivation(y), skipReady,
-                       let tShape = staticShape(t), staticShape(skip) == tShape, staticShape(y) == tShape {
-                        plan.absorbed.insert(add)
-                        var out = y, act = addAct
-                        if act == .none, let relu = foldableRelu(after: y) {
-                            plan.absorbed.insert(relu)
-                            out = ops[relu].outputs[0]
-                            act = .relu
-                        }
-                        plan.residual[index] = (skip, act)
-                        plan.output[index] = out
-                        continue
-                    }
-                }
-                if o.activation == .none, let relu = foldableRelu(after: t) {
-                    plan.absorbed.insert(relu)
-                    plan.activation[index] = .relu
-                    plan.output[index] = ops[relu].outputs[0]
-                }
-
-            case let (.depthwiseConv2D, .depthwiseConv2D(o)):
-                guard op.outputs.count == 1, let t = op.outputs.first, isFloatActivation(t),
-                      o.activation == .none, let relu = foldableRelu(after: t) else { continue }
-                plan.absorbed.insert(relu)
-                plan.activation[index] = .relu
-                plan.output[index] = ops[relu].outputs[0]
-
-            case let (.add, .add(o)):
-                // An ADD that was not itself absorbed into a conv.
-                guard !plan.absorbed.contains(index), op.outputs.count == 1, let t = op.outputs.first,
-                      isFloatActivation(t), o.activation == .none, let relu = foldableRelu(after: t) else { continue }
-                plan.absorbed.insert(relu)
-                plan.activation[index] = .relu
-                plan.output[index] = ops[relu].outputs[0]
-
-            default:
                 continue
             }
+            guard op.outputs.count == 1, let t = op.outputs.first, isFloatActivation(t) else { continue }
+            // conv → ADD (skip connection) [→ RELU]
+            if fact.acceptsResidual, let add = soleConsumer(t), case let .residualAdd(addAct)? = facts[add].role,
+               ops[add].inputs.count == 2, ops[add].outputs.count == 1 {
+                let addOp = ops[add]
+                let skip = addOp.inputs[0] == t ? addOp.inputs[1] : addOp.inputs[0]
+                let y = addOp.outputs[0]
+                // The skip tensor must already exist when the conv runs.
+                let skipReady = subgraph.inputs.contains(skip) || (producer[skip].map { $0 < index } ?? false)
+                if skip != t, isFloatActivation(skip), isFloatActivation(y), skipReady,
+                   let tShape = staticShape(t), staticShape(skip) == tShape, staticShape(y) == tShape {
+                    plan.absorbed.insert(add)
+                    var out = y, act = addAct
+                    if act == .none, let relu = foldableRelu(after: y) {
+                        plan.absorbed.insert(relu)
+                        out = ops[relu].outputs[0]
+                        act = .relu
+                    }
+                    plan.residual[index] = (skip, act)
+                    plan.output[index] = out
+                    continue
+                }
+            }
+            if fact.absorbsRelu { foldRelu(into: index, after: t) }
         }
         return plan
     }

@@ -51,7 +51,7 @@ extension Interpreter {
             let producer = self.producer(of: entry.index)
             rows.append(ComparisonRow(tensor: entry.index, name: entry.name, shape: entry.shape, role: entry.role,
                                       producer: producer,
-                                      producerName: producer.map { model.opcode(of: model.subgraphs[0].operators[$0]).description },
+                                      producerName: producer.map { OperatorKind(of: model.subgraphs[0].operators[$0], in: model).description },
                                       difference: diff, withinTolerance: diff.within(tolerance)))
         }
         rows.sort { ($0.producer ?? -1, $0.tensor) < ($1.producer ?? -1, $1.tensor) }

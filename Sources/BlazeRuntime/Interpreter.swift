@@ -127,7 +127,7 @@ public final class Interpreter {
         self.pool = ThreadPool(threads: options.threads)
 
         let constants = try model.resolveConstants(subgraph: 0)
-        var builder = try GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
+        var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
         try builder.build()
         self.steps = builder.steps
         self.plan = builder.plan

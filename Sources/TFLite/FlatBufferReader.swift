@@ -39,7 +39,10 @@ final class FlatBufferReader {
         var `operator`: Int?
         var buffer: Int?
         var operatorCode: Int?
+        /// A location rendered elsewhere (e.g. "subgraph 0, operator 3" for options read after load).
+        var text: String?
         var description: String {
+            if let text { return text }
             var parts: [String] = []
             if let operatorCode { parts.append("operator code \(operatorCode)") }
             if let subgraph { parts.append("subgraph \(subgraph)") }
@@ -54,6 +57,8 @@ final class FlatBufferReader {
     static let maxTables = 1_000_000
 
     let bytes: UnsafeRawBufferPointer
+    /// The storage `bytes` belong to, when decoding a `Model` (kept by values that read it later).
+    var storage: ModelStorage?
     var count: Int { bytes.count }
     var location = Location()
     private var depth = 0

@@ -7,6 +7,7 @@
 extension Model {
     init(storage: ModelStorage) throws {
         let reader = FlatBufferReader(bytes: storage.bytes)
+        reader.storage = storage
         let root = try reader.root()
         // Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, metadata_buffer 5, metadata 6.
         let version: UInt32 = try reader.scalar(root, 0, "version", default: 0)
@@ -233,16 +234,23 @@ extension FlatBufferReader {
         _ = try scalar(table, 4, "signature subgraph_index", default: UInt32(0))
     }
 
-    /// Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3, builtin_options 4;
-    /// custom_options 5 ([ubyte]), mutating_variable_inputs 7 ([bool]) and intermediates 8 ([int])
-    /// are verified but not kept.
+    /// Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3, builtin_options 4,
+    /// custom_options 5 ([ubyte]); mutating_variable_inputs 7 ([bool]) and intermediates 8 ([int])
+    /// are verified but not kept. The options table is located and vtable-checked here; its fields
+    /// are decoded by the runtime operator that knows their schema (`OperatorOptions`).
     func `operator`(_ table: Table) throws -> Operator {
-        _ = try vectorField(table, 5, elementSize: 1, "custom_options")
+        let custom = try vectorField(table, 5, elementSize: 1, "custom_options")
         _ = try vectorField(table, 7, elementSize: 1, "mutating_variable_inputs")
         _ = try intVectorField(table, 8, "intermediates")
+        let unionType: UInt8 = try scalar(table, 3, "builtin_options_type", default: 0)
+        // A type without a table, or a table without a type: TFLite treats the options as absent.
+        let optionsTable = unionType == 0 ? nil : try nested { try tableField(table, 4, "builtin_options") }
+        let customBytes = custom.map { UnsafeRawBufferPointer(rebasing: bytes[$0.start..<($0.start + $0.count)]) }
+            ?? UnsafeRawBufferPointer(start: nil, count: 0)
         return Operator(opcodeIndex: Int(try scalar(table, 0, "opcode_index", default: UInt32(0))),
                  inputs: try intVectorField(table, 1, "operator inputs") ?? [],
                  outputs: try intVectorField(table, 2, "operator outputs") ?? [],
-                 options: try nested { try builtinOptions(table) })
+                 options: OperatorOptions(unionType: optionsTable == nil ? 0 : unionType, customBytes: customBytes,
+                                          table: optionsTable, storage: storage, location: location.description))
     }
 }

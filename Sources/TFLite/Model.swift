@@ -106,7 +106,8 @@ public struct Operator: Sendable {
     /// Tensor indices; `-1` marks an absent optional input.
     public var inputs: [Int]
     public var outputs: [Int]
-    public var options: BuiltinOptions
+    /// The builtin options table and custom options, decoded by the operator that owns them.
+    public var options: OperatorOptions
 }
 
 /// A graph: tensors, operators in execution order, and its inputs/outputs (tensor indices).
@@ -179,5 +180,10 @@ public struct Model: @unchecked Sendable {
     /// The operator code of `op` (its index was validated at load time).
     public func opcode(of op: Operator) -> BuiltinOperator {
         operatorCodes[op.opcodeIndex].builtinCode
+    }
+
+    /// The custom operator name of `op` (`nil` for builtin operators).
+    public func customCode(of op: Operator) -> String? {
+        operatorCodes[op.opcodeIndex].customCode
     }
 }

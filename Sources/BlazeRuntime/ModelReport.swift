@@ -1,8 +1,9 @@
 import Foundation
+import TFLite
 
 /// A human-readable summary of one subgraph: I/O, one row per operator with shapes, parameters and
-/// FLOPs, and totals by operator type. FLOPs count 2·MAC for CONV_2D and DEPTHWISE_CONV_2D only
-/// (bias adds, activations and every other op count 0).
+/// FLOPs, and totals by operator type. Each operator's unit (`OperatorRegistry`) decodes its options
+/// and reports its parameters and FLOPs (2·MAC of its multiply-adds; 0 for operators without).
 public struct ModelReport: Codable, Sendable {
     /// A graph input or output.
     public struct IO: Codable, Sendable {
@@ -50,7 +51,7 @@ public struct ModelReport: Codable, Sendable {
     public var parameterCount: Int
     /// Bytes of constant data stored in the file.
     public var constantBytes: Int
-    /// Total GFLOPs of CONV_2D + DEPTHWISE_CONV_2D (2·MAC).
+    /// Total GFLOPs (2·MAC) of the operators that multiply-add (convolutions, matrix products).
     public var gflops: Double
 
     /// Builds the report for `subgraph` of `model`.
@@ -69,7 +70,7 @@ public struct ModelReport: Codable, Sendable {
         inputs = graph.inputs.map(io)
         outputs = graph.outputs.map(io)
         rows = graph.operators.enumerated().map { i, op in
-            Self.row(index: i, op: op, code: model.opcode(of: op), graph: graph)
+            Self.row(index: i, op: op, model: model, graph: graph)
         }
         var byOp: [String: OpTotal] = [:]
         for row in rows {
@@ -89,50 +90,27 @@ public struct ModelReport: Codable, Sendable {
         gflops = rows.reduce(0) { $0 + $1.mflops } / 1000
     }
 
-    private static func row(index: Int, op: Operator, code: BuiltinOperator, graph: Subgraph) -> Row {
-        let shapes = op.inputs.map { $0 >= 0 ? graph.tensors[$0].shape : [] }
-        let outShapes = op.outputs.map { graph.tensors[$0].shape }
-        var params = ""
-        // Double arithmetic: hostile shapes must not trap on overflow, and exactness is not needed past 2^53.
-        var macs = 0.0
-        let out = outShapes.first ?? []
-        let outCount = out.reduce(1.0) { $0 * Double($1) }
-        switch op.options {
-        case let .conv2D(o):
-            let filter = shapes.count > 1 ? shapes[1] : []      // OHWI
-            if filter.count == 4 {
-                params = "kernel \(filter[1])x\(filter[2]) "
-                macs = outCount * Double(filter[1]) * Double(filter[2]) * Double(filter[3])
+    private static func row(index: Int, op: Operator, model: Model, graph: Subgraph) -> Row {
+        let shapes = op.inputs.map { $0 >= 0 && $0 < graph.tensors.count ? graph.tensors[$0].shape : [] }
+        let outShapes = op.outputs.map { $0 >= 0 && $0 < graph.tensors.count ? graph.tensors[$0].shape : [] }
+        let kind = OperatorKind(of: op, in: model)
+        var params = "", activation: String?, flops = 0.0
+        if let unitType = OperatorRegistry.unit(for: kind) {
+            // The operator's own unit decodes its options; a bad option shows as the error text.
+            do {
+                let unit = try unitType.init(site: OperatorSite(index: index, name: kind.description, op: op))
+                params = unit.parameters(inputShapes: shapes, outputShapes: outShapes)
+                activation = unit.fusedActivation.flatMap { $0 == .none ? nil : $0.tfliteName }
+                flops = unit.flops(inputShapes: shapes, outputShapes: outShapes)
+            } catch {
+                params = "invalid options: \(error)"
             }
-            params += "stride \(o.strideH)x\(o.strideW) pad \(o.padding)"
-            if o.dilationH != 1 || o.dilationW != 1 { params += " dilation \(o.dilationH)x\(o.dilationW)" }
-        case let .depthwiseConv2D(o):
-            let filter = shapes.count > 1 ? shapes[1] : []      // [1, kH, kW, C*m]
-            if filter.count == 4 {
-                params = "kernel \(filter[1])x\(filter[2]) "
-                macs = outCount * Double(filter[1]) * Double(filter[2])
-            }
-            params += "stride \(o.strideH)x\(o.strideW) pad \(o.padding) mult \(o.depthMultiplier)"
-            if o.dilationH != 1 || o.dilationW != 1 { params += " dilation \(o.dilationH)x\(o.dilationW)" }
-        case let .pool2D(o):
-            params = "filter \(o.filterHeight)x\(o.filterWidth) stride \(o.strideH)x\(o.strideW) pad \(o.padding)"
-        case let .concatenation(o):
-            params = "axis \(o.axis)"
-        case let .resizeBilinear(o):
-            params = "align_corners \(o.alignCorners) half_pixel \(o.halfPixelCenters)"
-        case let .reshape(o):
-            if let shape = o.newShape { params = "new_shape \(shape)" }
-        case let .depthToSpace(o):
-            params = "block \(o.blockSize)"
-        case let .other(type):
-            params = "options type \(type)"
-        case .none, .add, .pad, .dequantize, .densify:
-            break
+        } else if op.options.unionType != 0 {
+            params = "options type \(op.options.unionType)"
         }
-        let activation = op.options.activation.flatMap { $0 == .none ? nil : $0.description }
-        return Row(index: index, op: code.description, inputs: op.inputs, outputs: op.outputs,
+        return Row(index: index, op: kind.description, inputs: op.inputs, outputs: op.outputs,
                    inputShapes: shapes, outputShapes: outShapes, activation: activation,
-                   params: params, mflops: 2 * macs / 1e6)
+                   params: params, mflops: flops / 1e6)
     }
 }
 
@@ -165,7 +143,7 @@ extension ModelReport {
             lines.append("  " + pad(total.op, 20) + String(format: "%5d", total.count) + flops)
         }
         lines.append("operators: \(operatorCount)   parameters: \(parameterCount) (\(constantBytes) bytes stored)   "
-                     + String(format: "conv+dwconv: %.3f GFLOPs", gflops))
+                     + String(format: "%.3f GFLOPs (2·MAC)", gflops))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -216,49 +194,5 @@ extension ModelReport {
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-extension Model {
-    /// The operator set the BlazePose runtime implements (all ops of the three pose models).
-    public static let poseOperators: Set<BuiltinOperator> = [
-        .conv2D, .depthwiseConv2D, .add, .pad, .maxPool2D, .resizeBilinear, .depthToSpace,
-        .concatenation, .reshape, .relu, .logistic, .dequantize, .densify,
-    ]
-
-    /// Operators of `subgraph` whose code is not in `supported`, with their index — for a clear error
-    /// instead of silently skipping them.
-    public func unsupportedOperators(supported: Set<BuiltinOperator> = Model.poseOperators,
-                                     subgraph index: Int = 0) -> [(index: Int, op: BuiltinOperator)] {
-        guard index >= 0, index < subgraphs.count else { return [] }
-        return subgraphs[index].operators.enumerated().compactMap { i, op in
-            let code = opcode(of: op)
-            return supported.contains(code) ? nil : (i, code)
-        }
-    }
-
-    /// Throws `TFLiteError.unsupported` for the first operator outside `supported`, or whose builtin
-    /// options do not have the type that operator requires (e.g. a CONV_2D without Conv2DOptions).
-    public func validateOperators(supported: Set<BuiltinOperator> = Model.poseOperators, subgraph index: Int = 0) throws {
-        if let first = unsupportedOperators(supported: supported, subgraph: index).first {
-            throw TFLiteError.unsupported(what: "operator \(first.op) (code \(first.op.rawValue))",
-                                          location: "subgraph \(index), operator \(first.index)")
-        }
-        guard index >= 0, index < subgraphs.count else { return }
-        for (i, op) in subgraphs[index].operators.enumerated() {
-            let code = opcode(of: op)
-            let ok: Bool
-            switch (code, op.options) {
-            case (.conv2D, .conv2D), (.depthwiseConv2D, .depthwiseConv2D), (.maxPool2D, .pool2D),
-                 (.averagePool2D, .pool2D), (.resizeBilinear, .resizeBilinear), (.depthToSpace, .depthToSpace),
-                 (.concatenation, .concatenation): ok = true
-            case (.conv2D, _), (.depthwiseConv2D, _), (.maxPool2D, _), (.averagePool2D, _),
-                 (.resizeBilinear, _), (.depthToSpace, _), (.concatenation, _): ok = false
-            default: ok = true
-            }
-            guard ok else {
-                throw TFLiteError.invalidModel(what: "\(code) has builtin options \(op.options)", location: "subgraph \(index), operator \(i)")
-            }
-        }
     }
 }

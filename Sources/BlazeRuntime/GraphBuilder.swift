@@ -1,0 +1,215 @@
+import BlazeKernels
+import Foundation
+import TFLite
+
+/// Turns a subgraph into executable steps and a memory plan. Every check on the file's operators
+/// happens here, once, at load, through each operator's `OperatorUnit`; the steps never validate.
+///
+/// Order: decode every operator's unit (unsupported operators and options fail here, naming the
+/// operator), plan fusions from the units' facts, prepare each remaining operator (validation,
+/// prepacking), then plan activation memory by lifetime and bind arena offsets into the steps.
+struct GraphBuilder {
+    let model: Model
+    let subgraph: Subgraph
+    let constants: [Int: [Float]]
+    let options: InterpreterOptions
+
+    private(set) var steps: [Interpreter.Step] = []
+    private(set) var plan = MemoryPlan(arenaCount: 0, offsets: [], unsharedCount: 0)
+    private(set) var constantStore: [Int: UnsafeMutableBufferPointer<Float>] = [:]
+    /// Floats of scratch the largest step needs (im2col, padded planes), shared by all steps.
+    private(set) var scratchCount = 0
+
+    /// Union-find root for tensors that share storage (RESHAPE output → its input).
+    private var alias: [Int: Int] = [:]
+    /// Fusions applied while building (see `FusionPlan`).
+    private(set) var fusion = FusionPlan()
+    /// The decoded unit of every operator, by operator index.
+    private(set) var units: [any OperatorUnit] = []
+    /// The site (index, name, record) of every operator.
+    private(set) var sites: [OperatorSite] = []
+
+    init(model: Model, subgraph: Subgraph, constants: [Int: [Float]], options: InterpreterOptions) {
+        self.model = model
+        self.subgraph = subgraph
+        self.constants = constants
+        self.options = options
+    }
+
+    mutating func build() throws {
+        // Pass 1: every operator's unit decodes its options.
+        for (index, op) in subgraph.operators.enumerated() {
+            let kind = OperatorKind(of: op, in: model)
+            let site = OperatorSite(index: index, name: kind.description, op: op)
+            guard let unitType = OperatorRegistry.unit(for: kind) else {
+                throw RuntimeError.unsupportedOperator(op: index, name: site.name)
+            }
+            sites.append(site)
+            units.append(try unitType.init(site: site))
+        }
+        fusion = options.fuseOperators ? planFusions() : FusionPlan()
+
+        // Pass 2: validate, note aliases and prepare kernels. Steps capture tensor indices;
+        // offsets are bound after planning.
+        var pending: [(site: OperatorSite, step: PreparedStep)] = []
+        for (unit, site) in zip(units, sites) where !fusion.absorbed.contains(site.index) {
+            if let step = try unit.prepare(&self, site) { pending.append((site, step)) }
+        }
+
+        // Pass 3: lifetimes of activation storage roots, then the plan.
+        let opCount = subgraph.operators.count
+        var first: [Int: Int] = [:], last: [Int: Int] = [:]
+        func touch(_ t: Int, _ at: Int) {
+            let r = root(t)
+            first[r] = min(first[r] ?? at, at)
+            last[r] = max(last[r] ?? at, at)
+        }
+        // Graph inputs stay intact for the whole run (as TFLite's planner keeps them), so
+        // `invoke` can be called again without setting the input again.
+        for t in subgraph.inputs { touch(t, -1); touch(t, opCount) }
+        for (index, op) in subgraph.operators.enumerated() {
+            for t in fusion.tensors(of: index, op) where t >= 0 && isActivation(t) { touch(t, index) }
+        }
+        for t in subgraph.outputs where isActivation(t) { touch(t, opCount) }
+        var requests: [BufferRequest] = []
+        for (r, f) in first.sorted(by: { $0.key < $1.key }) {
+            requests.append(BufferRequest(tensor: r, count: max(1, elementCount(r)), firstUse: f, lastUse: last[r] ?? f))
+        }
+        let rootPlan = MemoryPlanner.plan(requests, tensorCount: subgraph.tensors.count,
+                                          shareMemory: !options.preserveIntermediates)
+        var offsets = rootPlan.offsets
+        for t in alias.keys { offsets[t] = rootPlan.offsets[root(t)] }
+        plan = MemoryPlan(arenaCount: rootPlan.arenaCount, offsets: offsets, unsharedCount: rootPlan.unsharedCount)
+
+        let finalOffsets = offsets
+        steps = pending.map { p in
+            Interpreter.Step(op: p.site.index, name: p.site.name, flops: p.step.flops,
+                             run: p.step.bind { finalOffsets[$0] ?? 0 })
+        }
+    }
+
+    // MARK: - Tensors (for units)
+
+    private func root(_ t: Int) -> Int {
+        var r = t
+        while let next = alias[r] { r = next }
+        return r
+    }
+
+    func isConstant(_ t: Int) -> Bool { constants[t] != nil }
+
+    func isValidTensor(_ t: Int) -> Bool { t >= 0 && t < subgraph.tensors.count }
+
+    private func isActivation(_ t: Int) -> Bool {
+        isValidTensor(t) && !isConstant(t) && subgraph.tensors[t].type == .float32
+            && ((try? model.bufferData(subgraph.tensors[t].buffer).isEmpty) ?? true)
+    }
+
+    func elementCount(_ t: Int) -> Int { subgraph.tensors[t].shape.reduce(1, *) }
+
+    /// The static shape of tensor `t` (every dimension positive).
+    func shape(_ t: Int) throws -> [Int] {
+        let tensor = subgraph.tensors[t]
+        guard tensor.shape.allSatisfy({ $0 > 0 }) else {
+            throw RuntimeError.dynamicShape(tensor: t, name: tensor.name, shape: tensor.shape)
+        }
+        return tensor.shape
+    }
+
+    /// The shape of `t` when it is a valid tensor with a static shape, else nil (for fusion planning).
+    func staticShape(_ t: Int) -> [Int]? {
+        guard isValidTensor(t) else { return nil }
+        let s = subgraph.tensors[t].shape
+        return s.allSatisfy({ $0 > 0 }) ? s : nil
+    }
+
+    /// Checks that tensor `t` is a planned float32 activation.
+    func activation(_ t: Int, _ what: String, _ site: OperatorSite) throws -> Int {
+        guard isValidTensor(t) else { throw site.fail("\(what) tensor index \(t) is absent or out of range") }
+        let tensor = subgraph.tensors[t]
+        guard tensor.type == .float32 else {
+            throw RuntimeError.unsupportedTensorType(tensor: t, name: tensor.name, type: tensor.type.description)
+        }
+        guard !isConstant(t) else { throw site.fail("\(what) tensor \(t) '\(tensor.name)' is a constant; expected an activation") }
+        _ = try shape(t)
+        return t
+    }
+
+    /// The values of float constant `t` (resolved at load: dense, dequantized or densified).
+    func constantFloats(_ t: Int, _ what: String, _ site: OperatorSite) throws -> [Float] {
+        guard isValidTensor(t), let values = constants[t] else {
+            throw site.fail("\(what) (tensor \(t)) must be a float constant")
+        }
+        return values
+    }
+
+    /// The values of INT32 constant `t`.
+    func constantInt32s(_ t: Int, _ what: String, _ site: OperatorSite) throws -> [Int] {
+        guard isValidTensor(t) else { throw site.fail("\(what) tensor index \(t) is absent or out of range") }
+        let tensor = subgraph.tensors[t]
+        guard tensor.type == .int32 else { throw site.fail("\(what) (tensor \(t)) must be INT32, is \(tensor.type)") }
+        let data = try model.bufferData(tensor.buffer)
+        let count = tensor.shape.reduce(1, *)
+        guard !data.isEmpty, data.count == count * 4 else {
+            throw site.fail("\(what) (tensor \(t)) must be a constant of \(count) INT32 values; its buffer has \(data.count) bytes")
+        }
+        return (0..<count).map { Int(Int32(littleEndian: data.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+    }
+
+    /// Keeps a float constant at a stable address for operators that read it by pointer.
+    mutating func storedConstant(_ t: Int, _ site: OperatorSite) throws -> UnsafePointer<Float> {
+        if let existing = constantStore[t], let base = existing.baseAddress { return UnsafePointer(base) }
+        let values = try constantFloats(t, "operand", site)
+        // [count] floats, the constant's row-major layout.
+        let base = UnsafeMutablePointer<Float>.allocate(capacity: max(1, values.count))
+        base.initialize(from: values, count: values.count)
+        constantStore[t] = UnsafeMutableBufferPointer(start: base, count: max(1, values.count))
+        return UnsafePointer(base)
+    }
+
+    /// Checks that output `y` is declared with the shape the operator computes.
+    func checkOutput(_ y: Int, _ computed: [Int], _ site: OperatorSite) throws {
+        let declared = try shape(y)
+        guard declared == computed else {
+            throw site.fail("output tensor \(y) is declared \(declared) but the operator produces \(computed)")
+        }
+    }
+
+    /// Runs a kernel wrapper's constructor, turning its `KernelError` into a runtime error naming the operator.
+    func kernel<T>(_ site: OperatorSite, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as KernelError {
+            throw RuntimeError.kernel(op: site.index, name: site.name, message: e.description)
+        }
+    }
+
+    /// Reserves `count` floats of shared scratch for a step.
+    mutating func requestScratch(_ count: Int) { scratchCount = max(scratchCount, count) }
+
+    /// Makes `y` a view of `x`'s storage (no copy).
+    mutating func makeView(_ y: Int, of x: Int, _ site: OperatorSite) throws {
+        guard alias[y] == nil, !subgraph.inputs.contains(y) else { throw site.fail("output tensor \(y) is written twice") }
+        alias[y] = root(x)
+    }
+
+    // MARK: - Fusion decisions (for units)
+
+    /// The tensor the operator reads as its first input: the PAD's input when a PAD was folded in.
+    func fusedInput(_ site: OperatorSite) throws -> Int {
+        try fusion.paddedInput[site.index]?.tensor ?? site.input(0, "input")
+    }
+
+    /// The tensor the operator writes: the last absorbed operator's output when it absorbed one.
+    func fusedOutput(_ site: OperatorSite) -> Int {
+        fusion.output[site.index] ?? site.op.outputs[0]
+    }
+
+    /// The operator's padding, or the explicit padding of a folded PAD.
+    func fusedPadding(_ site: OperatorSite, own: Padding) -> Padding {
+        fusion.paddedInput[site.index].map { .explicit(top: $0.top, bottom: $0.bottom, left: $0.left, right: $0.right) } ?? own
+    }
+
+    /// The operator's activation, or a folded RELU.
+    func fusedActivation(_ site: OperatorSite, own: FusedActivation) -> FusedActivation {
+        fusion.activation[site.index] ?? own
+    }
+}

@@ -1,0 +1,38 @@
+import BlazeKernels
+import TFLite
+
+/// RESIZE_BILINEAR: NHWC input, `size` an INT32 constant `[2]` (height, width) (`ResizeBilinearOperator`).
+struct ResizeBilinearUnit: OperatorUnit {
+    static let kind = OperatorKind.builtin(.resizeBilinear)
+    /// `ResizeBilinearOptions`: new_height 0 / new_width 1 (deprecated), align_corners 2, half_pixel_centers 3.
+    static let unionType: UInt8 = 15
+
+    let alignCorners: Bool, halfPixelCenters: Bool
+
+    init(site: OperatorSite) throws {
+        try site.requireOptions(Self.unionType)
+        alignCorners = try site.op.options.bool(2, "align_corners")
+        halfPixelCenters = try site.op.options.bool(3, "half_pixel_centers")
+    }
+
+    func parameters(inputShapes: [[Int]], outputShapes: [[Int]]) -> String {
+        "align_corners \(alignCorners) half_pixel \(halfPixelCenters)"
+    }
+
+    func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
+        try site.arity(inputs: 2...2)
+        let x = try graph.activation(site.op.inputs[0], "input", site), y = try graph.activation(site.op.outputs[0], "output", site)
+        let size = try graph.constantInt32s(site.op.inputs[1], "size", site)
+        guard size.count == 2 else { throw site.fail("size must hold 2 values, has \(size.count)") }
+        let xShape = try graph.shape(x)
+        let resize = try graph.kernel(site) {
+            try ResizeBilinearOperator(inputShape: xShape, outputHeight: size[0], outputWidth: size[1],
+                                       alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
+        }
+        try graph.checkOutput(y, resize.outputShape.dims, site)
+        return PreparedStep(flops: 0) { offset in
+            let xo = offset(x), yo = offset(y)
+            return { arena, _, pool in resize.run(input: arena + xo, output: arena + yo, pool: pool) }
+        }
+    }
+}

@@ -24,6 +24,22 @@ enum GraphValidation {
     /// constants will take.
     static func check(_ model: Model, subgraph: Subgraph, budget: Int) throws -> Int {
         guard !subgraph.operators.isEmpty else { throw RuntimeError.emptyGraph }
+        // Indices (the reader checked them for a file; a `Model` edited in memory may not hold them).
+        let tensorCount = subgraph.tensors.count
+        for (o, op) in subgraph.operators.enumerated() {
+            let name = OperatorKind(of: op, in: model).description
+            for t in op.inputs where t < -1 || t >= tensorCount {
+                throw RuntimeError.invalidOperator(op: o, name: name, detail: "input tensor index \(t) out of range -1..<\(tensorCount)")
+            }
+            for t in op.outputs where t < 0 || t >= tensorCount {
+                throw RuntimeError.invalidOperator(op: o, name: name, detail: "output tensor index \(t) out of range 0..<\(tensorCount)")
+            }
+        }
+        for (kind, list) in [("input", subgraph.inputs), ("output", subgraph.outputs)] {
+            for t in list where t < 0 || t >= tensorCount {
+                throw RuntimeError.invalidGraph(detail: "graph \(kind) tensor index \(t) out of range 0..<\(tensorCount)")
+            }
+        }
         // Every tensor: a representable size within the budget, float32 or not, used or not.
         for (t, tensor) in subgraph.tensors.enumerated() {
             // -1 marks a dynamic dimension; it is rejected later where the tensor is used.
@@ -45,7 +61,7 @@ enum GraphValidation {
         }
         for op in subgraph.operators {
             let code = model.opcode(of: op)
-            if code == .dequantize || code == .densify { constantTensors.formUnion(op.outputs.filter { $0 >= 0 }) }
+            if code == .dequantize || code == .densify { constantTensors.formUnion(op.outputs) }
         }
         var constantBytes = 0
         for t in constantTensors {
@@ -59,7 +75,6 @@ enum GraphValidation {
         }
         // Graph inputs and outputs have static shapes (this runtime does not resize tensors).
         for t in subgraph.inputs + subgraph.outputs {
-            guard t >= 0, t < subgraph.tensors.count else { continue }   // the reader checked the indices
             let tensor = subgraph.tensors[t]
             guard tensor.shape.allSatisfy({ $0 > 0 }) else {
                 throw RuntimeError.dynamicShape(tensor: t, name: tensor.name, shape: tensor.shape)
@@ -69,8 +84,7 @@ enum GraphValidation {
         var produced = Set(subgraph.inputs)
         for op in subgraph.operators { produced.formUnion(op.outputs) }
         for t in subgraph.outputs where !produced.contains(t) && !constantTensors.contains(t) {
-            let name = t >= 0 && t < subgraph.tensors.count ? subgraph.tensors[t].name : "?"
-            throw RuntimeError.outputNotProduced(tensor: t, name: name)
+            throw RuntimeError.outputNotProduced(tensor: t, name: subgraph.tensors[t].name)
         }
         return constantBytes
     }

@@ -52,6 +52,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case inputSize(input: Int, name: String, expected: Int, got: Int)
     /// The graph has no operators.
     case emptyGraph
+    /// The graph's own structure is inconsistent (e.g. a graph input index out of range).
+    case invalidGraph(detail: String)
     /// A graph output that no operator writes (and that is no input or constant).
     case outputNotProduced(tensor: Int, name: String)
     /// A tensor whose size overflows or exceeds the memory budget on its own.
@@ -80,6 +82,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "input \(i) '\(name)' needs \(expected) floats, got \(got)"
         case .emptyGraph:
             return "the model's graph has no operators"
+        case let .invalidGraph(detail):
+            return "invalid graph: \(detail)"
         case let .outputNotProduced(t, name):
             return "graph output tensor \(t) '\(name)' is written by no operator"
         case let .tensorSize(t, name, shape, detail):
@@ -164,6 +168,7 @@ public final class Interpreter {
             throw RuntimeError.memoryBudget(needed: (o1 || o2 || o3 || o4) ? Int.max : total, budget: options.memoryBudget,
                                             detail: "activations (\(arenaBytes0) bytes), scratch (\(scratchBytes0) bytes) and constants (\(constantBytes) bytes)")
         }
+        self.memoryBytes = total
         self.steps = builder.steps
         self.plan = builder.plan
         self.constantStore = builder.constantStore
@@ -193,6 +198,10 @@ public final class Interpreter {
         }
         for buffer in constantStore.values { buffer.deallocate() }
     }
+
+    /// Bytes this interpreter allocated for the model: the activation arena, scratch and the
+    /// float32 constants (always ≤ `options.memoryBudget`).
+    public let memoryBytes: Int
 
     /// Worker threads in use.
     public var threadCount: Int { pool.threadCount }

@@ -6,18 +6,25 @@ public enum OperatorRegistry {
     /// One line per operator.
     static let units: [any OperatorUnit.Type] = [
         AddUnit.self,
+        AveragePool2DUnit.self,
         ConcatenationUnit.self,
         Conv2DUnit.self,
         DensifyUnit.self,
         DepthToSpaceUnit.self,
         DepthwiseConv2DUnit.self,
         DequantizeUnit.self,
+        FullyConnectedUnit.self,
+        HardSwishUnit.self,
         LogisticUnit.self,
         MaxPool2DUnit.self,
+        MeanUnit.self,
+        MulUnit.self,
         PadUnit.self,
+        PReluUnit.self,
         ReluUnit.self,
         ReshapeUnit.self,
         ResizeBilinearUnit.self,
+        StridedSliceUnit.self,
     ]
 
     private static let byKind: [OperatorKind: any OperatorUnit.Type] = {

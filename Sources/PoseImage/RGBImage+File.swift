@@ -78,7 +78,12 @@ extension RGBImage {
             guard let newline = header.firstIndex(of: 0x0A) else {
                 throw PoseImageError.y4m("\(path): no end of the stream header line within the first \(header.count) bytes")
             }
-            let parsed = try Y4MReader.parseHeader(Array(header[0..<newline]))
+            let parsed: Y4MHeader
+            do {
+                parsed = try Y4MReader.parseHeader(Array(header[0..<newline]))
+            } catch let PoseImageError.y4m(message) {
+                throw PoseImageError.y4m("\(path): \(message)")
+            }
             let chroma = parsed.chroma.chromaSize(width: parsed.width, height: parsed.height)
             let frameBytes = parsed.width * parsed.height + 2 * chroma.width * chroma.height
             let data = try file.readAll(limit: newline + 1 + 4096 + frameBytes,

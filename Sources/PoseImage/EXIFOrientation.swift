@@ -49,7 +49,7 @@ extension EXIFOrientation {
     /// * values outside 1…8 mean "no orientation".
     ///
     /// Every read is bounds-checked; no input traps or reads outside `tiff`.
-    /// - Returns: the orientation, or `nil` when there is none (or it is 1…8-invalid).
+    /// - Returns: the orientation, or `nil` when there is none or its value is outside 1…8.
     public static func parse(tiff: ArraySlice<UInt8>) -> EXIFOrientation? {
         var reader = TIFFReader(bytes: tiff)
         guard let value = reader.orientationValue() else { return nil }

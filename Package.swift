@@ -24,6 +24,10 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        // libjpeg-turbo's TurboJPEG API (errors by return code, no longjmp through Swift frames).
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
 
         // Layer 1: the TFLite FlatBuffers reader (no dependencies).
         .target(name: "TFLite"),
@@ -32,7 +36,7 @@ let package = Package(
         .target(name: "BlazeRuntime", dependencies: ["TFLite", "BlazeKernels"]),
         // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
         .target(name: "PoseGeometry"),
-        .target(name: "PoseImage", dependencies: ["CPNG", "PoseGeometry"]),
+        .target(name: "PoseImage", dependencies: ["CPNG", "CTurboJPEG", "PoseGeometry"]),
         .target(name: "BlazePose", dependencies: ["BlazeRuntime", "PoseGeometry", "PoseImage"]),
         // Layer 4: the command-line tool.
         .executableTarget(

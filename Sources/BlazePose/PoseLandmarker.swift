@@ -99,6 +99,17 @@ public final class PoseLandmarker {
         try detect(image: RGBImage(pngFile: path))
     }
 
+    /// Reads the image file at `path` — PNG, JPEG or a single-frame YUV4MPEG2 still, told apart by
+    /// its first bytes — with bounded reads, and runs ``detect(image:)``. Pixels are those of
+    /// `cv2.imread` (BGR→RGB), so results match MediaPipe run on `cv2.imread` of the same file.
+    /// - Parameter orientation: `.apply` (default) turns the image upright by its EXIF orientation,
+    ///   as `cv2.imread` does; landmarks are then in upright coordinates. `.ignore` keeps the stored grid.
+    /// - Throws: `PoseImageError` naming the file and the reason (missing, not a regular file,
+    ///   unknown format, corrupt, truncated, unsupported JPEG kind, zero size, oversized).
+    public func detect(imageFile path: String, orientation: EXIFOrientationHandling = .apply) throws -> PoseResult {
+        try detect(image: RGBImage(contentsOfFile: path, orientation: orientation))
+    }
+
     /// ``detect(image:)`` that also returns the detector stages and, per tried ROI, the landmark
     /// stages (used by `--dump-stages`).
     public func detectWithStages(image: RGBImage) throws -> (PoseResult, DetectorStages, [LandmarkStages]) {

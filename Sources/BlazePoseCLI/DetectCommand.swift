@@ -28,6 +28,8 @@ struct DetectCommand: ParsableCommand {
     var roiJson: String?
     @Option(name: .customLong("repeat"), help: "Also time N more runs of the pipeline on the same image and print their median/min (timing only).")
     var repeatRuns: Int = 0
+    @Flag(help: "Keep the stored pixel grid of a JPEG/PNG: do not apply its EXIF orientation (cv2.IMREAD_IGNORE_ORIENTATION).")
+    var ignoreOrientation = false
 
     enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
         case lite, full, heavy
@@ -55,7 +57,7 @@ struct DetectCommand: ParsableCommand {
             let landmarker = try PoseLandmarker(options: options)
 
             let decodeStart = DispatchTime.now().uptimeNanoseconds
-            let picture = try RGBImage(pngFile: image)
+            let picture = try RGBImage(contentsOfFile: image, orientation: ignoreOrientation ? .ignore : .apply)
             let decodeMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e6
             let runStart = DispatchTime.now().uptimeNanoseconds
             let result: PoseResult

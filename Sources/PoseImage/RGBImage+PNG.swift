@@ -106,9 +106,11 @@ extension RGBImage {
         return try RGBImage(width: width, height: height, pixels: rgb)
     }
 
-    /// Reads and decodes a PNG file; see `decodePNG(_:source:)`.
+    /// Reads and decodes a PNG file with bounded reads; see `decodePNG(_:source:)` and
+    /// ``init(contentsOfFile:orientation:)``, which reads every supported format and applies the
+    /// EXIF orientation. This initializer accepts PNG only and keeps the stored pixel grid.
     public init(pngFile path: String) throws {
-        self = try RGBImage.decodePNG(try readFileBytes(path), source: path)
+        self = try RGBImage.readImageFile(path, formats: [.png], orientation: .ignore)
     }
 
     /// Encodes the image as an 8-bit RGB PNG.
@@ -215,19 +217,6 @@ private func encodePNG(pixels: [UInt8], width: Int, height: Int, format: png_uin
         throw PoseImageError.pngEncodeFailed(destination: destination, message: imageMessage(image))
     }
     return Array(out.prefix(size))
-}
-
-func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw PoseImageError.fileIO(path: path, message: "cannot open file for reading")
-    }
-    defer { try? handle.close() }
-    do {
-        let data = try handle.readToEnd() ?? Data()
-        return [UInt8](data)
-    } catch {
-        throw PoseImageError.fileIO(path: path, message: "read failed: \(error)")
-    }
 }
 
 func writeFileBytes(_ bytes: [UInt8], to path: String) throws {

@@ -81,10 +81,15 @@ public struct RGBColor: Equatable, Sendable {
 public enum PoseImageError: Error, Equatable, CustomStringConvertible {
     /// Width/height not positive, or a sample buffer whose size does not match.
     case invalidDimensions(width: Int, height: Int, detail: String)
-    /// The image is larger than the decoder accepts (see `PNGLimits`).
+    /// The image is larger than the decoders accept (see `PNGLimits`, which hold for every format).
     case imageTooLarge(source: String, width: Int, height: Int, limit: String)
     /// libpng rejected the data (not a PNG, corrupt, truncated, …); `message` is libpng's text.
     case pngDecodeFailed(source: String, message: String)
+    /// libjpeg-turbo rejected the data, or the JPEG is of a kind not supported (lossless,
+    /// hierarchical, 12-bit, CMYK/YCCK), zero-sized, truncated or corrupt; `message` says which.
+    case jpegDecodeFailed(source: String, message: String)
+    /// The data starts with no signature of a supported format (PNG, JPEG, YUV4MPEG2).
+    case unknownImageFormat(source: String, detail: String)
     /// libpng could not encode the image.
     case pngEncodeFailed(destination: String, message: String)
     /// A file could not be read or written.
@@ -102,6 +107,10 @@ public enum PoseImageError: Error, Equatable, CustomStringConvertible {
             return "\(source): image \(w)x\(h) exceeds the limit (\(limit))"
         case let .pngDecodeFailed(source, message):
             return "\(source): cannot decode PNG: \(message)"
+        case let .jpegDecodeFailed(source, message):
+            return "\(source): cannot decode JPEG: \(message)"
+        case let .unknownImageFormat(source, detail):
+            return "\(source): not a PNG, JPEG or YUV4MPEG2 image (\(detail))"
         case let .pngEncodeFailed(destination, message):
             return "\(destination): cannot encode PNG: \(message)"
         case let .fileIO(path, message):

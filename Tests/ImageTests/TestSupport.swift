@@ -7,6 +7,12 @@ let fixturesDirectory: String = {
     return thisFile.deletingLastPathComponent().appendingPathComponent("Fixtures").path
 }()
 
+/// `Tests/Fixtures` (images shared with the pose tests, e.g. the JPEG person fixtures).
+let sharedFixturesDirectory: String = {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
+}()
+
 /// Reads a fixture file; fails the test (not skips) with the path if it is missing.
 func fixtureBytes(_ relativePath: String, file: StaticString = #filePath, line: UInt = #line) throws -> [UInt8] {
     let path = fixturesDirectory + "/" + relativePath

@@ -11,6 +11,10 @@ quiet() { grep -v '^W0000\|^I0000\|^INFO: Created\|^WARNING: All log\|GetPrototy
 if [ "${1:-}" != "--skip-images" ]; then "$PY" "$HERE/make_images.py"; fi
 "$PY" "$HERE/reference_static.py" 2>&1 | quiet
 "$PY" "$HERE/reference_static.py" --kernel9 --no-mask-files 2>&1 | quiet
+# JPEG fixtures (quality 90, one EXIF-rotated) with cv2.imread digests; references on cv2.imread of each.
+"$PY" "$HERE/make_jpeg_fixtures.py" 2>&1 | quiet
+"$PY" "$HERE/reference_static.py" --images Tests/Fixtures/jpeg --glob '*.jpg' --cv2 --no-mask-files \
+  --out Tests/Fixtures/mediapipe-jpeg 2>&1 | quiet
 # Images whose 8-bit warp outputs (detector + landmark crop, uint8 .npy) are committed.
 U8_IMAGES=" astronaut astronaut_rot20 hopper_letterbox "
 rm -rf Tests/Fixtures/stages
@@ -23,4 +27,4 @@ for model in lite full; do
       --out "Tests/Fixtures/stages/$model/$name" 2>&1 | quiet
   done
 done
-du -sh Tests/Fixtures/images Tests/Fixtures/mediapipe Tests/Fixtures/mediapipe-kernel9 Tests/Fixtures/stages
+du -sh Tests/Fixtures/images Tests/Fixtures/mediapipe Tests/Fixtures/mediapipe-kernel9 Tests/Fixtures/stages Tests/Fixtures/jpeg Tests/Fixtures/mediapipe-jpeg

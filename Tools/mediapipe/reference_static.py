@@ -3,7 +3,11 @@
 
 Usage:
   Tools/.venv-mediapipe/bin/python Tools/mediapipe/reference_static.py [--kernel9]
-      [--images Tests/Fixtures/images] [--out Tests/Fixtures/mediapipe]
+      [--images Tests/Fixtures/images] [--out Tests/Fixtures/mediapipe] [--glob '*.png'] [--cv2]
+
+--cv2 loads each image with cv2.imread (BGR->RGB, EXIF orientation applied) instead of Pillow:
+the reference for JPEG fixtures is MediaPipe on cv2.imread of the same file
+(Tools/mediapipe/make_jpeg_fixtures.py).
 
 Runs Pose(static_image_mode=True, enable_segmentation=True, model_complexity=0 and 1)
 with the default confidences (0.5 / 0.5). By default it first imports the refine-landmarks
@@ -28,6 +32,15 @@ sys.path.insert(0, HERE)
 import mpgraph  # noqa: E402
 
 
+def load_cv2_rgb(path):
+    """[H, W, 3] uint8 RGB from cv2.imread (BGR, EXIF orientation applied)."""
+    import cv2
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SystemExit(f"error: cv2.imread cannot read {path!r}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel9", action="store_true")
@@ -37,6 +50,8 @@ def main(argv=None):
     ap.add_argument("--no-mask-files", action="store_true",
                     help="store only mask statistics in the JSON, no PNGs (used for the kernel-9 set: in static "
                          "mode the mask does not depend on the heatmap kernel)")
+    ap.add_argument("--glob", default="*.png", help="image file pattern inside --images (default *.png)")
+    ap.add_argument("--cv2", action="store_true", help="load images with cv2.imread (orientation applied), not Pillow")
     args = ap.parse_args(argv)
     kernel = mpgraph.select_heatmap_kernel(args.kernel9)
     out_root = args.out or os.path.join(ROOT, "Tests", "Fixtures", "mediapipe" + ("-kernel9" if args.kernel9 else ""))
@@ -45,9 +60,9 @@ def main(argv=None):
     from PIL import Image
     import mediapipe as mp
 
-    paths = sorted(glob.glob(os.path.join(args.images, "*.png")))
+    paths = sorted(glob.glob(os.path.join(args.images, args.glob)))
     if not paths:
-        raise SystemExit(f"error: no PNG images in {args.images}")
+        raise SystemExit(f"error: no {args.glob} images in {args.images}")
     for model in args.models.split(","):
         odir = os.path.join(out_root, model)
         os.makedirs(odir, exist_ok=True)
@@ -56,7 +71,7 @@ def main(argv=None):
                                     min_tracking_confidence=0.5) as pose:
             for path in paths:
                 name = os.path.splitext(os.path.basename(path))[0]
-                rgb = mpgraph.load_rgb(path)
+                rgb = load_cv2_rgb(path) if args.cv2 else mpgraph.load_rgb(path)
                 H, W = rgb.shape[:2]
                 # A fresh Pose per image is not needed: static mode never uses the previous frame.
                 r = pose.process(rgb)

@@ -126,7 +126,7 @@ public enum ReferenceDumpError: Error, CustomStringConvertible, Equatable {
     case unknownTensor(file: String, index: Int, detail: String)
     /// A model input the manifest holds no value for.
     case missingInput(index: Int, name: String)
-    /// Every entry was skipped (or there were none): nothing was compared.
+    /// No output or intermediate was compared (none listed, or none materialized by the interpreter).
     case nothingCompared(entries: Int)
 
     public var description: String {
@@ -139,7 +139,7 @@ public enum ReferenceDumpError: Error, CustomStringConvertible, Equatable {
         case let .missingInput(index, name): return "the manifest holds no value for model input tensor #\(index) '\(name)'"
         case let .nothingCompared(entries):
             return entries == 0 ? "the manifest lists no tensors: nothing to compare"
-                : "none of the manifest's \(entries) tensor(s) is materialized by this interpreter: nothing was compared"
+                : "none of the manifest's \(entries) tensor(s) is an output or intermediate this interpreter materializes: nothing was compared"
         }
     }
 }

@@ -70,15 +70,8 @@ public final class ModelStorage: @unchecked Sendable {
             bytes = UnsafeRawBufferPointer(raw)
             isMapped = false
         } else {
-            let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else { throw TFLiteError.fileUnreadable(path: path, reason: String(cString: strerror(errno))) }
-            defer { close(fd) }
-            var info = stat()
-            // The same file as the one checked above, still regular and not smaller.
-            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) >= size else {
-                throw TFLiteError.fileUnreadable(path: path, reason: "file changed while loading")
-            }
-            guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            // The descriptor checked above (a regular file of `size` bytes), not the path again.
+            guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, file.fd, 0), base != MAP_FAILED else {
                 throw TFLiteError.fileUnreadable(path: path, reason: "mmap: " + String(cString: strerror(errno)))
             }
             bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: size)

@@ -19,7 +19,8 @@ public final class RegularFile {
     public let path: String
     /// Size in bytes at open time (`st_size`).
     public let size: Int
-    private let fd: Int32
+    /// The open descriptor (closed with this object); `ModelStorage` maps it for very large models.
+    let fd: Int32
 
     /// Opens `path`; throws unless it is a regular file.
     /// - Throws: ``RegularFileError`` naming the path and the reason (`open`/`fstat` errno text, or

@@ -98,11 +98,9 @@ struct DetectCommand: ParsableCommand {
                 let text = result.jsonText(model: model.rawValue, decodeMilliseconds: decodeMilliseconds,
                                            totalMilliseconds: totalMilliseconds)
                 if json == "-" {
-                    FileHandle.standardOutput.write(Data(text.utf8))
+                    try OutputWriter.standardOutput.write(text)
                 } else {
-                    do { try Data(text.utf8).write(to: URL(fileURLWithPath: json)) } catch {
-                        throw CLIError("cannot write \(json): \(error.localizedDescription)")
-                    }
+                    try OutputWriter.writeFile(json, text)
                 }
             }
             if let annotate {
@@ -113,7 +111,7 @@ struct DetectCommand: ParsableCommand {
                 if let m = result.poses.first?.mask {
                     try GrayImage(unitMask: m.values, width: m.width, height: m.height).writePNG(to: mask)
                 } else {
-                    FileHandle.standardError.write(Data("warning: no pose found, --mask \(mask) not written\n".utf8))
+                    printError("warning: no pose found, --mask \(mask) not written\n")
                 }
             }
             if json != "-" {
@@ -143,22 +141,6 @@ struct DetectCommand: ParsableCommand {
         for pose in result.poses { out.drawPose(pose) }
         return out
     }
-}
-
-/// Reads a STAGES.md "rect" JSON file into a ROI.
-func readROI(_ path: String) throws -> NormalizedRect {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("--roi-json: cannot read \(path)") }
-    guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-        throw CLIError("--roi-json \(path): not a JSON object")
-    }
-    func value(_ key: String) throws -> Float {
-        guard let n = object[key] as? NSNumber, n.doubleValue.isFinite else {
-            throw CLIError("--roi-json \(path): missing or non-numeric \"\(key)\"")
-        }
-        return Float(n.doubleValue)
-    }
-    return NormalizedRect(xCenter: try value("x_center"), yCenter: try value("y_center"), width: try value("width"),
-                          height: try value("height"), rotation: try value("rotation"))
 }
 
 /// `--weights DIR`, else `./weights`, else the `weights/` folder of the package the executable was

@@ -5,7 +5,7 @@ import TFLite
 
 /// Options shared by the commands that execute a model.
 struct ExecutionOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
+    @Option(parsing: .unconditional, help: "Worker threads, 1...1024 (default: all cores). Results are identical for every value.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
@@ -15,7 +15,7 @@ struct ExecutionOptions: ParsableArguments {
     var noFuse = false
 
     func validate() throws {
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
     }
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
@@ -38,9 +38,6 @@ enum GemmChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// Loads a model into an interpreter, turning every load error into a clear message.
 func loadInterpreter(_ path: String, _ options: InterpreterOptions) throws -> Interpreter {
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw CLIError("model file not found: \(path)")
-    }
     do {
         return try Interpreter(contentsOf: URL(fileURLWithPath: path), options: options)
     } catch {
@@ -54,12 +51,36 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// Runs `body`, printing any error as `error: …` on stderr and exiting non-zero.
+/// Runs `body`, printing any error as `error: …` on stderr (through ``OutputWriter``) and exiting
+/// with status 1.
 func reportingErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        printError("error: \(error)\n")
         throw ExitCode.failure
     }
+}
+
+/// Reads the `.npy` at `path` for model input `info` as float32 values (NHWC, C order).
+///
+/// The array's shape must equal the input's shape exactly: a flat `[N]` array or an NCHW
+/// `[1, 3, H, W]` one for an NHWC `[1, H, W, 3]` input is an error naming both shapes, never a
+/// silent reshape. A `|u1` array is mapped through `x = p * scale + offset` when a transform is
+/// given; without one its 0...255 values are used as they are, with a warning on stderr.
+func readInput(_ path: String, for info: TensorInfo, transform: (scale: Float, offset: Float)?) throws -> [Float] {
+    let array: NPYArray
+    // The data may be at most the input's size (as float64, the widest dtype): a huge or sparse
+    // file is rejected from its header, before its data is read.
+    let budget = min(NPYArray.defaultMaxDataBytes, info.elementCount.multipliedReportingOverflow(by: 8).partialValue)
+    do { array = try NPYArray(contentsOf: URL(fileURLWithPath: path), maxDataBytes: budget) } catch { throw CLIError("\(error)") }
+    guard array.shape == info.shape else {
+        throw CLIError("\(path): shape \(shapeString(array.shape)) does not match input '\(info.name)' \(shapeString(info.shape))"
+                       + " (the array must have exactly the input's shape and NHWC layout; it is not reshaped)")
+    }
+    guard array.dtype == .uint8 else { return try array.floats() }
+    if let transform { return try array.floats(scale: transform.scale, offset: transform.offset) }
+    printError("warning: \(path) holds uint8 pixels and no --scale/--offset (or --reference input_transform) was given: "
+               + "the model gets the raw values 0...255\n")
+    return try array.floats()
 }
 
 /// Pads `s` with spaces to `width` columns (Foundation's `%-20@` does not pad on Linux).
@@ -78,13 +99,20 @@ struct RunCommand: ParsableCommand {
         commandName: "run", abstract: "Run a model on .npy input(s) and write every output as .npy.")
 
     @Argument(help: "Path to a .tflite model.") var model: String
-    @Option(name: .customLong("input"), help: "Input .npy (float32, or uint8 with --scale/--offset); repeat for several inputs, in model order.")
+    @Option(name: .customLong("input"), help: "Input .npy with exactly the input's shape (NHWC): float32, or uint8 with --scale/--offset or --reference; repeat for several inputs, in model order.")
     var inputs: [String] = []
     @Option(help: "Directory for the outputs (created if missing); files are named after the output tensors.")
     var outputDir: String
-    @Option(help: "For uint8 inputs: x = p * scale + offset.") var scale: Float = 1
-    @Option(help: "For uint8 inputs: x = p * scale + offset.") var offset: Float = 0
+    @Option(parsing: .unconditional, help: "For uint8 inputs: x = p * scale + offset (default 1, or the --reference input_transform).") var scale: Float?
+    @Option(parsing: .unconditional, help: "For uint8 inputs: x = p * scale + offset (default 0, or the --reference input_transform).") var offset: Float?
+    @Option(help: "Reference directory whose manifest.json input_transform gives scale and offset for uint8 inputs.")
+    var reference: String?
     @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        if let scale { try OptionRanges.checkFinite("--scale", scale) }
+        if let offset { try OptionRanges.checkFinite("--offset", offset) }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -92,24 +120,28 @@ struct RunCommand: ParsableCommand {
             guard inputs.count == interpreter.inputs.count else {
                 throw CLIError("the model has \(interpreter.inputs.count) input(s) \(interpreter.inputs.map { "'\($0.name)' \(shapeString($0.shape))" }.joined(separator: ", ")); got \(inputs.count) --input")
             }
+            var transform: (scale: Float, offset: Float)?
+            if let reference {
+                let dump: ReferenceDump
+                do { dump = try ReferenceDump(directory: URL(fileURLWithPath: reference)) } catch { throw CLIError("\(error)") }
+                if let t = dump.inputTransform { transform = (t.scale, t.offset) }
+            }
+            if scale != nil || offset != nil {
+                transform = (scale ?? transform?.scale ?? 1, offset ?? transform?.offset ?? 0)
+            }
             for (i, path) in inputs.enumerated() {
-                let array: NPYArray
-                do { array = try NPYArray(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("\(path): \(error)") }
-                let values = try array.dtype == .uint8 ? array.floats(scale: scale, offset: offset) : array.floats()
-                let info = interpreter.inputs[i]
-                guard values.count == info.elementCount else {
-                    throw CLIError("\(path): shape \(shapeString(array.shape)) does not fit input '\(info.name)' \(shapeString(info.shape))")
-                }
-                try interpreter.setInput(i, values)
+                try interpreter.setInput(i, readInput(path, for: interpreter.inputs[i], transform: transform))
             }
             let start = DispatchTime.now().uptimeNanoseconds
             interpreter.invoke()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             let dir = URL(fileURLWithPath: outputDir)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw CLIError("cannot create folder \(outputDir): \(error.localizedDescription)")
+            }
             for (i, info) in interpreter.outputs.enumerated() {
                 let file = dir.appendingPathComponent(safeFileName(info.name) + ".npy")
-                try NPYArray.write(floats: interpreter.output(i), shape: info.shape, to: file)
+                try OutputWriter.writeFile(file.path, NPYArray(floats: interpreter.output(i), shape: info.shape).npyBytes())
                 print("\(info.name) \(shapeString(info.shape)) -> \(file.path)")
             }
             print(String(format: "inference %.2f ms, %d thread(s)", ms, interpreter.threadCount))
@@ -132,12 +164,15 @@ struct CompareCommand: ParsableCommand {
 
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(help: "Reference directory with manifest.json and .npy files.") var reference: String
-    @Option(help: "Tolerance: max|ours - ref| <= tol * max(1, max|ref|).") var tolerance: Float = 1e-4
+    @Option(parsing: .unconditional, help: "Tolerance (finite, ≥ 0): max|ours - ref| <= tol * max(1, max|ref|).") var tolerance: Float = 1e-4
     @Flag(help: "List every tensor, not only outputs and the ones out of tolerance.") var all = false
     @OptionGroup var execution: ExecutionOptions
 
+    func validate() throws {
+        try OptionRanges.checkTolerance("--tolerance", tolerance)
+    }
+
     func run() throws {
-        var failed = false
         try reportingErrors {
             let interpreter = try loadInterpreter(model, execution.interpreterOptions(preserveIntermediates: true))
             let dump: ReferenceDump
@@ -153,14 +188,13 @@ struct CompareCommand: ParsableCommand {
             let worst = report.rows.max { $0.difference.relative < $1.difference.relative }
             print("compared \(report.rows.count) tensors (\(report.rows.filter { $0.role == "intermediate" }.count) intermediates); skipped \(report.skipped.count) that we do not materialize (folded constants, tensors fused away)")
             if let worst { print(String(format: "worst: %@ rel %.3e", worst.name, Double(worst.difference.relative))) }
-            if let first = report.firstFailing {
+            let failing = report.rows.filter { !$0.withinTolerance }
+            if let first = report.firstFailing ?? failing.first {
                 print("first operator out of tolerance: #\(first.producer ?? -1) \(first.producerName ?? "") -> '\(first.name)' (rel \(first.difference.relative) > \(tolerance))")
-                failed = true
-            } else {
-                print("all tensors within tolerance \(tolerance)")
+                throw CLIError("\(failing.count) of \(report.rows.count) compared tensor(s) out of tolerance \(tolerance)")
             }
+            print("all \(report.rows.count) compared tensors within tolerance \(tolerance)")
         }
-        if failed { throw ExitCode.failure }
     }
 }
 
@@ -172,16 +206,16 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Median and min latency of one inference after warm-up, and GFLOP/s.")
 
     @Argument(help: "Path to a .tflite model.") var model: String
-    @Option(help: "Timed inferences.") var iterations = 50
-    @Option(help: "Untimed warm-up inferences.") var warmup = 5
+    @Option(parsing: .unconditional, help: "Timed inferences, 1...1000000.") var iterations = 50
+    @Option(parsing: .unconditional, help: "Untimed warm-up inferences, 0...1000000.") var warmup = 5
     @Flag(help: "Print one JSON object (median_ms, min_ms, mean_ms, gflops, threads, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0") }
+        try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)
+        try OptionRanges.check("--warmup", warmup, in: OptionRanges.warmup)
     }
 
     func run() throws {
@@ -189,12 +223,10 @@ struct BenchCommand: ParsableCommand {
             warnAboutSlowOpenBLAS(execution.gemm)
             let interpreter = try loadInterpreter(model, execution.interpreterOptions())
             if let input {
-                let values: [Float]
-                do { values = try NPYArray(contentsOf: URL(fileURLWithPath: input)).floats() } catch { throw CLIError("\(input): \(error)") }
-                guard interpreter.inputs.count == 1, values.count == interpreter.inputs[0].elementCount else {
-                    throw CLIError("\(input): \(values.count) values do not fit the model's input \(interpreter.inputs.map { shapeString($0.shape) })")
+                guard interpreter.inputs.count == 1 else {
+                    throw CLIError("--input needs a model with one input; this one has \(interpreter.inputs.count)")
                 }
-                try interpreter.setInput(0, values)
+                try interpreter.setInput(0, readInput(input, for: interpreter.inputs[0], transform: nil))
             } else {
                 try interpreter.fillInputsForBenchmark()
             }
@@ -221,7 +253,7 @@ func warnAboutSlowOpenBLAS(_ gemm: GemmChoice) {
     guard gemm.backend == .openBLAS else { return }
     let core = OpenBLAS.coreName
     if core.lowercased().contains("prescott") || core.lowercased().contains("unknown") {
-        FileHandle.standardError.write(Data("warning: OpenBLAS detected core '\(core)' and will run sgemm far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2), or use --gemm native\n".utf8))
+        printError("warning: OpenBLAS detected core '\(core)' and will run sgemm far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2), or use --gemm native\n")
     }
 }
 
@@ -234,10 +266,15 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Per-operator time (ms, %, GFLOP/s, % of measured GEMM peak), by op type and per layer.")
 
     @Argument(help: "Path to a .tflite model.") var model: String
-    @Option(help: "Profiled inferences (medians are reported).") var iterations = 20
+    @Option(parsing: .unconditional, help: "Profiled inferences (medians are reported), 1...1000000.") var iterations = 20
     @Option(help: "Write Chrome trace-event JSON (opens in Perfetto).") var trace: String?
-    @Option(help: "List only the slowest N layers (0: all).") var top = 0
+    @Option(parsing: .unconditional, help: "List only the slowest N layers, N ≥ 1 (default: all).") var top: Int?
     @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)
+        if let top { try OptionRanges.check("--top", top, in: OptionRanges.top) }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -246,7 +283,7 @@ struct ProfileCommand: ParsableCommand {
             try interpreter.fillInputsForBenchmark()
             for _ in 0..<3 { interpreter.invoke() }
             let profiler = Profiler()
-            for _ in 0..<max(1, iterations) { interpreter.invoke(profiler: profiler) }
+            for _ in 0..<iterations { interpreter.invoke(profiler: profiler) }
             let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount, backend: execution.gemm.backend)
             let medians = profiler.medianMilliseconds()
             let subgraph = interpreter.model.subgraphs[0]
@@ -271,7 +308,7 @@ struct ProfileCommand: ParsableCommand {
             print("\nper layer:")
             print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var rows = interpreter.steps
-            if top > 0 { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
+            if let top { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
             for s in rows {
                 let ms = medians[s.op] ?? 0
                 let out = subgraph.operators[s.op].outputs.first.map { shapeString(subgraph.tensors[$0].shape) } ?? ""
@@ -283,7 +320,7 @@ struct ProfileCommand: ParsableCommand {
             }
             if let trace {
                 let names = Dictionary(uniqueKeysWithValues: interpreter.steps.map { ($0.op, "\($0.op) \($0.name)") })
-                try profiler.chromeTrace { names[$0] ?? "op \($0)" }.write(to: URL(fileURLWithPath: trace))
+                try OutputWriter.writeFile(trace, [UInt8](profiler.chromeTrace { names[$0] ?? "op \($0)" }))
                 print("\ntrace: \(trace) (\(profiler.events.count) events; open in Perfetto)")
             }
         }

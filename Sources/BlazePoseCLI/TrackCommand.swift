@@ -28,15 +28,15 @@ struct TrackCommand: ParsableCommand {
     var annotateDir: String?
     @Option(help: "Write the segmentation mask of every frame (8-bit gray PNG, all people combined) to this folder.")
     var maskDir: String?
-    @Option(help: "Frame rate for the timestamps (default: the Y4M header's rate, else 30).") var fps: Double?
+    @Option(parsing: .unconditional, help: "Frame rate for the timestamps, 0.001...1000 (default: the Y4M header's rate, else 30).") var fps: Double?
     @Flag(help: "Turn landmark smoothing off (the ROI-driving auxiliary landmarks stay smoothed, as in MediaPipe).")
     var noSmooth = false
     @Flag(name: .customLong("static"), help: "Detect on every frame, no tracking, no smoothing (static_image_mode).")
     var staticMode = false
-    @Option(help: "Track up to N people, each with a stable id (MediaPipe: 1).") var maxPoses: Int = 1
+    @Option(parsing: .unconditional, help: "Track up to N people, each with a stable id (MediaPipe: 1).") var maxPoses: Int = 1
     @Option(help: "Detector score threshold (score >= F is kept).") var minDetectionConfidence: Float = 0.5
     @Option(help: "Pose presence threshold that keeps a track (presence > F).") var minTrackingConfidence: Float = 0.5
-    @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results are identical for every value.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Directory with the .tflite files (default: ./weights, else the package's weights/).")
     var weights: String?
@@ -46,14 +46,11 @@ struct TrackCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (1...64).contains(maxPoses) else { throw ValidationError("--max-poses must be in 1...64, got \(maxPoses)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
-        if let fps, !(fps.isFinite && fps > 0 && fps <= 1_000_000) {
-            throw ValidationError("--fps must be a positive frame rate, got \(fps)")
-        }
-        for (name, v) in [("--min-detection-confidence", minDetectionConfidence), ("--min-tracking-confidence", minTrackingConfidence)] {
-            guard v.isFinite, (0...1).contains(v) else { throw ValidationError("\(name) must be in [0, 1], got \(v)") }
-        }
+        try OptionRanges.check("--max-poses", maxPoses, in: OptionRanges.maxPoses)
+        try OptionRanges.check("--threads", threads, in: OptionRanges.pipelineThreads)
+        if let fps { try OptionRanges.checkFPS("--fps", fps) }
+        try OptionRanges.checkUnit("--min-detection-confidence", minDetectionConfidence)
+        try OptionRanges.checkUnit("--min-tracking-confidence", minTrackingConfidence)
     }
 
     func run() throws {
@@ -94,8 +91,11 @@ struct TrackCommand: ParsableCommand {
             } catch {
                 progress.finish()
                 printSummary(session.summary, source: source)
+                // An output failure says so; only an input failure can claim the lines are all written.
+                let wroteAll: Bool
+                if case PoseTrackerError.outputFailed = error { wroteAll = false } else { wroteAll = !(error is OutputError) }
                 throw CLIError("\(error) — stopped after \(session.summary.frames) complete frame(s)"
-                               + (jsonl.map { ", all written to \($0)" } ?? ""))
+                               + (wroteAll ? (jsonl.map { ", all written to \($0)" } ?? "") : ""))
             }
             progress.finish()
             printSummary(session.summary, source: source)
@@ -106,7 +106,7 @@ struct TrackCommand: ParsableCommand {
         let text = String(format: "track %@ (model %@): %d frames, %d with a pose, detector ran on %d; mean %.2f ms/frame (processing %.1f frames/s), wall %.2f s\n",
                           source.name, model.rawValue, s.frames, s.framesWithPoses, s.detectorRuns,
                           s.meanMillisecondsPerFrame, s.processingFramesPerSecond, s.wallMilliseconds / 1000)
-        FileHandle.standardError.write(Data(text.utf8))
+        printError(text)
     }
 
     /// The frame with every person's skeleton and points; the colour of the skeleton encodes the id.
@@ -150,12 +150,12 @@ final class ProgressLine {
         if let total, fps > 0, total >= done {
             text += String(format: "  ETA %.1f s", Double(total - done) / fps)
         }
-        FileHandle.standardError.write(Data(text.utf8))
+        printError(text)
         printed = true
     }
 
     func finish() {
-        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+        if printed { printError("\n") }
         printed = false
     }
 }

@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct BlazePoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,4 +12,20 @@ struct BlazePoseCommand: ParsableCommand {
         subcommands: [DetectCommand.self, TrackCommand.self, InspectCommand.self, RunCommand.self, CompareCommand.self, BenchCommand.self, ProfileCommand.self])
 }
 
-BlazePoseCommand.main()
+// A reader of standard output that goes away ends the process quietly with status 141 (SIGPIPE),
+// even when the parent started us with SIGPIPE ignored (see OutputWriter).
+signal(SIGPIPE, SIG_DFL)
+
+// ArgumentParser's `main()`, with its messages (help, usage errors) written through OutputWriter,
+// so that a failing standard output or error is reported, not a trap in FileHandle.
+do {
+    var command = try BlazePoseCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = BlazePoseCommand.exitCode(for: error)
+    let message = BlazePoseCommand.fullMessage(for: error)
+    if !message.isEmpty {
+        if code == .success { print(message) } else { printError(message + "\n") }
+    }
+    exit(code.rawValue)
+}

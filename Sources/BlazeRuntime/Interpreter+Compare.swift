@@ -30,7 +30,32 @@ extension Interpreter {
     /// Feeds the reference's inputs, runs once and compares every tensor the
     /// reference holds. Build the interpreter with `preserveIntermediates: true`
     /// to compare intermediates (otherwise their memory has been reused).
+    ///
+    /// - Throws: ``ReferenceDumpError/unknownTensor(file:index:detail:)`` when an entry's tensor
+    ///   index is not in the model or its name or shape differ from the model's tensor,
+    ///   ``ReferenceDumpError/missingInput(index:name:)`` when a model input has no entry,
+    ///   ``ReferenceDumpError/nothingCompared(entries:)`` when no output or intermediate could be compared, and the
+    ///   errors of reading the `.npy` files.
     public func compare(with dump: ReferenceDump, tolerance: Float = 1e-4) throws -> ComparisonReport {
+        let tensors = model.subgraphs[0].tensors
+        for entry in dump.entries {
+            guard tensors.indices.contains(entry.index) else {
+                throw ReferenceDumpError.unknownTensor(file: entry.file, index: entry.index,
+                                                       detail: "the model has tensors 0..<\(tensors.count) only")
+            }
+            let tensor = tensors[entry.index]
+            guard tensor.name == entry.name else {
+                throw ReferenceDumpError.unknownTensor(file: entry.file, index: entry.index,
+                                                       detail: "the manifest names it '\(entry.name)', the model '\(tensor.name)'")
+            }
+            guard tensor.shape == entry.shape else {
+                throw ReferenceDumpError.unknownTensor(file: entry.file, index: entry.index,
+                                                       detail: "manifest shape \(entry.shape), model shape \(tensor.shape)")
+            }
+        }
+        for input in inputs where !dump.entries.contains(where: { $0.role == "input" && $0.index == input.index }) {
+            throw ReferenceDumpError.missingInput(index: input.index, name: input.name)
+        }
         for entry in dump.entries where entry.role == "input" {
             guard let i = inputs.firstIndex(where: { $0.index == entry.index }) else {
                 throw RuntimeError.inputIndex(entry.index, count: inputs.count)
@@ -54,6 +79,8 @@ extension Interpreter {
                                       producerName: producer.map { OperatorKind(of: model.subgraphs[0].operators[$0], in: model).description },
                                       difference: diff, withinTolerance: diff.within(tolerance)))
         }
+        // Inputs are copied in, so they always match: at least one computed tensor must be compared.
+        guard rows.contains(where: { $0.role != "input" }) else { throw ReferenceDumpError.nothingCompared(entries: dump.entries.count) }
         rows.sort { ($0.producer ?? -1, $0.tensor) < ($1.producer ?? -1, $1.tensor) }
         return ComparisonReport(rows: rows, tolerance: tolerance, skipped: skipped)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TFLite
 
 // NumPy `.npy` reading and writing, used for reference tensors (LiteRT fixtures,
 // debugging dumps). Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
@@ -216,17 +217,94 @@ public struct NPYArray: Equatable, Sendable {
         self.bytes = out
     }
 
-    /// Reads a `.npy` file.
-    /// - Throws: ``NPYError/io(path:reason:)`` if the file cannot be read, or any
-    ///   format error of ``init(npyBytes:source:)`` with the file path as source.
-    public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw NPYError.io(path: url.path, reason: "cannot read: \(error.localizedDescription)")
+    /// Largest element data ``init(contentsOf:maxDataBytes:)`` reads by default: 1 GiB.
+    public static let defaultMaxDataBytes = 1 << 30
+
+    /// Reads a `.npy` file, boundedly.
+    ///
+    /// The file is opened without blocking and must be a regular file (a FIFO or `/dev/zero` is an
+    /// error, not a hang or an unbounded read). The magic, version and header are read and checked
+    /// first; then exactly the data the header's shape and dtype announce is read, and only when the
+    /// file holds exactly that many bytes after the header and it is at most `maxDataBytes`.
+    /// - Parameter maxDataBytes: budget for the element data (default ``defaultMaxDataBytes``).
+    /// - Throws: ``NPYError/io(path:reason:)`` if the file cannot be opened or read, or is not a
+    ///   regular file; ``NPYError/invalidShape(source:shape:reason:)`` when the data exceeds the
+    ///   budget; any format error of ``init(npyBytes:source:)`` with the file path as source.
+    public init(contentsOf url: URL, maxDataBytes: Int = NPYArray.defaultMaxDataBytes) throws {
+        let path = url.path
+        let file: RegularFile
+        do { file = try RegularFile(path: path) } catch let error as RegularFileError {
+            throw NPYError.io(path: path, reason: "cannot read: \(error.reason)")
         }
-        try self.init(npyBytes: [UInt8](data), source: url.path)
+        func read(_ offset: Int, _ count: Int) throws -> [UInt8] {
+            do { return try file.read(at: offset, count: count) } catch let error as RegularFileError {
+                throw NPYError.io(path: path, reason: error.reason)
+            }
+        }
+        // Magic, version and header length: at most 12 bytes; a shorter file is parsed as it is
+        // (init(npyBytes:) reports what is missing).
+        let prefix = try read(0, min(file.size, 12))
+        guard prefix.count == 12 else { self = try NPYArray(npyBytes: prefix, source: path); return }
+        let parsed = try NPYArray.parsePrefix(prefix, source: path)
+        // The header itself: at most 4 GiB by the format, but a real header is a few hundred bytes.
+        guard parsed.headerLength <= 1 << 20 else {
+            throw NPYError.malformedHeader(source: path, offset: parsed.headerStart - 4,
+                                           reason: "header length \(parsed.headerLength) exceeds the 1 MiB limit")
+        }
+        guard file.size - parsed.headerStart >= parsed.headerLength else {
+            throw NPYError.truncated(source: path, what: "header", offset: parsed.headerStart,
+                                     needed: parsed.headerLength, available: file.size - parsed.headerStart)
+        }
+        let headerBytes = try read(0, parsed.headerStart + parsed.headerLength)
+        let layout = try NPYArray.parseHeader(headerBytes, headerStart: parsed.headerStart, major: parsed.major, source: path)
+        guard layout.byteCount <= maxDataBytes else {
+            throw NPYError.invalidShape(source: path, shape: layout.shape,
+                                        reason: "\(layout.byteCount) bytes of data exceed the budget of \(maxDataBytes) bytes")
+        }
+        let dataStart = headerBytes.count
+        let available = file.size - dataStart
+        guard available >= layout.byteCount else {
+            throw NPYError.truncated(source: path, what: "data (\(layout.count) × \(layout.dtype.rawValue))", offset: dataStart,
+                                     needed: layout.byteCount, available: available)
+        }
+        guard available == layout.byteCount else {
+            throw NPYError.trailingBytes(source: path, offset: dataStart + layout.byteCount, count: available - layout.byteCount)
+        }
+        self = try NPYArray(shape: layout.shape, dtype: layout.dtype, bytes: read(dataStart, layout.byteCount))
+    }
+
+    /// Magic, version and header length of a file's first 12 bytes (v1 uses only 10).
+    private static func parsePrefix(_ file: [UInt8], source: String) throws -> (major: Int, headerStart: Int, headerLength: Int) {
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+        guard file.count >= 8, file[0..<6].elementsEqual(magic) else { throw NPYError.badMagic(source: source) }
+        let major = Int(file[6]), minor = Int(file[7])
+        guard minor == 0, (1...3).contains(major) else {
+            throw NPYError.unsupportedVersion(source: source, major: major, minor: minor)
+        }
+        // v1 stores the header length as UInt16, v2/v3 as UInt32 (both little-endian).
+        let lengthWidth = major == 1 ? 2 : 4
+        guard file.count >= 8 + lengthWidth else {
+            throw NPYError.truncated(source: source, what: "header length", offset: 8,
+                                     needed: lengthWidth, available: file.count - 8)
+        }
+        var headerLength = 0
+        for i in 0..<lengthWidth { headerLength |= Int(file[8 + i]) << (8 * i) }
+        return (major, 8 + lengthWidth, headerLength)
+    }
+
+    /// Shape, dtype and data size from the header dictionary `file[headerStart...]`.
+    private static func parseHeader(_ file: [UInt8], headerStart: Int, major: Int, source: String)
+        throws -> (shape: [Int], dtype: NPYDType, count: Int, byteCount: Int) {
+        var parser = NPYHeaderParser(bytes: file[headerStart..<file.count], source: source, utf8: major >= 3)
+        let header = try parser.parseHeader()
+        let dtype = try NPYDType.parse(header.descr, source: source)
+        if header.fortranOrder { throw NPYError.fortranOrder(source: source) }
+        let n = try NPYArray.elementCount(header.shape, source: source)
+        let (size, overflow) = n.multipliedReportingOverflow(by: dtype.byteWidth)
+        guard !overflow else {
+            throw NPYError.invalidShape(source: source, shape: header.shape, reason: "byte size overflows Int")
+        }
+        return (header.shape, dtype, n, size)
     }
 
     /// Parses the bytes of a whole `.npy` file.
@@ -243,46 +321,24 @@ public struct NPYArray: Equatable, Sendable {
         guard file.count >= 8 else {
             throw NPYError.truncated(source: source, what: "version", offset: 6, needed: 2, available: file.count - 6)
         }
-        let major = Int(file[6]), minor = Int(file[7])
-        guard minor == 0, (1...3).contains(major) else {
-            throw NPYError.unsupportedVersion(source: source, major: major, minor: minor)
-        }
-        // v1 stores the header length as UInt16, v2/v3 as UInt32 (both little-endian).
-        let lengthWidth = major == 1 ? 2 : 4
-        guard file.count >= 8 + lengthWidth else {
-            throw NPYError.truncated(source: source, what: "header length", offset: 8,
-                                     needed: lengthWidth, available: file.count - 8)
-        }
-        var headerLength = 0
-        for i in 0..<lengthWidth { headerLength |= Int(file[8 + i]) << (8 * i) }
-        let headerStart = 8 + lengthWidth
+        let (major, headerStart, headerLength) = try NPYArray.parsePrefix(Array(file.prefix(12)), source: source)
         guard file.count - headerStart >= headerLength else {
             throw NPYError.truncated(source: source, what: "header", offset: headerStart,
                                      needed: headerLength, available: file.count - headerStart)
         }
         let dataStart = headerStart + headerLength
-
-        var parser = NPYHeaderParser(
-            bytes: file[headerStart..<dataStart], source: source, utf8: major >= 3)
-        let header = try parser.parseHeader()
-
-        let dtype = try NPYDType.parse(header.descr, source: source)
-        if header.fortranOrder { throw NPYError.fortranOrder(source: source) }
-        let n = try NPYArray.elementCount(header.shape, source: source)
-        let (size, overflow) = n.multipliedReportingOverflow(by: dtype.byteWidth)
-        guard !overflow else {
-            throw NPYError.invalidShape(source: source, shape: header.shape, reason: "byte size overflows Int")
-        }
+        let layout = try NPYArray.parseHeader(Array(file[0..<dataStart]), headerStart: headerStart, major: major, source: source)
+        let size = layout.byteCount
         let available = file.count - dataStart
         guard available >= size else {
-            throw NPYError.truncated(source: source, what: "data (\(n) × \(dtype.rawValue))", offset: dataStart,
+            throw NPYError.truncated(source: source, what: "data (\(layout.count) × \(layout.dtype.rawValue))", offset: dataStart,
                                      needed: size, available: available)
         }
         guard available == size else {
             throw NPYError.trailingBytes(source: source, offset: dataStart + size, count: available - size)
         }
-        self.shape = header.shape
-        self.dtype = dtype
+        self.shape = layout.shape
+        self.dtype = layout.dtype
         self.bytes = Array(file[dataStart..<(dataStart + size)])
     }
 

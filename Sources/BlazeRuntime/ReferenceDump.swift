@@ -1,4 +1,5 @@
 import Foundation
+import TFLite
 
 /// A folder of reference tensors written by `Tools/litert/reference.py`:
 /// `manifest.json` plus one `.npy` per tensor (input, outputs, optionally intermediates).
@@ -51,17 +52,30 @@ public struct ReferenceDump: Sendable {
     /// max|XNNPACK − builtin| / max|builtin| per output name, when the reference recorded it.
     public let xnnpackRelative: [String: Float]
 
-    /// Reads `directory/manifest.json`.
+    /// Largest `manifest.json` read: 16 MiB (a dump of every tensor of the heavy model is ~200 KB).
+    public static let maxManifestBytes = 16 << 20
+
+    /// Reads `directory/manifest.json` (a regular file of at most ``maxManifestBytes``).
+    /// - Throws: ``ReferenceDumpError/unreadable(path:reason:)`` or ``ReferenceDumpError/badManifest(path:reason:)``,
+    ///   the latter also for an entry with a negative or overflowing shape or an unknown role.
     public init(directory: URL) throws {
         self.directory = directory
         let url = directory.appendingPathComponent("manifest.json")
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ReferenceDumpError.unreadable(path: url.path, reason: error.localizedDescription)
+        do { data = Data(try RegularFile.contents(ofFile: url.path, limit: Self.maxManifestBytes, what: "manifest")) } catch let error as RegularFileError {
+            throw ReferenceDumpError.unreadable(path: url.path, reason: error.reason)
         }
         let manifest: Manifest
         do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch {
             throw ReferenceDumpError.badManifest(path: url.path, reason: String(describing: error))
+        }
+        for (i, entry) in manifest.tensors.enumerated() {
+            guard ["input", "output", "intermediate"].contains(entry.role) else {
+                throw ReferenceDumpError.badManifest(path: url.path, reason: "tensors[\(i)] ('\(entry.name)') has role '\(entry.role)'; expected input, output or intermediate")
+            }
+            guard Self.elementCount(entry.shape) != nil else {
+                throw ReferenceDumpError.badManifest(path: url.path, reason: "tensors[\(i)] ('\(entry.name)') has shape \(entry.shape): a negative dimension or an element count that overflows")
+            }
         }
         model = manifest.model
         entries = manifest.tensors
@@ -71,8 +85,13 @@ public struct ReferenceDump: Sendable {
 
     /// The float values of `entry`, applying the input transform to 8-bit stored inputs.
     public func values(of entry: Entry) throws -> [Float] {
-        let array = try NPYArray(contentsOf: directory.appendingPathComponent(entry.file))
-        guard array.shape.reduce(1, *) == entry.shape.reduce(1, *) else {
+        // Element count from the manifest, overflow-checked; the .npy may hold no more than that.
+        guard let expected = Self.elementCount(entry.shape) else {
+            throw ReferenceDumpError.shapeMismatch(file: entry.file, manifest: entry.shape, npy: [])
+        }
+        let array = try NPYArray(contentsOf: directory.appendingPathComponent(entry.file),
+                                 maxDataBytes: min(NPYArray.defaultMaxDataBytes, expected.multipliedReportingOverflow(by: 8).partialValue))
+        guard array.count == expected else {
             throw ReferenceDumpError.shapeMismatch(file: entry.file, manifest: entry.shape, npy: array.shape)
         }
         if entry.storedDtype == "uint8" {
@@ -83,11 +102,32 @@ public struct ReferenceDump: Sendable {
     }
 }
 
+extension ReferenceDump {
+    /// Product of `shape`, nil for a negative dimension or an overflow.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var product = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (next, overflow) = product.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            product = next
+        }
+        return product
+    }
+}
+
+/// Why a reference dump cannot be read or compared.
 public enum ReferenceDumpError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case badManifest(path: String, reason: String)
     case shapeMismatch(file: String, manifest: [Int], npy: [Int])
     case missingTransform(file: String)
+    /// A manifest entry names a tensor index the model does not have, or whose name or shape differ.
+    case unknownTensor(file: String, index: Int, detail: String)
+    /// A model input the manifest holds no value for.
+    case missingInput(index: Int, name: String)
+    /// No output or intermediate was compared (none listed, or none materialized by the interpreter).
+    case nothingCompared(entries: Int)
 
     public var description: String {
         switch self {
@@ -95,6 +135,11 @@ public enum ReferenceDumpError: Error, CustomStringConvertible, Equatable {
         case let .badManifest(path, reason): return "\(path) is not a valid reference manifest: \(reason)"
         case let .shapeMismatch(file, m, n): return "\(file): manifest shape \(m) but the .npy holds \(n)"
         case let .missingTransform(file): return "\(file) is stored as uint8 but the manifest has no input_transform"
+        case let .unknownTensor(file, index, detail): return "manifest entry \(file) (tensor #\(index)): \(detail)"
+        case let .missingInput(index, name): return "the manifest holds no value for model input tensor #\(index) '\(name)'"
+        case let .nothingCompared(entries):
+            return entries == 0 ? "the manifest lists no tensors: nothing to compare"
+                : "none of the manifest's \(entries) tensor(s) is an output or intermediate this interpreter materializes: nothing was compared"
         }
     }
 }

@@ -151,10 +151,16 @@ public struct Model: @unchecked Sendable {
     /// The file bytes (memory-mapped or copied). Buffers point into it.
     public let storage: ModelStorage
 
-    /// Memory-maps the file read-only, verifies it and decodes it.
+    /// Reads the file, verifies it and decodes it.
+    ///
+    /// The file is opened without blocking and must be a regular file (a FIFO or a device is an
+    /// error, not a hang); its 8-byte header is checked before the rest is read. Files up to
+    /// ``ModelStorage/privateReadLimit`` are read into private memory, so a file truncated or
+    /// rewritten while loading gives an error (or, after loading, has no effect) instead of SIGBUS;
+    /// larger files are memory-mapped (see ``ModelStorage``).
     /// - Throws: `TFLiteError` describing what is wrong and where.
     public init(contentsOf url: URL) throws {
-        try self.init(storage: try ModelStorage(mapping: url.path))
+        try self.init(storage: try ModelStorage(contentsOfFile: url.path))
     }
 
     /// Decodes a model from bytes in memory (copied into aligned storage).

@@ -1,5 +1,6 @@
 import BlazePose
 import Foundation
+import BlazeTestSupport
 import XCTest
 
 /// Error handling, options, multi-person and determinism of the public API.
@@ -66,10 +67,7 @@ final class PoseAPITests: XCTestCase {
     }
 
     func testCommandLineReportsBadImageWithNonZeroExit() throws {
-        let binary = packageRoot.appendingPathComponent(".build/release/blazepose")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) not built: run swift build -c release before swift test -c release"); return
-        }
+        let binary = try BuiltProducts.blazepose()
         let path = try temporaryFile("cli-nonpng.png", Array("GIF89a".utf8))
         let process = Process()
         process.executableURL = binary

@@ -1,5 +1,6 @@
 import BlazePose
 import Foundation
+import BlazeTestSupport
 import XCTest
 
 /// The engine of `blazepose track` (frame sources, JSON Lines, stream errors) with the real models.
@@ -136,10 +137,7 @@ final class TrackingSessionTests: XCTestCase {
     /// The command line: a truncated Y4M on stdin, JSON Lines on stdout. Exit status 1 with a clear
     /// message, and every completed frame's line is on stdout.
     func testCommandLineTruncatedStdinKeepsCompletedLines() throws {
-        let binary = trackingPackageRoot.appendingPathComponent(".build/release/blazepose")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            return XCTFail("\(binary.path) not built: run swift build -c release before swift test -c release")
-        }
+        let binary = try BuiltProducts.blazepose()
         _ = try liteTracker()   // fails with the setup hint when the weights are missing
         let frames = Array(try TrackingSequence.load().render().prefix(3))
         let dir = try temporaryDirectory()

@@ -82,6 +82,8 @@ public enum PoseTrackerError: Error, CustomStringConvertible, Equatable {
     case frameUnreadable(index: Int, source: String, reason: String)
     /// The input cannot be used as a frame source at all (empty folder, not a Y4M stream, …).
     case invalidSource(String)
+    /// Results could not be written (`destination` is a path or "standard output").
+    case outputFailed(destination: String, reason: String)
 
     public var description: String {
         switch self {
@@ -91,6 +93,8 @@ public enum PoseTrackerError: Error, CustomStringConvertible, Equatable {
             return "frame \(index) (\(source)) cannot be read: \(reason)"
         case let .invalidSource(message):
             return "invalid input: \(message)"
+        case let .outputFailed(destination, reason):
+            return "cannot write \(destination): \(reason)"
         }
     }
 }

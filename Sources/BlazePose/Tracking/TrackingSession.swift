@@ -1,6 +1,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Counters of a ``TrackingSession`` run (kept up to date frame by frame, so they are valid
@@ -25,46 +27,57 @@ public struct TrackingSummary: Equatable, Sendable {
     public var processingFramesPerSecond: Double { processingMilliseconds > 0 ? Double(frames) * 1000 / processingMilliseconds : 0 }
 }
 
-/// Writes JSON Lines to a file or standard output; every line is written with one `write(2)` as it
+/// Writes JSON Lines to a file or standard output; every line is written with `write(2)` as it
 /// comes (no user-space buffering), so a crash or a later stream error loses nothing already written.
 public final class JSONLinesWriter {
-    private let handle: FileHandle
+    private let fd: Int32
     private let closeOnDeinit: Bool
-    /// Where the lines go, for messages.
+    /// Where the lines go, for messages (the path, or "standard output").
     public let destination: String
 
     /// `path == "-"` writes to standard output; otherwise the file is created or truncated.
-    /// - Throws: ``PoseTrackerError/invalidSource(_:)`` when the file cannot be created.
+    /// - Throws: ``PoseTrackerError/outputFailed(destination:reason:)`` when the file cannot be created.
     public init(path: String) throws {
-        destination = path
         if path == "-" {
-            handle = FileHandle.standardOutput
+            destination = "standard output"
+            fd = STDOUT_FILENO
             closeOnDeinit = false
         } else {
+            destination = path
             // open(2) in place, not FileManager.createFile: that writes a temp file and renames
             // it over the target, which would replace a device such as /dev/null.
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
-                throw PoseTrackerError.invalidSource("cannot create the JSON Lines file \(path): \(reason)")
+                throw PoseTrackerError.outputFailed(destination: path, reason: String(cString: strerror(errno)))
             }
-            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+            self.fd = fd
             closeOnDeinit = true
         }
     }
 
     /// Appends `line` (which should end in a newline).
+    /// - Throws: ``PoseTrackerError/outputFailed(destination:reason:)`` on a write error (e.g. a full disk).
     public func write(_ line: String) throws {
-        do {
-            try handle.write(contentsOf: Data(line.utf8))
-        } catch {
-            throw PoseTrackerError.invalidSource("cannot write to \(destination): \(error.localizedDescription)")
+        let bytes = Array(line.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { writeBytes(fd, $0 + done, raw.count - done) } ?? 0 }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PoseTrackerError.outputFailed(destination: destination, reason: String(cString: strerror(errno)))
+            }
+            done += n
         }
     }
 
     deinit {
-        if closeOnDeinit { try? handle.close() }
+        if closeOnDeinit { close(fd) }
     }
+}
+
+/// `write(2)` (``JSONLinesWriter/write(_:)`` hides the C function inside the class).
+private func writeBytes(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, bytes, count)
 }
 
 /// Runs a ``VideoFrameSource`` through a ``PoseTracker`` — the engine of `blazepose track`,

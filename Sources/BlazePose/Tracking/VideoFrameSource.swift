@@ -20,16 +20,26 @@ public protocol VideoFrameSource: AnyObject {
 }
 
 extension VideoFrameSource {
-    /// The timestamp (µs) of frame `index` (0-based): `(index + 1) · step`.
+    /// The timestamp (µs) of frame `index` (0-based): `(index + 1) · step`, saturating at
+    /// `Int64.max` (reached only after 2⁶³ µs ≈ 292,000 years of video, where the tracker then
+    /// reports a non-increasing timestamp instead of the process trapping on overflow).
     public func timestampMicroseconds(ofFrame index: Int) -> Int64 {
-        (Int64(index) + 1) * timestampStepMicroseconds
+        let (frame, overflow1) = Int64(clamping: index).addingReportingOverflow(1)
+        let (product, overflow2) = frame.multipliedReportingOverflow(by: timestampStepMicroseconds)
+        return overflow1 || overflow2 || index < 0 ? Int64.max : product
     }
 }
 
-/// `⌊10⁶ / fps⌋` µs, validated.
+/// Frame rates a ``VideoFrameSource`` accepts, frames per second: 0.001 to 1000, i.e. a frame step
+/// of 1 ms to 1000 s (the step is a whole number of microseconds; slower rates would make
+/// `⌊10⁶ / fps⌋` and the timestamps overflow an `Int64`).
+public let videoFrameRateRange: ClosedRange<Double> = 0.001...1000
+
+/// `⌊10⁶ / fps⌋` µs, validated (`what` names the rate's origin in the error).
 func timestampStep(fps: Double, what: String) throws -> Int64 {
-    guard fps.isFinite, fps > 0, fps <= 1_000_000 else {
-        throw PoseTrackerError.invalidSource("\(what): frame rate \(fps) must be in (0, 1000000] frames/s")
+    guard fps.isFinite, videoFrameRateRange.contains(fps) else {
+        throw PoseTrackerError.invalidSource("\(what) is \(fps) frames/s; it must be in "
+            + "[\(videoFrameRateRange.lowerBound), \(Int(videoFrameRateRange.upperBound))] frames/s")
     }
     return max(1, Int64((1_000_000 / fps).rounded(.down)))
 }
@@ -49,7 +59,7 @@ public final class PNGFolderSource: VideoFrameSource {
     /// - Throws: ``PoseTrackerError/invalidSource(_:)`` when the folder cannot be listed or has no PNG.
     public init(directory: String, fps: Double = 30) throws {
         name = directory
-        timestampStepMicroseconds = try timestampStep(fps: fps, what: directory)
+        timestampStepMicroseconds = try timestampStep(fps: fps, what: "the frame rate for \(directory)")
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -105,15 +115,16 @@ public final class Y4MFrameSource: VideoFrameSource {
         } catch {
             throw PoseTrackerError.invalidSource("\(isStdin ? "stdin" : path): \(error)")
         }
-        let rate: Double
+        let rate: Double, origin: String
         if let fps {
-            rate = fps
+            (rate, origin) = (fps, "the frame rate for \(name)")
         } else if let f = reader.header.frameRate, f.numerator > 0, f.denominator > 0 {
             rate = Double(f.numerator) / Double(f.denominator)
+            origin = "the frame rate F\(f.numerator):\(f.denominator) of \(name)'s Y4M header (an explicit frame rate overrides it)"
         } else {
-            rate = 30
+            (rate, origin) = (30, "the default frame rate")
         }
-        timestampStepMicroseconds = try timestampStep(fps: rate, what: name)
+        timestampStepMicroseconds = try timestampStep(fps: rate, what: origin)
         frameCount = isStdin ? nil : Self.estimateFrameCount(path: path, header: reader.header)
     }
 

@@ -22,49 +22,30 @@ struct TrackCommand: ParsableCommand {
 
     @Argument(help: "A folder of PNG frames (sorted by name), a .y4m file, or - for Y4M on stdin.")
     var input: String
-    @Option(help: "Landmark model: lite, full or heavy.") var model: ModelChoice = .full
     @Option(help: "Write one JSON line per frame to this file ('-' = stdout), flushed as it goes.") var jsonl: String?
     @Option(help: "Write annotated frames (PNG, frame_000000.png …) to this folder (created if missing).")
     var annotateDir: String?
     @Option(help: "Write the segmentation mask of every frame (8-bit gray PNG, all people combined) to this folder.")
     var maskDir: String?
-    @Option(help: "Frame rate for the timestamps (default: the Y4M header's rate, else 30).") var fps: Double?
+    @Option(parsing: .unconditional, help: "Frame rate for the timestamps (default: the Y4M header's rate, else 30).") var fps: Double?
     @Flag(help: "Turn landmark smoothing off (the ROI-driving auxiliary landmarks stay smoothed, as in MediaPipe).")
     var noSmooth = false
     @Flag(name: .customLong("static"), help: "Detect on every frame, no tracking, no smoothing (static_image_mode).")
     var staticMode = false
-    @Option(help: "Track up to N people, each with a stable id (MediaPipe: 1).") var maxPoses: Int = 1
-    @Option(help: "Detector score threshold (score >= F is kept).") var minDetectionConfidence: Float = 0.5
-    @Option(help: "Pose presence threshold that keeps a track (presence > F).") var minTrackingConfidence: Float = 0.5
-    @Option(help: "Worker threads (default: all cores). Results are identical for every value.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Directory with the .tflite files (default: ./weights, else the package's weights/).")
-    var weights: String?
-
-    enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
-        case lite, full, heavy
-    }
+    /// Model, thresholds, --max-poses (people tracked, each with a stable id), threads, weights.
+    @OptionGroup var pipeline: PipelineOptions
 
     func validate() throws {
-        guard (1...64).contains(maxPoses) else { throw ValidationError("--max-poses must be in 1...64, got \(maxPoses)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         if let fps, !(fps.isFinite && fps > 0 && fps <= 1_000_000) {
             throw ValidationError("--fps must be a positive frame rate, got \(fps)")
-        }
-        for (name, v) in [("--min-detection-confidence", minDetectionConfidence), ("--min-tracking-confidence", minTrackingConfidence)] {
-            guard v.isFinite, (0...1).contains(v) else { throw ValidationError("\(name) must be in [0, 1], got \(v)") }
         }
     }
 
     func run() throws {
         try reportingErrors {
-            let landmarkerOptions = PoseLandmarkerOptions(
-                modelComplexity: ModelComplexity(rawValue: model.rawValue) ?? .full,
-                minDetectionConfidence: minDetectionConfidence, minTrackingConfidence: minTrackingConfidence,
-                // The mask is only needed for --mask-dir (the JSON lines carry no mask); MediaPipe's
-                // default is enable_segmentation=False too.
-                enableSegmentation: maskDir != nil, maxPoses: maxPoses, threads: threads,
-                weightsDirectory: try resolveWeightsDirectory(weights))
+            // The mask is only needed for --mask-dir (the JSON lines carry no mask); MediaPipe's
+            // default is enable_segmentation=False too.
+            let landmarkerOptions = pipeline.landmarkerOptions(enableSegmentation: maskDir != nil)
             let options = PoseTrackerOptions(landmarker: landmarkerOptions, staticImageMode: staticMode,
                                              smoothLandmarks: !noSmooth)
             let source = try openVideoFrameSource(input, fps: fps)
@@ -104,7 +85,7 @@ struct TrackCommand: ParsableCommand {
 
     private func printSummary(_ s: TrackingSummary, source: VideoFrameSource) {
         let text = String(format: "track %@ (model %@): %d frames, %d with a pose, detector ran on %d; mean %.2f ms/frame (processing %.1f frames/s), wall %.2f s\n",
-                          source.name, model.rawValue, s.frames, s.framesWithPoses, s.detectorRuns,
+                          source.name, pipeline.model.rawValue, s.frames, s.framesWithPoses, s.detectorRuns,
                           s.meanMillisecondsPerFrame, s.processingFramesPerSecond, s.wallMilliseconds / 1000)
         FileHandle.standardError.write(Data(text.utf8))
     }

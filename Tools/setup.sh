@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up on a Debian machine: system libraries and weights.
 # Installs libopenblas-dev, libpng-dev and pkg-config with apt when missing
-# (as root, or through sudo), then runs Tools/fetch-weights.sh.
+# (as root, or through sudo), then runs Tools/fetch-weights.sh: the weights go to weights/ and,
+# sha256-verified, to /usr/local/share/blazepose/weights (root) or ~/.local/share/blazepose/weights,
+# where every blazepose binary and library consumer finds them. Arguments go to fetch-weights.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

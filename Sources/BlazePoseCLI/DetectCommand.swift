@@ -106,7 +106,8 @@ struct DetectCommand: ParsableCommand {
                     if !result.poses.isEmpty { withPose += 1 }
                     let object = result.jsonText(model: pipeline.model.rawValue, decodeMilliseconds: decodeMilliseconds,
                                                  totalMilliseconds: totalMilliseconds)
-                    line = "{\"file\":\"\(jsonEscape(item.path))\"," + object.dropFirst()
+                    // `detect --json`'s object (one line) with "file" first.
+                    line = "{\"file\":\"\(jsonEscape(item.path))\"," + object.dropFirst().trimmingCharacters(in: .newlines)
                     if output == nil {
                         progress.clear()
                         printSummary(item.path, result, decodeMilliseconds: decodeMilliseconds,

@@ -31,7 +31,7 @@ final class BatchDetectTests: XCTestCase {
                 XCTAssertTrue(single.stderr.contains(message), "same message as a single run: \(single.stderr) vs \(message)")
             } else {
                 XCTAssertEqual(single.status, 0, single.stderr)
-                let expected = "{\"file\":\"\(path)\"," + single.stdout.dropFirst()
+                let expected = "{\"file\":\"\(path)\"," + single.stdout.dropFirst().trimmingCharacters(in: .newlines)
                 XCTAssertEqual(withoutTiming(line), withoutTiming(expected), "line for \(path)")
             }
         }

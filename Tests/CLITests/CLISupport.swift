@@ -53,20 +53,21 @@ func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = n
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
     // Drain both pipes while the process runs (a full pipe would block it).
-    var outData = Data(), errData = Data()
+    final class Box: @unchecked Sendable { var data = Data() }   // each written by one reader, read after the group
+    let outData = Box(), errData = Box()
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
     group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
     if group.wait(timeout: .now() + timeout) == .timedOut {
         process.terminate()
         XCTFail("\(executable.lastPathComponent) \(arguments) timed out after \(timeout) s")
     }
     process.waitUntilExit()
     XCTAssertEqual(process.terminationReason, .exit, "\(executable.lastPathComponent) must exit, not crash")
-    return ProcessOutput(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return ProcessOutput(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
+                         stderr: String(decoding: errData.data, as: UTF8.self))
 }
 
 /// A detect JSON object or JSONL line without its `"timing_ms":{…}` member (the only part that

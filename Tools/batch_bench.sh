@@ -19,29 +19,29 @@ mapfile -t fixtures < <(ls "$root"/Tests/Fixtures/images/*.png | sort)
 for ((i = 0; i < n; i++)); do
     ln -s "${fixtures[i % ${#fixtures[@]}]}" "$work/images/$(printf 'img_%04d.png' "$i")"
 done
-now() { date +%s.%N; }
 strip() { sed -E 's/,"timing_ms":\{[^}]*\}//' "$1"; }
-
-t0=$(now)
-for f in "$work"/images/*.png; do
-    printf '{"file":"%s",' "$f"
+# timed NAME CMD...: runs CMD under /usr/bin/time, wall and CPU (user + sys) seconds into $work/NAME.time.
+timed() { local name=$1; shift; /usr/bin/time -f '%e %U %S' -o "$work/$name.time" "$@"; }
+export bin model
+timed single bash -c 'for f in "$0"/images/*.png; do
+    printf "{\"file\":\"%s\"," "$f"
     "$bin" detect "$f" --json - --model "$model" | cut -c2-
-done > "$work/single.jsonl"
-t1=$(now)
-"$bin" detect "$work/images" --jsonl "$work/jobs1.jsonl" --jobs 1 --model "$model" 2> "$work/jobs1.err"
-t2=$(now)
-"$bin" detect "$work/images" --jsonl "$work/jobs2.jsonl" --jobs 2 --model "$model" 2> "$work/jobs2.err"
-t3=$(now)
+done > "$0/single.jsonl"' "$work"
+timed jobs1 "$bin" detect "$work/images" --jsonl "$work/jobs1.jsonl" --jobs 1 --model "$model" 2> "$work/jobs1.err"
+timed jobs2 "$bin" detect "$work/images" --jsonl "$work/jobs2.jsonl" --jobs 2 --model "$model" 2> "$work/jobs2.err"
 
-python3 - "$n" "$t0" "$t1" "$t2" "$t3" <<'PY'
+python3 - "$n" "$model" "$work" <<'PY'
 import sys
-n, t0, t1, t2, t3 = int(sys.argv[1]), *map(float, sys.argv[2:])
-single, j1, j2 = t1 - t0, t2 - t1, t3 - t2
-print(f"{n} images, model as given, wall time:")
-print(f"  {n} single-image processes : {single:7.2f} s  {n / single:6.1f} images/s")
-print(f"  one call, --jobs 1          : {j1:7.2f} s  {n / j1:6.1f} images/s")
-print(f"  one call, --jobs 2          : {j2:7.2f} s  {n / j2:6.1f} images/s")
-print(f"  --jobs 2 / --jobs 1 throughput: {j1 / j2:.2f}x   --jobs 2 / single processes: {single / j2:.2f}x")
+n, model, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def read(name):
+    wall, user, system = map(float, open(f"{work}/{name}.time").read().split()[-3:])
+    return wall, user + system
+rows = [(f"{n} single-image processes", read("single")), ("one call, --jobs 1", read("jobs1")), ("one call, --jobs 2", read("jobs2"))]
+print(f"{n} images (model {model}): wall s, images/s, CPU s (user+sys), CPU ms/image, cores busy")
+for name, (wall, cpu) in rows:
+    print(f"  {name:28} {wall:8.2f} s {n / wall:7.1f} images/s  CPU {cpu:7.2f} s  {1000 * cpu / n:6.1f} ms/image  {cpu / wall:4.2f}")
+(s, _), (j1, _), (j2, _) = (r[1] for r in rows)
+print(f"  throughput --jobs 2 / --jobs 1: {j1 / j2:.2f}x   --jobs 2 / single processes: {s / j2:.2f}x")
 PY
 cat "$work/jobs1.err" "$work/jobs2.err"
 same=1

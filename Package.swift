@@ -1,6 +1,7 @@
 // swift-tools-version:5.10
 // No unsafeFlags here: the library must stay usable as a versioned dependency.
-// CPU tuning flags (-Xswiftc -target-cpu -Xswiftc native) go on the command line.
+// CPU tuning flags (-Xswiftc -target-cpu -Xswiftc native) go on the command line (Tools/build.sh);
+// FMA in the GEMM kernel follows from that target (CBlazeTarget).
 import PackageDescription
 
 let package = Package(
@@ -21,6 +22,8 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // Header only: the CPU features the build targets (follows -target-cpu; see target.h).
+        .systemLibrary(name: "CBlazeTarget", path: "Sources/CBlazeTarget"),
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
@@ -32,12 +35,12 @@ let package = Package(
         // Layer 1: the TFLite FlatBuffers reader (no dependencies).
         .target(name: "TFLite"),
         // Layer 2: raw-pointer kernels and their naive twins; the runtime on top.
-        .target(name: "BlazeKernels", dependencies: ["COpenBLAS"]),
+        .target(name: "BlazeKernels", dependencies: ["COpenBLAS", "CBlazeTarget"]),
         .target(name: "BlazeRuntime", dependencies: ["TFLite", "BlazeKernels"]),
         // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
         .target(name: "PoseGeometry"),
         .target(name: "PoseImage", dependencies: ["CPNG", "CTurboJPEG", "PoseGeometry"]),
-        .target(name: "BlazePose", dependencies: ["BlazeRuntime", "PoseGeometry", "PoseImage"]),
+        .target(name: "BlazePose", dependencies: ["BlazeRuntime", "TFLite", "PoseGeometry", "PoseImage"]),
         // Layer 4: the command-line tool.
         .executableTarget(
             name: "BlazePoseCLI",
@@ -54,5 +57,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
         .testTarget(name: "ImageTests", dependencies: ["PoseImage", "PoseGeometry"], exclude: ["Fixtures"]),
         .testTarget(name: "PoseTests", dependencies: ["BlazePose", "BlazeTestSupport"]),
+        // Runs the built `blazepose` binary (batch detect, installs) and a library-consumer package.
+        .testTarget(name: "CLITests", dependencies: ["BlazePose"]),
     ]
 )

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Fetches the BlazePose models into weights/ and verifies their sha256.
+# Fetches the BlazePose models into weights/, verifies their sha256, and installs them where the
+# weights search order finds them from any program (step 6 as root, else step 5):
+#   /usr/local/share/blazepose/weights  (root)
+#   $XDG_DATA_HOME/blazepose/weights    (default ~/.local/share/blazepose/weights)
 #
-#   Tools/fetch-weights.sh [--lite-dir DIR] [--heavy FILE]
+#   Tools/fetch-weights.sh [--lite-dir DIR] [--heavy FILE] [--install-dir DIR | --no-install]
 #
 # - pose_detection.tflite and pose_landmark_full.tflite: extracted from the
 #   mediapipe==0.10.14 wheel on PyPI (pip download, platform tags pinned so any
@@ -10,18 +13,23 @@
 #   exists, or from --lite-dir DIR.
 # - pose_landmark_heavy.tflite: only from its official download; pass --heavy FILE
 #   to install a local copy. Without it, this script prints where to get it.
-# Idempotent: files already present with the right hash are left alone.
+# Idempotent: files already present with the right hash (in weights/ and in the install
+# directory) are left alone.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 weights="$root/weights"
 lite_dir=""
 heavy_file=""
+install_dir=""
+no_install=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --lite-dir) lite_dir="$2"; shift 2 ;;
         --heavy) heavy_file="$2"; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --install-dir) install_dir="$2"; shift 2 ;;
+        --no-install) no_install=1; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "fetch-weights: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -94,3 +102,28 @@ fi
 for f in pose_detection.tflite pose_landmark_lite.tflite pose_landmark_full.tflite pose_landmark_heavy.tflite; do
     if [ -f "$weights/$f" ]; then verify "$weights/$f" "$f"; echo "fetch-weights: ok  $f"; fi
 done
+
+# Install the verified files where the search order's step 6 (root) or 5 (user) finds them.
+if [ "$no_install" = 0 ]; then
+    if [ -z "$install_dir" ]; then
+        if [ "$(id -u)" = 0 ]; then
+            install_dir=/usr/local/share/blazepose/weights
+        else
+            data_home="${XDG_DATA_HOME:-}"
+            case "$data_home" in /*) ;; *) data_home="$HOME/.local/share" ;; esac
+            install_dir="$data_home/blazepose/weights"
+        fi
+    fi
+    mkdir -p "$install_dir"
+    for f in pose_detection.tflite pose_landmark_lite.tflite pose_landmark_full.tflite pose_landmark_heavy.tflite; do
+        [ -f "$weights/$f" ] || continue
+        if [ -f "$install_dir/$f" ] && [ "$(sha_of "$install_dir/$f")" = "${sha[$f]}" ]; then
+            echo "fetch-weights: ok  $install_dir/$f"
+            continue
+        fi
+        install -m 0644 "$weights/$f" "$install_dir/.$f.partial"
+        verify "$install_dir/.$f.partial" "$f"
+        mv -f "$install_dir/.$f.partial" "$install_dir/$f"
+        echo "fetch-weights: installed $install_dir/$f"
+    done
+fi

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up on a Debian machine: system libraries and weights.
 # Installs libopenblas-dev, libpng-dev, libturbojpeg0-dev and pkg-config with apt when missing
-# (as root, or through sudo), then runs Tools/fetch-weights.sh (the pose models) and
-# Tools/fetch-mediapipe-models.sh (MediaPipe's other float models, for the engine's tests).
+# (as root, or through sudo), then runs Tools/fetch-weights.sh: the pose models go to weights/ and,
+# sha256-verified, to /usr/local/share/blazepose/weights (root) or ~/.local/share/blazepose/weights,
+# where every blazepose binary and library consumer finds them (arguments go to fetch-weights.sh).
+# Then Tools/fetch-mediapipe-models.sh puts MediaPipe's other float models in weights/mediapipe/
+# for the engine's tests.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -1,3 +1,4 @@
+import CBlazeTarget
 import COpenBLAS
 
 /// Which matrix-multiply implementation a conv operator uses.
@@ -8,15 +9,11 @@ public enum GemmBackend: Sendable, Equatable, CaseIterable {
     case openBLAS
 
     /// The faster backend for this build, measured on the BlazePose conv shapes
-    /// (`Tests/KernelTests/GemmBenchTests.swift`): the native kernel when compiled with
-    /// `-Xswiftc -target-cpu -Xswiftc native -Xswiftc -DBLAZE_FMA` (FMA micro-kernel, faster
-    /// than OpenBLAS), OpenBLAS otherwise (without FMA the native kernel is about half as fast).
+    /// (`Tests/KernelTests/GemmBenchTests.swift`): the native kernel when its micro-kernel uses
+    /// FMA (``gemmUsesFMA``: a CPU target with FMA, e.g. `-Xswiftc -target-cpu -Xswiftc native`),
+    /// OpenBLAS otherwise (without FMA the native kernel is about half as fast).
     public static var preferred: GemmBackend {
-        #if BLAZE_FMA
-        return .native
-        #else
-        return .openBLAS
-        #endif
+        gemmUsesFMA ? .native : .openBLAS
     }
 }
 
@@ -152,16 +149,36 @@ struct GemmEpilogue {
 /// kernel calls happen whatever the number of threads.
 public let gemmRowsPerUnit = 48
 
+/// True when the native micro-kernel uses fused multiply-add: the CPU target of this build has
+/// FMA (`BLAZE_TARGET_FMA` of `CBlazeTarget/target.h`, which follows `-target-cpu`; e.g.
+/// `-Xswiftc -target-cpu -Xswiftc native` on any FMA machine), or `-DBLAZE_FMA` forces it.
+/// A compile-time constant; results with and without FMA differ in the last bits.
+public var gemmUsesFMA: Bool {
+    #if BLAZE_FMA
+    return true
+    #else
+    return targetHasFMA
+    #endif
+}
+
+/// `BLAZE_TARGET_FMA != 0`, a constant the optimizer folds (a function, so that the branch it
+/// removes is not reported as unreachable code).
+@inline(__always) @usableFromInline var targetHasFMA: Bool { BLAZE_TARGET_FMA != 0 }
+
 extension SIMD8 where Scalar == Float {
-    /// `self += a * b`: one fused multiply-add with `-DBLAZE_FMA`, else a separate multiply and
-    /// add (Swift never contracts them itself). FMA without `-target-cpu` support would become a
-    /// libm call per lane, so it is opt-in; results of the two modes differ in the last bits.
+    /// `self += a * b`: one fused multiply-add when the CPU target has FMA (``gemmUsesFMA``), else
+    /// a separate multiply and add (Swift never contracts them itself). FMA on a target without it
+    /// would become a libm call per lane, hence the target check (`-DBLAZE_FMA` still forces FMA).
     @inline(__always)
     mutating func multiplyAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
         #if BLAZE_FMA
         self = self.addingProduct(a, b)
         #else
-        self = self + a * b
+        if targetHasFMA {   // a constant: the compiler keeps one branch
+            self = self.addingProduct(a, b)
+        } else {
+            self = self + a * b
+        }
         #endif
     }
 }

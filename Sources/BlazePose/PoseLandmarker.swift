@@ -1,5 +1,6 @@
 import BlazeRuntime
 import Foundation
+import TFLite
 
 #if canImport(Glibc)
 import Glibc
@@ -27,42 +28,66 @@ public final class PoseLandmarker {
     static let detectorSize = 224
     static let cropSize = 256
 
-    /// Loads the models from `options.weightsDirectory`.
-    /// - Throws: ``BlazePoseError/missingWeights(path:hint:)`` when a file is absent (for heavy:
-    ///   how to install it), ``BlazePoseError/invalidModel(path:reason:)`` when it cannot be loaded
-    ///   or its inputs/outputs are not BlazePose's, ``BlazePoseError/invalidOption(name:value:reason:)``.
+    /// The directory the models were loaded from (nil for ``ModelSource/data(detector:landmark:)``
+    /// and ``ModelSource/files(detector:landmark:)``).
+    public let weightsDirectory: URL?
+
+    /// Loads the models from `options.models`: by default the first directory of the
+    /// ``WeightsLocator`` search order that holds both files.
+    /// - Throws: ``BlazePoseError/weightsNotFound(files:searched:install:)`` when no searched
+    ///   directory holds both files (listing each place and the install command; for heavy also how
+    ///   to install it), ``BlazePoseError/missingWeights(path:hint:)`` for a missing
+    ///   ``ModelSource/files(detector:landmark:)`` file, ``BlazePoseError/invalidModel(path:reason:)``
+    ///   when a model cannot be loaded or its inputs/outputs are not BlazePose's,
+    ///   ``BlazePoseError/invalidOption(name:value:reason:)``.
     public init(options: PoseLandmarkerOptions = .init()) throws {
         try options.validate()
         self.options = options
         let runtimeOptions = InterpreterOptions(threads: options.threads)
-        let detectorURL = options.weightsDirectory.appendingPathComponent("pose_detection.tflite")
-        let landmarkURL = options.weightsDirectory.appendingPathComponent(options.modelComplexity.landmarkModelFileName)
-        let setupHint = "run bash Tools/setup.sh, or pass the weights directory"
-        detector = try Self.load(detectorURL, runtimeOptions, hint: setupHint)
-        landmarkModel = try Self.load(landmarkURL, runtimeOptions, hint: options.modelComplexity == .heavy
-            ? "the heavy model is not fetched automatically: download pose_landmark_heavy.tflite and install it with Tools/fetch-weights.sh --heavy FILE"
-            : setupHint)
+        let detectorName = "pose_detection.tflite", landmarkName = options.modelComplexity.landmarkModelFileName
+        // Names used in errors: the file path, or "<name> (Data)".
+        let detectorLabel: String, landmarkLabel: String
+        switch options.models {
+        case .searchPath, .directory:
+            let directory = try WeightsLocator().locate(files: [detectorName, landmarkName],
+                                                        explicit: options.weightsDirectory)
+            weightsDirectory = directory
+            detectorLabel = directory.appendingPathComponent(detectorName).path
+            landmarkLabel = directory.appendingPathComponent(landmarkName).path
+            detector = try Self.load(directory.appendingPathComponent(detectorName), runtimeOptions)
+            landmarkModel = try Self.load(directory.appendingPathComponent(landmarkName), runtimeOptions)
+        case let .files(detectorFile, landmarkFile):
+            weightsDirectory = nil
+            (detectorLabel, landmarkLabel) = (detectorFile.path, landmarkFile.path)
+            detector = try Self.load(detectorFile, runtimeOptions)
+            landmarkModel = try Self.load(landmarkFile, runtimeOptions)
+        case let .data(detectorData, landmarkData):
+            weightsDirectory = nil
+            (detectorLabel, landmarkLabel) = ("\(detectorName) (Data)", "\(landmarkName) (Data)")
+            detector = try Self.load(detectorData, name: detectorName, runtimeOptions)
+            landmarkModel = try Self.load(landmarkData, name: landmarkName, runtimeOptions)
+        }
         anchors = try SSDAnchors.generate(.poseDetector)
 
-        func index(_ interpreter: Interpreter, _ path: URL, _ what: String, _ match: ([Int]) -> Bool) throws -> Int {
+        func index(_ interpreter: Interpreter, _ path: String, _ what: String, _ match: ([Int]) -> Bool) throws -> Int {
             guard let i = interpreter.outputs.firstIndex(where: { match($0.shape) }) else {
-                throw BlazePoseError.invalidModel(path: path.path, reason: "no output that looks like the \(what); outputs are \(interpreter.outputs.map { "\($0.name) \($0.shape)" })")
+                throw BlazePoseError.invalidModel(path: path, reason: "no output that looks like the \(what); outputs are \(interpreter.outputs.map { "\($0.name) \($0.shape)" })")
             }
             return i
         }
         guard detector.inputs.count == 1, detector.inputs[0].shape == [1, 224, 224, 3] else {
-            throw BlazePoseError.invalidModel(path: detectorURL.path, reason: "expected one input [1, 224, 224, 3], got \(detector.inputs.map(\.shape))")
+            throw BlazePoseError.invalidModel(path: detectorLabel, reason: "expected one input [1, 224, 224, 3], got \(detector.inputs.map(\.shape))")
         }
-        boxesOutput = try index(detector, detectorURL, "box tensor [1, 2254, 12]") { $0 == [1, 2254, 12] }
-        scoresOutput = try index(detector, detectorURL, "score tensor [1, 2254, 1]") { $0 == [1, 2254, 1] }
+        boxesOutput = try index(detector, detectorLabel, "box tensor [1, 2254, 12]") { $0 == [1, 2254, 12] }
+        scoresOutput = try index(detector, detectorLabel, "score tensor [1, 2254, 1]") { $0 == [1, 2254, 1] }
         guard landmarkModel.inputs.count == 1, landmarkModel.inputs[0].shape == [1, 256, 256, 3] else {
-            throw BlazePoseError.invalidModel(path: landmarkURL.path, reason: "expected one input [1, 256, 256, 3], got \(landmarkModel.inputs.map(\.shape))")
+            throw BlazePoseError.invalidModel(path: landmarkLabel, reason: "expected one input [1, 256, 256, 3], got \(landmarkModel.inputs.map(\.shape))")
         }
-        landmarksOutput = try index(landmarkModel, landmarkURL, "landmark tensor [1, 195]") { $0 == [1, 195] }
-        flagOutput = try index(landmarkModel, landmarkURL, "pose flag [1, 1]") { $0 == [1, 1] }
-        worldOutput = try index(landmarkModel, landmarkURL, "world landmarks [1, 117]") { $0 == [1, 117] }
-        heatmapOutput = try index(landmarkModel, landmarkURL, "heatmap [1, 64, 64, 39]") { $0 == [1, 64, 64, 39] }
-        segmentationOutput = try index(landmarkModel, landmarkURL, "segmentation [1, H, W, 1]") {
+        landmarksOutput = try index(landmarkModel, landmarkLabel, "landmark tensor [1, 195]") { $0 == [1, 195] }
+        flagOutput = try index(landmarkModel, landmarkLabel, "pose flag [1, 1]") { $0 == [1, 1] }
+        worldOutput = try index(landmarkModel, landmarkLabel, "world landmarks [1, 117]") { $0 == [1, 117] }
+        heatmapOutput = try index(landmarkModel, landmarkLabel, "heatmap [1, 64, 64, 39]") { $0 == [1, 64, 64, 39] }
+        segmentationOutput = try index(landmarkModel, landmarkLabel, "segmentation [1, H, W, 1]") {
             $0.count == 4 && $0[0] == 1 && $0[3] == 1 && $0[1] > 0 && $0[2] > 0
         }
         let segShape = landmarkModel.outputs[segmentationOutput].shape
@@ -70,14 +95,22 @@ public final class PoseLandmarker {
         segmentationWidth = segShape[2]
     }
 
-    private static func load(_ url: URL, _ options: InterpreterOptions, hint: String) throws -> Interpreter {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw BlazePoseError.missingWeights(path: url.path, hint: hint)
+    private static func load(_ url: URL, _ options: InterpreterOptions) throws -> Interpreter {
+        guard WeightsLocator.isFile(url) else {
+            throw BlazePoseError.missingWeights(path: url.path, hint: WeightsLocator.installInstructions(for: [url.lastPathComponent]))
         }
         do {
             return try Interpreter(contentsOf: url, options: options)
         } catch {
             throw BlazePoseError.invalidModel(path: url.path, reason: "cannot load: \(error)")
+        }
+    }
+
+    private static func load(_ data: Data, name: String, _ options: InterpreterOptions) throws -> Interpreter {
+        do {
+            return try Interpreter(model: Model(data: data), options: options)
+        } catch {
+            throw BlazePoseError.invalidModel(path: "\(name) (\(data.count) bytes of Data)", reason: "cannot load: \(error)")
         }
     }
 

@@ -35,9 +35,22 @@ public struct PoseLandmarkerOptions: Sendable {
     /// Heatmap refinement window (spec §2.12): 7 = MediaPipe's graph (default); 9 reproduces a plain
     /// `mp.solutions.pose` run of the 0.10.14 wheel, which drops the graph option (spec §4.9).
     public var heatmapKernelSize: Int
-    /// Directory holding `pose_detection.tflite` and `pose_landmark_<model>.tflite`.
-    public var weightsDirectory: URL
+    /// Where the two models come from (default ``ModelSource/searchPath``: the ``WeightsLocator`` order).
+    public var models: ModelSource
 
+    /// The directory holding `pose_detection.tflite` and `pose_landmark_<model>.tflite`, or nil
+    /// (the default) to search the ``WeightsLocator`` order: `$BLAZEPOSE_WEIGHTS`, `./weights`,
+    /// next to the executable, `~/.local/share/blazepose/weights`, `/usr/local/share/blazepose/weights`.
+    /// Setting it sets ``models`` to ``ModelSource/directory(_:)`` (nil: ``ModelSource/searchPath``).
+    public var weightsDirectory: URL? {
+        get {
+            if case let .directory(url) = models { return url }
+            return nil
+        }
+        set { models = newValue.map { .directory($0) } ?? .searchPath }
+    }
+
+    /// - Parameter weightsDirectory: nil (the default) searches the ``WeightsLocator`` order.
     public init(modelComplexity: ModelComplexity = .full,
                 minDetectionConfidence: Float = 0.5,
                 minTrackingConfidence: Float = 0.5,
@@ -45,7 +58,23 @@ public struct PoseLandmarkerOptions: Sendable {
                 maxPoses: Int = 1,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 heatmapKernelSize: Int = 7,
-                weightsDirectory: URL = URL(fileURLWithPath: "weights", isDirectory: true)) {
+                weightsDirectory: URL? = nil) {
+        self.init(modelComplexity: modelComplexity, minDetectionConfidence: minDetectionConfidence,
+                  minTrackingConfidence: minTrackingConfidence, enableSegmentation: enableSegmentation,
+                  maxPoses: maxPoses, threads: threads, heatmapKernelSize: heatmapKernelSize,
+                  models: weightsDirectory.map { .directory($0) } ?? .searchPath)
+    }
+
+    /// Options with the models given explicitly, e.g. `.data(detector:landmark:)` for weights an
+    /// app bundles as resources, or `.files(detector:landmark:)`.
+    public init(modelComplexity: ModelComplexity = .full,
+                minDetectionConfidence: Float = 0.5,
+                minTrackingConfidence: Float = 0.5,
+                enableSegmentation: Bool = true,
+                maxPoses: Int = 1,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                heatmapKernelSize: Int = 7,
+                models: ModelSource) {
         self.modelComplexity = modelComplexity
         self.minDetectionConfidence = minDetectionConfidence
         self.minTrackingConfidence = minTrackingConfidence
@@ -53,7 +82,7 @@ public struct PoseLandmarkerOptions: Sendable {
         self.maxPoses = maxPoses
         self.threads = threads
         self.heatmapKernelSize = heatmapKernelSize
-        self.weightsDirectory = weightsDirectory
+        self.models = models
     }
 
     /// Checks every option; throws ``BlazePoseError/invalidOption(name:value:reason:)``.
@@ -75,10 +104,26 @@ public struct PoseLandmarkerOptions: Sendable {
     }
 }
 
+/// Where a ``PoseLandmarker`` gets its two models from.
+public enum ModelSource: Sendable {
+    /// The first directory of the ``WeightsLocator`` search order that holds both files.
+    case searchPath
+    /// `pose_detection.tflite` and `pose_landmark_<model>.tflite` in this directory.
+    case directory(URL)
+    /// Two `.tflite` files (file URLs), e.g. `Bundle.main.url(forResource:withExtension:)`.
+    case files(detector: URL, landmark: URL)
+    /// The bytes of the two `.tflite` files (copied into aligned storage when loaded); the
+    /// landmark model must be the one ``PoseLandmarkerOptions/modelComplexity`` names.
+    case data(detector: Data, landmark: Data)
+}
+
 /// Errors of the pose pipeline. Each says what failed and where.
 public enum BlazePoseError: Error, CustomStringConvertible, Equatable {
     /// A model file is not in the weights directory; `hint` says how to get it.
     case missingWeights(path: String, hint: String)
+    /// No searched directory holds all of `files`: `searched` lists every place looked at (and what
+    /// it lacked), `install` the command that installs the weights.
+    case weightsNotFound(files: [String], searched: [String], install: String)
     /// A model file exists but cannot be loaded or does not have BlazePose's inputs/outputs.
     case invalidModel(path: String, reason: String)
     /// An option is out of range.
@@ -89,6 +134,10 @@ public enum BlazePoseError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .missingWeights(path, hint): return "model file not found: \(path) (\(hint))"
+        case let .weightsNotFound(files, searched, install):
+            return "model files \(files.joined(separator: ", ")) not found; searched, in order:\n"
+                + searched.enumerated().map { "  \($0.offset + 1). \($0.element)\n" }.joined()
+                + "  \(install)"
         case let .invalidModel(path, reason): return "\(path): \(reason)"
         case let .invalidOption(name, value, reason): return "option \(name) = \(value): \(reason)"
         case let .invalidImage(message): return "invalid image: \(message)"

@@ -1,8 +1,9 @@
 import ArgumentParser
 
-/// Every numeric option's valid range, in one place; each command's `validate()` checks its options
-/// here, so the same option gets the same range and the same message (which states the range) in
-/// every command.
+/// The numeric options' valid ranges of the model commands and `track --fps`, in one place, so the
+/// same option gets the same range and the same message (which states the range) in every command.
+/// The pipeline options of `detect` and `track` (`PipelineOptions`) are checked by the library's
+/// `PoseLandmarkerOptions.validate()` instead.
 ///
 /// Options that take numbers are declared with `parsing: .unconditional`, so a negative value
 /// (`--threads -1`) is parsed as the value and rejected here with its range, instead of being
@@ -10,8 +11,6 @@ import ArgumentParser
 enum OptionRanges {
     /// `--threads` of the model commands (run, compare, bench, profile).
     static let threads = 1...1024
-    /// `--threads` of the pipeline commands (track): what `PoseLandmarkerOptions` accepts.
-    static let pipelineThreads = 1...256
     /// `--fps`, frames per second: [0.001, 1000], the range `VideoFrameSource` accepts (a frame step
     /// of 1 ms to 1000 s, so every timestamp fits an Int64 of microseconds).
     static let fps = 0.001...1000.0
@@ -21,8 +20,6 @@ enum OptionRanges {
     static let warmup = 0...1_000_000
     /// `--top` of profile.
     static let top = 1...1_000_000
-    /// `--max-poses` of track.
-    static let maxPoses = 1...64
 
     /// Throws unless `value` is in `range`: "--name must be in 1...1024, got -1".
     static func check(_ name: String, _ value: Int, in range: ClosedRange<Int>) throws {
@@ -42,13 +39,6 @@ enum OptionRanges {
     static func checkTolerance(_ name: String, _ value: Float) throws {
         guard value.isFinite, value >= 0 else {
             throw ValidationError("\(name) must be a finite number ≥ 0, got \(value)")
-        }
-    }
-
-    /// A confidence threshold: in [0, 1].
-    static func checkUnit(_ name: String, _ value: Float) throws {
-        guard value.isFinite, (0...1).contains(value) else {
-            throw ValidationError("\(name) must be in [0, 1], got \(value)")
         }
     }
 

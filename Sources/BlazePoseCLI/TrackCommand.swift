@@ -22,7 +22,6 @@ struct TrackCommand: ParsableCommand {
 
     @Argument(help: "A folder of PNG frames (sorted by name), a .y4m file, or - for Y4M on stdin.")
     var input: String
-    @Option(help: "Landmark model: lite, full or heavy.") var model: ModelChoice = .full
     @Option(help: "Write one JSON line per frame to this file ('-' = stdout), flushed as it goes.") var jsonl: String?
     @Option(help: "Write annotated frames (PNG, frame_000000.png …) to this folder (created if missing).")
     var annotateDir: String?
@@ -33,35 +32,18 @@ struct TrackCommand: ParsableCommand {
     var noSmooth = false
     @Flag(name: .customLong("static"), help: "Detect on every frame, no tracking, no smoothing (static_image_mode).")
     var staticMode = false
-    @Option(parsing: .unconditional, help: "Track up to N people, each with a stable id (MediaPipe: 1).") var maxPoses: Int = 1
-    @Option(help: "Detector score threshold (score >= F is kept).") var minDetectionConfidence: Float = 0.5
-    @Option(help: "Pose presence threshold that keeps a track (presence > F).") var minTrackingConfidence: Float = 0.5
-    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results are identical for every value.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Directory with the .tflite files (default: ./weights, else the package's weights/).")
-    var weights: String?
-
-    enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
-        case lite, full, heavy
-    }
+    /// Model, thresholds, --max-poses (people tracked, each with a stable id), threads, weights.
+    @OptionGroup var pipeline: PipelineOptions
 
     func validate() throws {
-        try OptionRanges.check("--max-poses", maxPoses, in: OptionRanges.maxPoses)
-        try OptionRanges.check("--threads", threads, in: OptionRanges.pipelineThreads)
         if let fps { try OptionRanges.checkFPS("--fps", fps) }
-        try OptionRanges.checkUnit("--min-detection-confidence", minDetectionConfidence)
-        try OptionRanges.checkUnit("--min-tracking-confidence", minTrackingConfidence)
     }
 
     func run() throws {
         try reportingErrors {
-            let landmarkerOptions = PoseLandmarkerOptions(
-                modelComplexity: ModelComplexity(rawValue: model.rawValue) ?? .full,
-                minDetectionConfidence: minDetectionConfidence, minTrackingConfidence: minTrackingConfidence,
-                // The mask is only needed for --mask-dir (the JSON lines carry no mask); MediaPipe's
-                // default is enable_segmentation=False too.
-                enableSegmentation: maskDir != nil, maxPoses: maxPoses, threads: threads,
-                weightsDirectory: try resolveWeightsDirectory(weights))
+            // The mask is only needed for --mask-dir (the JSON lines carry no mask); MediaPipe's
+            // default is enable_segmentation=False too.
+            let landmarkerOptions = pipeline.landmarkerOptions(enableSegmentation: maskDir != nil)
             let options = PoseTrackerOptions(landmarker: landmarkerOptions, staticImageMode: staticMode,
                                              smoothLandmarks: !noSmooth)
             let source = try openVideoFrameSource(input, fps: fps)
@@ -104,7 +86,7 @@ struct TrackCommand: ParsableCommand {
 
     private func printSummary(_ s: TrackingSummary, source: VideoFrameSource) {
         let text = String(format: "track %@ (model %@): %d frames, %d with a pose, detector ran on %d; mean %.2f ms/frame (processing %.1f frames/s), wall %.2f s\n",
-                          source.name, model.rawValue, s.frames, s.framesWithPoses, s.detectorRuns,
+                          source.name, pipeline.model.rawValue, s.frames, s.framesWithPoses, s.detectorRuns,
                           s.meanMillisecondsPerFrame, s.processingFramesPerSecond, s.wallMilliseconds / 1000)
         printError(text)
     }

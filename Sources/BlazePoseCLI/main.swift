@@ -9,7 +9,7 @@ struct BlazePoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blazepose",
         abstract: "Pure-Swift BlazePose (MediaPipe Pose) engine.",
-        subcommands: [DetectCommand.self, TrackCommand.self, InspectCommand.self, RunCommand.self, CompareCommand.self, BenchCommand.self, ProfileCommand.self])
+        subcommands: [DetectCommand.self, TrackCommand.self, DoctorCommand.self, InspectCommand.self, RunCommand.self, CompareCommand.self, BenchCommand.self, ProfileCommand.self])
 }
 
 // A reader of standard output that goes away ends the process quietly with status 141 (SIGPIPE),

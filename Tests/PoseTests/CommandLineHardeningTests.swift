@@ -147,7 +147,7 @@ final class CommandLineHardeningTests: XCTestCase {
             (["track", ".", "--fps", "1e-300"], "--fps must be in [0.001, 1000] frames per second, got 1e-300"),
             (["track", ".", "--fps", "1.1e-13"], "--fps must be in [0.001, 1000] frames per second, got 1.1e-13"),
             (["track", ".", "--fps", "-30"], "--fps must be in [0.001, 1000] frames per second, got -30.0"),
-            (["track", ".", "--threads", "-2"], "--threads must be in 1...256, got -2"),
+            (["track", ".", "--threads", "-2"], "--threads -2: must be in 1...256"),
         ]
         for (arguments, message) in cases {
             try assertFails(arguments, status: usage, message: message)

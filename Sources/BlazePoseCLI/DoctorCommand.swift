@@ -1,0 +1,53 @@
+import ArgumentParser
+import BlazeKernels
+import BlazePose
+import Foundation
+
+/// `blazepose doctor`: where the weights are looked for and found (with their hashes), and what
+/// this build was compiled for.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Show the weights search order, where each model file was found (sha256 vs the pinned hash), and the build's SIMD width, FMA and OpenBLAS core.",
+        aliases: ["weights"])
+
+    @Option(help: "Also look at this directory first, as --weights DIR does for detect/track.") var weights: String?
+
+    func run() throws {
+        let locator = WeightsLocator()
+        let candidates = locator.candidates(explicit: weights.map { URL(fileURLWithPath: $0, isDirectory: true) })
+        print("weights search order (the first directory holding the detector and the chosen landmark model wins):")
+        for (i, c) in candidates.enumerated() {
+            let exists = FileManager.default.fileExists(atPath: c.directory.path)
+            print("  \(i + 1). \(c.directory.path)  [\(c.place.rawValue)]\(exists ? "" : "  (absent)")")
+        }
+        print("model files (first place holding each; sha256 vs the pinned hash):")
+        var anyBad = false
+        for (file, pinned) in WeightsLocator.pinnedSHA256 {
+            guard let c = candidates.first(where: { FileManager.default.fileExists(atPath: $0.directory.appendingPathComponent(file).path) }) else {
+                print("  \(pad(file, 28)) not found" + (file.contains("heavy") ? " (optional: Tools/fetch-weights.sh --heavy FILE)" : ""))
+                continue
+            }
+            let path = c.directory.appendingPathComponent(file).path
+            let status: String
+            if let data = FileManager.default.contents(atPath: path) {
+                let found = SHA256.hex(data)
+                status = found == pinned ? "sha256 ok" : "sha256 MISMATCH (found \(found), pinned \(pinned))"
+                anyBad = anyBad || found != pinned
+            } else {
+                status = "unreadable"
+                anyBad = true
+            }
+            print("  \(pad(file, 28)) \(path)  \(status)")
+        }
+        print("install: \(WeightsLocator.installCommand)")
+        print("build: SIMD \(BuildTarget.simdBits)-bit, FMA in the CPU target: \(BuildTarget.hasFMA ? "yes" : "no"), GEMM micro-kernel FMA: \(BuildTarget.gemmUsesFMA ? "yes" : "no"), GEMM backend by default: \(GemmBackend.preferred)")
+        if !BuildTarget.hasFMA {
+            print("  (a build without CPU flags: bash Tools/build.sh builds with -target-cpu native, about 1.7x faster)")
+        }
+        let core = OpenBLAS.coreName
+        let slow = core.lowercased().contains("prescott") || core.lowercased().contains("unknown")
+        print("OpenBLAS core: \(core)" + (slow ? "  (misdetected: sgemm runs far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX or Haswell)" : ""))
+        if anyBad { throw ExitCode.failure }
+    }
+}

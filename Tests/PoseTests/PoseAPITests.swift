@@ -66,10 +66,7 @@ final class PoseAPITests: XCTestCase {
     }
 
     func testCommandLineReportsBadImageWithNonZeroExit() throws {
-        let binary = packageRoot.appendingPathComponent(".build/release/blazepose")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) not built: run swift build -c release before swift test -c release"); return
-        }
+        let binary = try blazeposeBinary()
         let path = try temporaryFile("cli-nonpng.png", Array("GIF89a".utf8))
         let process = Process()
         process.executableURL = binary

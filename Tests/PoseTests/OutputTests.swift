@@ -27,18 +27,19 @@ func runBlazePose(_ arguments: [String], stdin: URL? = nil) throws -> (status: I
     process.standardError = err
     try process.run()
     // Read both pipes concurrently so a full stderr pipe cannot block the child.
-    var errorData = Data()
+    final class Box: @unchecked Sendable { var data = Data() }   // written before group.leave(), read after wait()
+    let errorData = Box()
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-        errorData = err.fileHandleForReading.readDataToEndOfFile()
+        errorData.data = err.fileHandleForReading.readDataToEndOfFile()
         group.leave()
     }
     let output = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
     XCTAssertEqual(process.terminationReason, .exit, "must exit, not crash")
-    return (process.terminationStatus, output, String(decoding: errorData, as: UTF8.self))
+    return (process.terminationStatus, output, String(decoding: errorData.data, as: UTF8.self))
 }
 
 /// Annotated output, drawing rules, Codable, live stream and the small CLI fixes of issue 10.

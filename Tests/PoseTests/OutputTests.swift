@@ -254,6 +254,28 @@ final class OutputTests: XCTestCase {
         }
     }
 
+    /// A video reader that quits (`| head`, ffmpeg stopping): a clear "Broken pipe" error, exit 1.
+    func testAnnotatedVideoToAClosedPipeFailsCleanly() throws {
+        _ = try makeLandmarker(.lite)
+        let frames = Array(try TrackingSequence.load().render().prefix(4))
+        let dir = try temporaryDirectory()
+        let input = dir.appendingPathComponent("in.y4m")
+        try Data(referenceY4M(frames)).write(to: input)
+        let process = Process()
+        process.executableURL = try blazeposeBinary()
+        process.arguments = ["track", input.path, "--annotate-video", "-", "--model", "lite", "--weights", weightsDirectory.path]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        try out.fileHandleForReading.close()   // the reader is gone before the first frame
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit, "must exit with an error, not die of SIGPIPE")
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(message.contains("cannot write the video to stdout: Broken pipe"), message)
+    }
+
     /// Mask smoothing switch and ratio reach the tracker: ratio 0 and smoothing off both give the
     /// raw mask; the default 0.7 gives a different one on the second frame.
     func testSegmentationSmoothingOptions() throws {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of `blazepose track` on a 300-frame 640x480 video made from the fixtures: plain,
-# --annotate-dir, --annotate-video, --mask-dir, side by side with the ratio to plain.
+# --annotate-dir, --annotate-video, --mask-dir, side by side with the ratio to plain: wall time,
+# and CPU time (user + sys), which a busy shared machine distorts much less than wall time.
 # If ffmpeg is installed, also decodes the annotated Y4M with ffmpeg (frame count) and runs the
 # README's mp4 → track → mp4 recipe.
 #
@@ -17,17 +18,16 @@ WORK=$(mktemp -d /tmp/blazepose-bench-outputs.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 "$PY" Tools/outputs/make_sequence.py "$WORK/in.y4m" "$FRAMES"
 
-run() {   # name, extra arguments…
+run() {   # name, extra arguments… → "name wall-seconds cpu-seconds" (CPU = user + sys of the process)
     local name=$1; shift
     rm -rf "$WORK/out"; mkdir -p "$WORK/out"
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$BIN" track "$WORK/in.y4m" --threads "$THREADS" "$@" 2> "$WORK/$name.log" >/dev/null
-    t1=$(date +%s.%N)
-    echo "$name $(echo "$t1 - $t0" | bc -l)"
+    local TIMEFORMAT='%R %U %S' t
+    t=$( { time "$BIN" track "$WORK/in.y4m" --threads "$THREADS" "$@" 2> "$WORK/$name.log" >/dev/null; } 2>&1 )
+    read -r wall user sys <<< "$t"
+    echo "$name $wall $(echo "$user + $sys" | bc -l)"
 }
 "$BIN" track "$WORK/in.y4m" --threads "$THREADS" --model full 2>/dev/null >/dev/null   # warm the page cache
-declare -A wall
+declare -A wall cpu
 for variant in plain annotate-dir annotate-video mask-dir; do
     case $variant in
         plain) r=$(run plain) ;;
@@ -35,12 +35,15 @@ for variant in plain annotate-dir annotate-video mask-dir; do
         annotate-video) r=$(run annotate-video --annotate-video "$WORK/out/ann.y4m") ;;
         mask-dir) r=$(run mask-dir --mask-dir "$WORK/out/masks") ;;
     esac
-    wall[$variant]=${r#* }
+    read -r _ w c <<< "$r"
+    wall[$variant]=$w
+    cpu[$variant]=$c
     if [ "$variant" = annotate-video ]; then cp "$WORK/out/ann.y4m" "$WORK/ann.y4m"; fi
 done
 echo "track $FRAMES frames 640x480, model full, --threads $THREADS ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)):"
 for variant in plain annotate-dir annotate-video mask-dir; do
-    printf "  %-16s %7.2f s   %.2fx plain\n" "$variant" "${wall[$variant]}" "$(echo "${wall[$variant]} / ${wall[plain]}" | bc -l)"
+    printf "  %-16s wall %7.2f s  %.2fx plain | CPU %7.2f s  %.2fx plain\n" "$variant" "${wall[$variant]}" \
+        "$(echo "${wall[$variant]} / ${wall[plain]}" | bc -l)" "${cpu[$variant]}" "$(echo "${cpu[$variant]} / ${cpu[plain]}" | bc -l)"
 done
 tail -1 "$WORK/plain.log"
 

@@ -5,10 +5,14 @@ import Glibc
 import Darwin
 #endif
 
+/// `blazepose --version`.
+let blazePoseVersion = "0.1.0 (MediaPipe Pose 0.10.14 models)"
+
 struct BlazePoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blazepose",
         abstract: "Pure-Swift BlazePose (MediaPipe Pose) engine.",
+        version: "blazepose \(blazePoseVersion)",
         subcommands: [DetectCommand.self, TrackCommand.self, DoctorCommand.self, InspectCommand.self, RunCommand.self, CompareCommand.self, BenchCommand.self, ProfileCommand.self])
 }
 

@@ -42,10 +42,10 @@ extension RGBImage {
     private mutating func rasterize(minX: Float, maxX: Float, minY: Float, maxY: Float, radius: Float,
                                     color: RGBColor, antialiased: Bool, distance: (SIMD2<Float>) -> Float) {
         // Clip in Float before converting so huge coordinates cannot overflow Int.
-        let x0 = Int(max(0, (minX - 1).rounded(.down)))
-        let y0 = Int(max(0, (minY - 1).rounded(.down)))
-        let x1 = Int(min(Float(width - 1), (maxX + 1).rounded(.up)))
-        let y1 = Int(min(Float(height - 1), (maxY + 1).rounded(.up)))
+        let fx0 = max(0, (minX - 1).rounded(.down)), fy0 = max(0, (minY - 1).rounded(.down))
+        let fx1 = min(Float(width - 1), (maxX + 1).rounded(.up)), fy1 = min(Float(height - 1), (maxY + 1).rounded(.up))
+        guard fx0 <= fx1, fy0 <= fy1 else { return }   // entirely off the image (also before Int conversion)
+        let x0 = Int(fx0), y0 = Int(fy0), x1 = Int(fx1), y1 = Int(fy1)
         guard x0 <= x1, y0 <= y1 else { return }
         let rgb = [Float(color.r), Float(color.g), Float(color.b)]
         for y in y0...y1 {
@@ -62,3 +62,84 @@ extension RGBImage {
         }
     }
 }
+
+extension RGBImage {
+    /// Blends `color` into every pixel with weight `opacity · weights[y·width + x]` (clamped to
+    /// `[0, 1]`, NaN = 0): `out = in + (color − in) · w`, rounded. `weights` is `[height, width]`
+    /// row-major; a buffer of another size draws nothing.
+    public mutating func blend(color: RGBColor, weights: [Float], opacity: Float) {
+        guard weights.count == width * height, opacity.isFinite, opacity > 0 else { return }
+        let target = [Float(color.r), Float(color.g), Float(color.b)]
+        let alpha = min(opacity, 1)
+        pixels.withUnsafeMutableBufferPointer { px in            // [H, W, 3]
+            for i in 0..<(width * height) {
+                let m = weights[i]
+                guard m > 0 else { continue }                    // also skips NaN
+                let w = min(m, 1) * alpha
+                for c in 0..<3 {
+                    let v = Float(px[i * 3 + c])
+                    px[i * 3 + c] = UInt8(min(max((v + (target[c] - v) * w).rounded(), 0), 255))
+                }
+            }
+        }
+    }
+
+    /// Draws `text` (digits `0`–`9`, `#` and space; other characters are drawn as a blank) in a
+    /// 5×7-cell bitmap font, each cell `scale × scale` pixels, on a filled `background` box with a
+    /// one-cell margin. `origin` is the box's top-left corner in pixels; the box is clipped to the image.
+    /// - Returns: the box size in pixels.
+    @discardableResult
+    public mutating func drawText(_ text: String, origin: SIMD2<Int>, scale: Int, color: RGBColor,
+                                  background: RGBColor) -> (width: Int, height: Int) {
+        let scale = max(1, min(scale, 64))
+        let characters = Array(text.prefix(32))
+        let boxWidth = (characters.count * 6 + 1) * scale, boxHeight = 9 * scale
+        fillRect(x: origin.x, y: origin.y, width: boxWidth, height: boxHeight, color: background)
+        for (k, character) in characters.enumerated() {
+            let rows = glyphRows[character] ?? []
+            for (row, bits) in rows.enumerated() {
+                for column in 0..<5 where bits & (0b10000 >> column) != 0 {
+                    fillRect(x: origin.x + (1 + 6 * k + column) * scale, y: origin.y + (1 + row) * scale,
+                             width: scale, height: scale, color: color)
+                }
+            }
+        }
+        return (boxWidth, boxHeight)
+    }
+
+    /// Fills the axis-aligned rectangle, clipped to the image.
+    public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: RGBColor) {
+        guard w > 0, h > 0 else { return }
+        // Saturating ends: a huge origin or size clips instead of overflowing.
+        func end(_ start: Int, _ length: Int, _ limit: Int) -> Int {
+            let (sum, overflow) = start.addingReportingOverflow(length)
+            return overflow ? limit : min(limit, sum)
+        }
+        let x0 = max(0, x), y0 = max(0, y)
+        let x1 = end(x, w, width), y1 = end(y, h, height)
+        guard x0 < x1, y0 < y1 else { return }
+        for row in y0..<y1 {
+            for column in x0..<x1 {
+                let i = (row * width + column) * 3
+                pixels[i] = color.r
+                pixels[i + 1] = color.g
+                pixels[i + 2] = color.b
+            }
+        }
+    }
+}
+
+/// 5×7 glyphs, one 5-bit row each (bit 4 = leftmost column).
+private let glyphRows: [Character: [UInt8]] = [
+    "0": [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
+    "1": [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
+    "2": [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111],
+    "3": [0b11111, 0b00010, 0b00100, 0b00010, 0b00001, 0b10001, 0b01110],
+    "4": [0b00010, 0b00110, 0b01010, 0b10010, 0b11111, 0b00010, 0b00010],
+    "5": [0b11111, 0b10000, 0b11110, 0b00001, 0b00001, 0b10001, 0b01110],
+    "6": [0b00110, 0b01000, 0b10000, 0b11110, 0b10001, 0b10001, 0b01110],
+    "7": [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b01000, 0b01000],
+    "8": [0b01110, 0b10001, 0b10001, 0b01110, 0b10001, 0b10001, 0b01110],
+    "9": [0b01110, 0b10001, 0b10001, 0b01111, 0b00001, 0b00010, 0b01100],
+    "#": [0b01010, 0b01010, 0b11111, 0b01010, 0b11111, 0b01010, 0b01010],
+]

@@ -112,30 +112,6 @@ extension RGBImage {
     public init(pngFile path: String) throws {
         self = try RGBImage.readImageFile(path, formats: [.png], orientation: .ignore)
     }
-
-    /// Encodes the image as an 8-bit RGB PNG.
-    public func pngData() throws -> [UInt8] {
-        try encodePNG(pixels: pixels, width: width, height: height, format: pngFormatRGB, channels: 3,
-                      destination: "<memory>")
-    }
-
-    /// Writes the image as an 8-bit RGB PNG file.
-    public func writePNG(to path: String) throws {
-        try writeFileBytes(try pngData(), to: path)
-    }
-}
-
-extension GrayImage {
-    /// Encodes the image as an 8-bit grayscale PNG.
-    public func pngData() throws -> [UInt8] {
-        try encodePNG(pixels: pixels, width: width, height: height, format: pngFormatGray, channels: 1,
-                      destination: "<memory>")
-    }
-
-    /// Writes the image as an 8-bit grayscale PNG file.
-    public func writePNG(to path: String) throws {
-        try writeFileBytes(try pngData(), to: path)
-    }
 }
 
 /// `png` with its gAMA, cHRM, sRGB and iCCP chunks removed (the signature and every other chunk are
@@ -160,10 +136,6 @@ func withoutColorManagementChunks(_ png: [UInt8]) -> [UInt8] {
 }
 
 // png.h defines these as composite macros that do not import into Swift.
-/// `PNG_FORMAT_GRAY`.
-private let pngFormatGray = png_uint_32(0)
-/// `PNG_FORMAT_RGB` = `PNG_FORMAT_FLAG_COLOR`.
-private let pngFormatRGB = png_uint_32(PNG_FORMAT_FLAG_COLOR)
 /// `PNG_FORMAT_RGBA` = `PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA`.
 private let pngFormatRGBA = png_uint_32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
 
@@ -183,40 +155,6 @@ private func imageMessage(_ image: png_image) -> String {
         return String(decoding: bytes, as: UTF8.self)
     }
     return text.isEmpty ? "libpng error" : text
-}
-
-/// Encodes `pixels` (`[height, width, channels]` HWC, 8-bit) with `png_image_write_to_memory`.
-private func encodePNG(pixels: [UInt8], width: Int, height: Int, format: png_uint_32, channels: Int,
-                       destination: String) throws -> [UInt8] {
-    try validateDimensions(width: width, height: height, channels: channels, count: pixels.count)
-    guard width <= Int(Int32.max) / channels, height <= Int(Int32.max) else {
-        throw PoseImageError.pngEncodeFailed(destination: destination, message: "image too large for libpng")
-    }
-    var image = png_image()
-    image.version = png_uint_32(PNG_IMAGE_VERSION)
-    image.width = png_uint_32(width)
-    image.height = png_uint_32(height)
-    image.format = format
-    defer { png_image_free(&image) }
-    let rowStride = png_int_32(width * channels)
-    // First pass: ask for the encoded size.
-    var size = 0
-    let sized = pixels.withUnsafeBytes { src in
-        png_image_write_to_memory(&image, nil, &size, 0, src.baseAddress, rowStride, nil)
-    }
-    guard sized != 0, !imageFailed(image), size > 0 else {
-        throw PoseImageError.pngEncodeFailed(destination: destination, message: imageMessage(image))
-    }
-    var out = [UInt8](repeating: 0, count: size)
-    let written = out.withUnsafeMutableBytes { dst in
-        pixels.withUnsafeBytes { src in
-            png_image_write_to_memory(&image, dst.baseAddress, &size, 0, src.baseAddress, rowStride, nil)
-        }
-    }
-    guard written != 0, !imageFailed(image) else {
-        throw PoseImageError.pngEncodeFailed(destination: destination, message: imageMessage(image))
-    }
-    return Array(out.prefix(size))
 }
 
 func writeFileBytes(_ bytes: [UInt8], to path: String) throws {

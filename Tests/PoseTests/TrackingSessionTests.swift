@@ -25,40 +25,6 @@ final class TrackingSessionTests: XCTestCase {
             modelComplexity: .lite, threads: 2, weightsDirectory: weights)))
     }
 
-    /// BT.601 limited-range 4:2:0 (C420jpeg) Y4M bytes of `frames` (chroma = mean of each 2×2 block).
-    private func y4m(_ frames: [RGBImage], fps: String = "30:1") -> [UInt8] {
-        let w = frames[0].width, h = frames[0].height
-        var out = Array("YUV4MPEG2 W\(w) H\(h) F\(fps) Ip A1:1 C420jpeg\n".utf8)
-        for frame in frames {
-            out += Array("FRAME\n".utf8)
-            func rgb(_ x: Int, _ y: Int) -> (Double, Double, Double) {
-                let i = (y * w + x) * 3
-                return (Double(frame.pixels[i]), Double(frame.pixels[i + 1]), Double(frame.pixels[i + 2]))
-            }
-            func clamp(_ v: Double) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
-            for y in 0..<h {
-                for x in 0..<w {
-                    let (r, g, b) = rgb(x, y)
-                    out.append(clamp(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255))
-                }
-            }
-            var cb: [UInt8] = [], cr: [UInt8] = []
-            for y in stride(from: 0, to: h, by: 2) {
-                for x in stride(from: 0, to: w, by: 2) {
-                    var (r, g, b) = (0.0, 0.0, 0.0)
-                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                        let p = rgb(min(x + dx, w - 1), min(y + dy, h - 1))
-                        r += p.0 / 4; g += p.1 / 4; b += p.2 / 4
-                    }
-                    cb.append(clamp(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255))
-                    cr.append(clamp(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255))
-                }
-            }
-            out += cb + cr
-        }
-        return out
-    }
-
     private func jsonLines(_ url: URL) throws -> [[String: Any]] {
         let text = try String(contentsOf: url, encoding: .utf8)
         XCTAssertTrue(text.isEmpty || text.hasSuffix("\n"), "every line is complete")
@@ -72,7 +38,7 @@ final class TrackingSessionTests: XCTestCase {
     func testTruncatedY4MKeepsEveryCompletedFrame() throws {
         let frames = Array(try TrackingSequence.load().render().prefix(4))
         let dir = try temporaryDirectory()
-        var bytes = y4m(frames, fps: "25:1")
+        var bytes = referenceY4M(frames, fps: "25:1")
         bytes.removeLast(1000)   // frame 3 loses the end of its Cr plane
         let video = dir.appendingPathComponent("cut.y4m")
         try Data(bytes).write(to: video)
@@ -141,7 +107,7 @@ final class TrackingSessionTests: XCTestCase {
         _ = try liteTracker()   // fails with the setup hint when the weights are missing
         let frames = Array(try TrackingSequence.load().render().prefix(3))
         let dir = try temporaryDirectory()
-        var bytes = y4m(frames)
+        var bytes = referenceY4M(frames)
         bytes.removeLast(500)
         let video = dir.appendingPathComponent("stdin.y4m")
         try Data(bytes).write(to: video)
@@ -193,4 +159,38 @@ final class TrackingSessionTests: XCTestCase {
             XCTAssertEqual($0 as? PoseTrackerError, .nonIncreasingTimestamp(previous: 100, current: 100))
         }
     }
+}
+
+/// BT.601 limited-range 4:2:0 (C420jpeg) Y4M bytes of `frames` (chroma = mean of each 2×2 block).
+func referenceY4M(_ frames: [RGBImage], fps: String = "30:1") -> [UInt8] {
+    let w = frames[0].width, h = frames[0].height
+    var out = Array("YUV4MPEG2 W\(w) H\(h) F\(fps) Ip A1:1 C420jpeg\n".utf8)
+    for frame in frames {
+        out += Array("FRAME\n".utf8)
+        func rgb(_ x: Int, _ y: Int) -> (Double, Double, Double) {
+            let i = (y * w + x) * 3
+            return (Double(frame.pixels[i]), Double(frame.pixels[i + 1]), Double(frame.pixels[i + 2]))
+        }
+        func clamp(_ v: Double) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+        for y in 0..<h {
+            for x in 0..<w {
+                let (r, g, b) = rgb(x, y)
+                out.append(clamp(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255))
+            }
+        }
+        var cb: [UInt8] = [], cr: [UInt8] = []
+        for y in stride(from: 0, to: h, by: 2) {
+            for x in stride(from: 0, to: w, by: 2) {
+                var (r, g, b) = (0.0, 0.0, 0.0)
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let p = rgb(min(x + dx, w - 1), min(y + dy, h - 1))
+                    r += p.0 / 4; g += p.1 / 4; b += p.2 / 4
+                }
+                cb.append(clamp(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255))
+                cr.append(clamp(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255))
+            }
+        }
+        out += cb + cr
+    }
+    return out
 }

@@ -54,7 +54,9 @@ public struct TrackedFrame: Equatable, Sendable {
 /// overlaps (`PoseTracking.assignIDs`, IoU ≥ `reidentificationIoU`).
 ///
 /// Timestamps must strictly increase. A frame whose size differs from the previous frame's starts a
-/// new stream (all tracks are dropped; IDs keep counting up). Not thread-safe: one frame at a time.
+/// new stream: all tracks are dropped and IDs restart at 0 (the filters of the new stream's people
+/// start empty). Not thread-safe: one frame at a time (``LivePoseTracker`` feeds it from a camera
+/// without blocking).
 public final class PoseTracker {
     /// The options in use (`options.landmarker` is the analyzer's own).
     public let options: PoseTrackerOptions
@@ -124,7 +126,9 @@ public final class PoseTracker {
             throw PoseTrackerError.nonIncreasingTimestamp(previous: last, current: timestampMicroseconds)
         }
         if let size = frameSize, size != (image.width, image.height) {
+            // A new stream: its people are new people, so ids start again at 0.
             tracks = []
+            nextID = 0
         }
         lastTimestamp = timestampMicroseconds
         frameSize = (image.width, image.height)

@@ -170,7 +170,10 @@ public func openVideoFrameSource(_ input: String, fps: Double?) throws -> VideoF
         throw PoseTrackerError.invalidSource("\(input) does not exist (expected a folder of PNG frames, a .y4m file or - for Y4M on stdin)")
     }
     guard isDirectory.boolValue else {
-        throw PoseTrackerError.invalidSource("\(input) is neither a folder of PNG frames nor a .y4m file (use - for Y4M on stdin)")
+        throw PoseTrackerError.invalidSource(
+            "\(input) is neither a folder of PNG frames nor a .y4m file. For a video, pipe it through ffmpeg as Y4M: "
+            + "ffmpeg -i \(input) -f yuv4mpegpipe - | blazepose track - …, or convert it once: "
+            + "ffmpeg -i \(input) -pix_fmt yuv420p video.y4m")
     }
     return try PNGFolderSource(directory: input, fps: fps ?? 30)
 }

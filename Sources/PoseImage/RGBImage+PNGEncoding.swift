@@ -1,0 +1,96 @@
+import CPNG
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How hard the PNG encoder compresses: zlib level, zlib strategy and PNG row filters.
+public struct PNGCompression: Equatable, Sendable {
+    /// zlib level, 0 (store) … 9 (smallest).
+    public var level: Int32
+    /// zlib strategy: 0 default, 1 filtered, 2 Huffman only, 3 run-length (RLE).
+    public var strategy: Int32
+    /// PNG row filters libpng may choose from, a mask of `PNG_FILTER_*` values (0x08 none,
+    /// 0x10 sub, 0x20 up, 0x40 average, 0x80 Paeth).
+    public var filters: Int32
+
+    public init(level: Int32, strategy: Int32, filters: Int32) {
+        self.level = level
+        self.strategy = strategy
+        self.filters = filters
+    }
+
+    /// The default for annotated frames and masks: zlib level 1 with the RLE strategy and the
+    /// "sub" filter only (one filter, so libpng does not try five per row). Fast to write; files
+    /// are ~1.5–2× larger than `.small` on photos, and very small for masks.
+    public static let fast = PNGCompression(level: 1, strategy: 3, filters: 0x10)
+    /// libpng's defaults: zlib level 6, default strategy, all five filters tried per row.
+    public static let small = PNGCompression(level: 6, strategy: 0, filters: 0xF8)
+}
+
+extension RGBImage {
+    /// Encodes the image as an 8-bit RGB PNG (colour type 2, non-interlaced, no ancillary chunks)
+    /// in one pass with libpng's write API.
+    /// - Throws: `PoseImageError.pngEncodeFailed` with libpng's message.
+    public func pngData(compression: PNGCompression = .fast) throws -> [UInt8] {
+        try encodePNGOnePass(pixels: pixels, width: width, height: height, channels: 3, compression: compression)
+    }
+
+    /// Writes the image as an 8-bit RGB PNG file (see ``pngData(compression:)``).
+    public func writePNG(to path: String, compression: PNGCompression = .fast) throws {
+        try writeFileBytes(try pngData(compression: compression), to: path)
+    }
+}
+
+extension GrayImage {
+    /// Encodes the image as an 8-bit grayscale PNG (colour type 0) in one pass with libpng's write API.
+    public func pngData(compression: PNGCompression = .fast) throws -> [UInt8] {
+        try encodePNGOnePass(pixels: pixels, width: width, height: height, channels: 1, compression: compression)
+    }
+
+    /// Writes the image as an 8-bit grayscale PNG file.
+    public func writePNG(to path: String, compression: PNGCompression = .fast) throws {
+        try writeFileBytes(try pngData(compression: compression), to: path)
+    }
+}
+
+/// Encodes `pixels` (`[height, width, channels]` HWC, 8-bit, no row padding) with
+/// `blaze_png_encode` (CPNG/shim.h), which keeps libpng's `setjmp` error handling on the C side.
+private func encodePNGOnePass(pixels: [UInt8], width: Int, height: Int, channels: Int,
+                              compression: PNGCompression) throws -> [UInt8] {
+    try validateDimensions(width: width, height: height, channels: channels, count: pixels.count)
+    // libpng's default user limits (png_set_user_limits): 1,000,000 pixels a side.
+    guard width <= 1_000_000, height <= 1_000_000 else {
+        throw PoseImageError.pngEncodeFailed(destination: "<memory>",
+                                             message: "image \(width)x\(height) exceeds libpng's 1000000-pixel side limit")
+    }
+    guard (0...9).contains(compression.level), (0...4).contains(compression.strategy),
+          compression.filters & ~0xF8 == 0, compression.filters != 0 else {
+        throw PoseImageError.pngEncodeFailed(
+            destination: "<memory>",
+            message: "invalid compression level \(compression.level), strategy \(compression.strategy) or filters \(compression.filters)")
+    }
+    var stream = blaze_png_stream(data: nil, size: 0, capacity: 0)
+    defer { free(stream.data) }
+    var error = blaze_png_error_text()
+    // Start with room for a typical fast-compressed frame (half the raw size) to avoid regrowth.
+    let initial = max(4096, width * height * channels / 2)
+    if let buffer = malloc(initial) {
+        stream.data = buffer.assumingMemoryBound(to: UInt8.self)
+        stream.capacity = initial
+    }
+    let ok = pixels.withUnsafeBufferPointer { src in
+        blaze_png_encode(src.baseAddress, png_uint_32(width), png_uint_32(height), Int32(channels),
+                         compression.level, compression.strategy, compression.filters, &stream, &error)
+    }
+    guard ok != 0, let data = stream.data else {
+        let message = withUnsafeBytes(of: &error.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        throw PoseImageError.pngEncodeFailed(destination: "<memory>", message: message.isEmpty ? "libpng error" : message)
+    }
+    return Array(UnsafeBufferPointer(start: data, count: stream.size))
+}

@@ -1,0 +1,61 @@
+import BlazePose
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// CPU time of each per-frame output step of `blazepose track` on a 640×480 frame, next to the
+/// tracker's own time per frame (a benchmark that prints figures, not a timed assertion).
+/// Opt-in: BLAZEPOSE_BENCH=1 swift test -c release --disable-swift-testing --filter OutputBenchmark
+final class OutputBenchmarkTests: XCTestCase {
+    func testOutputStepsBenchmark() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["BLAZEPOSE_BENCH"] == "1",
+                          "set BLAZEPOSE_BENCH=1 to run the output benchmark")
+        func cpu() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+        }
+        /// Median CPU milliseconds of `body` on this thread over 9 runs.
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            try body()
+            var times: [Double] = []
+            for _ in 0..<9 {
+                let c0 = cpu()
+                try body()
+                times.append(cpu() - c0)
+            }
+            return times.sorted()[4]
+        }
+        let astronaut = try fixtureImage("astronaut")   // 384×384, pasted into a 640×480 frame
+        var frame = try RGBImage(width: 640, height: 480, fill: RGBColor(r: 40, g: 40, b: 40))
+        for y in 0..<384 { for x in 0..<384 {
+            let s = (y * 384 + x) * 3, d = ((y + 48) * 640 + x + 128) * 3
+            for c in 0..<3 { frame.pixels[d + c] = astronaut.pixels[s + c] }
+        } }
+        let options = PoseTrackerOptions(landmarker: PoseLandmarkerOptions(modelComplexity: .full, enableSegmentation: true,
+                                                                           threads: 2, weightsDirectory: weightsDirectory))
+        let tracker = try PoseTracker(options: options)
+        var k: Int64 = 0
+        var tracked = try tracker.process(frame, timestampMicroseconds: 33_333)
+        let trackWall = try (0..<9).map { _ -> Double in
+            k += 1
+            tracked = try tracker.process(frame, timestampMicroseconds: 33_333 * (k + 1))
+            return tracked.totalMilliseconds
+        }.sorted()[4]
+        let pose = try XCTUnwrap(tracked.poses.first?.pose)
+        let mask = try XCTUnwrap(pose.mask)
+        var annotated = frame
+        let draw = median { annotated = frame; annotated.drawPose(pose) }
+        let blend = median { var copy = frame; copy.blendMask(mask) }
+        let png = try median { _ = try annotated.pngData() }
+        var y4m: [UInt8] = []
+        let video = median { y4m.removeAll(keepingCapacity: true); Y4MWriter.appendYUV420(of: annotated, to: &y4m) }
+        let maskPNG = try median { _ = try GrayImage(unitMask: mask.values, width: 640, height: 480).pngData() }
+        print(String(format: """
+            640x480 frame, model full, 2 threads: tracker %.2f ms/frame wall (segmentation on)
+              drawPose %.2f ms CPU | blendMask %.2f ms | PNG encode (fast) %.2f ms | Y4M 4:2:0 conversion %.2f ms | mask → gray PNG %.2f ms
+            """, trackWall, draw, blend, png, video, maskPNG))
+    }
+}

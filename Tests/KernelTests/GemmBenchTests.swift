@@ -125,4 +125,28 @@ final class GemmBenchTests: XCTestCase {
             print(String(format: "pose_landmark_full convs, backend %@, %d thread(s): %.2f ms", "\(GemmBackend.preferred)" as NSString, pool.threadCount, total * 1e3))
         }
     }
+
+    /// FULLY_CONNECTED at batch 1 on the wheel models' shapes: the batch-1 kernel (`gemvRows`)
+    /// against the GEMM on the same packed weights (both give the same bits), single thread.
+    /// `--filter GemmBenchTests/testFullyConnectedBench` runs only this.
+    func testFullyConnectedBench() throws {
+        try XCTSkipUnless(enabled, "set BLAZE_KERNEL_BENCH=1 to run the kernel benchmark")
+        var rng = SeededGenerator(seed: 9)
+        for s in realFullyConnectedShapes {
+            let (o, k) = (s.weights[0], s.weights[1])
+            let a = randomFloats(k, &rng), w = randomFloats(o * k, &rng), bias = randomFloats(o, &rng)
+            let packed = PackedGemmWeights(weights: w, bias: bias, n: o, k: k, backend: .native)
+            var out = [Float](repeating: 0, count: o)
+            let (tGemv, tGemm) = a.withUnsafeBufferPointer { ap in
+                out.withUnsafeMutableBufferPointer { op in
+                    (bestTime { gemvRows(m: 1, a: ap.baseAddress!, lda: k, weights: packed, activation: .none,
+                                         c: op.baseAddress!, ldc: o, pool: Pools.one) },
+                     bestTime { gemm(m: 1, a: ap.baseAddress!, lda: k, weights: packed, activation: .none,
+                                     c: op.baseAddress!, ldc: o, pool: Pools.one) })
+                }
+            }
+            print(String(format: "fully_connected %-20@ I %5d O %3d  gemvRows %7.2f us  gemm %7.2f us  gemm/gemvRows %.2f",
+                         s.model as NSString, k, o, tGemv * 1e6, tGemm * 1e6, tGemm / tGemv))
+        }
+    }
 }

@@ -18,6 +18,11 @@ public enum OperatorRegistry {
         ReluUnit.self,
         ReshapeUnit.self,
         ResizeBilinearUnit.self,
+        // MediaPipe's custom operators.
+        Convolution2DTransposeBiasUnit.self,
+        Landmarks2TransformMatrixUnit.self,
+        TransformLandmarksUnit.self,
+        TransformTensorBilinearUnit.self,
     ]
 
     private static let byKind: [OperatorKind: any OperatorUnit.Type] = {

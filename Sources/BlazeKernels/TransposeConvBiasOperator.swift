@@ -1,0 +1,158 @@
+/// MediaPipe's `Convolution2DTransposeBias` custom operator (selfie segmentation): TFLite's
+/// TRANSPOSE_CONV on NHWC float32 plus a per-output-channel bias, as MediaPipe's CPU kernel
+/// (`mediapipe/util/tflite/operations/transpose_conv_bias.cc`) defines it.
+///
+/// - input: NHWC `[N, H, W, I]`; weights: OHWI `[O, kH, kW, I]`; bias: `[O]`.
+/// - output: NHWC `[N, H', W', O]` with, per axis, `total = SAME ? max(0, k − (in − 1) % s − 1) : 0`,
+///   `out = s·(in − 1) + k − total`, and the output origin of input pixel `i` at `i·s − total / 2`.
+/// - value: `bias[o]`, then for every input pixel that reaches the output pixel, in row-major input
+///   order, for every input channel in order, `+= x · w` (float32, one rounding per operation).
+///
+/// `run` gathers (one output pixel at a time, rows split across threads) in the same per-element
+/// order as the naive scatter of `Reference.transposeConvBias`, so the two are bit-identical.
+public final class TransposeConvBiasOperator: @unchecked Sendable {
+    public let inputShape: NHWCShape
+    public let outputShape: NHWCShape
+    public let kernelHeight: Int, kernelWidth: Int
+    public let strideHeight: Int, strideWidth: Int
+    /// Output index of input pixel 0's kernel origin is `−padTop` / `−padLeft`.
+    public let padTop: Int, padLeft: Int
+    /// Weights as `[kH, kW, I, O]` (output channel fastest), for the gather loop.
+    let packed: [Float]
+    /// `[O]`.
+    let bias: [Float]
+
+    /// - Parameters:
+    ///   - inputShape: `[N, H, W, I]`.
+    ///   - weights: OHWI, `O·kH·kW·I` floats; `weightsShape` `[O, kH, kW, I]`.
+    ///   - bias: `[O]`.
+    ///   - samePadding: TfLitePadding SAME (true) or VALID (false).
+    public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
+                strideHeight: Int, strideWidth: Int, samePadding: Bool) throws {
+        let op = "Convolution2DTransposeBias"
+        let input = try NHWCShape(inputShape, op: op, what: "input")
+        guard weightsShape.count == 4, validDimensions(weightsShape) else {
+            throw KernelError.invalidShape(op: op, what: "weights", shape: weightsShape)
+        }
+        let oc = weightsShape[0], kh = weightsShape[1], kw = weightsShape[2]
+        guard weightsShape[3] == input.channels else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights have \(weightsShape[3]) input channels, input has \(input.channels)")
+        }
+        guard weights.count == oc * kh * kw * input.channels else {
+            throw KernelError.bufferTooSmall(op: op, what: "weights", needed: oc * kh * kw * input.channels, got: weights.count)
+        }
+        guard bias.count == oc else {
+            throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values for \(oc) output channels")
+        }
+        guard strideHeight > 0, strideHeight <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "stride_h", value: strideHeight) }
+        guard strideWidth > 0, strideWidth <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "stride_w", value: strideWidth) }
+        let totalH = samePadding ? max(0, kh - (input.height - 1) % strideHeight - 1) : 0
+        let totalW = samePadding ? max(0, kw - (input.width - 1) % strideWidth - 1) : 0
+        // Bounded: every factor ≤ 2^24, so the products fit in Int before validDimensions checks them.
+        let oh = strideHeight * (input.height - 1) + kh - totalH
+        let ow = strideWidth * (input.width - 1) + kw - totalW
+        self.inputShape = input
+        outputShape = try NHWCShape([input.batch, oh, ow, oc], op: op, what: "output")
+        kernelHeight = kh; kernelWidth = kw
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        padTop = totalH / 2; padLeft = totalW / 2
+        let ic = input.channels
+        var p = [Float](repeating: 0, count: weights.count)
+        for o in 0..<oc {
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    for i in 0..<ic {
+                        p[((ky * kw + kx) * ic + i) * oc + o] = weights[((o * kh + ky) * kw + kx) * ic + i]
+                    }
+                }
+            }
+        }
+        packed = p
+        self.bias = bias
+    }
+
+    /// Input pixels `lo...hi` (one axis) whose kernel window covers output index `out`.
+    @inline(__always)
+    static func contributors(_ out: Int, pad: Int, stride: Int, kernel: Int, count: Int) -> (Int, Int) {
+        // out = i·stride − pad + k, 0 ≤ k < kernel  ⇒  (out + pad − kernel + 1)/stride ≤ i ≤ (out + pad)/stride.
+        let top = out + pad
+        let lo = max(0, top - kernel + 1 <= 0 ? 0 : (top - kernel + 1 + stride - 1) / stride)
+        let hi = min(count - 1, top / stride)
+        return (lo, hi)
+    }
+
+    /// `input` NHWC `inputShape` → `output` NHWC `outputShape`.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let ih = inputShape.height, iw = inputShape.width, ic = inputShape.channels
+        let oh = outputShape.height, ow = outputShape.width, oc = outputShape.channels
+        let kh = kernelHeight, kw = kernelWidth, sh = strideHeight, sw = strideWidth
+        let pt = padTop, pl = padLeft
+        packed.withUnsafeBufferPointer { wp in
+            bias.withUnsafeBufferPointer { bp in
+                guard let w = wp.baseAddress, let b = bp.baseAddress else { return }
+                pool.parallelFor(inputShape.batch * oh) { row, _ in
+                    let n = row / oh, oy = row % oh
+                    let (y0, y1) = Self.contributors(oy, pad: pt, stride: sh, kernel: kh, count: ih)
+                    for ox in 0..<ow {
+                        let (x0, x1) = Self.contributors(ox, pad: pl, stride: sw, kernel: kw, count: iw)
+                        let out = output + (row * ow + ox) * oc
+                        for o in 0..<oc { out[o] = b[o] }
+                        if y0 > y1 || x0 > x1 { continue }
+                        for iy in y0...y1 {
+                            let ky = oy + pt - iy * sh
+                            for ix in x0...x1 {
+                                let kx = ox + pl - ix * sw
+                                let x = input + ((n * ih + iy) * iw + ix) * ic
+                                let wk = w + (ky * kw + kx) * ic * oc
+                                for i in 0..<ic {
+                                    let xv = x[i], wi = wk + i * oc
+                                    for o in 0..<oc { out[o] += xv * wi[o] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Reference {
+    /// MediaPipe's `TransposeConvBias` (float), a literal scatter: output = bias, then every input
+    /// element adds `x · w` to each output it reaches, looping input y, x, channel, kernel y, x, output channel.
+    ///
+    /// - input: NHWC `[N, H, W, I]`; weights: OHWI `[O, kH, kW, I]`; bias `[O]`;
+    ///   output: NHWC `[N, OH, OW, O]`; `padTop`/`padLeft` = total padding / 2 (see `TransposeConvBiasOperator`).
+    public static func transposeConvBias(input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int,
+                                         inputChannels: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                         outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                                         strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int,
+                                         outputHeight: Int, outputWidth: Int, output: UnsafeMutablePointer<Float>) {
+        let ic = inputChannels, oc = outputChannels
+        for n in 0..<batch {
+            for oy in 0..<outputHeight {
+                for ox in 0..<outputWidth {
+                    for o in 0..<oc { output[((n * outputHeight + oy) * outputWidth + ox) * oc + o] = bias[o] }
+                }
+            }
+            for iy in 0..<inputHeight {
+                for ix in 0..<inputWidth {
+                    for i in 0..<ic {
+                        let originX = ix * strideWidth - padLeft, originY = iy * strideHeight - padTop
+                        for ky in 0..<kernelHeight {
+                            for kx in 0..<kernelWidth {
+                                for o in 0..<oc {
+                                    let ox = originX + kx, oy = originY + ky
+                                    guard ox >= 0, ox < outputWidth, oy >= 0, oy < outputHeight else { continue }
+                                    let x = input[((n * inputHeight + iy) * inputWidth + ix) * ic + i]
+                                    let w = weights[((o * kernelHeight + ky) * kernelWidth + kx) * ic + i]
+                                    output[((n * outputHeight + oy) * outputWidth + ox) * oc + o] += x * w
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

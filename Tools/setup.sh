@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up on a Debian machine: system libraries and weights.
 # Installs libopenblas-dev, libpng-dev and pkg-config with apt when missing
-# (as root, or through sudo), then runs Tools/fetch-weights.sh.
+# (as root, or through sudo), then runs Tools/fetch-weights.sh (the pose models) and
+# Tools/fetch-mediapipe-models.sh (MediaPipe's other float models, for the engine's tests).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -17,3 +18,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 "$root/Tools/fetch-weights.sh" "$@"
+"$root/Tools/fetch-mediapipe-models.sh"

@@ -2,7 +2,7 @@ import COpenBLAS
 
 /// Which matrix-multiply implementation a conv operator uses.
 public enum GemmBackend: Sendable, Equatable, CaseIterable {
-    /// The hand-written 6×16 SIMD micro-kernel on prepacked weight panels.
+    /// The hand-written SIMD micro-kernels (6×16, 5×16, 6×8, 4×24) on prepacked weight panels.
     case native
     /// OpenBLAS `cblas_sgemm` (single-threaded inside; we thread over row blocks ourselves).
     case openBLAS
@@ -195,7 +195,8 @@ protocol MicroTileHeight { static var rows: Int { get } }
 enum SixRowTile: MicroTileHeight { static var rows: Int { 6 } }
 enum FiveRowTile: MicroTileHeight { static var rows: Int { 5 } }
 
-/// The 6×16 micro-kernel: `C[rows×cols] = clamp(A[rows×K] · panel + bias)`.
+/// The 16-wide micro-kernels, 6×16 (`gemmMicroKernel6x16`) and 5×16 (`gemmMicroKernel5x16`):
+/// `C[rows×cols] = clamp(A[rows×K] · panel + bias)`.
 ///
 /// - a: first row of A, rows `lda` floats apart (only `rows` ≤ 6 are read).
 /// - panel: `[K][16]` packed weights; bias: `[16]`.
@@ -208,9 +209,10 @@ enum FiveRowTile: MicroTileHeight { static var rows: Int { 5 } }
 ///
 /// `Height` is the tile height, 6 or 5 (`SixRowTile`, `FiveRowTile`), fixed at compile time: the
 /// 5-row version has no sixth accumulator pair. (Runtime tile-shape parameters slowed the
-/// kernel measurably, so each height is its own specialization.)
+/// kernel measurably, so each height is its own specialization; the two named entry points
+/// below are those specializations.)
 @inline(__always)
-func gemmMicroKernel16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernelX16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                          epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     // Missing rows alias row 0: computed and then discarded, which keeps one code path.
@@ -262,10 +264,29 @@ func gemmMicroKernel16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments
     if Height.rows > 5 && rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
 }
 
+/// The 6×16 micro-kernel (`gemmMicroKernelX16` with 6 rows): `rows` ≤ 6 of A against one 16-wide panel.
+@inline(__always)
+func gemmMicroKernel6x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+                         panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+    gemmMicroKernelX16(SixRowTile.self, k: k, segments: segments, segmentStride: segmentStride, a: a, lda: lda,
+                       rows: rows, panel: panel, bias: bias, epilogue: e, c: c, ldc: ldc, cols: cols)
+}
+
+/// The 5×16 micro-kernel (`gemmMicroKernelX16` with 5 rows), for the 5-row tiles that end a
+/// row block whose length is not a multiple of 6.
+@inline(__always)
+func gemmMicroKernel5x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+                         panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+    gemmMicroKernelX16(FiveRowTile.self, k: k, segments: segments, segmentStride: segmentStride, a: a, lda: lda,
+                       rows: rows, panel: panel, bias: bias, epilogue: e, c: c, ldc: ldc, cols: cols)
+}
+
 /// The 4×24 micro-kernel for N = 24 (the detector's stem and its 24-channel projections):
 /// one tile covers both packed panels (`panel16` `[K][16]`, `panel8` `[K][8]`), so no
 /// half-empty 6×8 pass re-reads A. 12 accumulators, 3 weight vectors and a broadcast fill the
-/// 16 AVX registers. Otherwise as `gemmMicroKernel16` (same per-element arithmetic and order);
+/// 16 AVX registers. Otherwise as `gemmMicroKernel6x16` (same per-element arithmetic and order);
 /// all 24 columns are written.
 @inline(__always)
 func gemmMicroKernel4x24(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
@@ -411,7 +432,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
     // Rows the 6-row tiles leave over are covered by 5-row tiles at the end when that fits
     // exactly: 49 rows (7×7 maps) = 4·6 + 5·5 computes 49 rows, not 9·6 = 54. Tile heights do
     // not change any element's arithmetic (each is its own k-ordered sum), only the waste.
-    // Each height runs its own specialized loop (see `gemmMicroKernel16`).
+    // Each height runs its own specialized kernel (`gemmMicroKernel6x16`, `gemmMicroKernel5x16`).
     let length = rowEnd - rowStart
     let fiveRowTiles = (6 - length % 6) % 6
     let sixRowEnd = length >= 5 * fiveRowTiles ? rowEnd - 5 * fiveRowTiles : rowEnd
@@ -426,8 +447,8 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
 }
 
 /// Rows `rowStart..<rowEnd` in tiles of `Height` rows (the last may be shorter), panels
-/// `panelStart..<panelEnd`: the 16-wide kernel of that height, or the 6×8 kernel for an
-/// 8-wide panel.
+/// `panelStart..<panelEnd`: the 16-wide kernel of that height (`gemmMicroKernel6x16` or
+/// `gemmMicroKernel5x16`), or `gemmMicroKernel6x8` for an 8-wide panel.
 @inline(__always)
 func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                         a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
@@ -443,10 +464,17 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
         for p in panelStart..<panelEnd {
             let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
-                gemmMicroKernel16(Height.self, k: segmentLength, segments: segments, segmentStride: segmentStride,
-                                  a: aRow, lda: lda, rows: rows,
-                                  panel: w.data + p * k * pw, bias: w.bias + p * pw,
-                                  epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+                if Height.rows == 6 {
+                    gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                        a: aRow, lda: lda, rows: rows,
+                                        panel: w.data + p * k * pw, bias: w.bias + p * pw,
+                                        epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+                } else {
+                    gemmMicroKernel5x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
+                                        a: aRow, lda: lda, rows: rows,
+                                        panel: w.data + p * k * pw, bias: w.bias + p * pw,
+                                        epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+                }
             } else {
                 gemmMicroKernel6x8(k: segmentLength, segments: segments, segmentStride: segmentStride,
                                    a: aRow, lda: lda, rows: rows,

@@ -5,9 +5,11 @@ import Darwin
 #endif
 
 /// Element-wise float32 activations as TFLite's reference kernels:
-/// RELU `max(0, x)`, RELU6 `min(max(0, x), 6)`, LOGISTIC `1 / (1 + exp(-x))` (float `expf`).
+/// RELU `max(0, x)`, RELU6 `min(max(0, x), 6)`, LOGISTIC `1 / (1 + exp(-x))` (float `expf`),
+/// HARD_SWISH `x * min(6, max(0, x + 3)) / 6` (`reference_ops::HardSwish`: the product first,
+/// then the division by 6, with C++'s `std::max`/`std::min` comparison order).
 public enum UnaryKind: Sendable, Equatable, CaseIterable {
-    case relu, relu6, logistic
+    case relu, relu6, logistic, hardSwish
 }
 
 /// Runs a `UnaryKind` over `count` contiguous floats (any layout; in-place allowed).
@@ -43,13 +45,35 @@ public final class UnaryOperator: @unchecked Sendable {
                 while i < end { output[i] = Swift.min(Swift.max(input[i], 0), hi); i += 1 }
             case .logistic:
                 for i in start..<end { output[i] = 1 / (1 + expf(-input[i])) }
+            case .hardSwish:
+                let zero = SIMD8<Float>(), three = SIMD8<Float>(repeating: 3), six = SIMD8<Float>(repeating: 6)
+                var i = start
+                while i + 8 <= end {
+                    let x = loadVector(input + i)
+                    let t = x + three
+                    let m = zero.replacing(with: t, where: zero .< t)  // std::max(0, t)
+                    let r = six.replacing(with: m, where: m .< six)    // std::min(6, m)
+                    storeVector(x * r / six, output + i)
+                    i += 8
+                }
+                while i < end { output[i] = hardSwish(input[i]); i += 1 }
             }
         }
     }
 }
 
+/// HARD_SWISH of one value, as `reference_ops::HardSwish`: `x * min(6, max(0, x + 3)) / 6`
+/// with `std::max(a, b) = a < b ? b : a` and `std::min(a, b) = b < a ? b : a`.
+@inline(__always)
+func hardSwish(_ x: Float) -> Float {
+    let t = x + 3
+    let m: Float = 0 < t ? t : 0
+    let r: Float = m < 6 ? m : 6
+    return x * r / 6
+}
+
 extension Reference {
-    /// TFLite reference RELU / RELU6 / LOGISTIC (float), element by element.
+    /// TFLite reference RELU / RELU6 / LOGISTIC / HARD_SWISH (float), element by element.
     public static func unary(_ kind: UnaryKind, input: UnsafePointer<Float>, count: Int,
                              output: UnsafeMutablePointer<Float>) {
         for i in 0..<count {
@@ -58,6 +82,7 @@ extension Reference {
             case .relu: output[i] = Swift.max(Float(0), x)
             case .relu6: output[i] = Swift.min(Swift.max(Float(0), x), 6)
             case .logistic: output[i] = 1 / (1 + expf(-x))
+            case .hardSwish: output[i] = x * Swift.min(6, Swift.max(0, x + 3)) / 6
             }
         }
     }

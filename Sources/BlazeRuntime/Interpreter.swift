@@ -17,15 +17,24 @@ public struct InterpreterOptions: Sendable {
     /// conv's GEMM epilogue, standalone RELU into its producer). Outputs are bit-identical
     /// either way; fused-away tensors are not materialized.
     public var fuseOperators: Bool
+    /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
+    /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
+    /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
+    public var memoryBudget: Int
+
+    /// The default `memoryBudget`: 4 GiB (the BlazePose models need ~40 MB).
+    public static let defaultMemoryBudget = 4 << 30
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 preserveIntermediates: Bool = false,
                 gemmBackend: GemmBackend = .preferred,
-                fuseOperators: Bool = true) {
+                fuseOperators: Bool = true,
+                memoryBudget: Int = InterpreterOptions.defaultMemoryBudget) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
         self.fuseOperators = fuseOperators
+        self.memoryBudget = max(0, memoryBudget)
     }
 }
 
@@ -41,6 +50,16 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case kernel(op: Int, name: String, message: String)
     case inputIndex(Int, count: Int)
     case inputSize(input: Int, name: String, expected: Int, got: Int)
+    /// The graph has no operators.
+    case emptyGraph
+    /// The graph's own structure is inconsistent (e.g. a graph input index out of range).
+    case invalidGraph(detail: String)
+    /// A graph output that no operator writes (and that is no input or constant).
+    case outputNotProduced(tensor: Int, name: String)
+    /// A tensor whose size overflows or exceeds the memory budget on its own.
+    case tensorSize(tensor: Int, name: String, shape: [Int], detail: String)
+    /// The model needs more memory than `InterpreterOptions.memoryBudget`.
+    case memoryBudget(needed: Int, budget: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -61,6 +80,16 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "input index \(i) is out of range (the model has \(count) inputs)"
         case let .inputSize(i, name, expected, got):
             return "input \(i) '\(name)' needs \(expected) floats, got \(got)"
+        case .emptyGraph:
+            return "the model's graph has no operators"
+        case let .invalidGraph(detail):
+            return "invalid graph: \(detail)"
+        case let .outputNotProduced(t, name):
+            return "graph output tensor \(t) '\(name)' is written by no operator"
+        case let .tensorSize(t, name, shape, detail):
+            return "tensor \(t) '\(name)' of shape \(shape) \(detail)"
+        case let .memoryBudget(needed, budget, detail):
+            return "the model needs \(needed) bytes for \(detail), over the memory budget of \(budget) bytes (InterpreterOptions.memoryBudget)"
         }
     }
 }
@@ -126,9 +155,20 @@ public final class Interpreter {
         self.subgraph = subgraph
         self.pool = ThreadPool(threads: options.threads)
 
+        let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
         let constants = try model.resolveConstants(subgraph: 0)
         var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
         try builder.build()
+        // Arena and scratch are allocated below; their sum with the constants must fit the budget.
+        let (arenaBytes0, o1) = builder.plan.arenaCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        let (scratchBytes0, o2) = builder.scratchCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        let (planned, o3) = arenaBytes0.addingReportingOverflow(scratchBytes0)
+        let (total, o4) = planned.addingReportingOverflow(constantBytes)
+        guard !(o1 || o2 || o3 || o4), total <= options.memoryBudget else {
+            throw RuntimeError.memoryBudget(needed: (o1 || o2 || o3 || o4) ? Int.max : total, budget: options.memoryBudget,
+                                            detail: "activations (\(arenaBytes0) bytes), scratch (\(scratchBytes0) bytes) and constants (\(constantBytes) bytes)")
+        }
+        self.memoryBytes = total
         self.steps = builder.steps
         self.plan = builder.plan
         self.constantStore = builder.constantStore
@@ -158,6 +198,10 @@ public final class Interpreter {
         }
         for buffer in constantStore.values { buffer.deallocate() }
     }
+
+    /// Bytes this interpreter allocated for the model: the activation arena, scratch and the
+    /// float32 constants (always ≤ `options.memoryBudget`).
+    public let memoryBytes: Int
 
     /// Worker threads in use.
     public var threadCount: Int { pool.threadCount }

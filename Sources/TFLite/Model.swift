@@ -177,13 +177,14 @@ public struct Model: @unchecked Sendable {
         return UnsafeRawBufferPointer(rebasing: storage.bytes[buffer.offset..<(buffer.offset + buffer.count)])
     }
 
-    /// The operator code of `op` (its index was validated at load time).
+    /// The operator code of `op`. The reader checked the index at load; for an `Operator` edited in
+    /// memory with an index out of range this is the invalid code -1, which no runtime supports.
     public func opcode(of op: Operator) -> BuiltinOperator {
-        operatorCodes[op.opcodeIndex].builtinCode
+        operatorCodes.indices.contains(op.opcodeIndex) ? operatorCodes[op.opcodeIndex].builtinCode : BuiltinOperator(rawValue: -1)
     }
 
     /// The custom operator name of `op` (`nil` for builtin operators).
     public func customCode(of op: Operator) -> String? {
-        operatorCodes[op.opcodeIndex].customCode
+        operatorCodes.indices.contains(op.opcodeIndex) ? operatorCodes[op.opcodeIndex].customCode : nil
     }
 }

@@ -93,3 +93,26 @@ func referenceConv(input: [Float], inputShape: [Int], weights: [Float], weightsS
     }
     return out
 }
+
+// Row types of the wheel models' ops in `LayerShapes.swift`.
+struct PReluShape { let model: String, count: Int, input: [Int], alpha: [Int], output: [Int] }
+struct MeanShape { let model: String, count: Int, input: [Int], axes: [Int], keepDims: Bool, output: [Int] }
+struct FullyConnectedShape {
+    let model: String, count: Int, input: [Int], weights: [Int], hasBias: Bool, output: [Int]
+    let activation: FusedActivation, keepNumDims: Bool
+}
+struct StridedSliceShape {
+    let model: String, count: Int, input: [Int], begin: [Int], end: [Int], strides: [Int]
+    let beginMask: Int, endMask: Int, shrinkAxisMask: Int, output: [Int]
+}
+/// MediaPipe's `Convolution2DTransposeBias`: weights `[O, KH, KW, I]`, bias `[O]`.
+struct TransposeConvShape {
+    let model: String, count: Int, input: [Int], weights: [Int], output: [Int], stride: (Int, Int), padding: Padding
+}
+
+/// Runs `body` on a fresh NaN-filled buffer of `count` floats and returns it.
+func collect(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    var out = [Float](repeating: .nan, count: count)
+    out.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    return out
+}

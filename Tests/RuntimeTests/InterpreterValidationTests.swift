@@ -63,4 +63,81 @@ final class InterpreterValidationTests: XCTestCase {
         }
         XCTAssertThrowsError(try interpreter.setInput(1, [Float](repeating: 0, count: 64)))
     }
+
+    // MARK: - Whole-graph checks before any allocation (issue: interpreter shapes unchecked)
+
+    /// A graph input used by no operator with a shape whose element count overflows: a typed error
+    /// naming the tensor, not a trap in an unchecked product.
+    func testOverflowingUnusedInputShapeIsATypedError() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        let extra = model.subgraphs[0].tensors.count
+        var tensor = model.subgraphs[0].tensors[0]
+        tensor.name = "huge"
+        tensor.shape = [1 << 32, 1 << 32]
+        model.subgraphs[0].tensors.append(tensor)
+        model.subgraphs[0].inputs.append(extra)
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            guard case let .tensorSize(t, name, shape, detail)? = error as? RuntimeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(t, extra); XCTAssertEqual(name, "huge"); XCTAssertEqual(shape, [1 << 32, 1 << 32])
+            XCTAssertTrue(detail.contains("overflows"), detail)
+        }
+    }
+
+    /// [2^20, 2^20] floats (4 TiB) is representable but over the budget: named, nothing allocated.
+    func testTensorOverTheBudgetIsNamedWithItsSize() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        let output = model.subgraphs[0].operators[4].outputs[0]
+        model.subgraphs[0].tensors[output].shape = [1 << 20, 1 << 20]
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            guard case let .tensorSize(t, _, _, detail)? = error as? RuntimeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(t, output)
+            XCTAssertTrue(detail.contains("\(4 << 40) bytes") && detail.contains("budget"), detail)
+        }
+    }
+
+    /// A 16-GiB activation ([1, 65536, 65536, 1]) through a real operator chain: rejected before
+    /// the arena is sized.
+    func testHugeActivationChainIsRejectedBeforeAllocation() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        model.subgraphs[0].tensors[0].shape = [1, 65536, 65536, 1]
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            guard case .tensorSize(0, _, _, _)? = error as? RuntimeError else { return XCTFail("\(error)") }
+        }
+    }
+
+    /// The budget covers arena + scratch + constants together and is configurable.
+    func testMemoryBudgetIsEnforcedAndConfigurable() throws {
+        XCTAssertNoThrow(try Interpreter(contentsOf: Self.tiny, options: .init(threads: 1, memoryBudget: 1 << 20)))
+        XCTAssertThrowsError(try Interpreter(contentsOf: Self.tiny, options: .init(threads: 1, memoryBudget: 600))) { error in
+            guard case let .memoryBudget(needed, budget, _)? = error as? RuntimeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(budget, 600)
+            XCTAssertGreaterThan(needed, 600)
+        }
+    }
+
+    func testModelWithoutOperatorsIsAnError() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        model.subgraphs[0].operators = []
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            XCTAssertEqual(error as? RuntimeError, .emptyGraph)
+        }
+    }
+
+    func testGraphOutputNoOperatorWritesIsAnError() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        // Drop the last operator: its output stays a graph output that nothing writes.
+        let output = model.subgraphs[0].outputs[0]
+        model.subgraphs[0].operators.removeLast()
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            XCTAssertEqual(error as? RuntimeError, .outputNotProduced(tensor: output, name: "output"))
+        }
+    }
+
+    func testDynamicGraphInputIsRejected() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        model.subgraphs[0].tensors[0].shape = [-1, 4, 4, 4]
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            guard case .dynamicShape(0, _, _)? = error as? RuntimeError else { return XCTFail("\(error)") }
+        }
+    }
 }

@@ -2,14 +2,15 @@ import BlazeRuntime
 import Foundation
 import XCTest
 
-/// Runs the three BlazePose models on real-image inputs and compares every output
-/// with LiteRT's builtin reference kernels (fixtures from Tools/litert/make_fixtures.sh).
+/// Runs the three BlazePose models and MediaPipe's other float models (face, iris, palm, hand;
+/// weights/mediapipe/ from Tools/fetch-mediapipe-models.sh) on real-image inputs and compares every
+/// output with LiteRT's builtin reference kernels (fixtures from Tools/litert/make_fixtures.sh).
 final class ModelAccuracyTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let tolerance: Float = 1e-4
 
-    func check(model: String, image: String, threads: [Int] = [1, 2]) throws {
-        let weights = Self.root.appendingPathComponent("weights/\(model).tflite")
+    func check(model: String, image: String, threads: [Int] = [1, 2], folder: String = "weights") throws {
+        let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
         guard FileManager.default.fileExists(atPath: weights.path) else {
             return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
         }
@@ -54,6 +55,18 @@ final class ModelAccuracyTests: XCTestCase {
     func testLiteAstronaut() throws { try check(model: "pose_landmark_lite", image: "astronaut") }
     func testLiteGraceHopper() throws { try check(model: "pose_landmark_lite", image: "grace_hopper") }
     func testFullAstronaut() throws { try check(model: "pose_landmark_full", image: "astronaut", threads: [1, 2, 3]) }
+
+    // MediaPipe's other models in the 0.10.14 wheel that use only builtin operators.
+    private func checkWheel(_ model: String) throws { try check(model: model, image: "astronaut", folder: "weights/mediapipe") }
+    func testFaceDetectionShortRange() throws { try checkWheel("face_detection_short_range") }
+    func testFaceDetectionFullRangeSparse() throws { try checkWheel("face_detection_full_range_sparse") }
+    func testFaceLandmark() throws { try checkWheel("face_landmark") }
+    func testIrisLandmark() throws { try checkWheel("iris_landmark") }
+    func testPalmDetectionLite() throws { try checkWheel("palm_detection_lite") }
+    func testPalmDetectionFull() throws { try checkWheel("palm_detection_full") }
+    func testHandLandmarkLite() throws { try checkWheel("hand_landmark_lite") }
+    func testHandLandmarkFull() throws { try checkWheel("hand_landmark_full") }
+    func testHandRecrop() throws { try checkWheel("hand_recrop") }
 
     /// Two runs of the same interpreter give identical outputs (no state leaks between
     /// inferences, and the input survives the run).

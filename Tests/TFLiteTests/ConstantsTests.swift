@@ -42,6 +42,14 @@ final class ConstantsTests: XCTestCase {
     func testDetectorConstantsMatchLiteRT() throws { try check("pose_detection") }
     func testLandmarkLiteConstantsMatchLiteRT() throws { try check("pose_landmark_lite") }
     func testLandmarkFullConstantsMatchLiteRT() throws { try check("pose_landmark_full") }
+    /// MediaPipe's sparse face detector: 46 DENSIFY → DEQUANTIZE chains, bit-exact like the pose detector's.
+    func testSparseFaceDetectorConstantsMatchLiteRT() throws {
+        let url = packageRoot.appendingPathComponent("weights/mediapipe/face_detection_full_range_sparse.tflite")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            return XCTFail("missing \(url.path): run bash Tools/setup.sh")
+        }
+        try check("face_detection_full_range_sparse", model: try Model(contentsOf: url))
+    }
 
     /// Hand-written block-sparse model (Tools/fuzz/make_seed_model.py): FLOAT16 OHWI [4,1,1,4] filter,
     /// dim 3 split into blocks of 2, CSR over block columns with Uint8 segments and Uint16 indices.

@@ -28,7 +28,7 @@ Usage:
   PY=$(bash Tools/litert/venv.sh)
   swift build -c release
   $PY Tools/litert/bench_side_by_side.py [--binary .build/release/blazepose] \
-      [--models detector,lite,full] [--threads 1,2] [--rounds 5] [--iterations 20] \
+      [--models detector,lite,full|wheel|all|NAME,...] [--threads 1,2] [--rounds 5] [--iterations 20] \
       [--warmup 5] [--builtin] [--litert-only] [--json-out results.json]
 
 Exit status: 0 if every row has both numbers (or --litert-only), 2 if our CLI
@@ -58,6 +58,11 @@ MODELS = {
     "lite": "pose_landmark_lite",
     "full": "pose_landmark_full",
 }
+# MediaPipe's other float models with only builtin operators (weights/mediapipe/, from
+# Tools/fetch-mediapipe-models.sh); `--models wheel` selects all of them, `all` adds the pose models.
+WHEEL = ["face_detection_short_range", "face_detection_full_range_sparse", "face_landmark", "iris_landmark",
+         "palm_detection_lite", "palm_detection_full", "hand_landmark_lite", "hand_landmark_full", "hand_recrop"]
+MODELS.update({name: "mediapipe/" + name for name in WHEEL})
 
 
 def cores() -> int:
@@ -69,7 +74,7 @@ def cores() -> int:
 
 def fixture_input(model: str, shape: list[int]) -> tuple[np.ndarray, str]:
     """The committed fixture input as float32, or a seeded random tensor."""
-    d = os.path.join(ROOT, "Tests", "RuntimeTests", "Fixtures", model, "astronaut")
+    d = os.path.join(ROOT, "Tests", "RuntimeTests", "Fixtures", os.path.basename(model), "astronaut")
     try:
         with open(os.path.join(d, "manifest.json")) as f:
             tr = json.load(f)["input_transform"]
@@ -196,6 +201,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     models = [m.strip() for m in a.models.split(",") if m.strip()]
+    expand = {"wheel": WHEEL, "all": ["detector", "lite", "full"] + WHEEL}
+    models = [x for m in models for x in expand.get(m, [m])]
     bad = [m for m in models if m not in MODELS]
     if bad:
         ap.error(f"unknown model(s) {bad}; choose from {list(MODELS)}")
@@ -230,7 +237,7 @@ def main(argv=None) -> int:
         for n in thread_counts:
             xnn = LiteRTTimer(path, n, xnnpack=True)
             x, x_desc = fixture_input(MODELS[m], xnn.input_shape)
-            x_path = os.path.join(tmp.name, f"{MODELS[m]}.npy")
+            x_path = os.path.join(tmp.name, f"{os.path.basename(MODELS[m])}.npy")
             np.save(x_path, x)
             ref = LiteRTTimer(path, n, xnnpack=False) if a.builtin else None
             row = {"model": m, "threads": n, "input": x_desc, "conv_gflop": gflop, "xnnpack_round_medians": [],

@@ -20,6 +20,9 @@ MODELS = {name: os.path.join(ROOT, "weights", name + ".tflite")
           for name in ["pose_detection", "pose_landmark_lite", "pose_landmark_full"]}
 # Hand-written block-sparse model (Tools/fuzz/make_seed_model.py): checks DENSIFY with a block dim and
 # Uint8/Uint16 index vectors, which the pose models do not use.
+# MediaPipe's sparse face detector (weights/mediapipe/, Tools/fetch-mediapipe-models.sh): DENSIFY like
+# the pose detector, on another model.
+MODELS["face_detection_full_range_sparse"] = os.path.join(ROOT, "weights", "mediapipe", "face_detection_full_range_sparse.tflite")
 MODELS["tiny_block_sparse"] = os.path.join(ROOT, "Tests", "TFLiteTests", "Fixtures", "tiny_block_sparse.model")
 
 

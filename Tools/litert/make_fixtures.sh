@@ -40,3 +40,26 @@ ref pose_landmark_lite grace_hopper landmark --crop 0 60 512
 ref pose_landmark_full astronaut landmark --crop 0 0 512
 
 du -sh "$fx"
+
+# MediaPipe's other float models (weights/mediapipe/, from bash Tools/fetch-mediapipe-models.sh),
+# one real input each: detectors on the whole image letterboxed ([-1, 1] for the face
+# detectors, [0, 1] for palm detection, as MediaPipe's graphs feed them); landmark models on a
+# crop of what they look for in astronaut.png: her face (145 25 160), her right eye (188 98 40),
+# her gloved left hand at the bottom edge (100 420 92), the person (0 0 512).
+refm() { # model image preset [extra args...]
+    local model=$1 image=$2 preset=$3; shift 3
+    local out="$fx/$model/$image"
+    [ -f "weights/mediapipe/$model.tflite" ] || { echo "make_fixtures: weights/mediapipe/$model.tflite missing (run bash Tools/fetch-mediapipe-models.sh)" >&2; exit 1; }
+    rm -rf "$out"
+    "$PY" Tools/litert/reference.py "weights/mediapipe/$model.tflite" --image "$image" --preset "$preset" \
+        --out "$out" --compare-xnnpack --label "$model on $image ($preset pre-processing)" "$@"
+}
+refm face_detection_short_range astronaut detector
+refm face_detection_full_range_sparse astronaut detector
+refm face_landmark astronaut landmark --crop 145 25 160
+refm iris_landmark astronaut landmark --crop 188 98 40
+refm palm_detection_lite astronaut landmark --crop 0 0 512
+refm palm_detection_full astronaut landmark --crop 0 0 512
+refm hand_landmark_lite astronaut landmark --crop 100 420 92
+refm hand_landmark_full astronaut landmark --crop 100 420 92
+refm hand_recrop astronaut landmark --crop 100 420 92

@@ -20,6 +20,15 @@ struct LogisticUnit: OperatorUnit {
     }
 }
 
+/// HARD_SWISH: `x · relu6(x + 3) / 6` over any shape, in TFLite's float order (`UnaryOperator`).
+struct HardSwishUnit: OperatorUnit {
+    static let kind = OperatorKind.builtin(.hardSwish)
+    init(site: OperatorSite) throws {}  // `HardSwishOptions` has no fields.
+    func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
+        try unaryStep(.hardSwish, &graph, site)
+    }
+}
+
 /// The step of a one-input, same-shape element-wise operator.
 func unaryStep(_ kind: UnaryKind, _ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep {
     try site.arity(inputs: 1...1)

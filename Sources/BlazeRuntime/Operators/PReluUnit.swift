@@ -1,0 +1,14 @@
+import BlazeKernels
+import TFLite
+
+/// PRELU: `x ≥ 0 ? x : alpha·x`, `alpha` (usually a constant `[1, 1, C]`) broadcast to the input's
+/// shape (`BinaryOperator`). No options.
+struct PReluUnit: OperatorUnit {
+    static let kind = OperatorKind.builtin(.prelu)
+
+    init(site: OperatorSite) throws {}
+
+    func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
+        try binaryStep(.prelu, activation: .none, &graph, site)
+    }
+}

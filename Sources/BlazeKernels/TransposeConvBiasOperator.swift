@@ -1,134 +1,114 @@
-/// MediaPipe's custom op `Convolution2DTransposeBias` (selfie segmentation) on NHWC float32:
-/// TFLite's TRANSPOSE_CONV plus a per-channel bias, as `mediapipe/util/tflite/operations/
-/// transpose_conv_bias.cc` computes it.
+/// MediaPipe's `Convolution2DTransposeBias` custom operator (selfie segmentation): TFLite's
+/// TRANSPOSE_CONV on NHWC float32 plus a per-output-channel bias, as MediaPipe's CPU kernel
+/// (`mediapipe/util/tflite/operations/transpose_conv_bias.cc`) defines it.
 ///
-/// Layouts: input `[N, H, W, I]`, weights OHWI `[O, KH, KW, I]`, bias `[O]`, output
-/// `[N, OH, OW, O]`. Options (custom options, `TfLiteTransposeConvParams`): padding, strides.
+/// - input: NHWC `[N, H, W, I]`; weights: OHWI `[O, kH, kW, I]`; bias: `[O]`.
+/// - output: NHWC `[N, H', W', O]` with, per axis, `total = SAME ? max(0, k − (in − 1) % s − 1) : 0`,
+///   `out = s·(in − 1) + k − total`, and the output origin of input pixel `i` at `i·s − total / 2`.
+/// - value: `bias[o]`, then for every input pixel that reaches the output pixel, in row-major input
+///   order, for every input channel in order, `+= x · w` (float32, one rounding per operation).
 ///
-/// Geometry: the total padding is `max(0, K - (in - 1) % stride - 1)` for SAME and 0 for VALID;
-/// the output size is `stride · (in - 1) + K - totalPadding`; the window origin of input pixel
-/// `i` is `i · stride - totalPadding / 2`.
-///
-/// Arithmetic (kept bit-identical to the op): each output starts at its bias, then adds
-/// `input · weight` one term at a time, ordered by input row, then input column, then input
-/// channel (the reference scatters in that order; this kernel gathers in the same order).
+/// `run` gathers (one output pixel at a time, rows split across threads) in the same per-element
+/// order as the naive scatter of `Reference.transposeConvBias`, so the two are bit-identical.
 public final class TransposeConvBiasOperator: @unchecked Sendable {
     public let inputShape: NHWCShape
     public let outputShape: NHWCShape
     public let kernelHeight: Int, kernelWidth: Int
     public let strideHeight: Int, strideWidth: Int
-    /// Top / left padding (half the total, rounded down).
+    /// Output index of input pixel 0's kernel origin is `−padTop` / `−padLeft`.
     public let padTop: Int, padLeft: Int
-    /// Weights repacked `[KH][KW][I][O]` so output channels are contiguous.
+    /// Weights as `[kH, kW, I, O]` (output channel fastest), for the gather loop.
     let packed: [Float]
+    /// `[O]`.
     let bias: [Float]
 
-    /// `padding` is `.same` or `.valid` (MediaPipe's custom options 1 and 2); throws on
-    /// mismatched shapes or sizes.
+    /// - Parameters:
+    ///   - inputShape: `[N, H, W, I]`.
+    ///   - weights: OHWI, `O·kH·kW·I` floats; `weightsShape` `[O, kH, kW, I]`.
+    ///   - bias: `[O]`.
+    ///   - samePadding: TfLitePadding SAME (true) or VALID (false).
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
-                strideHeight: Int, strideWidth: Int, padding: Padding) throws {
+                strideHeight: Int, strideWidth: Int, samePadding: Bool) throws {
         let op = "Convolution2DTransposeBias"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
-            throw KernelError.invalidShape(op: op, what: "weights (OHWI)", shape: weightsShape)
+            throw KernelError.invalidShape(op: op, what: "weights", shape: weightsShape)
         }
-        let (o, kh, kw, i) = (weightsShape[0], weightsShape[1], weightsShape[2], weightsShape[3])
-        guard i == input.channels else {
-            throw KernelError.shapeMismatch(op: op, detail: "weights input depth \(i) != input channels \(input.channels)")
+        let oc = weightsShape[0], kh = weightsShape[1], kw = weightsShape[2]
+        guard weightsShape[3] == input.channels else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights have \(weightsShape[3]) input channels, input has \(input.channels)")
         }
-        guard weights.count == o * kh * kw * i else {
-            throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * kh * kw * i, got: weights.count)
+        guard weights.count == oc * kh * kw * input.channels else {
+            throw KernelError.bufferTooSmall(op: op, what: "weights", needed: oc * kh * kw * input.channels, got: weights.count)
         }
-        guard bias.count == o else {
-            throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(o)")
+        guard bias.count == oc else {
+            throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values for \(oc) output channels")
         }
-        for (name, v) in [("stride height", strideHeight), ("stride width", strideWidth)] where v <= 0 || v > maxDimension {
-            throw KernelError.invalidParameter(op: op, name: name, value: v)
-        }
-        let padH: Int, padW: Int
-        switch padding {
-        case .same:
-            padH = Swift.max(0, kh - (input.height - 1) % strideHeight - 1)
-            padW = Swift.max(0, kw - (input.width - 1) % strideWidth - 1)
-        case .valid:
-            padH = 0; padW = 0
-        case .explicit:
-            throw KernelError.invalidParameter(op: op, name: "padding (explicit is not an option of this op)", value: 0)
-        }
-        let oh = strideHeight * (input.height - 1) + kh - padH
-        let ow = strideWidth * (input.width - 1) + kw - padW
-        let out = [input.batch, oh, ow, o]
-        guard validDimensions(out) else { throw KernelError.invalidShape(op: op, what: "output", shape: out) }
+        guard strideHeight > 0, strideHeight <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "stride_h", value: strideHeight) }
+        guard strideWidth > 0, strideWidth <= maxDimension else { throw KernelError.invalidParameter(op: op, name: "stride_w", value: strideWidth) }
+        let totalH = samePadding ? max(0, kh - (input.height - 1) % strideHeight - 1) : 0
+        let totalW = samePadding ? max(0, kw - (input.width - 1) % strideWidth - 1) : 0
+        // Bounded: every factor ≤ 2^24, so the products fit in Int before validDimensions checks them.
+        let oh = strideHeight * (input.height - 1) + kh - totalH
+        let ow = strideWidth * (input.width - 1) + kw - totalW
         self.inputShape = input
-        outputShape = NHWCShape(batch: input.batch, height: oh, width: ow, channels: o)
+        outputShape = try NHWCShape([input.batch, oh, ow, oc], op: op, what: "output")
         kernelHeight = kh; kernelWidth = kw
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
-        padTop = padH / 2; padLeft = padW / 2
+        padTop = totalH / 2; padLeft = totalW / 2
+        let ic = input.channels
         var p = [Float](repeating: 0, count: weights.count)
-        for oc in 0..<o { for y in 0..<kh { for x in 0..<kw { for c in 0..<i {
-            p[((y * kw + x) * i + c) * o + oc] = weights[((oc * kh + y) * kw + x) * i + c]
-        } } } }
+        for o in 0..<oc {
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    for i in 0..<ic {
+                        p[((ky * kw + kx) * ic + i) * oc + o] = weights[((o * kh + ky) * kw + kx) * ic + i]
+                    }
+                }
+            }
+        }
         packed = p
         self.bias = bias
     }
 
-    /// Input rows (or columns) contributing to output row `o`, ascending, with their kernel tap:
-    /// `i · stride - pad + k == o`, `0 ≤ k < kernel`, `0 ≤ i < inputSize`.
+    /// Input pixels `lo...hi` (one axis) whose kernel window covers output index `out`.
     @inline(__always)
-    static func taps(output o: Int, stride: Int, pad: Int, kernel: Int, inputSize: Int) -> (first: Int, last: Int) {
-        // Smallest i with k = o + pad - i·stride < kernel, largest i with k ≥ 0.
-        let numerator = o + pad - kernel + 1
-        let first = Swift.max(0, numerator <= 0 ? 0 : (numerator + stride - 1) / stride)
-        let last = Swift.min(inputSize - 1, (o + pad) / stride)
-        return (first, last)
+    static func contributors(_ out: Int, pad: Int, stride: Int, kernel: Int, count: Int) -> (Int, Int) {
+        // out = i·stride − pad + k, 0 ≤ k < kernel  ⇒  (out + pad − kernel + 1)/stride ≤ i ≤ (out + pad)/stride.
+        let top = out + pad
+        let lo = max(0, top - kernel + 1 <= 0 ? 0 : (top - kernel + 1 + stride - 1) / stride)
+        let hi = min(count - 1, top / stride)
+        return (lo, hi)
     }
 
-    /// `input` NHWC `inputShape` → `output` NHWC `outputShape`. Parallel over output rows;
-    /// SIMD over output channels (8 at a time), scalar for the rest.
+    /// `input` NHWC `inputShape` → `output` NHWC `outputShape`.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let ih = inputShape.height, iw = inputShape.width, ic = inputShape.channels
         let oh = outputShape.height, ow = outputShape.width, oc = outputShape.channels
-        let (sh, sw, kw, kh, pt, pl) = (strideHeight, strideWidth, kernelWidth, kernelHeight, padTop, padLeft)
-        packed.withUnsafeBufferPointer { wbuf in
-            bias.withUnsafeBufferPointer { bbuf in
-                let w = wbuf.baseAddress!, b = bbuf.baseAddress!
-                pool.parallelFor(outputShape.batch * oh) { row, _ in
+        let kh = kernelHeight, kw = kernelWidth, sh = strideHeight, sw = strideWidth
+        let pt = padTop, pl = padLeft
+        packed.withUnsafeBufferPointer { wp in
+            bias.withUnsafeBufferPointer { bp in
+                guard let w = wp.baseAddress, let b = bp.baseAddress else { return }
+                pool.parallelFor(inputShape.batch * oh) { row, _ in
                     let n = row / oh, oy = row % oh
-                    let ys = Self.taps(output: oy, stride: sh, pad: pt, kernel: kh, inputSize: ih)
+                    let (y0, y1) = Self.contributors(oy, pad: pt, stride: sh, kernel: kh, count: ih)
                     for ox in 0..<ow {
-                        let xs = Self.taps(output: ox, stride: sw, pad: pl, kernel: kw, inputSize: iw)
+                        let (x0, x1) = Self.contributors(ox, pad: pl, stride: sw, kernel: kw, count: iw)
                         let out = output + (row * ow + ox) * oc
-                        var c0 = 0
-                        while c0 + 8 <= oc {
-                            var acc = loadVector(b + c0)
-                            if ys.first <= ys.last && xs.first <= xs.last {
-                                for iy in ys.first...ys.last {
-                                    let fy = oy + pt - iy * sh
-                                    for ix in xs.first...xs.last {
-                                        let fx = ox + pl - ix * sw
-                                        let x = input + ((n * ih + iy) * iw + ix) * ic
-                                        let wt = w + (fy * kw + fx) * ic * oc + c0
-                                        for c in 0..<ic { acc = acc + SIMD8<Float>(repeating: x[c]) * loadVector(wt + c * oc) }
-                                    }
+                        for o in 0..<oc { out[o] = b[o] }
+                        if y0 > y1 || x0 > x1 { continue }
+                        for iy in y0...y1 {
+                            let ky = oy + pt - iy * sh
+                            for ix in x0...x1 {
+                                let kx = ox + pl - ix * sw
+                                let x = input + ((n * ih + iy) * iw + ix) * ic
+                                let wk = w + (ky * kw + kx) * ic * oc
+                                for i in 0..<ic {
+                                    let xv = x[i], wi = wk + i * oc
+                                    for o in 0..<oc { out[o] += xv * wi[o] }
                                 }
                             }
-                            storeVector(acc, out + c0)
-                            c0 += 8
-                        }
-                        for o in c0..<oc {
-                            var acc = b[o]
-                            if ys.first <= ys.last && xs.first <= xs.last {
-                                for iy in ys.first...ys.last {
-                                    let fy = oy + pt - iy * sh
-                                    for ix in xs.first...xs.last {
-                                        let fx = ox + pl - ix * sw
-                                        let x = input + ((n * ih + iy) * iw + ix) * ic
-                                        let wt = w + (fy * kw + fx) * ic * oc + o
-                                        for c in 0..<ic { acc = acc + x[c] * wt[c * oc] }
-                                    }
-                                }
-                            }
-                            out[o] = acc
                         }
                     }
                 }
@@ -138,25 +118,41 @@ public final class TransposeConvBiasOperator: @unchecked Sendable {
 }
 
 extension Reference {
-    /// MediaPipe's `TransposeConvBias` (float) written out: fill the output with the bias, then
-    /// scatter `input · weight` over input rows, columns, channels, kernel rows, kernel columns
-    /// and output channels, skipping taps outside the output. input NHWC, weights OHWI `[O, KH, KW, I]`.
-    public static func transposeConvBias(input: UnsafePointer<Float>, inputShape: NHWCShape, weights: UnsafePointer<Float>,
-                                         weightsShape: [Int], bias: UnsafePointer<Float>, strideHeight: Int, strideWidth: Int,
-                                         padTop: Int, padLeft: Int, outputShape: NHWCShape,
-                                         output: UnsafeMutablePointer<Float>) {
-        let (o, kh, kw, ic) = (weightsShape[0], weightsShape[1], weightsShape[2], weightsShape[3])
-        let (oh, ow) = (outputShape.height, outputShape.width)
-        for n in 0..<inputShape.batch {
-            for p in 0..<(oh * ow) { for c in 0..<o { output[(n * oh * ow + p) * o + c] = bias[c] } }
-            for iy in 0..<inputShape.height { for ix in 0..<inputShape.width { for c in 0..<ic {
-                for fy in 0..<kh { for fx in 0..<kw { for oc in 0..<o {
-                    let oy = iy * strideHeight - padTop + fy, ox = ix * strideWidth - padLeft + fx
-                    if oy < 0 || oy >= oh || ox < 0 || ox >= ow { continue }
-                    let x = input[((n * inputShape.height + iy) * inputShape.width + ix) * ic + c]
-                    output[((n * oh + oy) * ow + ox) * o + oc] += x * weights[((oc * kh + fy) * kw + fx) * ic + c]
-                } } }
-            } } }
+    /// MediaPipe's `TransposeConvBias` (float), a literal scatter: output = bias, then every input
+    /// element adds `x · w` to each output it reaches, looping input y, x, channel, kernel y, x, output channel.
+    ///
+    /// - input: NHWC `[N, H, W, I]`; weights: OHWI `[O, kH, kW, I]`; bias `[O]`;
+    ///   output: NHWC `[N, OH, OW, O]`; `padTop`/`padLeft` = total padding / 2 (see `TransposeConvBiasOperator`).
+    public static func transposeConvBias(input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int,
+                                         inputChannels: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                         outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                                         strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int,
+                                         outputHeight: Int, outputWidth: Int, output: UnsafeMutablePointer<Float>) {
+        let ic = inputChannels, oc = outputChannels
+        for n in 0..<batch {
+            for oy in 0..<outputHeight {
+                for ox in 0..<outputWidth {
+                    for o in 0..<oc { output[((n * outputHeight + oy) * outputWidth + ox) * oc + o] = bias[o] }
+                }
+            }
+            for iy in 0..<inputHeight {
+                for ix in 0..<inputWidth {
+                    for i in 0..<ic {
+                        let originX = ix * strideWidth - padLeft, originY = iy * strideHeight - padTop
+                        for ky in 0..<kernelHeight {
+                            for kx in 0..<kernelWidth {
+                                for o in 0..<oc {
+                                    let ox = originX + kx, oy = originY + ky
+                                    guard ox >= 0, ox < outputWidth, oy >= 0, oy < outputHeight else { continue }
+                                    let x = input[((n * inputHeight + iy) * inputWidth + ix) * ic + i]
+                                    let w = weights[((o * kernelHeight + ky) * kernelWidth + kx) * ic + i]
+                                    output[((n * outputHeight + oy) * outputWidth + ox) * oc + o] += x * w
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -325,13 +325,15 @@ final class WheelOpTests: XCTestCase {
         let x = randomFloats(shape.reduce(1, *), &rng), w = randomFloats(ws.reduce(1, *), &rng)
         let b = randomFloats(ws[0], &rng)
         let op = try TransposeConvBiasOperator(inputShape: shape, weights: w, weightsShape: ws, bias: b,
-                                               strideHeight: stride.0, strideWidth: stride.1, padding: padding)
+                                               strideHeight: stride.0, strideWidth: stride.1, samePadding: padding == .same)
         let label = "transpose conv \(shape) w\(ws) s\(stride) \(padding)"
         if let expected { XCTAssertEqual(op.outputShape.dims, expected, label) }
         let ref = collect(op.outputShape.elementCount) {
-            Reference.transposeConvBias(input: x, inputShape: op.inputShape, weights: w, weightsShape: ws, bias: b,
-                                        strideHeight: stride.0, strideWidth: stride.1, padTop: op.padTop, padLeft: op.padLeft,
-                                        outputShape: op.outputShape, output: $0)
+            Reference.transposeConvBias(input: x, batch: shape[0], inputHeight: shape[1], inputWidth: shape[2],
+                                        inputChannels: shape[3], weights: w, bias: b, outputChannels: ws[0],
+                                        kernelHeight: ws[1], kernelWidth: ws[2], strideHeight: stride.0, strideWidth: stride.1,
+                                        padTop: op.padTop, padLeft: op.padLeft, outputHeight: op.outputShape.height,
+                                        outputWidth: op.outputShape.width, output: $0)
         }
         for pool in Pools.all {
             assertBitIdentical(collect(op.outputShape.elementCount) { op.run(input: x, output: $0, pool: pool) }, ref,
@@ -361,7 +363,7 @@ final class WheelOpTests: XCTestCase {
         // output 2·2 + 3 − 2 = 5, window origin −1; VALID → 2·2 + 3 = 7.
         let same = try TransposeConvBiasOperator(inputShape: [1, 3, 3, 1], weights: [Float](repeating: 1, count: 9),
                                                  weightsShape: [1, 3, 3, 1], bias: [0.5], strideHeight: 2, strideWidth: 2,
-                                                 padding: .same)
+                                                 samePadding: true)
         XCTAssertEqual(same.outputShape.dims, [1, 5, 5, 1])
         XCTAssertEqual(same.padTop, 1)
         // All-ones: output (y, x) = 0.5 + number of input pixels whose window covers it.
@@ -370,13 +372,13 @@ final class WheelOpTests: XCTestCase {
         XCTAssertEqual(Array(out[5..<10]), [2.5, 4.5, 2.5, 4.5, 2.5])
         let valid = try TransposeConvBiasOperator(inputShape: [1, 3, 3, 1], weights: [Float](repeating: 1, count: 9),
                                                   weightsShape: [1, 3, 3, 1], bias: [0], strideHeight: 2, strideWidth: 2,
-                                                  padding: .valid)
+                                                  samePadding: false)
         XCTAssertEqual(valid.outputShape.dims, [1, 7, 7, 1])
         XCTAssertThrowsError(try TransposeConvBiasOperator(inputShape: [1, 3, 3, 2], weights: [Float](repeating: 1, count: 9),
                                                            weightsShape: [1, 3, 3, 1], bias: [0], strideHeight: 2,
-                                                           strideWidth: 2, padding: .same))
+                                                           strideWidth: 2, samePadding: true))
         XCTAssertThrowsError(try TransposeConvBiasOperator(inputShape: [1, 3, 3, 1], weights: [Float](repeating: 1, count: 9),
                                                            weightsShape: [1, 3, 3, 1], bias: [], strideHeight: 2,
-                                                           strideWidth: 2, padding: .same))
+                                                           strideWidth: 2, samePadding: true))
     }
 }

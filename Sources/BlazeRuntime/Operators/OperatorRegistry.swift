@@ -25,6 +25,11 @@ public enum OperatorRegistry {
         ReshapeUnit.self,
         ResizeBilinearUnit.self,
         StridedSliceUnit.self,
+        // MediaPipe's custom operators.
+        Convolution2DTransposeBiasUnit.self,
+        Landmarks2TransformMatrixUnit.self,
+        TransformLandmarksUnit.self,
+        TransformTensorBilinearUnit.self,
     ]
 
     private static let byKind: [OperatorKind: any OperatorUnit.Type] = {

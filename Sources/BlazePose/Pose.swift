@@ -32,7 +32,7 @@ public struct Pose: Equatable, Sendable {
     /// The 33 world landmarks (metres), same order.
     public var worldLandmarks: [Landmark]
     /// The 2 auxiliary landmarks (model landmarks 33 mid-hip, 34 size/rotation point), image-
-    /// normalized. A tracker builds the next frame's ROI from them (spec §2.18).
+    /// normalized. A tracker builds the next frame's ROI from them (docs/pipeline.md §2.18).
     public var auxiliaryLandmarks: [Landmark]
     /// The ROI the landmark model ran on (image-normalized rect, rotation in radians, positive =
     /// clockwise on screen).
@@ -94,7 +94,7 @@ public struct PoseResult: Equatable, Sendable {
     }
 }
 
-/// Everything the detector stage computed (spec §2.2–§2.8), for `--dump-stages` and trackers.
+/// Everything the detector stage computed (docs/pipeline.md §2.2–§2.8), for `--dump-stages` and trackers.
 public struct DetectorStages: Sendable {
     /// The 8-bit letterboxed input, `[224, 224, 3]` HWC RGB (zero border).
     public var inputBytes: [UInt8]
@@ -116,7 +116,7 @@ public struct DetectorStages: Sendable {
     public var candidates: [PoseCandidate]
 }
 
-/// A detection turned into a landmark ROI (spec §2.8).
+/// A detection turned into a landmark ROI (docs/pipeline.md §2.8).
 public struct PoseCandidate: Equatable, Sendable {
     /// The detection, image-normalized.
     public var detection: Detection
@@ -126,7 +126,7 @@ public struct PoseCandidate: Equatable, Sendable {
     public var roi: NormalizedRect
 }
 
-/// Everything the landmark stage computed for one ROI (spec §2.9–§2.16).
+/// Everything the landmark stage computed for one ROI (docs/pipeline.md §2.9–§2.16).
 public struct LandmarkStages: Sendable {
     /// The ROI that was cropped (unpadded, image-normalized).
     public var roi: NormalizedRect

@@ -165,7 +165,7 @@ public final class PoseLandmarker {
 
     // MARK: - Detector stage
 
-    /// Runs the detector on the whole image (spec §2.2–§2.8): letterbox to 224×224 (zero border,
+    /// Runs the detector on the whole image (docs/pipeline.md §2.2–§2.8): letterbox to 224×224 (zero border,
     /// range [−1, 1]), model, decode against the 2254 anchors, threshold, weighted NMS, letterbox
     /// removal, and the ROI of every NMS cluster.
     public func detectROIs(in image: RGBImage) throws -> DetectorStages {
@@ -203,7 +203,7 @@ public final class PoseLandmarker {
 
     // MARK: - Landmark stage
 
-    /// Runs the landmark model on `roi` (spec §2.9–§2.16): rotated crop to 256×256 (replicate
+    /// Runs the landmark model on `roi` (docs/pipeline.md §2.9–§2.16): rotated crop to 256×256 (replicate
     /// border, range [0, 1]), model, presence gate, decode, heatmap refinement, projection to the
     /// image, world rotation, and the mask warped back to the image.
     ///
@@ -236,7 +236,7 @@ public final class PoseLandmarker {
             rawPoseFlag: rawFlag, rawSegmentation: rawSegmentation,
             segmentationSize: (segmentationWidth, segmentationHeight), rawHeatmap: rawHeatmap, rawWorld: rawWorld,
             present: rawFlag > options.minTrackingConfidence, decoded: nil, refined: nil, maskROI: nil, pose: nil)
-        // Strict `>`, and NaN fails: spec §2.10.
+        // Strict `>`, and NaN fails: docs/pipeline.md §2.10.
         guard stages.present else { return stages }
 
         let decoded = try rawLandmarks.withUnsafeBufferPointer { try LandmarkDecoder.decode(raw: $0) }
@@ -273,7 +273,7 @@ public final class PoseLandmarker {
 
     /// The 4×4 matrix (row-major) mapping image-normalized coordinates to crop-normalized ones:
     /// the inverse of MediaPipe's `GetRotatedSubRectToRectTransformMatrix` for the padded ROI
-    /// (spec §2.9, §2.16). MediaPipe builds the forward matrix in Float and inverts it with Eigen;
+    /// (docs/pipeline.md §2.9, §2.16). MediaPipe builds the forward matrix in Float and inverts it with Eigen;
     /// we build the forward matrix the same way and invert its affine 2×2 block in Double, so a
     /// few entries can differ by an ulp (the mask tolerance in STAGES.md covers that).
     static func maskMatrix(padded: PixelRect, imageWidth: Int, imageHeight: Int) -> [Float] {

@@ -20,20 +20,20 @@ public struct PoseLandmarkerOptions: Sendable {
     /// Landmark model (default `.full`, as MediaPipe).
     public var modelComplexity: ModelComplexity
     /// Detector score threshold: a detection is kept iff `score ≥ minDetectionConfidence`
-    /// (`min_score_thresh`, spec §2.5). Default 0.5.
+    /// (`min_score_thresh`, docs/pipeline.md §2.5). Default 0.5.
     public var minDetectionConfidence: Float
     /// Pose-presence threshold: a pose is reported iff `presence > minTrackingConfidence`
-    /// (strict, spec §2.10). Default 0.5.
+    /// (strict, docs/pipeline.md §2.10). Default 0.5.
     public var minTrackingConfidence: Float
-    /// Compute the segmentation mask (image-sized, spec §2.16). Default true.
+    /// Compute the segmentation mask (image-sized, docs/pipeline.md §2.16). Default true.
     public var enableSegmentation: Bool
     /// Run the landmark model on the best `maxPoses` detections after NMS. MediaPipe uses only the
     /// first (`maxPoses = 1`, the default).
     public var maxPoses: Int
     /// Worker threads for the models. Results are bit-identical for every value.
     public var threads: Int
-    /// Heatmap refinement window (spec §2.12): 7 = MediaPipe's graph (default); 9 reproduces a plain
-    /// `mp.solutions.pose` run of the 0.10.14 wheel, which drops the graph option (spec §4.9).
+    /// Heatmap refinement window (docs/pipeline.md §2.12): 7 = MediaPipe's graph (default); 9 reproduces a plain
+    /// `mp.solutions.pose` run of the 0.10.14 wheel, which drops the graph option (docs/pipeline.md §4.9).
     public var heatmapKernelSize: Int
     /// Where the two models come from (default ``ModelSource/searchPath``: the ``WeightsLocator`` order).
     public var models: ModelSource

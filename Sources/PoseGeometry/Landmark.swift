@@ -27,7 +27,7 @@ public struct Landmark: Equatable, Sendable {
     }
 }
 
-/// Landmark-model output decoding and post-processing (§2.11–§2.15).
+/// Landmark-model output decoding and post-processing (docs/pipeline.md §2.11–§2.15).
 public enum LandmarkDecoder {
     /// Landmarks the model emits: 33 pose + 2 auxiliary + 4 unused.
     public static let modelLandmarkCount = 39

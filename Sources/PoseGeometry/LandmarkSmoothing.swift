@@ -73,18 +73,18 @@ public struct OneEuroLandmarkSmoother: Equatable, Sendable {
         self.disableValueScaling = disableValueScaling
     }
 
-    /// Pose landmarks (§2.17 a): min_cutoff 0.05, beta 80, derivate_cutoff 1.
+    /// Pose landmarks (docs/pipeline.md §2.17 a): min_cutoff 0.05, beta 80, derivate_cutoff 1.
     public static func pose() -> OneEuroLandmarkSmoother {
         // Constant, valid parameters: init cannot throw here.
         try! OneEuroLandmarkSmoother(minCutoff: 0.05, beta: 80, derivativeCutoff: 1.0)
     }
 
-    /// World landmarks (§2.17 b): min_cutoff 0.1, beta 40, no value scaling.
+    /// World landmarks (docs/pipeline.md §2.17 b): min_cutoff 0.1, beta 40, no value scaling.
     public static func world() -> OneEuroLandmarkSmoother {
         try! OneEuroLandmarkSmoother(minCutoff: 0.1, beta: 40, derivativeCutoff: 1.0, disableValueScaling: true)
     }
 
-    /// Auxiliary landmarks (§2.17 c): min_cutoff 0.01, beta 10.
+    /// Auxiliary landmarks (docs/pipeline.md §2.17 c): min_cutoff 0.01, beta 10.
     public static func auxiliary() -> OneEuroLandmarkSmoother {
         try! OneEuroLandmarkSmoother(minCutoff: 0.01, beta: 10, derivativeCutoff: 1.0)
     }

@@ -1,6 +1,6 @@
 /// All per-frame temporal filtering of the legacy pose graph in one value
 /// (`pose_landmark_filtering.pbtxt` + the next-frame ROI of
-/// `pose_landmarks_to_roi.pbtxt`; spec §2.17–§2.18, Appendix A).
+/// `pose_landmarks_to_roi.pbtxt`; docs/pipeline.md §2.17–§2.18, Appendix A).
 ///
 /// Per frame with a pose, ``update(pose:world:auxiliary:timestampMicroseconds:imageWidth:imageHeight:)``:
 /// 1. `objectScale` from the **unfiltered** projected aux landmarks

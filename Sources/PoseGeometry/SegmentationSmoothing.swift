@@ -1,4 +1,4 @@
-/// Temporal mask smoothing (`SegmentationSmoothingCalculator`, §2.19).
+/// Temporal mask smoothing (`SegmentationSmoothingCalculator`, docs/pipeline.md §2.19).
 public enum SegmentationSmoothing {
     /// Blends the current mask with the previous *filtered* mask, per pixel,
     /// weighting the previous value by an uncertainty estimate of the

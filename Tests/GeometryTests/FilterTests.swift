@@ -52,7 +52,7 @@ final class OneEuroFilterTests: XCTestCase {
     }
 
     func testAlphaAt30Hz() throws {
-        // Spec §2.17: at 30 Hz α(0.05) ≈ 0.0104, α(0.1) ≈ 0.0205, α(0.01) ≈ 0.0021, α(1) ≈ 0.173.
+        // docs/pipeline.md §2.17: at 30 Hz α(0.05) ≈ 0.0104, α(0.1) ≈ 0.0205, α(0.01) ≈ 0.0021, α(1) ≈ 0.173.
         let f = try OneEuroFilter(frequency: 30, minCutoff: 1, beta: 0)
         XCTAssertEqual(f.alpha(cutoff: 0.05), 0.0104, accuracy: 1e-4)
         XCTAssertEqual(f.alpha(cutoff: 0.1), 0.0205, accuracy: 1e-4)

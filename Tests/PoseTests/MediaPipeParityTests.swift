@@ -87,7 +87,7 @@ final class MediaPipeParityTests: XCTestCase {
         return union == 0 ? 1 : Double(intersection) / Double(union)
     }
 
-    /// Kernel 9 reproduces a plain `mp.solutions.pose` run (spec §4.9): same landmark bar vs
+    /// Kernel 9 reproduces a plain `mp.solutions.pose` run (docs/pipeline.md §4.9): same landmark bar vs
     /// `Tests/Fixtures/mediapipe-kernel9/`.
     func testKernel9MatchesPlainWheel() throws {
         for model in [ModelComplexity.lite, .full] {

@@ -118,7 +118,7 @@ final class TrackingParityTests: XCTestCase {
         // On frames whose ROI comes from the detector there is no feedback loop: the whole pipeline
         // must agree there. The pose one-euro filters restart on such a frame (first sample passes
         // through), so the image landmarks carry no history; the world filter is never reset
-        // (spec §4.13), so world landmarks are loop-free only on the very first frame.
+        // (docs/pipeline.md §4.13), so world landmarks are loop-free only on the very first frame.
         let detectorFramesWithPose = reference.filter { $0.detectorRan && $0.poseFound }.map(\.frame)
         XCTAssertFalse(detectorFramesWithPose.isEmpty)
         for frame in detectorFramesWithPose {

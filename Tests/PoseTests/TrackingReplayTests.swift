@@ -46,7 +46,7 @@ final class TrackingReplayTests: XCTestCase {
             worstAux = max(worstAux, maxAbsDifference(pose.auxiliaryLandmarks, f.auxiliary))
         }
         print("replay \(model): max |Δ| ROI \(worstROI), landmarks \(worstLandmark), world \(worstWorld) m, aux \(worstAux)")
-        // Float32 round trips of one-euro filters computed in Double by both (spec §5: ≤ 3e-7).
+        // Float32 round trips of one-euro filters computed in Double by both (docs/pipeline.md §5: ≤ 3e-7).
         XCTAssertLessThanOrEqual(worstROI, 2e-6, "\(model): tracked ROI vs MediaPipe's")
         XCTAssertLessThanOrEqual(worstLandmark, 2e-6, "\(model): smoothed landmarks vs MediaPipe's")
         XCTAssertLessThanOrEqual(worstWorld, 2e-6, "\(model): smoothed world landmarks vs MediaPipe's")
@@ -69,7 +69,7 @@ final class TrackingReplayTests: XCTestCase {
                                detectionScore: score, presence: 0.95, mask: mask)
     }
 
-    /// Mask history: kept across a gap (spec §2.19), blended with ratio 0.7, off in static mode.
+    /// Mask history: kept across a gap (docs/pipeline.md §2.19), blended with ratio 0.7, off in static mode.
     func testMaskSmoothingKeepsHistoryAcrossGapsAndIsOffInStaticMode() throws {
         let width = 8, height = 6
         let present = [true, true, false, true, true]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Re-derives MediaPipe's stages from its own dumps with the spec's formulas (numpy, float64) and
-prints the largest difference per step, to check /work/shared/docs/blazepose-pipeline.md against the
+prints the largest difference per step, to check docs/pipeline.md against the
 real graph: decode (§2.4-2.5), weighted NMS (§2.6), letterbox removal (§2.7), ROI (§2.8),
 landmark decode (§2.11), projection (§2.14), world landmarks (§2.15). Needs full dumps
 (stages.py --tensors all, for detector_raw_boxes.npy).
@@ -77,7 +77,7 @@ for d in sys.argv[1:]:
             cols=int(round(ph*224)); extra=f" pad cols zero 0..{cols-2}={bool((u8[:,:cols-1]==0).all())}"
     except FileNotFoundError: pass
     print(f"{d}: n={len(dets)} decode {e_dec:.2e} nms {e_nms:.2e} letterbox {e_unl:.2e} roi_align {e_roia:.2e} roi {e_roi:.2e} rot {rot:.3f}{extra}")
-    # ---- landmark side (spec §2.11, §2.14, §2.15)
+    # ---- landmark side (docs/pipeline.md §2.11, §2.14, §2.15)
     try:
         raw=np.load(d+"/landmark_raw_landmarks.npy").reshape(39,5).astype(np.float64)
     except FileNotFoundError:

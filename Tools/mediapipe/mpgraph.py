@@ -5,7 +5,7 @@ Import this module BEFORE anything else from mediapipe only after calling
 `select_heatmap_kernel()`: whether the refine-landmarks and segmentation-smoothing
 option protos are imported decides whether the graph keeps its published options
 (kernel 7 / ratio 0.7) or silently falls back to proto defaults (kernel 9 / 0.0).
-See /work/shared/docs/blazepose-pipeline.md §4 item 9.
+See docs/pipeline.md §4.9.
 """
 import importlib
 import os
@@ -210,7 +210,7 @@ def nlandmarks_to_rows(lst):
 
 
 def refine_from_heatmap(decoded, heatmap, kernel):
-    """Spec §2.12 in numpy (float64): decoded = [39][5] crop-normalized rows, heatmap [64,64,39] logits.
+    """docs/pipeline.md §2.12 in numpy (float64): decoded = [39][5] crop-normalized rows, heatmap [64,64,39] logits.
     Used only to tell which kernel size MediaPipe actually applied."""
     import numpy as np
     out = [list(r) for r in decoded]

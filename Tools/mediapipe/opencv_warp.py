@@ -217,7 +217,7 @@ def warp_affine_inverse_f32(src, A, out_w, out_h):
 
 def mask_matrix_from_roi(roi, W, H, Wm, Hm):
     """[2,3] float32 matrix (image pixel -> mask-grid pixel) for warp_affine_inverse_f32, from the ROI
-    (spec §2.16), computed in double and rounded once. MediaPipe builds it in float32 through a 4x4
+    (docs/pipeline.md §2.16), computed in double and rounded once. MediaPipe builds it in float32 through a 4x4
     matrix, its Eigen inverse and two 4x4 products, so a few entries differ by ulps; see STAGES.md."""
     f = np.float32
     cx, cy = float(f(roi["x_center"]) * f(W)), float(f(roi["y_center"]) * f(H))

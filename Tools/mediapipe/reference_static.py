@@ -12,7 +12,7 @@ the reference for JPEG fixtures is MediaPipe on cv2.imread of the same file
 Runs Pose(static_image_mode=True, enable_segmentation=True, model_complexity=0 and 1)
 with the default confidences (0.5 / 0.5). By default it first imports the refine-landmarks
 and segmentation-smoothing option protos so the graph keeps its published options
-(heatmap kernel 7, spec §4.9); with --kernel9 it does not (plain-wheel behaviour, kernel 9)
+(heatmap kernel 7, docs/pipeline.md §4.9); with --kernel9 it does not (plain-wheel behaviour, kernel 9)
 and writes to <out>-kernel9 unless --out is given.
 
 Writes, per model (lite, full) and image:

@@ -169,7 +169,7 @@ def main(argv=None):
             write_npy(name, arr, stream=stream)
 
     # Letterbox paddings are std::array<float,4> packets, which the Python bindings cannot read;
-    # they are derived here with MediaPipe's PadRoi formula (spec §2.2) for the record.
+    # they are derived here with MediaPipe's PadRoi formula (docs/pipeline.md §2.2) for the record.
     def pad_roi(rw, rh, tw, th):
         ta, ra = th / tw, rh / rw
         if ta > ra:

@@ -132,7 +132,7 @@ def run_graph(frames, model, step_us):
             rec["world_landmarks"] = rows4(packet_getter.get_proto(p["world_landmarks"]))
             rec["auxiliary"] = rows4(packet_getter.get_proto(p["auxiliary"]))
             rec["next_roi"] = rect_list(packet_getter.get_proto(p["next_roi"]))
-            # Inputs of the smoothing stage (spec §2.17): what the landmark model produced on `roi`.
+            # Inputs of the smoothing stage (docs/pipeline.md §2.17): what the landmark model produced on `roi`.
             rec["unfiltered_landmarks"] = rows5(packet_getter.get_proto(p["unfiltered_landmarks"]))
             rec["unfiltered_world_landmarks"] = rows3(packet_getter.get_proto(p["unfiltered_world_landmarks"]))
             rec["unfiltered_auxiliary"] = rows5(packet_getter.get_proto(p["unfiltered_auxiliary"]))

@@ -5,10 +5,10 @@ import Foundation
 public protocol PoseFrameAnalyzer: AnyObject {
     /// Thresholds, model, `maxPoses`, segmentation switch.
     var landmarkerOptions: PoseLandmarkerOptions { get }
-    /// Detector on the whole image (spec §2.2–§2.8): the landmark ROI and score of every NMS
+    /// Detector on the whole image (docs/pipeline.md §2.2–§2.8): the landmark ROI and score of every NMS
     /// cluster, best first (empty when nothing scores ≥ `minDetectionConfidence`).
     func detectionROIs(in image: RGBImage) throws -> [(roi: NormalizedRect, score: Float)]
-    /// Landmark model on `roi` (spec §2.9–§2.16): the unfiltered pose, or nil when presence ≤
+    /// Landmark model on `roi` (docs/pipeline.md §2.9–§2.16): the unfiltered pose, or nil when presence ≤
     /// `minTrackingConfidence`.
     func observePose(in image: RGBImage, roi: NormalizedRect, detectionScore: Float?) throws -> Pose?
 }

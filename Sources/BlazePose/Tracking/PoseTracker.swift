@@ -36,7 +36,7 @@ public struct TrackedFrame: Equatable, Sendable {
 
 /// MediaPipe Pose in video mode: detection, ROI tracking from landmarks, temporal smoothing.
 ///
-/// Per frame (spec §1, §2.17–§2.19, Appendix A), for each tracked person:
+/// Per frame (docs/pipeline.md §1, §2.17–§2.19, Appendix A), for each tracked person:
 /// * If the previous frame produced a pose, the landmark model runs on the ROI built from that
 ///   frame's **filtered** auxiliary landmarks, and the detector does not run.
 /// * Otherwise (first frame, or the previous frame had no pose) the detector runs. A failing
@@ -45,7 +45,7 @@ public struct TrackedFrame: Equatable, Sendable {
 /// * Smoothing (default on): visibility low-pass and one-euro filters for the pose, world and aux
 ///   landmarks with MediaPipe's constants and object-scale rule (`PoseTemporalFilter`), mask
 ///   blending with ratio 0.7. On a frame without the person the pose/aux one-euro filters reset;
-///   the visibility, world and mask histories survive the gap (spec §4 item 13).
+///   the visibility, world and mask histories survive the gap (docs/pipeline.md §4.13).
 ///
 /// With `maxPoses == 1` this is exactly MediaPipe's legacy graph. With `maxPoses = N > 1` (not in
 /// MediaPipe): every person has its own track and filters; the detector re-runs whenever fewer than
@@ -74,7 +74,7 @@ public final class PoseTracker {
         var nextROI: NormalizedRect?
         /// ROI of the last frame with a pose (for re-identification after a loss).
         var lastROI: NormalizedRect
-        /// Last filtered mask (kept across gaps, spec §2.19).
+        /// Last filtered mask (kept across gaps, docs/pipeline.md §2.19).
         var previousMask: SegmentationMask?
         var lostFrames = 0
     }
@@ -289,7 +289,7 @@ public final class PoseTracker {
                      previousMask: nil)
     }
 
-    /// Spec §2.19: blend with the previous filtered mask of the same person (any number of frames
+    /// docs/pipeline.md §2.19: blend with the previous filtered mask of the same person (any number of frames
     /// back); no history, a size change, or smoothing off → the mask passes through.
     private func smoothedMask(_ mask: SegmentationMask, previous: SegmentationMask?) throws -> SegmentationMask {
         guard tracking, options.smoothSegmentation, let previous,

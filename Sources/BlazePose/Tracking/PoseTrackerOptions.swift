@@ -8,16 +8,16 @@ import Foundation
 public struct PoseTrackerOptions: Sendable {
     /// Models, thresholds, threads, weights. `landmarker.maxPoses` is the number of people tracked;
     /// `landmarker.minTrackingConfidence` is the presence threshold that keeps a track alive
-    /// (`presence > threshold`, spec §2.10); `landmarker.enableSegmentation` turns the masks on.
+    /// (`presence > threshold`, docs/pipeline.md §2.10); `landmarker.enableSegmentation` turns the masks on.
     public var landmarker: PoseLandmarkerOptions
     /// MediaPipe's `static_image_mode`: run the detector on every frame, no tracking, no landmark or
     /// mask smoothing. Default false.
     public var staticImageMode: Bool
-    /// One-euro smoothing of the pose and world landmarks plus the visibility low-pass (spec §2.17
-    /// a–b). The auxiliary landmarks that drive the next ROI are always smoothed (§2.17 c). Ignored
+    /// One-euro smoothing of the pose and world landmarks plus the visibility low-pass (docs/pipeline.md §2.17
+    /// a–b). The auxiliary landmarks that drive the next ROI are always smoothed (docs/pipeline.md §2.17 c). Ignored
     /// (off) in static mode. Default true.
     public var smoothLandmarks: Bool
-    /// Blend each mask with the previous one of the same person (spec §2.19). Ignored (off) in static
+    /// Blend each mask with the previous one of the same person (docs/pipeline.md §2.19). Ignored (off) in static
     /// mode. Default true.
     public var smoothSegmentation: Bool
     /// `combine_with_previous_ratio` of the mask smoothing (MediaPipe's graph: 0.7).

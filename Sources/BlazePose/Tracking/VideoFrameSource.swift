@@ -5,7 +5,7 @@ import Foundation
 /// Timestamps follow MediaPipe's Python solution API: frame `k` (0-based) is stamped
 /// `(k + 1) · step` µs with `step = ⌊10⁶ / fps⌋` (33333 µs at 30 fps, exactly the solution API's
 /// stamping), so the first frame is not at 0 (the one-euro filter treats a 0 timestamp specially,
-/// spec §2.17).
+/// docs/pipeline.md §2.17).
 public protocol VideoFrameSource: AnyObject {
     /// What the frames come from, for messages (a path or "stdin").
     var name: String { get }

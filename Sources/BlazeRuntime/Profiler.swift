@@ -2,8 +2,9 @@ import Foundation
 
 /// Collects per-operator wall time over one or more inferences.
 ///
-/// The interpreter calls ``begin()``/``end(operator:start:)`` around each operator when a
-/// profiler is passed to `invoke`; without one, inference has no timing overhead.
+/// `Interpreter.invoke(profiler:)` reads the clock around each step and records one ``Event`` per
+/// operator (`record(op:start:end:)`), then closes the run (`finishRun()`); without a profiler,
+/// inference has no timing overhead.
 public final class Profiler {
     /// One timed operator execution.
     public struct Event: Sendable {

@@ -32,31 +32,34 @@ let package = Package(
             name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
 
-        // Layer 1: the TFLite FlatBuffers reader (no dependencies).
-        .target(name: "TFLite"),
+        // Layer 0: file-format and statistics helpers every layer shares (bounded regular-file
+        // reads, NPY, JSON string escaping, median); no dependencies.
+        .target(name: "BlazeSupport"),
+        // Layer 1: the TFLite FlatBuffers reader.
+        .target(name: "TFLite", dependencies: ["BlazeSupport"]),
         // Layer 2: raw-pointer kernels and their naive twins; the runtime on top.
         .target(name: "BlazeKernels", dependencies: ["COpenBLAS", "CBlazeTarget"]),
-        .target(name: "BlazeRuntime", dependencies: ["TFLite", "BlazeKernels"]),
+        .target(name: "BlazeRuntime", dependencies: ["BlazeSupport", "TFLite", "BlazeKernels"]),
         // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
         .target(name: "PoseGeometry"),
         .target(name: "PoseImage", dependencies: ["CPNG", "CTurboJPEG", "PoseGeometry"]),
-        .target(name: "BlazePose", dependencies: ["BlazeRuntime", "TFLite", "PoseGeometry", "PoseImage"]),
+        .target(name: "BlazePose", dependencies: ["BlazeSupport", "BlazeRuntime", "TFLite", "PoseGeometry", "PoseImage"]),
         // Layer 4: the command-line tool.
         .executableTarget(
             name: "BlazePoseCLI",
             dependencies: [
-                "BlazePose", "BlazeRuntime", "TFLite",
+                "BlazePose", "BlazeRuntime", "TFLite", "BlazeSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Helpers shared by the test targets (not a product).
         .target(name: "BlazeTestSupport", path: "Tests/Support"),
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "BlazeTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "BlazeSupport", "BlazeTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelTests", dependencies: ["BlazeKernels", "BlazeTestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite", "BlazeTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
         .testTarget(name: "ImageTests", dependencies: ["PoseImage", "PoseGeometry"], exclude: ["Fixtures"]),
-        .testTarget(name: "PoseTests", dependencies: ["BlazePose", "BlazeTestSupport"]),
+        .testTarget(name: "PoseTests", dependencies: ["BlazePose", "BlazeSupport", "BlazeTestSupport"]),
         // Runs the built `blazepose` binary (batch detect, installs) and a library-consumer package.
         .testTarget(name: "CLITests", dependencies: ["BlazePose"]),
     ]

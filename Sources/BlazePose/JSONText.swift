@@ -1,4 +1,5 @@
 import BlazeRuntime
+import BlazeSupport
 /// A tiny JSON text builder with a fixed key order, so output is stable and diffable.
 /// Floats are written with Swift's shortest round-trip representation (parsing the text gives
 /// back the exact Float); non-finite values become `null` (JSON has no NaN/Infinity).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlazePose
 import BlazeRuntime
+import BlazeSupport
 import Foundation
 
 /// `blazepose detect INPUT... [...]`: the MediaPipe Pose pipeline on one image or a batch.

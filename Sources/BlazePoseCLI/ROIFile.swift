@@ -1,6 +1,6 @@
 import BlazePose
+import BlazeSupport
 import Foundation
-import TFLite
 
 /// Reads a STAGES.md "rect" JSON file (`--roi-json`) into a ROI:
 /// `{"x_center", "y_center", "width", "height", "rotation"}`, image-normalized, radians.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlazeRuntime
+import BlazeSupport
 import Foundation
 import TFLite
 

@@ -1,4 +1,5 @@
 import BlazeKernels
+import BlazeSupport
 import Foundation
 
 /// Latency of one inference, measured after warm-up.
@@ -50,19 +51,13 @@ extension Interpreter {
             cpuSamples.append(processCPUMilliseconds() - cpuStart)
         }
         let sorted = samples.sorted()
-        let median = medianOf(samples)
+        let wallMedian = BlazeSupport.median(samples)
         let gflop = flops / 1e9
-        return BenchmarkResult(medianMs: median, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
-                               cpuMedianMs: medianOf(cpuSamples),
+        return BenchmarkResult(medianMs: wallMedian, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
+                               cpuMedianMs: BlazeSupport.median(cpuSamples),
                                iterations: samples.count, warmup: warmup, threads: threadCount,
-                               gflop: gflop, gflops: median > 0 ? gflop / (median / 1000) : 0)
+                               gflop: gflop, gflops: wallMedian > 0 ? gflop / (wallMedian / 1000) : 0)
     }
-}
-
-func medianOf(_ values: [Double]) -> Double {
-    let s = values.sorted()
-    guard !s.isEmpty else { return 0 }
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
 /// CPU time consumed by this process so far (all threads), in milliseconds.

@@ -1,3 +1,4 @@
+import BlazeSupport
 import Foundation
 
 /// Collects per-operator wall time over one or more inferences.
@@ -53,27 +54,4 @@ public final class Profiler {
         out += "],\"displayTimeUnit\":\"ms\"}\n"
         return Data(out.utf8)
     }
-}
-
-func median(_ values: [UInt64]) -> UInt64 {
-    guard !values.isEmpty else { return 0 }
-    let s = values.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
-
-/// Escapes a string for a JSON string literal.
-public func jsonEscape(_ s: String) -> String {
-    var out = ""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out
 }

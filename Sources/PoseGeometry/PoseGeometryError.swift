@@ -29,13 +29,6 @@ public enum PoseGeometryError: Error, Equatable, CustomStringConvertible, Sendab
     }
 }
 
-/// Logistic sigmoid in Float, written the way MediaPipe's calculators write it
-/// (`1 / (1 + exp(-v))`) so results match bit for bit where libm agrees.
-@inline(__always)
-func logistic(_ value: Float) -> Float {
-    1.0 / (1.0 + expf(-value))
-}
-
 /// `wrap(a) = a − 2π·floor((a + π)/2π)`, mapping to `[−π, π)`.
 ///
 /// MediaPipe's `NormalizeRadians` takes a float but evaluates in double

@@ -439,6 +439,31 @@ public func warpAffineF32(source: [Float], sourceWidth: Int, sourceHeight: Int, 
     }
 }
 
+/// The 4×4 matrix (row-major) mapping image-normalized coordinates to crop-normalized ones:
+/// the inverse of MediaPipe's `GetRotatedSubRectToRectTransformMatrix` for the padded ROI
+/// (docs/pipeline.md §2.9, §2.16). MediaPipe builds the forward matrix in Float and inverts it with Eigen;
+/// we build the forward matrix the same way and invert its affine 2×2 block in Double, so a
+/// few entries can differ by an ulp (the mask tolerance in STAGES.md covers that). It is the
+/// `matrix` ``warpMaskBack(mask:maskWidth:maskHeight:matrix:outputWidth:outputHeight:)`` takes.
+public func mediaPipeMaskMatrix(padded: PixelRect, imageWidth: Int, imageHeight: Int) -> [Float] {
+    let a = padded.width, b = padded.height
+    let c = cosf(padded.rotation), d = sinf(padded.rotation)
+    let e = padded.centerX, f = padded.centerY
+    let g = 1 / Float(imageWidth), h = 1 / Float(imageHeight)
+    // Forward: crop-normalized (u, v) → image-normalized (X, Y).
+    let m0 = a * c * g, m1 = -b * d * g, m3 = (-0.5 * a * c + 0.5 * b * d + e) * g
+    let m4 = a * d * h, m5 = b * c * h, m7 = (-0.5 * b * c - 0.5 * a * d + f) * h
+    let m10 = a * g
+    let (p0, p1, p3, p4, p5, p7) = (Double(m0), Double(m1), Double(m3), Double(m4), Double(m5), Double(m7))
+    let det = p0 * p5 - p1 * p4
+    let i0 = p5 / det, i1 = -p1 / det, i4 = -p4 / det, i5 = p0 / det
+    let i3 = -(i0 * p3 + i1 * p7), i7 = -(i4 * p3 + i5 * p7)
+    return [Float(i0), Float(i1), 0, Float(i3),
+            Float(i4), Float(i5), 0, Float(i7),
+            0, 0, Float(1 / Double(m10)), 0,
+            0, 0, 0, 1]
+}
+
 /// MediaPipe's segmentation-mask warp-back (`AffineTransformation` OpenCV runner, kOpenCvCompatibility):
 /// the 4×4 `matrix` (row-major Float, maps output-normalized to mask-normalized coordinates) is
 /// turned into absolute pixels as `diag(maskW, maskH, 1, 1) · matrix · diag(1/outW, 1/outH, 1, 1)` in

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BlazeSupport
 import Foundation
 
 /// Owns the bytes of a model file: either a private heap copy or a read-only memory mapping.

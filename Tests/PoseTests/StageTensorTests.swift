@@ -1,4 +1,5 @@
 import BlazePose
+import BlazeSupport
 import Foundation
 import XCTest
 
@@ -17,10 +18,11 @@ final class StageTensorTests: XCTestCase {
             let image = try fixtureImage(name)
 
             let detector = try landmarker.detectROIs(in: image)
-            let refDetector = try readUInt8NPY(dir.appendingPathComponent("detector_input_u8.npy"))
+            let refDetector = try NPYArray(contentsOf: dir.appendingPathComponent("detector_input_u8.npy"))
             XCTAssertEqual(refDetector.shape, [224, 224, 3])
-            XCTAssertEqual(detector.inputBytes.count, refDetector.values.count)
-            let detectorDiff = zip(detector.inputBytes, refDetector.values).map { abs(Int($0) - Int($1)) }.max() ?? -1
+            let refDetectorBytes = try refDetector.uint8s()
+            XCTAssertEqual(detector.inputBytes.count, refDetectorBytes.count)
+            let detectorDiff = zip(detector.inputBytes, refDetectorBytes).map { abs(Int($0) - Int($1)) }.max() ?? -1
             XCTAssertEqual(detectorDiff, 0, "\(name): detector input max diff")
             // The float tensor is the FMA value transform of those bytes.
             XCTAssertEqual(detector.input.count, 224 * 224 * 3)
@@ -30,10 +32,11 @@ final class StageTensorTests: XCTestCase {
             // outputs that differ from XNNPACK's by float accumulation order, see below).
             let roi = try JSONDecoder().decode(RectJSON.self, from: Data(contentsOf: dir.appendingPathComponent("roi.json"))).rect
             let stages = try landmarker.landmarks(in: image, roi: roi)
-            let refCrop = try readUInt8NPY(dir.appendingPathComponent("landmark_input_u8.npy"))
+            let refCrop = try NPYArray(contentsOf: dir.appendingPathComponent("landmark_input_u8.npy"))
             XCTAssertEqual(refCrop.shape, [256, 256, 3])
-            XCTAssertEqual(stages.inputBytes.count, refCrop.values.count)
-            let cropDiff = zip(stages.inputBytes, refCrop.values).map { abs(Int($0) - Int($1)) }.max() ?? -1
+            let refCropBytes = try refCrop.uint8s()
+            XCTAssertEqual(stages.inputBytes.count, refCropBytes.count)
+            let cropDiff = zip(stages.inputBytes, refCropBytes).map { abs(Int($0) - Int($1)) }.max() ?? -1
             XCTAssertEqual(cropDiff, 0, "\(name): crop max diff on MediaPipe's ROI")
             print("\(name): detector input max diff \(detectorDiff), crop max diff \(cropDiff)")
 

@@ -56,26 +56,3 @@ struct RectJSON: Decodable {
                        height: Float(height), rotation: Float(rotation))
     }
 }
-
-/// Minimal reader for the committed uint8 `.npy` tensors (format 1.0, `|u1`, C order).
-func readUInt8NPY(_ url: URL) throws -> (shape: [Int], values: [UInt8]) {
-    let bytes = [UInt8](try Data(contentsOf: url))
-    guard bytes.count > 10, bytes[0] == 0x93, bytes[1...5].elementsEqual(Array("NUMPY".utf8)) else {
-        throw NSError(domain: "npy", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(url.path): not an npy file"])
-    }
-    let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-    guard bytes.count >= 10 + headerLength,
-          let header = String(bytes: bytes[10..<(10 + headerLength)], encoding: .ascii),
-          header.contains("'|u1'"), header.contains("'fortran_order': False"),
-          let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
-        throw NSError(domain: "npy", code: 2, userInfo: [NSLocalizedDescriptionKey: "\(url.path): not a C-order uint8 npy"])
-    }
-    let shape = header[open.upperBound..<close].split(separator: ",").compactMap {
-        Int($0.trimmingCharacters(in: .whitespaces))
-    }
-    let values = Array(bytes[(10 + headerLength)...])
-    guard values.count == shape.reduce(1, *) else {
-        throw NSError(domain: "npy", code: 3, userInfo: [NSLocalizedDescriptionKey: "\(url.path): size mismatch"])
-    }
-    return (shape, values)
-}

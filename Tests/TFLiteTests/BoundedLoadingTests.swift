@@ -1,3 +1,4 @@
+import BlazeSupport
 import Foundation
 import TFLite
 import XCTest

@@ -1,4 +1,5 @@
 import BlazeRuntime
+import BlazeSupport
 import Foundation
 
 /// Writes one pipeline run as a per-stage dump directory in the layout of

@@ -1,5 +1,4 @@
 import Foundation
-import TFLite
 
 // NumPy `.npy` reading and writing, used for reference tensors (LiteRT fixtures,
 // debugging dumps). Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html

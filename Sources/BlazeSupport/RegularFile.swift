@@ -20,7 +20,7 @@ public final class RegularFile {
     /// Size in bytes at open time (`st_size`).
     public let size: Int
     /// The open descriptor (closed with this object); `ModelStorage` maps it for very large models.
-    let fd: Int32
+    public let fd: Int32
 
     /// Opens `path`; throws unless it is a regular file.
     /// - Throws: ``RegularFileError`` naming the path and the reason (`open`/`fstat` errno text, or

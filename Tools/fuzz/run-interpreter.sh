@@ -16,14 +16,15 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -I "$build")
 echo "fuzz: compiling modules (swiftc ${flags[*]})"
 module() { # name, then sources
     local name=$1; shift
-    "$swiftc" "${flags[@]}" -I "$root/Sources/COpenBLAS" -emit-library -static -emit-module \
+    "$swiftc" "${flags[@]}" -I "$root/Sources/COpenBLAS" -I "$root/Sources/CBlazeTarget" -emit-library -static -emit-module \
         -module-name "$name" -emit-module-path "$build/$name.swiftmodule" "$@" -o "$build/lib$name.a"
 }
+module BlazeSupport "$root"/Sources/BlazeSupport/*.swift
 module TFLite "$root"/Sources/TFLite/*.swift
 module BlazeKernels "$root"/Sources/BlazeKernels/*.swift
 module BlazeRuntime "$root"/Sources/BlazeRuntime/*.swift "$root"/Sources/BlazeRuntime/Operators/*.swift
-"$swiftc" "${flags[@]}" -I "$root/Sources/COpenBLAS" "$root/Tools/fuzz/FuzzInterpreter.swift" \
-    "$build/libBlazeRuntime.a" "$build/libBlazeKernels.a" "$build/libTFLite.a" -lopenblas -o "$out/fuzz-interpreter"
+"$swiftc" "${flags[@]}" -I "$root/Sources/COpenBLAS" -I "$root/Sources/CBlazeTarget" "$root/Tools/fuzz/FuzzInterpreter.swift" \
+    "$build/libBlazeRuntime.a" "$build/libBlazeKernels.a" "$build/libTFLite.a" "$build/libBlazeSupport.a" -lopenblas -o "$out/fuzz-interpreter"
 
 python3 "$root/Tools/fuzz/make_seed_model.py" "$out/corpus/tiny_block_sparse" > /dev/null
 

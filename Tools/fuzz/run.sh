@@ -14,8 +14,14 @@ mkdir -p "$out/corpus" "$out/crashes"
 swiftc=${SWIFTC:-swiftc}
 
 echo "fuzz: compiling (swiftc -sanitize=fuzzer,address -parse-as-library -O)"
-"$swiftc" -sanitize=fuzzer,address -parse-as-library -O -module-name TFLiteFuzz \
-    "$root"/Sources/TFLite/*.swift "$root/Tools/fuzz/FuzzTFLite.swift" -o "$out/fuzz-tflite"
+build="$out/build"
+mkdir -p "$build"
+# The reader's one dependency (bounded file reads), as its own module, as in Package.swift.
+"$swiftc" -sanitize=fuzzer,address -parse-as-library -O -emit-library -static -emit-module \
+    -module-name BlazeSupport -emit-module-path "$build/BlazeSupport.swiftmodule" \
+    "$root"/Sources/BlazeSupport/*.swift -o "$build/libBlazeSupport.a"
+"$swiftc" -sanitize=fuzzer,address -parse-as-library -O -I "$build" -module-name TFLiteFuzz \
+    "$root"/Sources/TFLite/*.swift "$root/Tools/fuzz/FuzzTFLite.swift" "$build/libBlazeSupport.a" -o "$out/fuzz-tflite"
 
 python3 "$root/Tools/fuzz/make_seed_model.py" "$out/corpus/tiny_block_sparse" > /dev/null
 for model in "$root"/weights/*.tflite; do

@@ -9,7 +9,7 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Print the operators, shapes, parameters and FLOPs of a .tflite model.",
-        discussion: "In the text report, control characters and bidirectional overrides in names read from the file (tensors, subgraphs, description, custom operators, metadata) are shown escaped, e.g. \\x1b; --json escapes them as JSON does.")
+        discussion: "Exit status 1 when the runtime would reject the model at load (a tensor size that overflows or exceeds the memory budget, no operators, a graph output no operator writes); the report is printed first. Operators the runtime does not implement are listed, with exit status 0. In the text report, control characters and bidirectional overrides in names read from the file (tensors, subgraphs, description, custom operators, metadata) are shown escaped, e.g. \\x1b; --json escapes them as JSON does.")
 
     @Argument(help: "Path to a .tflite model file.")
     var model: String
@@ -44,6 +44,12 @@ struct InspectCommand: ParsableCommand {
                 // In place (not a temporary file renamed over it, which would replace /dev/null).
                 let graph = json ? try ModelReport(model: printable) : report
                 try OutputWriter.writeFile(dot, graph.dot(model: printable))
+            }
+            // The checks the interpreter makes at load (sizes with overflow checks, the memory
+            // budget, no operators, outputs nobody writes): the report above is still printed,
+            // then the problem, and the exit status is 1.
+            do { try GraphValidation.validate(loaded) } catch let error as RuntimeError {
+                throw CLIError("the runtime would reject this model: \(escapingControlCharacters("\(error)"))")
             }
         }
     }

@@ -4,7 +4,16 @@ import TFLite
 /// the FlatBuffers verifier: every tensor's element count and byte size with overflow-checked
 /// arithmetic (used or not), the memory the constants will take against the budget, a graph with
 /// no operators, and graph outputs that no operator writes.
-enum GraphValidation {
+public enum GraphValidation {
+    /// The checks `Interpreter.init` makes before it resolves or allocates anything, on the
+    /// subgraph it would run (the first), without building it: what `blazepose inspect` reports.
+    /// Unsupported operators are not checked here (see ``OperatorRegistry``).
+    /// - Throws: ``RuntimeError`` naming the tensor or operator index and the size asked for.
+    public static func validate(_ model: Model, memoryBudget: Int = InterpreterOptions().memoryBudget) throws {
+        guard let subgraph = model.subgraphs.first else { throw RuntimeError.noSubgraph }
+        _ = try check(model, subgraph: subgraph, budget: memoryBudget)
+    }
+
     /// Bytes of one element of a tensor of `type` (4 for the types whose size the schema does not fix).
     private static func elementBytes(_ type: TensorType) -> Int { type.byteSize ?? 4 }
 

@@ -1,5 +1,6 @@
 import BlazePose
 import BlazeTestSupport
+import BlazeSupport
 import Foundation
 import XCTest
 
@@ -232,8 +233,8 @@ final class CommandLineHardeningTests: XCTestCase {
                                      "--output-dir", out.path, "--threads", "1"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         XCTAssertEqual(outcome.stderr, "", "no uint8 warning: the transform came from the manifest")
-        let ours = try NPYFile(url: out.appendingPathComponent("output_poseflag.npy")).floats()
-        let theirs = try NPYFile(url: reference.appendingPathComponent("output_poseflag.npy")).floats()
+        let ours = try NPYArray(contentsOf: out.appendingPathComponent("output_poseflag.npy")).floats()
+        let theirs = try NPYArray(contentsOf: reference.appendingPathComponent("output_poseflag.npy")).floats()
         XCTAssertEqual(ours.count, 1)
         XCTAssertEqual(ours[0], theirs[0], accuracy: 1e-4)
     }
@@ -277,17 +278,27 @@ final class CommandLineHardeningTests: XCTestCase {
         let json = try blazepose(["inspect", model.path, "--json"])
         XCTAssertFalse(json.stdout.unicodeScalars.contains { $0.value == 0x1B }, "JSON escapes it too")
     }
-}
 
-/// Float32 values of a `.npy` written by `run` (format 1.0, `<f4`).
-private struct NPYFile {
-    var bytes: [UInt8]
-    init(url: URL) throws { bytes = [UInt8](try Data(contentsOf: url)) }
-    func floats() throws -> [Float] {
-        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-        let data = bytes[(10 + headerLength)...]
-        return stride(from: data.startIndex, to: data.endIndex, by: 4).map { i in
-            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+    /// Before: `inspect` exited 0 on models the interpreter cannot load (sizes that overflow,
+    /// over the budget). Now the report is printed, then the interpreter's own error, exit 1.
+    func testInspectReportsWhatTheRuntimeWouldReject() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: detector)))
+        // The input's shape vector: length 4, then [1, 224, 224, 3] as little-endian int32.
+        func le(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        let shape = [4, 1, 224, 224, 3].flatMap { le(UInt32($0)) }
+        guard let at = (0...(bytes.count - shape.count)).first(where: { bytes[$0..<($0 + shape.count)].elementsEqual(shape) }) else {
+            return XCTFail("no [1,224,224,3] shape vector in the detector")
         }
+        // [1, 2^31 − 1, 2^31 − 1, 3]: an element count that overflows Int64.
+        bytes.replaceSubrange((at + 8)..<(at + 16), with: le(0x7FFF_FFFF) + le(0x7FFF_FFFF))
+        let model = try temporaryDirectory().appendingPathComponent("overflow.tflite")
+        try Data(bytes).write(to: model)
+        let outcome = try blazepose(["inspect", model.path])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("[1,2147483647,2147483647,3]"), "the report is printed first")
+        XCTAssertTrue(outcome.stderr.contains("error: the runtime would reject this model: tensor "), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("overflows"), outcome.stderr)
+        // The unmodified model passes the same checks.
+        XCTAssertEqual(try blazepose(["inspect", detector]).status, 0)
     }
 }

@@ -151,15 +151,17 @@ struct DetectCommand: ParsableCommand {
     // MARK: - One image
 
     private func runSingle(_ image: String) throws {
-        let start = DispatchTime.now().uptimeNanoseconds
-        var options = pipeline.landmarkerOptions(enableSegmentation: mask != nil || dumpStages != nil)
-        options.weightsDirectory = try resolveWeightsDirectory(pipeline.weights, model: pipeline.model)
-        let landmarker = try PoseLandmarker(options: options)
-        let model = pipeline.model
-
+        // The image first: a bad one is an error before ~20 MB of models are loaded.
         let decodeStart = DispatchTime.now().uptimeNanoseconds
         let picture = try loadImage(image, orientation: ignoreOrientation ? .ignore : .apply)
         let decodeMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e6
+
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        var options = pipeline.landmarkerOptions(enableSegmentation: mask != nil || dumpStages != nil)
+        options.weightsDirectory = try resolveWeightsDirectory(pipeline.weights, model: pipeline.model)
+        let landmarker = try PoseLandmarker(options: options)
+        let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+        let model = pipeline.model
         let runStart = DispatchTime.now().uptimeNanoseconds
         let result: PoseResult
         let detectorStages: DetectorStages?
@@ -217,7 +219,7 @@ struct DetectCommand: ParsableCommand {
         }
         if json != "-" {
             printSummary(image, result, decodeMilliseconds: decodeMilliseconds, totalMilliseconds: totalMilliseconds,
-                         loadMilliseconds: Double(decodeStart - start) / 1e6)
+                         loadMilliseconds: loadMilliseconds)
         }
     }
 

@@ -18,7 +18,7 @@ Where the models are found: weights/<name>.tflite for the BlazePose models; the 
 models in weights/mediapipe/ (flat or in per-module folders), else the unpacked wheel named
 by --wheel DIR (its mediapipe/modules/ folder, default /tmp/wheel/x/mediapipe/modules).
 
-Usage (the script creates its venv Tools/.venv-litert on first run and re-runs itself there):
+Usage (the script re-runs itself in Tools/.venv-litert, created or reused by Tools/litert/venv.sh):
     python3 Tools/gen-layer-shapes.py [--wheel DIR]
 """
 import glob
@@ -28,17 +28,15 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, "Tools", ".venv-litert")
-VENV_PYTHON = os.path.join(VENV, "bin", "python")
 
 
 def ensure_venv():
-    """Re-executes this script inside Tools/.venv-litert, creating it (with ai-edge-litert) if needed."""
+    """Re-executes this script inside Tools/.venv-litert, which Tools/litert/venv.sh creates or reuses."""
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
-    if not os.path.exists(VENV_PYTHON):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([VENV_PYTHON, "-m", "pip", "install", "--quiet", "ai-edge-litert"])
-    os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+    out = subprocess.check_output(["bash", os.path.join(ROOT, "Tools", "litert", "venv.sh")], text=True)
+    python = out.strip().splitlines()[-1]
+    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
 
 
 ensure_venv()
@@ -47,7 +45,7 @@ try:
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
 except ImportError:
-    sys.exit(f"ai-edge-litert missing in {VENV}: delete that folder and run the script again")
+    sys.exit(f"ai-edge-litert missing in {VENV}: run bash Tools/litert/venv.sh")
 
 # BlazePose models (weights/), then the wheel's other float models, in a fixed order.
 POSE_MODELS = ["pose_detection", "pose_landmark_lite", "pose_landmark_full"]

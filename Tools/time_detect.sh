@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 image=${1:-$root/Samples/astronaut.png}
 runs=${2:-30}
-py="$root/Tools/.venv-mediapipe/bin/python"
+py=$(bash "$root/Tools/mediapipe/venv.sh" | tail -1)   # creates or reuses the venv
 [ -x "$py" ] || { echo "time_detect: $py missing; run bash Tools/mediapipe/venv.sh" >&2; exit 2; }
 cd "$root"
 if [ "${NATIVE:-1}" = 1 ]; then

@@ -46,6 +46,22 @@ func loadInterpreter(_ path: String, _ options: InterpreterOptions) throws -> In
     }
 }
 
+/// ``loadInterpreter(_:_:)`` in two timed steps: `loadMs` reads and parses the file
+/// (`Model(contentsOf:)`), `initMs` prepares the interpreter (constant resolution, validation,
+/// weight prepacking, memory planning); wall times in milliseconds.
+func loadInterpreterTimed(_ path: String, _ options: InterpreterOptions) throws -> (interpreter: Interpreter, loadMs: Double, initMs: Double) {
+    do {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let model = try Model(contentsOf: URL(fileURLWithPath: path))
+        let loaded = DispatchTime.now().uptimeNanoseconds
+        let interpreter = try Interpreter(model: model, options: options)
+        let ready = DispatchTime.now().uptimeNanoseconds
+        return (interpreter, Double(loaded - start) / 1e6, Double(ready - loaded) / 1e6)
+    } catch {
+        throw CLIError("cannot load \(path): \(error)")
+    }
+}
+
 /// A message for the user; printed as `error: …` with exit status 1.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
@@ -208,12 +224,18 @@ struct CompareCommand: ParsableCommand {
 /// `blazepose bench MODEL [--threads N] [--iterations K] [--warmup W] [--json]`
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Median and min latency of one inference after warm-up, and GFLOP/s.")
+        commandName: "bench", abstract: "Median and min latency of one inference after warm-up, and GFLOP/s.",
+        discussion: """
+            Also reports the time to read and parse the file (load) and to prepare the interpreter (init: \
+            constants, validation, prepacking, planning), the nearest-rank 5th/50th/95th percentiles of the \
+            timed inferences' wall times (the p-th percentile of n sorted times is the one at rank ⌈p·n/100⌉) \
+            and the process's peak resident set size (MiB, read after the timed runs).
+            """)
 
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(parsing: .unconditional, help: "Timed inferences, 1...1000000.") var iterations = 50
     @Option(parsing: .unconditional, help: "Untimed warm-up inferences, 0...1000000.") var warmup = 5
-    @Flag(help: "Print one JSON object (median_ms, min_ms, mean_ms, gflops, threads, …).") var json = false
+    @Flag(help: "Print one JSON object (median_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, peak_rss_mb, gflops, threads, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
     @OptionGroup var execution: ExecutionOptions
@@ -226,7 +248,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             warnAboutSlowOpenBLAS(execution.gemm)
-            let interpreter = try loadInterpreter(model, execution.interpreterOptions())
+            let (interpreter, loadMs, initMs) = try loadInterpreterTimed(model, execution.interpreterOptions())
             if let input {
                 guard interpreter.inputs.count == 1 else {
                     throw CLIError("--input needs a model with one input; this one has \(interpreter.inputs.count)")
@@ -236,17 +258,24 @@ struct BenchCommand: ParsableCommand {
                 try interpreter.fillInputsForBenchmark()
             }
             let r = interpreter.benchmark(iterations: iterations, warmup: warmup)
+            guard let peakBytes = peakResidentSetBytes() else { throw CLIError("getrusage failed: cannot read the peak resident set size") }
+            let peakRSSMiB = Double(peakBytes) / 1_048_576
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
                 object["model"] = (model as NSString).lastPathComponent
                 object["gemm"] = "\(execution.gemm.backend)"
+                object["load_ms"] = loadMs
+                object["init_ms"] = initMs
+                object["peak_rss_mb"] = peakRSSMiB
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
                              (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
+                print(String(format: "  load %.3f ms, init %.3f ms, p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
+                             loadMs, initMs, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
             }
         }
     }
@@ -264,21 +293,32 @@ func warnAboutSlowOpenBLAS(_ gemm: GemmChoice) {
 
 // MARK: - profile
 
-/// `blazepose profile MODEL [--threads N] [--trace trace.json]`
+/// `blazepose profile MODEL [--threads N] [--trace trace.json] [--json | --csv]`
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Per-operator time (ms, %, GFLOP/s, % of measured GEMM peak), by op type and per layer.")
+        abstract: "Per-operator time (ms, %, GFLOP/s, % of measured GEMM peak), by op type and per layer.",
+        discussion: """
+            --json prints one object {model, threads, iterations, gemm, gemm_peak_gflops, total_ms, operators, \
+            layers: [{op, type, output, ms, percent, gflops, percent_peak}], by_op: [{type, count, ms, percent, \
+            gflops, percent_peak}]}; --csv prints the per-layer table only (RFC 4180: a header row, one row per \
+            layer, CRLF line ends). Rates of operators without multiply-adds are null (JSON) or empty (CSV). \
+            Rows are executed operators: folded constants (DEQUANTIZE, DENSIFY) and aliasing RESHAPEs have \
+            none, and a fused step is one row under its first operator (--no-fuse: one row per executed operator).
+            """)
 
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(parsing: .unconditional, help: "Profiled inferences (medians are reported), 1...1000000.") var iterations = 20
     @Option(help: "Write Chrome trace-event JSON (opens in Perfetto).") var trace: String?
     @Option(parsing: .unconditional, help: "List only the slowest N layers, N ≥ 1 (default: all).") var top: Int?
+    @Flag(help: "Print both tables as one JSON object instead of text.") var json = false
+    @Flag(help: "Print the per-layer table as CSV instead of text.") var csv = false
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
         try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)
         if let top { try OptionRanges.check("--top", top, in: OptionRanges.top) }
+        if json, csv { throw ValidationError("give --json or --csv, not both") }
     }
 
     func run() throws {
@@ -290,44 +330,70 @@ struct ProfileCommand: ParsableCommand {
             let profiler = Profiler()
             for _ in 0..<iterations { interpreter.invoke(profiler: profiler) }
             let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount, backend: execution.gemm.backend)
-            let medians = profiler.medianMilliseconds()
-            let subgraph = interpreter.model.subgraphs[0]
-            let total = interpreter.steps.reduce(0) { $0 + (medians[$1.op] ?? 0) }
+            let table = profileTable(interpreter, profiler.medianMilliseconds(), peak: peak)
 
-            print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
-                         (model as NSString).lastPathComponent, interpreter.threadCount, total, peak, "\(execution.gemm.backend)"))
-            print("\nby op type:")
-            print(" ", pad("op", 18), pad("count", 6, right: true), pad("ms", 9, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
-            var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
-            for s in interpreter.steps {
-                let e = byType[s.name, default: (0, 0, 0)]
-                byType[s.name] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
-            }
-            for (name, e) in byType.sorted(by: { $0.value.ms > $1.value.ms }) {
-                let gf = e.ms > 0 ? e.flops / 1e9 / (e.ms / 1000) : 0
-                print(" ", pad(name, 18), pad("\(e.count)", 6, right: true), pad(String(format: "%.3f", e.ms), 9, right: true),
-                      pad(String(format: "%.1f%%", total > 0 ? 100 * e.ms / total : 0), 6, right: true),
-                      pad(e.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
-                      pad(e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
-            }
-            print("\nper layer:")
-            print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
-            var rows = interpreter.steps
-            if let top { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
-            for s in rows {
-                let ms = medians[s.op] ?? 0
-                let out = subgraph.operators[s.op].outputs.first.map { shapeString(subgraph.tensors[$0].shape) } ?? ""
-                let gf = ms > 0 ? s.flops / 1e9 / (ms / 1000) : 0
-                print(" ", pad("\(s.op)", 5, right: true), pad(s.name, 18), pad(out, 20), pad(String(format: "%.4f", ms), 8, right: true),
-                      pad(String(format: "%.1f%%", total > 0 ? 100 * ms / total : 0), 6, right: true),
-                      pad(s.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
-                      pad(s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
+            if json {
+                print(table.json())
+            } else if csv {
+                print(table.csv(), terminator: "")
+            } else {
+                printText(table)
             }
             if let trace {
                 let names = Dictionary(uniqueKeysWithValues: interpreter.steps.map { ($0.op, "\($0.op) \($0.name)") })
                 try OutputWriter.writeFile(trace, [UInt8](profiler.chromeTrace { names[$0] ?? "op \($0)" }))
-                print("\ntrace: \(trace) (\(profiler.events.count) events; open in Perfetto)")
+                let note = "trace: \(trace) (\(profiler.events.count) events; open in Perfetto)"
+                // Machine-readable output keeps standard output to the table alone.
+                if json || csv { printError(note + "\n") } else { print("\n" + note) }
             }
+        }
+    }
+
+    /// Both tables from the per-operator medians (ms by operator index) and the GEMM peak.
+    private func profileTable(_ interpreter: Interpreter, _ medians: [Int: Double], peak: Double) -> ProfileTable {
+        let subgraph = interpreter.model.subgraphs[0]
+        let total = interpreter.steps.reduce(0) { $0 + (medians[$1.op] ?? 0) }
+        func share(_ ms: Double) -> Double { total > 0 ? 100 * ms / total : 0 }
+        var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
+        for s in interpreter.steps {
+            let e = byType[s.name, default: (0, 0, 0)]
+            byType[s.name] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
+        }
+        let byOp = byType.sorted { ($0.value.ms, $1.key) > ($1.value.ms, $0.key) }.map { name, e in
+            let (gf, pp) = ProfileTable.rates(flops: e.flops, ms: e.ms, peak: peak)
+            return ProfileTable.OpType(type: name, count: e.count, ms: e.ms, percent: share(e.ms), gflops: gf, percentOfPeak: pp)
+        }
+        var steps = interpreter.steps
+        if let top { steps = Array(steps.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
+        let layers = steps.map { s in
+            let ms = medians[s.op] ?? 0
+            let (gf, pp) = ProfileTable.rates(flops: s.flops, ms: ms, peak: peak)
+            let output = subgraph.operators[s.op].outputs.first.map { subgraph.tensors[$0].shape } ?? []
+            return ProfileTable.Layer(op: s.op, type: s.name, output: output, ms: ms, percent: share(ms), gflops: gf, percentOfPeak: pp)
+        }
+        return ProfileTable(model: (model as NSString).lastPathComponent, threads: interpreter.threadCount, iterations: iterations,
+                            gemm: "\(execution.gemm.backend)", gemmPeakGFLOPS: peak, totalMs: total,
+                            operatorCount: subgraph.operators.count, layers: layers, byOp: byOp)
+    }
+
+    /// The text tables (the default output).
+    private func printText(_ table: ProfileTable) {
+        func rate(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "-" }
+        print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
+                     table.model, table.threads, table.totalMs, table.gemmPeakGFLOPS, table.gemm))
+        print("\nby op type:")
+        print(" ", pad("op", 18), pad("count", 6, right: true), pad("ms", 9, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
+        for e in table.byOp {
+            print(" ", pad(e.type, 18), pad("\(e.count)", 6, right: true), pad(String(format: "%.3f", e.ms), 9, right: true),
+                  pad(String(format: "%.1f%%", e.percent), 6, right: true),
+                  pad(rate(e.gflops, "%.1f"), 8, right: true), pad(rate(e.percentOfPeak, "%.0f%%"), 6, right: true))
+        }
+        print("\nper layer:")
+        print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
+        for l in table.layers {
+            print(" ", pad("\(l.op)", 5, right: true), pad(l.type, 18), pad(l.output.isEmpty ? "" : shapeString(l.output), 20),
+                  pad(String(format: "%.4f", l.ms), 8, right: true), pad(String(format: "%.1f%%", l.percent), 6, right: true),
+                  pad(rate(l.gflops, "%.1f"), 8, right: true), pad(rate(l.percentOfPeak, "%.0f%%"), 6, right: true))
         }
     }
 }

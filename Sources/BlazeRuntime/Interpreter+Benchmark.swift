@@ -3,10 +3,22 @@ import BlazeSupport
 import Foundation
 
 /// Latency of one inference, measured after warm-up.
+///
+/// All figures are wall times of the timed inferences in milliseconds unless said otherwise.
+/// Percentiles are nearest-rank (``BlazeSupport/percentile(_:_:)``): the `p`-th percentile of `n`
+/// sorted times is the one at 1-based rank `max(1, ⌈p·n/100⌉)`, always a measured time (no
+/// interpolation), so `minMs ≤ p5Ms ≤ p50Ms ≤ p95Ms`. `p50Ms` is the upper middle time for an even
+/// count, where `medianMs` averages the two middle ones.
 public struct BenchmarkResult: Sendable, Codable {
     public var medianMs: Double
     public var minMs: Double
     public var meanMs: Double
+    /// Nearest-rank 5th percentile of the wall times.
+    public var p5Ms: Double
+    /// Nearest-rank 50th percentile of the wall times.
+    public var p50Ms: Double
+    /// Nearest-rank 95th percentile of the wall times.
+    public var p95Ms: Double
     /// Median process CPU time of one inference (all threads). With one thread it is
     /// robust to other load on the machine, unlike wall time.
     public var cpuMedianMs: Double
@@ -19,7 +31,7 @@ public struct BenchmarkResult: Sendable, Codable {
     public var gflops: Double
 
     enum CodingKeys: String, CodingKey {
-        case medianMs = "median_ms", minMs = "min_ms", meanMs = "mean_ms", cpuMedianMs = "cpu_median_ms", iterations, warmup, threads, gflop, gflops
+        case medianMs = "median_ms", minMs = "min_ms", meanMs = "mean_ms", p5Ms = "p5_ms", p50Ms = "p50_ms", p95Ms = "p95_ms", cpuMedianMs = "cpu_median_ms", iterations, warmup, threads, gflop, gflops
     }
 }
 
@@ -54,6 +66,7 @@ extension Interpreter {
         let wallMedian = BlazeSupport.median(samples)
         let gflop = flops / 1e9
         return BenchmarkResult(medianMs: wallMedian, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
+                               p5Ms: percentile(samples, 5), p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95),
                                cpuMedianMs: BlazeSupport.median(cpuSamples),
                                iterations: samples.count, warmup: warmup, threads: threadCount,
                                gflop: gflop, gflops: wallMedian > 0 ? gflop / (wallMedian / 1000) : 0)

@@ -5,8 +5,8 @@ Runs each pose model in LiteRT (builtin *reference* op resolver, all tensors pre
 and records, for every DEQUANTIZE and DENSIFY output tensor: index, name, shape, the SHA-256 of its
 values as float32 little-endian bytes, and a few sample values. Writes Tests/TFLiteTests/Fixtures/<model>.constants.json.
 
-Usage: python3 Tools/litert/dump_constants.py   (re-executes itself inside Tools/.venv-litert, creating it
-with ai-edge-litert and numpy from PyPI on first use)
+Usage: python3 Tools/litert/dump_constants.py   (re-executes itself inside Tools/.venv-litert, created or
+reused by Tools/litert/venv.sh from its pinned requirements.txt)
 """
 import hashlib
 import json
@@ -27,12 +27,11 @@ MODELS["tiny_block_sparse"] = os.path.join(ROOT, "Tests", "TFLiteTests", "Fixtur
 
 
 def ensure_venv():
-    python = os.path.join(VENV, "bin", "python")
+    """Re-executes this script inside Tools/.venv-litert, which Tools/litert/venv.sh creates or reuses."""
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([python, "-m", "pip", "install", "-q", "ai-edge-litert", "numpy"])
+    out = subprocess.check_output(["bash", os.path.join(ROOT, "Tools", "litert", "venv.sh")], text=True)
+    python = out.strip().splitlines()[-1]
     os.execv(python, [python] + sys.argv)
 
 

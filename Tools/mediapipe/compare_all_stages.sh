@@ -13,7 +13,7 @@
 # (bash Tools/mediapipe/venv.sh) and a release build (swift build -c release).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-py="$root/Tools/.venv-mediapipe/bin/python"
+py=$(bash "$root/Tools/mediapipe/venv.sh" | tail -1)   # creates or reuses the venv
 bin="$root/.build/release/blazepose"
 keep=""
 images=()

@@ -24,7 +24,8 @@ manifest says so (`reference`).
 Usage (two venvs: the mediapipe wheel and LiteRT cannot share one):
     Tools/mediapipe/custom_op_references.py all --image Samples/astronaut.png \
         --out Tests/RuntimeTests/Fixtures
-runs `tap` under Tools/.venv-mediapipe and `finish` under Tools/.venv-litert. The fixture folder is
+runs `tap` under Tools/.venv-mediapipe and `finish` under Tools/.venv-litert (each created or reused
+by its folder's venv.sh). The fixture folder is
 <out>/<model>/<image stem>/: input.npy (uint8 with an input_transform when the tapped floats are
 exactly p/255, else float32), one float32 .npy per output, manifest.json (format of
 Tools/litert/README.md "Fixture format").
@@ -383,11 +384,11 @@ def main(argv=None):
         return stage_tap(args)
     if args.stage == "finish":
         return stage_finish(args)
-    venv_mp = os.path.join(TOOLS, ".venv-mediapipe", "bin", "python")
-    venv_lr = os.path.join(TOOLS, ".venv-litert", "bin", "python")
-    for p in (venv_mp, venv_lr):
-        if not os.path.exists(p):
-            raise SystemExit(f"error: {p} is missing (Tools/mediapipe/venv.sh, Tools/litert/venv.sh)")
+    def venv_python(script):   # the folder's venv.sh creates or reuses the venv and prints its python last
+        out = subprocess.run(["bash", os.path.join(TOOLS, script)], check=True, stdout=subprocess.PIPE, text=True).stdout
+        return out.strip().splitlines()[-1]
+    venv_mp = venv_python("mediapipe/venv.sh")
+    venv_lr = venv_python("litert/venv.sh")
     with tempfile.TemporaryDirectory() as tmp:
         raw = args.raw or tmp
         common = ["--image", args.image, "--out", args.out, "--raw", raw, "--models", args.models]

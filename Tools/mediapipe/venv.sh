@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Creates (or reuses) Tools/.venv-mediapipe with the MediaPipe 0.10.14 reference stack.
-# Idempotent: re-running only installs what is missing and re-copies the lite model.
+# Creates (or reuses) Tools/.venv-mediapipe with the MediaPipe 0.10.14 reference stack, from the
+# pinned Tools/mediapipe/requirements.txt next to this script. Idempotent: re-running installs only
+# when the requirements changed or a package does not import, and re-copies the pose models.
+# This is the only place that creates or installs into Tools/.venv-mediapipe (Tools/README.md).
 # Prints the venv's python path on the last line (so callers can do PY=$(bash venv.sh | tail -1)).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,19 +19,18 @@ fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "creating $VENV with $PYBASE" >&2
-  "$PYBASE" -m venv "$VENV"
+  "$PYBASE" -m venv "$VENV" >&2
 fi
 PY="$VENV/bin/python"
 
-# Pinned so references and fixture images regenerate bit-identically. numpy 1.x: the 0.10.14 wheel
-# was built against it. protobuf 4.25: decides the heatmap-kernel quirk (STAGES.md). opencv: the
-# reference for opencv_warp.py's self-test (the wheel itself links its own OpenCV statically).
-REQS="mediapipe==0.10.14 numpy==1.26.4 protobuf==4.25.9 opencv-contrib-python==4.11.0.86 scikit-image==0.26.0 matplotlib==3.11.2 pillow==13.0.0"
-STAMP="$VENV/.mptools-requirements"
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$REQS" ] || \
+# Pinned (requirements.txt says why) so references and fixture images regenerate bit-identically.
+REQS="$HERE/requirements.txt"
+STAMP="$VENV/.requirements"
+if ! cmp -s "$REQS" "$STAMP" || \
    ! "$PY" -c 'import mediapipe, numpy, skimage, matplotlib, PIL, cv2' >/dev/null 2>&1; then
-  "$PY" -m pip install --quiet $REQS >&2
-  echo "$REQS" > "$STAMP"
+  echo "installing $REQS into $VENV" >&2
+  "$PY" -m pip install --quiet -r "$REQS" >&2
+  cp "$REQS" "$STAMP"
 fi
 
 # The wheel lacks pose_landmark_lite.tflite (it downloads it at run time, which is impossible here).

@@ -5,7 +5,7 @@ that OpenCV's cv2.imread(IMREAD_COLOR) + BGR2RGB decodes from each valid one (Me
 PNGs are assembled by hand (zlib + CRC) so every colour type is covered, including palette+tRNS
 and gray+alpha that cv2.imwrite cannot write.
 
-Run: bash Tools/opencv/setup_venv.sh && Tools/.venv-opencv/bin/python Tools/opencv/make_png_cases.py
+Run: $(bash Tools/opencv/venv.sh | tail -1) Tools/opencv/make_png_cases.py
 Output: Tests/ImageTests/Fixtures/png/<name>.png and <name>.rgb (raw HWC RGB8 from OpenCV).
 """
 import os, struct, zlib

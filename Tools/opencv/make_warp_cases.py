@@ -9,7 +9,7 @@ Each mask case follows MediaPipe's AffineTransformation OpenCV runner (segmentat
   BORDER_CONSTANT) on a CV_32FC1 mask.
 All ROI/matrix numbers are float32 and stored as their bit patterns so Swift reads the same values.
 
-Run: bash Tools/opencv/setup_venv.sh && Tools/.venv-opencv/bin/python Tools/opencv/make_warp_cases.py
+Run: $(bash Tools/opencv/venv.sh | tail -1) Tools/opencv/make_warp_cases.py
 Output: Tests/ImageTests/Fixtures/warp_cases.json
 """
 import base64, json, math, os

@@ -12,8 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${1:-.build/release/blazepose}
 THREADS=${2:-2}
 FRAMES=${3:-300}
-PY=${PYTHON:-/work/main/Tools/.venv-mediapipe/bin/python}
-[ -x "$PY" ] || PY=Tools/.venv-mediapipe/bin/python
+PY=${PYTHON:-$(bash Tools/mediapipe/venv.sh | tail -1)}   # numpy + opencv: the MediaPipe venv
 WORK=$(mktemp -d /tmp/blazepose-bench-outputs.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 "$PY" Tools/outputs/make_sequence.py "$WORK/in.y4m" "$FRAMES"

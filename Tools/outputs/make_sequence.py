@@ -3,7 +3,7 @@
 pan/zoom over Tests/Fixtures/images/astronaut.png, then hopper.png, with 10 grey no-person frames
 in the middle. Written as C420jpeg, BT.601 limited range (what `blazepose track` reads).
 
-usage: make_sequence.py OUT.y4m [FRAMES]   (needs numpy and opencv: Tools/.venv-mediapipe)
+usage: make_sequence.py OUT.y4m [FRAMES]   (needs numpy and opencv: $(bash Tools/mediapipe/venv.sh | tail -1))
 """
 import math
 import sys

@@ -1,0 +1,168 @@
+import BlazePose
+import BlazeSupport
+import BlazeTestSupport
+import Foundation
+import XCTest
+
+/// Machine-readable output of `blazepose bench --json` and `profile --json/--csv` (issue 11,
+/// runtime-tool parity), on the detector, with the tool built next to this test bundle.
+final class RuntimeToolOutputTests: XCTestCase {
+    private var detector: String { weightsDirectory.appendingPathComponent("pose_detection.tflite").path }
+
+    private func blazepose(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> ProcessOutcome {
+        let outcome = try runProcess(try BuiltProducts.blazepose(), arguments)
+        XCTAssertEqual(outcome.reason, .exit, "\(arguments) must exit, not crash: \(outcome.stderr)", file: file, line: line)
+        return outcome
+    }
+
+    private func jsonObject(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        return try XCTUnwrap(object, "not a JSON object: \(text)", file: file, line: line)
+    }
+
+    /// Nearest-rank percentiles: always one of the values, rank ⌈p·n/100⌉.
+    func testPercentileIsNearestRank() {
+        let values = (1...20).map(Double.init).shuffled()
+        XCTAssertEqual(percentile(values, 5), 1)
+        XCTAssertEqual(percentile(values, 50), 10)
+        XCTAssertEqual(percentile(values, 95), 19)
+        XCTAssertEqual(percentile(values, 100), 20)
+        XCTAssertEqual(percentile(values, 0), 1)
+        XCTAssertEqual(percentile([3.0, 1, 2], 50), 2)
+        XCTAssertEqual(percentile([7.0], 95), 7)
+        XCTAssertEqual(percentile([Double](), 50), 0)
+    }
+
+    func testBenchJSONHasLoadInitPercentilesAndPeakRSS() throws {
+        let outcome = try blazepose(["bench", detector, "--json", "--iterations", "12", "--warmup", "1", "--threads", "1"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let object = try jsonObject(outcome.stdout)
+        // The keys the Tools/ scripts parse are still there.
+        for key in ["median_ms", "min_ms", "mean_ms", "cpu_median_ms", "iterations", "warmup", "threads", "gflop", "gflops", "model", "gemm"] {
+            XCTAssertNotNil(object[key], "missing \(key) in \(outcome.stdout)")
+        }
+        func number(_ key: String) throws -> Double { try XCTUnwrap(object[key] as? Double ?? (object[key] as? NSNumber)?.doubleValue, "missing \(key)") }
+        let (minMs, p5, p50, p95) = (try number("min_ms"), try number("p5_ms"), try number("p50_ms"), try number("p95_ms"))
+        XCTAssertGreaterThan(p5, 0)
+        XCTAssertLessThanOrEqual(minMs, p5)
+        XCTAssertLessThanOrEqual(p5, p50)
+        XCTAssertLessThanOrEqual(p50, p95)
+        XCTAssertLessThanOrEqual(try number("median_ms"), p95)
+        XCTAssertGreaterThan(try number("load_ms"), 0)
+        XCTAssertGreaterThan(try number("init_ms"), 0)
+        // The detector's weights alone are ~10 MiB; a process that ran it cannot peak below that or above 24 GiB.
+        let rss = try number("peak_rss_mb")
+        XCTAssertGreaterThan(rss, 10)
+        XCTAssertLessThan(rss, 24 * 1024)
+        XCTAssertEqual(object["iterations"] as? Int, 12)
+
+        let text = try blazepose(["bench", detector, "--iterations", "3", "--warmup", "0", "--threads", "1"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("load ") && text.stdout.contains("init ") && text.stdout.contains("p95 ")
+                      && text.stdout.contains("peak RSS"), text.stdout)
+    }
+
+    /// The operators of `inspect --json` (ModelReport rows): (index, op name), in file order.
+    private func inspectedOperators(file: StaticString = #filePath, line: UInt = #line) throws -> [(index: Int, op: String)] {
+        let inspect = try blazepose(["inspect", detector, "--json"], file: file, line: line)
+        XCTAssertEqual(inspect.status, 0, inspect.stderr, file: file, line: line)
+        let rows = try XCTUnwrap(try jsonObject(inspect.stdout)["rows"] as? [[String: Any]], file: file, line: line)
+        return try rows.map { (try XCTUnwrap($0["index"] as? Int), try XCTUnwrap($0["op"] as? String)) }
+    }
+
+    /// Operators that run no step: constants folded at load time and RESHAPEs that alias their input.
+    private let notExecuted: Set<String> = ["DEQUANTIZE", "DENSIFY", "RESHAPE"]
+
+    /// Without fusion: one layer row per executed operator of the file (ModelReport's rows minus the
+    /// folded and aliased ones), in file order, with the operator's own name; rates only for operators
+    /// that multiply-add; shares summing to 100 %.
+    func testProfileJSONHasOneLayerPerOperator() throws {
+        let operators = try inspectedOperators()
+        let executed = operators.filter { !notExecuted.contains($0.op) }
+        XCTAssertGreaterThan(executed.count, 50)
+
+        let outcome = try blazepose(["profile", detector, "--json", "--iterations", "2", "--threads", "1", "--no-fuse"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let object = try jsonObject(outcome.stdout)
+        XCTAssertEqual(object["model"] as? String, "pose_detection.tflite")
+        XCTAssertEqual(object["threads"] as? Int, 1)
+        XCTAssertEqual(object["iterations"] as? Int, 2)
+        XCTAssertEqual(object["operators"] as? Int, operators.count)
+        XCTAssertGreaterThan(try XCTUnwrap(object["gemm_peak_gflops"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(object["total_ms"] as? Double), 0)
+        let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, executed.count)
+        XCTAssertEqual(layers.compactMap { $0["op"] as? Int }, executed.map(\.index))
+        XCTAssertEqual(layers.compactMap { $0["type"] as? String }, executed.map(\.op))
+        var percentSum = 0.0
+        for layer in layers {
+            XCTAssertEqual((layer["output"] as? [Int])?.isEmpty, false, "\(layer)")
+            let ms = try XCTUnwrap(layer["ms"] as? Double)
+            XCTAssertGreaterThanOrEqual(ms, 0)
+            percentSum += try XCTUnwrap(layer["percent"] as? Double)
+            let isConvolution = (layer["type"] as? String)?.contains("CONV") == true
+            XCTAssertEqual(layer["gflops"] as? Double != nil, isConvolution, "\(layer)")
+            XCTAssertEqual(layer["percent_peak"] is NSNull, !isConvolution, "\(layer)")
+        }
+        XCTAssertEqual(percentSum, 100, accuracy: 0.01)
+        let byOp = try XCTUnwrap(object["by_op"] as? [[String: Any]])
+        XCTAssertEqual(byOp.compactMap { $0["count"] as? Int }.reduce(0, +), executed.count)
+        XCTAssertEqual(Set(byOp.compactMap { $0["type"] as? String }), Set(executed.map(\.op)))
+        let byOpMs = byOp.compactMap { $0["ms"] as? Double }
+        XCTAssertEqual(byOpMs, byOpMs.sorted(by: >), "by_op is sorted slowest first")
+
+        // With fusion (the default) a step may run several operators: fewer rows, each one an executed operator.
+        let fused = try jsonObject(try blazepose(["profile", detector, "--json", "--iterations", "1", "--threads", "1"]).stdout)
+        let fusedOps = try XCTUnwrap(fused["layers"] as? [[String: Any]]).compactMap { $0["op"] as? Int }
+        XCTAssertFalse(fusedOps.isEmpty)
+        XCTAssertTrue(Set(fusedOps).isSubset(of: Set(executed.map(\.index))), "\(fusedOps)")
+        XCTAssertLessThanOrEqual(fusedOps.count, executed.count)
+    }
+
+    func testProfileCSVHasAHeaderAndOneRowPerLayer() throws {
+        let outcome = try blazepose(["profile", detector, "--csv", "--iterations", "1", "--threads", "1", "--no-fuse"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.hasSuffix("\r\n"))
+        let lines = outcome.stdout.components(separatedBy: "\r\n").dropLast()
+        XCTAssertEqual(lines.first, "op,type,output,ms,percent,gflops,percent_peak")
+        let executed = try inspectedOperators().filter { !notExecuted.contains($0.op) }
+        XCTAssertEqual(lines.count - 1, executed.count)
+        for (line, op) in zip(lines.dropFirst(), executed) {
+            let fields = parseCSVRecord(line)
+            XCTAssertEqual(fields.count, 7, line)
+            XCTAssertEqual(fields.first, "\(op.index)", line)
+            XCTAssertEqual(fields.count > 1 ? fields[1] : "", op.op, line)
+            XCTAssertTrue(fields.count > 2 && fields[2].hasPrefix("[") && fields[2].hasSuffix("]"), line)
+            XCTAssertNotNil(Double(fields.count > 3 ? fields[3] : ""), line)
+        }
+        XCTAssertFalse(outcome.stdout.contains("\n\n"))
+    }
+
+    func testProfileJSONAndCSVAreExclusive() throws {
+        let outcome = try blazepose(["profile", detector, "--json", "--csv"])
+        XCTAssertEqual(outcome.status, 64, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("--json or --csv"), outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "")
+    }
+
+    /// The CSV test above relies on this parser for the quoted shape column: check it on the RFC 4180 cases.
+    func testTheCSVParserOfTheseTestsFollowsRFC4180() throws {
+        XCTAssertEqual(parseCSVRecord("a,\"b,c\",\"say \"\"hi\"\"\",,d"), ["a", "b,c", "say \"hi\"", "", "d"])
+    }
+
+    /// Splits one RFC 4180 record (no line breaks inside fields) into its fields.
+    private func parseCSVRecord(_ line: String) -> [String] {
+        var fields: [String] = [], field = "", quoted = false, chars = Array(line), i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if quoted {
+                if c == "\"" {
+                    if i + 1 < chars.count, chars[i + 1] == "\"" { field.append("\""); i += 1 } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true } else if c == "," { fields.append(field); field = "" } else { field.append(c) }
+            i += 1
+        }
+        fields.append(field)
+        return fields
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
-import BlazeKernels
 import BlazePose
+import BlazeRuntime
+import BlazeSupport
 import Foundation
 
 /// `blazepose doctor`: where the weights are looked for and found (with their hashes), and what

@@ -1,3 +1,4 @@
+import BlazeSupport
 import Foundation
 import PoseImage
 import XCTest
@@ -24,11 +25,11 @@ final class JPEGDecodeTests: XCTestCase {
             let upright = try RGBImage(contentsOfFile: path)
             XCTAssertEqual(upright.width, reference.width, name)
             XCTAssertEqual(upright.height, reference.height, name)
-            XCTAssertEqual(sha256Hex(upright.pixels), reference.rgb_sha256, "\(name): pixels differ from cv2.imread")
+            XCTAssertEqual(SHA256.hex(upright.pixels), reference.rgb_sha256, "\(name): pixels differ from cv2.imread")
             let raw = try RGBImage(contentsOfFile: path, orientation: .ignore)
             XCTAssertEqual(raw.width, reference.width_ignore_orientation, name)
             XCTAssertEqual(raw.height, reference.height_ignore_orientation, name)
-            XCTAssertEqual(sha256Hex(raw.pixels), reference.rgb_sha256_ignore_orientation,
+            XCTAssertEqual(SHA256.hex(raw.pixels), reference.rgb_sha256_ignore_orientation,
                            "\(name): pixels differ from cv2.imread(IMREAD_IGNORE_ORIENTATION)")
         }
     }

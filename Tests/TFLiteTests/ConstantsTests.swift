@@ -1,3 +1,4 @@
+import BlazeSupport
 import Foundation
 import TFLite
 import BlazeTestSupport
@@ -30,13 +31,13 @@ final class ConstantsTests: XCTestCase {
             for sample in record.samples {
                 XCTAssertEqual(values[sample.i].bitPattern, sample.bits, "\(name) tensor \(record.tensor)[\(sample.i)]")
             }
-            XCTAssertEqual(sha256Hex(float32Bytes(values)), record.sha256, "\(name) tensor \(record.tensor) \(record.name)")
+            XCTAssertEqual(SHA256.hex(float32Bytes(values)), record.sha256, "\(name) tensor \(record.tensor) \(record.name)")
         }
     }
 
     func testSHA256KnownAnswer() {
-        XCTAssertEqual(sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(sha256Hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
     func testDetectorConstantsMatchLiteRT() throws { try check("pose_detection") }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// SHA-256 (FIPS 180-4) of a byte buffer, for checking model files against their pinned hashes
-/// without a crypto dependency.
-enum SHA256 {
+/// (and, in the tests, fixtures against their recorded digests) without a crypto dependency:
+/// Foundation on Linux has no digest API. Checked against the standard test vectors in the tests.
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -14,8 +15,11 @@ enum SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    /// The digest as 64 lower-case hex digits.
-    static func hex(_ data: Data) -> String {
+    /// The digest of `bytes` as 64 lower-case hex digits.
+    public static func hex(_ bytes: [UInt8]) -> String { hex(Data(bytes)) }
+
+    /// The digest of `data` as 64 lower-case hex digits.
+    public static func hex(_ data: Data) -> String {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         // Padding: 0x80, zeros, then the bit length as a big-endian UInt64; total a multiple of 64.
         var tail = [UInt8](data.suffix(data.count % 64))

@@ -15,13 +15,17 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
     var noFuse = false
 
+    @Flag(help: "Run every 1x1 conv on the dense GEMM (no sparse kernel for mostly-zero weights).")
+    var noSparse = false
+
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
     }
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
-                           gemmBackend: gemm.backend, fuseOperators: !noFuse)
+                           gemmBackend: gemm.backend, fuseOperators: !noFuse,
+                           sparseConvolutions: !noSparse)
     }
 }
 
@@ -296,8 +300,10 @@ struct ProfileCommand: ParsableCommand {
             print(" ", pad("op", 18), pad("count", 6, right: true), pad("ms", 9, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
             for s in interpreter.steps {
-                let e = byType[s.name, default: (0, 0, 0)]
-                byType[s.name] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
+                // Steps on a load-time kernel variant get their own row ("CONV_2D sparse").
+                let type = s.name + (s.variant.flatMap { $0.split(separator: " ").first }.map { " \($0)" } ?? "")
+                let e = byType[type, default: (0, 0, 0)]
+                byType[type] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
             }
             for (name, e) in byType.sorted(by: { $0.value.ms > $1.value.ms }) {
                 let gf = e.ms > 0 ? e.flops / 1e9 / (e.ms / 1000) : 0
@@ -307,14 +313,14 @@ struct ProfileCommand: ParsableCommand {
                       pad(e.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))
             }
             print("\nper layer:")
-            print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
+            print(" ", pad("op", 5, right: true), pad("type", 22), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
             var rows = interpreter.steps
             if let top { rows = Array(rows.sorted { (medians[$0.op] ?? 0) > (medians[$1.op] ?? 0) }.prefix(top)) }
             for s in rows {
                 let ms = medians[s.op] ?? 0
                 let out = subgraph.operators[s.op].outputs.first.map { shapeString(subgraph.tensors[$0].shape) } ?? ""
                 let gf = ms > 0 ? s.flops / 1e9 / (ms / 1000) : 0
-                print(" ", pad("\(s.op)", 5, right: true), pad(s.name, 18), pad(out, 20), pad(String(format: "%.4f", ms), 8, right: true),
+                print(" ", pad("\(s.op)", 5, right: true), pad(s.name + (s.variant.map { " \($0)" } ?? ""), 22), pad(out, 20), pad(String(format: "%.4f", ms), 8, right: true),
                       pad(String(format: "%.1f%%", total > 0 ? 100 * ms / total : 0), 6, right: true),
                       pad(s.flops > 0 ? String(format: "%.1f", gf) : "-", 8, right: true),
                       pad(s.flops > 0 ? String(format: "%.0f%%", 100 * gf / peak) : "-", 6, right: true))

@@ -17,6 +17,11 @@ public struct InterpreterOptions: Sendable {
     /// conv's GEMM epilogue, standalone RELU into its producer). Outputs are bit-identical
     /// either way; fused-away tensors are not materialized.
     public var fuseOperators: Bool
+    /// Let a 1×1 stride-1 CONV_2D whose weights are at least half zeros (a DENSIFY'd sparse model)
+    /// run the sparse kernel (`SparseConv1x1Operator`) when it is faster. With the native GEMM the
+    /// two kernels give identical bits and the faster one, timed at load, is kept; with OpenBLAS
+    /// (different bits) the sparse kernel is taken by that fixed rule, never by timing.
+    public var sparseConvolutions: Bool
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
     /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
@@ -29,11 +34,13 @@ public struct InterpreterOptions: Sendable {
                 preserveIntermediates: Bool = false,
                 gemmBackend: GemmBackend = .preferred,
                 fuseOperators: Bool = true,
-                memoryBudget: Int = InterpreterOptions.defaultMemoryBudget) {
+                memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
+                sparseConvolutions: Bool = true) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
         self.fuseOperators = fuseOperators
+        self.sparseConvolutions = sparseConvolutions
         self.memoryBudget = max(0, memoryBudget)
     }
 }
@@ -129,6 +136,9 @@ public final class Interpreter {
         public let name: String
         /// Multiply-adds ×2 for convolutions, 0 otherwise.
         public let flops: Double
+        /// The kernel chosen at load when it is not the operator's usual one, e.g. "sparse 74%"
+        /// (a CONV_2D on the sparse 1×1 kernel, 74% of its weights zero); nil otherwise.
+        public let variant: String?
         let run: (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool) -> Void
     }
 

@@ -25,7 +25,7 @@ struct ExecutionOptions: ParsableArguments {
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
                            gemmBackend: gemm.backend, fuseOperators: !noFuse,
-                           sparseConvolutions: !noSparse)
+                           sparseConvolutions: noSparse ? .off : .fastest)
     }
 }
 

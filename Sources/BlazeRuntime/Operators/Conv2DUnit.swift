@@ -116,22 +116,23 @@ struct Conv2DUnit: OperatorUnit {
     }
 
     /// The sparse 1×1 kernel for this conv, or nil to keep the dense one. Considered only when
-    /// `InterpreterOptions.sparseConvolutions` is on, the conv is pointwise (1×1, stride 1,
+    /// `InterpreterOptions.sparseConvolutions` is not `.off`, the conv is pointwise (1×1, stride 1,
     /// unpadded) with more than one output channel, and at least half of its weights are zero.
     /// With the native GEMM both kernels give the same bits (same k order; a zero weight adds +0),
     /// so each is timed on this layer's shape at load and the faster is kept. With OpenBLAS the
-    /// bits differ, so the choice must not depend on timing: the sparse kernel is taken by that rule.
+    /// bits differ, so the choice must not depend on timing: the fixed rule there is to stay dense.
     func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights: [Float],
                       weightsShape: [Int], bias: [Float], activation: FusedActivation) throws -> SparseConv1x1Operator? {
-        guard graph.options.sparseConvolutions, dense.isPointwise, dense.outputShape.channels > 1 else { return nil }
+        guard graph.options.sparseConvolutions != .off, dense.backend == .native, dense.isPointwise,
+              dense.outputShape.channels > 1 else { return nil }
         let zeros = weights.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
         guard 2 * zeros >= weights.count else { return nil }
         let sparse = try graph.kernel(site) {
             try SparseConv1x1Operator(inputShape: dense.inputShape.dims, weights: weights, weightsShape: weightsShape,
                                       bias: bias, activation: activation)
         }
-        if dense.backend != .native { return sparse }
-        return SparseChoice.sparseIsFaster(dense: dense, sparse: sparse) ? sparse : nil
+        let faster = SparseChoice.sparseIsFaster(dense: dense, sparse: sparse)
+        return faster || graph.options.sparseConvolutions == .always ? sparse : nil
     }
 }
 

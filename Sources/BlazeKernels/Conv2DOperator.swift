@@ -14,8 +14,8 @@ public final class Conv2DOperator: @unchecked Sendable {
     public let activation: FusedActivation
     public let backend: GemmBackend
     let packed: PackedGemmWeights
-    /// True when the input itself is the GEMM's A matrix.
-    let isPointwise: Bool
+    /// True when the input itself is the GEMM's A matrix (a 1×1, stride-1, unpadded conv).
+    public let isPointwise: Bool
     /// K of the GEMM: KH·KW·I.
     let patchSize: Int
 

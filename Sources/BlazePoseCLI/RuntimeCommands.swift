@@ -15,13 +15,17 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
     var noFuse = false
 
+    @Flag(help: "Run every 1x1 conv on the dense GEMM (no sparse kernel for mostly-zero weights).")
+    var noSparse = false
+
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
     }
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
-                           gemmBackend: gemm.backend, fuseOperators: !noFuse)
+                           gemmBackend: gemm.backend, fuseOperators: !noFuse,
+                           sparseConvolutions: noSparse ? .off : .fastest)
     }
 }
 
@@ -356,8 +360,10 @@ struct ProfileCommand: ParsableCommand {
         func share(_ ms: Double) -> Double { total > 0 ? 100 * ms / total : 0 }
         var byType: [String: (count: Int, ms: Double, flops: Double)] = [:]
         for s in interpreter.steps {
-            let e = byType[s.name, default: (0, 0, 0)]
-            byType[s.name] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
+            // Steps on a load-time kernel variant get their own row ("CONV_2D sparse").
+            let type = s.name + (s.variant.flatMap { $0.split(separator: " ").first }.map { " \($0)" } ?? "")
+            let e = byType[type, default: (0, 0, 0)]
+            byType[type] = (e.count + 1, e.ms + (medians[s.op] ?? 0), e.flops + s.flops)
         }
         let byOp = byType.sorted { ($0.value.ms, $1.key) > ($1.value.ms, $0.key) }.map { name, e in
             let (gf, pp) = ProfileTable.rates(flops: e.flops, ms: e.ms, peak: peak)
@@ -369,7 +375,7 @@ struct ProfileCommand: ParsableCommand {
             let ms = medians[s.op] ?? 0
             let (gf, pp) = ProfileTable.rates(flops: s.flops, ms: ms, peak: peak)
             let output = subgraph.operators[s.op].outputs.first.map { subgraph.tensors[$0].shape } ?? []
-            return ProfileTable.Layer(op: s.op, type: s.name, output: output, ms: ms, percent: share(ms), gflops: gf, percentOfPeak: pp)
+            return ProfileTable.Layer(op: s.op, type: s.name + (s.variant.map { " \($0)" } ?? ""), output: output, ms: ms, percent: share(ms), gflops: gf, percentOfPeak: pp)
         }
         return ProfileTable(model: (model as NSString).lastPathComponent, threads: interpreter.threadCount, iterations: iterations,
                             gemm: "\(execution.gemm.backend)", gemmPeakGFLOPS: peak, totalMs: total,
@@ -389,9 +395,9 @@ struct ProfileCommand: ParsableCommand {
                   pad(rate(e.gflops, "%.1f"), 8, right: true), pad(rate(e.percentOfPeak, "%.0f%%"), 6, right: true))
         }
         print("\nper layer:")
-        print(" ", pad("op", 5, right: true), pad("type", 18), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
+        print(" ", pad("op", 5, right: true), pad("type", 22), pad("output", 20), pad("ms", 8, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
         for l in table.layers {
-            print(" ", pad("\(l.op)", 5, right: true), pad(l.type, 18), pad(l.output.isEmpty ? "" : shapeString(l.output), 20),
+            print(" ", pad("\(l.op)", 5, right: true), pad(l.type, 22), pad(l.output.isEmpty ? "" : shapeString(l.output), 20),
                   pad(String(format: "%.4f", l.ms), 8, right: true), pad(String(format: "%.1f%%", l.percent), 6, right: true),
                   pad(rate(l.gflops, "%.1f"), 8, right: true), pad(rate(l.percentOfPeak, "%.0f%%"), 6, right: true))
         }

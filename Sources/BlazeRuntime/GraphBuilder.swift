@@ -83,7 +83,7 @@ struct GraphBuilder {
 
         let finalOffsets = offsets
         steps = pending.map { p in
-            Interpreter.Step(op: p.site.index, name: p.site.name, flops: p.step.flops,
+            Interpreter.Step(op: p.site.index, name: p.site.name, flops: p.step.flops, variant: p.step.variant,
                              run: p.step.bind { finalOffsets[$0] ?? 0 })
         }
     }

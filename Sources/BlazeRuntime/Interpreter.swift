@@ -17,6 +17,9 @@ public struct InterpreterOptions: Sendable {
     /// conv's GEMM epilogue, standalone RELU into its producer). Outputs are bit-identical
     /// either way; fused-away tensors are not materialized.
     public var fuseOperators: Bool
+    /// Whether a 1×1 stride-1 CONV_2D whose weights are at least half zeros (a DENSIFY'd sparse
+    /// model) runs the sparse kernel (`SparseConv1x1Operator`); see ``SparseConvolutionPolicy``.
+    public var sparseConvolutions: SparseConvolutionPolicy
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
     /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
@@ -29,13 +32,29 @@ public struct InterpreterOptions: Sendable {
                 preserveIntermediates: Bool = false,
                 gemmBackend: GemmBackend = .preferred,
                 fuseOperators: Bool = true,
-                memoryBudget: Int = InterpreterOptions.defaultMemoryBudget) {
+                memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
+                sparseConvolutions: SparseConvolutionPolicy = .fastest) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
         self.fuseOperators = fuseOperators
+        self.sparseConvolutions = sparseConvolutions
         self.memoryBudget = max(0, memoryBudget)
     }
+}
+
+/// When the interpreter runs a 1×1, stride-1 CONV_2D with at least half of its weights zero
+/// (and more than one output channel) on the sparse kernel instead of the dense GEMM. Only with
+/// the native GEMM, whose bits the sparse kernel reproduces exactly; with OpenBLAS (other bits)
+/// such layers always stay dense, so no result ever depends on timing.
+public enum SparseConvolutionPolicy: Sendable, Equatable {
+    /// Always the dense GEMM (`--no-sparse`).
+    case off
+    /// Time the dense and the sparse kernel (each sparse tile size) on the layer's shape at load
+    /// and keep the fastest. Outputs are identical whichever wins.
+    case fastest
+    /// Every eligible layer on the sparse kernel (for checking; the tile size is still timed).
+    case always
 }
 
 /// Errors raised while preparing or feeding a model. Each names the operator
@@ -129,6 +148,9 @@ public final class Interpreter {
         public let name: String
         /// Multiply-adds ×2 for convolutions, 0 otherwise.
         public let flops: Double
+        /// The kernel chosen at load when it is not the operator's usual one, e.g. "sparse 74%"
+        /// (a CONV_2D on the sparse 1×1 kernel, 74% of its weights zero); nil otherwise.
+        public let variant: String?
         let run: (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool) -> Void
     }
 

@@ -67,13 +67,31 @@ struct Conv2DUnit: OperatorUnit {
                                padding: padding, activation: act, backend: backend)
         }
         try graph.checkOutput(y, conv.outputShape.dims, site)
-        graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
         let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
+        let sparse = try sparseKernel(graph, site, dense: conv, weights: weights, weightsShape: wShape, bias: bias,
+                                      activation: act)
+        if let sparse {
+            graph.requestScratch(sparse.scratchCount(threads: graph.options.threads))
+        } else {
+            graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
+        }
+        let variant = sparse.map { "sparse \(Int((100 * $0.zeroFraction).rounded()))%" }
         if let skip = graph.fusion.residual[site.index] {
             // Fused ADD: the planner saw the skip tensor as read by this step.
             let s = try graph.activation(skip.tensor, "residual", site), ld = conv.outputShape.channels
             let skipActivation = skip.activation
             try graph.checkOutput(s, conv.outputShape.dims, site)
+            if let sparse {
+                return PreparedStep(flops: flops, bind: { offset in
+                    let xo = offset(x), yo = offset(y), so = offset(s)
+                    return { arena, scratch, pool in
+                        // Scratch is always planned (scratchCount ≥ 1 float per thread).
+                        guard let scratch else { preconditionFailure("sparse CONV_2D: no scratch buffer") }
+                        sparse.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
+                                   residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation))
+                    }
+                }, variant: variant)
+            }
             return PreparedStep(flops: flops) { offset in
                 let xo = offset(x), yo = offset(y), so = offset(s)
                 return { arena, scratch, pool in
@@ -82,9 +100,79 @@ struct Conv2DUnit: OperatorUnit {
                 }
             }
         }
+        if let sparse {
+            return PreparedStep(flops: flops, bind: { offset in
+                let xo = offset(x), yo = offset(y)
+                return { arena, scratch, pool in
+                    guard let scratch else { preconditionFailure("sparse CONV_2D: no scratch buffer") }
+                    sparse.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool)
+                }
+            }, variant: variant)
+        }
         return PreparedStep(flops: flops) { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
         }
+    }
+
+    /// The sparse 1×1 kernel for this conv, or nil to keep the dense one. Considered only when
+    /// `InterpreterOptions.sparseConvolutions` is not `.off`, the conv is pointwise (1×1, stride 1,
+    /// unpadded) with more than one output channel, and at least half of its weights are zero.
+    /// With the native GEMM both kernels give the same bits (same k order; a zero weight adds +0),
+    /// so each is timed on this layer's shape at load and the faster is kept. With OpenBLAS the
+    /// bits differ, so the choice must not depend on timing: the fixed rule there is to stay dense.
+    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights: [Float],
+                      weightsShape: [Int], bias: [Float], activation: FusedActivation) throws -> SparseConv1x1Operator? {
+        guard graph.options.sparseConvolutions != .off, dense.backend == .native, dense.isPointwise,
+              dense.outputShape.channels > 1 else { return nil }
+        let zeros = weights.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+        guard 2 * zeros >= weights.count else { return nil }
+        let sparse = try graph.kernel(site) {
+            try SparseConv1x1Operator(inputShape: dense.inputShape.dims, weights: weights, weightsShape: weightsShape,
+                                      bias: bias, activation: activation)
+        }
+        let faster = SparseChoice.sparseIsFaster(dense: dense, sparse: sparse)
+        return faster || graph.options.sparseConvolutions == .always ? sparse : nil
+    }
+}
+
+/// Load-time timing of the dense and the sparse kernel of one 1×1 conv (identical bits, so the
+/// outcome only affects speed).
+enum SparseChoice {
+    /// Times the dense kernel and the sparse one at each tile size (8, 4, 2, 1 pixel groups) on one
+    /// thread: one warm-up run each, then the best of 2 alternating rounds. Leaves `sparse` on its
+    /// fastest tile size; true when that beats the dense kernel.
+    static func sparseIsFaster(dense: Conv2DOperator, sparse: SparseConv1x1Operator) -> Bool {
+        let pool = ThreadPool(threads: 1)
+        // input: NHWC [N, H, W, I]; output: NHWC [N, H, W, O]; scratch: either kernel's need.
+        let inputCount = dense.inputShape.elementCount, outputCount = dense.outputShape.elementCount
+        let scratchCount = max(1, dense.scratchCount(threads: 1), sparse.scratchCount(threads: 1))
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: max(1, inputCount))
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: max(1, outputCount))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+        defer { input.deallocate(); output.deallocate(); scratch.deallocate() }
+        for i in 0..<inputCount { input[i] = Float(i % 17) * 0.125 - 1 }
+        scratch.initialize(repeating: 0, count: scratchCount)
+        func time(_ body: () -> Void) -> Duration {
+            let clock = ContinuousClock()
+            let start = clock.now
+            body()
+            return clock.now - start
+        }
+        let candidates = [8, 4, 2, 1]
+        var bestDense = Duration.seconds(1000)
+        var bestSparse = [Duration](repeating: .seconds(1000), count: candidates.count)
+        for round in 0..<3 {
+            let d = time { dense.run(input: input, output: output, scratch: scratch, pool: pool) }
+            if round > 0 { bestDense = min(bestDense, d) }
+            for (c, groups) in candidates.enumerated() {
+                sparse.tileGroups = groups
+                let s = time { sparse.run(input: input, output: output, scratch: scratch, pool: pool) }
+                if round > 0 { bestSparse[c] = min(bestSparse[c], s) }
+            }
+        }
+        let pick = bestSparse.indices.min { bestSparse[$0] < bestSparse[$1] } ?? 0
+        sparse.tileGroups = candidates[pick]
+        return bestSparse[pick] < bestDense
     }
 }

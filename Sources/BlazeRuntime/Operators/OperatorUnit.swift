@@ -66,6 +66,8 @@ struct PreparedStep {
     var flops: Double
     /// Called once after planning with `offset(tensor)` (in floats) for every planned tensor.
     var bind: (_ offset: (Int) -> Int) -> Run
+    /// The kernel chosen at load when it is not the usual one (see `Interpreter.Step.variant`).
+    var variant: String? = nil
 }
 
 /// The role an operator can play when another operator absorbs it (see `FusionPlan`).

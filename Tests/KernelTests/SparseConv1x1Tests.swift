@@ -1,0 +1,144 @@
+import BlazeKernels
+import XCTest
+
+/// `SparseConv1x1Operator` against its naive twin (bit-for-bit) and against the dense native
+/// conv (bit-for-bit: same k order, zero weights add +0), for 1, 2 and 3 threads.
+final class SparseConv1x1Tests: XCTestCase {
+    /// Random weights `[o][i]` with about `zeros` of them exactly 0; row 0 all zero and row 1 fully
+    /// dense when there are at least 3 rows.
+    func sparseWeights(o: Int, i: Int, zeros: Double, _ rng: inout SeededGenerator) -> [Float] {
+        var w = [Float](repeating: 0, count: o * i)
+        for r in 0..<o {
+            for c in 0..<i {
+                let keep = o >= 3 && r == 1 ? true : (o >= 3 && r == 0 ? false : Double.random(in: 0..<1, using: &rng) >= zeros)
+                w[r * i + c] = keep ? Float.random(in: -1...1, using: &rng) : 0
+            }
+        }
+        return w
+    }
+
+    func runSparse(_ op: SparseConv1x1Operator, _ input: [Float], residual: [Float]?, skipActivation: FusedActivation,
+                   pool: ThreadPool) -> [Float] {
+        var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+        var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
+        let skip = residual ?? [0]
+        input.withUnsafeBufferPointer { ip in
+            skip.withUnsafeBufferPointer { rp in
+                out.withUnsafeMutableBufferPointer { o in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress!, pool: pool,
+                               residual: residual == nil ? nil : GemmResidual(data: rp.baseAddress!, ld: op.outputShape.channels,
+                                                                              activation: skipActivation))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func runDense(_ op: Conv2DOperator, _ input: [Float], residual: [Float]?, skipActivation: FusedActivation,
+                  pool: ThreadPool) -> [Float] {
+        var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+        var scratch = [Float](repeating: 0, count: max(1, op.scratchCount(threads: pool.threadCount)))
+        let skip = residual ?? [0]
+        input.withUnsafeBufferPointer { ip in
+            skip.withUnsafeBufferPointer { rp in
+                out.withUnsafeMutableBufferPointer { o in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress!, pool: pool,
+                               residual: residual == nil ? nil : GemmResidual(data: rp.baseAddress!, ld: op.outputShape.channels,
+                                                                              activation: skipActivation))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// One shape: sparse operator vs twin (bit-for-bit, every pool) and vs the dense native conv.
+    func check(input shape: [Int], o: Int, zeros: Double, activation: FusedActivation, withResidual: Bool,
+               bias withBias: Bool = true, seed: UInt64, label: String) throws {
+        var rng = SeededGenerator(seed: seed)
+        let i = shape[3], pixels = shape[0] * shape[1] * shape[2]
+        let input = randomFloats(shape.reduce(1, *), &rng, range: -3...3)
+        let weights = sparseWeights(o: o, i: i, zeros: zeros, &rng)
+        let bias = withBias ? randomFloats(o, &rng) : []
+        let residual = withResidual ? randomFloats(pixels * o, &rng, range: -3...3) : nil
+        let skipActivation: FusedActivation = withResidual ? .relu : .none
+        let op = try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i],
+                                           bias: bias, activation: activation)
+        XCTAssertEqual(op.outputShape.dims, [shape[0], shape[1], shape[2], o], label)
+        XCTAssertEqual(op.nonzeroCount, weights.filter { $0 != 0 }.count, label)
+        var ref = [Float](repeating: .nan, count: pixels * o)
+        let skip = residual ?? [0]
+        input.withUnsafeBufferPointer { ip in
+            weights.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    skip.withUnsafeBufferPointer { rp in
+                        ref.withUnsafeMutableBufferPointer { out in
+                            Reference.sparseConv1x1(pixels: pixels, inputChannels: i, outputChannels: o,
+                                                    input: ip.baseAddress!, weights: wp.baseAddress!,
+                                                    bias: withBias ? bp.baseAddress : nil, activation: activation,
+                                                    output: out.baseAddress!,
+                                                    residual: residual == nil ? nil : GemmResidual(data: rp.baseAddress!, ld: o,
+                                                                                                   activation: skipActivation))
+                        }
+                    }
+                }
+            }
+        }
+        let dense = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
+                                       strideHeight: 1, strideWidth: 1, padding: .valid, activation: activation,
+                                       backend: .native)
+        // Every tile size the interpreter may pick at load, every thread count.
+        for (groups, pool) in [8, 4, 2, 1].flatMap({ g in Pools.all.map { (g, $0) } }) {
+            op.tileGroups = groups
+            let out = runSparse(op, input, residual: residual, skipActivation: skipActivation, pool: pool)
+            assertBitIdentical(out, ref, "\(label) sparse vs twin, tile groups \(groups), threads=\(pool.threadCount)")
+            // The dense native GEMM takes the dot-product kernel (other summation order) when O = 1.
+            if o > 1 {
+                let d = runDense(dense, input, residual: residual, skipActivation: skipActivation, pool: pool)
+                assertBitIdentical(out, d, "\(label) sparse vs dense native, tile groups \(groups), threads=\(pool.threadCount)")
+            }
+        }
+    }
+
+    func testEdgeShapes() throws {
+        var n = 0
+        // 1 pixel, odd pixel counts (not multiples of 8 or 32), channels 1/3/17, batch 2.
+        for (b, h, w) in [(1, 1, 1), (1, 1, 7), (1, 3, 11), (2, 5, 7), (1, 8, 4), (1, 9, 9)] {
+            for (i, o) in [(1, 1), (3, 17), (17, 3), (17, 17), (24, 48)] {
+                for act in FusedActivation.allCases {
+                    try check(input: [b, h, w, i], o: o, zeros: 0.75, activation: act, withResidual: n % 2 == 1,
+                              bias: n % 3 != 0, seed: UInt64(500 + n), label: "edge \(n) [\(b),\(h),\(w),\(i)] o=\(o) \(act)")
+                    n += 1
+                }
+            }
+        }
+        // All-zero weights (bias only) and fully dense weights.
+        try check(input: [1, 5, 13, 16], o: 9, zeros: 1, activation: .relu6, withResidual: true, seed: 7, label: "all zero")
+        try check(input: [1, 5, 13, 16], o: 9, zeros: 0, activation: .none, withResidual: false, seed: 8, label: "dense")
+    }
+
+    /// Every 1×1 stride-1 layer of the pose detector and the sparse face detector, ~75% zeros.
+    func testRealLayerShapes() throws {
+        let shapes = realConvShapes.filter {
+            ($0.model == "pose_detection" || $0.model == "face_detection_full_range_sparse")
+                && $0.weights[1] == 1 && $0.weights[2] == 1 && $0.stride == (1, 1)
+        }
+        XCTAssertGreaterThan(shapes.count, 40)
+        for (n, s) in shapes.enumerated() {
+            try check(input: s.input, o: s.weights[0], zeros: 0.75, activation: s.activation, withResidual: n % 3 == 0,
+                      seed: UInt64(2000 + n), label: "\(s.model) \(s.input) w\(s.weights)")
+        }
+    }
+
+    func testRejectsBadShapes() {
+        XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 1, count: 72),
+                                                       weightsShape: [1, 3, 3, 8], bias: [], activation: .none))
+        XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 1, count: 15),
+                                                       weightsShape: [2, 1, 1, 8], bias: [], activation: .none))
+        XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 1, count: 8),
+                                                       weightsShape: [1, 1, 1, 8], bias: [1, 2], activation: .none))
+    }
+}

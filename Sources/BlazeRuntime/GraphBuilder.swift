@@ -135,6 +135,20 @@ struct GraphBuilder {
         return t
     }
 
+    /// A convolution's constant weights (input 1: its shape and values) and bias (input 2, or zeros
+    /// when absent or -1; `biasCount` gives their number from the weights' shape).
+    func convolutionConstants(_ site: OperatorSite, biasCount: ([Int]) -> Int) throws
+        -> (weightsShape: [Int], weights: [Float], bias: [Float]) {
+        let wT = site.op.inputs[1]
+        guard isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
+        let wShape = subgraph.tensors[wT].shape
+        let weights = try constantFloats(wT, "weights", site)
+        let bias = site.op.inputs.count > 2 && site.op.inputs[2] >= 0
+            ? try constantFloats(site.op.inputs[2], "bias", site)
+            : [Float](repeating: 0, count: biasCount(wShape))
+        return (wShape, weights, bias)
+    }
+
     /// The values of float constant `t` (resolved at load: dense, dequantized or densified).
     func constantFloats(_ t: Int, _ what: String, _ site: OperatorSite) throws -> [Float] {
         guard isValidTensor(t), let values = constants[t] else {

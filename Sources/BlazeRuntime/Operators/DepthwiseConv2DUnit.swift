@@ -45,13 +45,8 @@ struct DepthwiseConv2DUnit: OperatorUnit {
         try site.arity(inputs: 2...3)
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
-        let wT = site.op.inputs[1]
-        guard graph.isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
-        let wShape = graph.subgraph.tensors[wT].shape
-        let weights = try graph.constantFloats(wT, "weights", site)
-        let bias = site.op.inputs.count > 2 && site.op.inputs[2] >= 0
-            ? try graph.constantFloats(site.op.inputs[2], "bias", site)
-            : [Float](repeating: 0, count: wShape.last ?? 0)
+        // Bias count: the last dimension of the 1HWO weights.
+        let (wShape, weights, bias) = try graph.convolutionConstants(site) { $0.last ?? 0 }
         let xShape = try graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)

@@ -43,15 +43,18 @@ final class JPEGParityTests: XCTestCase {
                 worldErrors.isEmpty ? 0 : worldErrors.reduce(0, +) / Double(worldErrors.count), visibility.max() ?? 0)
     }
 
-    /// Runs that MISS the bar, by one landmark each, for a reason that is not JPEG decoding: the
-    /// decoded pixels and the detector input are byte-identical to MediaPipe's, but, as on PNG, our
-    /// ROI differs from MediaPipe's by ~1e-8, which changes 36 of the 196,608 crop samples by one
-    /// level; on these two images that moves the landmark model's raw output by up to 0.65 crop px,
-    /// and one landmark's heatmap-refinement window centre crosses a cell boundary (lite
-    /// astronaut_rot90cw, landmark 17: MediaPipe at heatmap row 23.96 is refined, ours at 24.05 is
-    /// not), so that landmark jumps by 7–19 px. `Tools/mediapipe/stages.py` on the JPEG against
-    /// `blazepose detect --dump-stages` shows it. Every other landmark is held to the bars, and the
-    /// test fails once a listed run meets the bar, so the list cannot go stale.
+    /// Runs where one landmark may miss the bar, for a reason that is not JPEG decoding: the decoded
+    /// pixels and the detector input are byte-identical to MediaPipe's, but our ROI differs from
+    /// MediaPipe's at float32 rounding (~1e-7: the detector's accumulation order differs from
+    /// XNNPACK's), which changes a few dozen of the 196,608 crop samples by one level; on these two
+    /// images that moves the landmark model's raw output by up to 0.65 crop px, and one landmark's
+    /// heatmap-refinement window centre crosses a cell boundary (lite astronaut_rot90cw, landmark 17:
+    /// MediaPipe at heatmap row 23.96 is refined, ours at 24.05 is not), so that landmark jumps by
+    /// 7–19 px. Which side a run lands on depends on rounding alone: the plain build misses on
+    /// astronaut_padded (landmark 23, 7.1 px) while the FMA build (`Tools/build.sh`), whose ROI
+    /// differs from the plain build's by 2e-7, meets the bar there. The proof that nothing else is
+    /// off is `testLandmarkStageOnMediaPipesROIMeetsTheBarEverywhere`: on MediaPipe's own ROI both
+    /// runs meet the bar on all 33 landmarks. Here, every other landmark is held to the bars.
     static let knownRefinementFlips: [String: Int] = ["lite/astronaut_padded": 23, "lite/astronaut_rot90cw": 17]
 
     func testLiteMatchesMediaPipeOnJPEG() throws { try checkAll(.lite) }
@@ -73,21 +76,19 @@ final class JPEGParityTests: XCTestCase {
             }
             guard let pose = result.poses.first else { XCTFail("\(model)/\(name).jpg: MediaPipe finds a pose, we found none"); continue }
             withPose += 1
-            if let flipped = Self.knownRefinementFlips["\(model.rawValue)/\(name)"] {
-                // A known miss of the bar (see knownRefinementFlips): the one landmark is far off, and
-                // every other landmark must still be within the bars.
-                let all = errors(pose, refLandmarks, reference.world_landmarks, width: result.imageWidth, height: result.imageHeight)
+            let e = errors(pose, refLandmarks, reference.world_landmarks, width: result.imageWidth, height: result.imageHeight)
+            if let flipped = Self.knownRefinementFlips["\(model.rawValue)/\(name)"], e.maxPx > 2 {
+                // A known flip (see knownRefinementFlips): only that landmark may be off; every
+                // other landmark must still be within the bars.
                 let rest = errors(pose, refLandmarks, reference.world_landmarks, width: result.imageWidth,
                                   height: result.imageHeight, excluding: flipped)
-                print("KNOWN MISS \(model)/\(name).jpg: all 33 landmarks mean \(fmt(all.meanPx)) px max \(fmt(all.maxPx)) px; without landmark \(flipped): mean \(fmt(rest.meanPx)) px max \(fmt(rest.maxPx)) px, world mean \(fmt(rest.meanWorld * 1000)) mm")
-                XCTAssertGreaterThan(all.maxPx, 2, "\(model)/\(name).jpg now meets the bar: remove it from knownRefinementFlips")
+                print("KNOWN FLIP \(model)/\(name).jpg: all 33 landmarks mean \(fmt(e.meanPx)) px max \(fmt(e.maxPx)) px; without landmark \(flipped): mean \(fmt(rest.meanPx)) px max \(fmt(rest.maxPx)) px, world mean \(fmt(rest.meanWorld * 1000)) mm")
                 XCTAssertLessThanOrEqual(rest.meanPx, 0.5, "\(model)/\(name).jpg (without landmark \(flipped)): mean px")
                 XCTAssertLessThanOrEqual(rest.maxPx, 2, "\(model)/\(name).jpg (without landmark \(flipped)): max px")
                 XCTAssertLessThanOrEqual(rest.meanWorld, 0.005, "\(model)/\(name).jpg: world")
-                XCTAssertLessThanOrEqual(all.maxVisibility, 0.01, "\(model)/\(name).jpg: visibility")
+                XCTAssertLessThanOrEqual(e.maxVisibility, 0.01, "\(model)/\(name).jpg: visibility")
                 continue
             }
-            let e = errors(pose, refLandmarks, reference.world_landmarks, width: result.imageWidth, height: result.imageHeight)
             print("\(model)/\(name).jpg: landmarks mean \(fmt(e.meanPx)) px max \(fmt(e.maxPx)) px, world mean \(fmt(e.meanWorld * 1000)) mm, visibility max diff \(fmt(e.maxVisibility, 5))")
             XCTAssertLessThanOrEqual(e.meanPx, 0.5, "\(model)/\(name).jpg: mean landmark error (px)")
             XCTAssertLessThanOrEqual(e.maxPx, 2, "\(model)/\(name).jpg: max landmark error (px)")
@@ -95,6 +96,36 @@ final class JPEGParityTests: XCTestCase {
             XCTAssertLessThanOrEqual(e.maxVisibility, 0.01, "\(model)/\(name).jpg: visibility difference")
         }
         XCTAssertEqual(withPose, 12, "\(model): JPEG fixtures where MediaPipe finds a pose")
+    }
+
+    /// Everything after the detector, on MediaPipe's own ROI (`<name>.roi.json`, the graph's
+    /// `pose_rect_from_detection` stream captured by `Tools/mediapipe/stages.py --cv2`): crop,
+    /// landmark model, decoding, heatmap refinement, projection. Every JPEG run with a pose meets
+    /// the bars on all 33 landmarks, the two known flips included: what flips them is the ROI's
+    /// float32 rounding, not our landmark stage.
+    func testLandmarkStageOnMediaPipesROIMeetsTheBarEverywhere() throws {
+        for model in [ModelComplexity.lite, .full] {
+            let landmarker = try landmarker(model)
+            var checked = 0
+            for name in try jpegNames() {
+                let reference = try loadReference("mediapipe-jpeg", model, name)
+                guard reference.pose_found, let refLandmarks = reference.landmarks else { continue }
+                let roiFile = fixturesDirectory.appendingPathComponent("mediapipe-jpeg/\(model.rawValue)/\(name).roi.json")
+                let roi = try JSONDecoder().decode(RectJSON.self, from: Data(contentsOf: roiFile)).rect
+                let image = try RGBImage(contentsOfFile: jpegDirectory.appendingPathComponent("\(name).jpg").path)
+                guard let pose = try landmarker.landmarks(in: image, roi: roi).pose else {
+                    XCTFail("\(model)/\(name).jpg: no pose on MediaPipe's ROI"); continue
+                }
+                checked += 1
+                let e = errors(pose, refLandmarks, reference.world_landmarks, width: image.width, height: image.height)
+                print("\(model)/\(name).jpg on MediaPipe's ROI: mean \(fmt(e.meanPx)) px max \(fmt(e.maxPx)) px, world mean \(fmt(e.meanWorld * 1000)) mm")
+                XCTAssertLessThanOrEqual(e.meanPx, 0.5, "\(model)/\(name).jpg on MediaPipe's ROI: mean px")
+                XCTAssertLessThanOrEqual(e.maxPx, 2, "\(model)/\(name).jpg on MediaPipe's ROI: max px")
+                XCTAssertLessThanOrEqual(e.meanWorld, 0.005, "\(model)/\(name).jpg on MediaPipe's ROI: world")
+                XCTAssertLessThanOrEqual(e.maxVisibility, 0.01, "\(model)/\(name).jpg on MediaPipe's ROI: visibility")
+            }
+            XCTAssertEqual(checked, 12, "\(model): JPEG runs with a pose and a MediaPipe ROI")
+        }
     }
 
     /// `astronaut_exif6.jpg` stores the astronaut turned 90° counter-clockwise with EXIF orientation 6.

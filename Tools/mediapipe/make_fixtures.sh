@@ -15,6 +15,20 @@ if [ "${1:-}" != "--skip-images" ]; then "$PY" "$HERE/make_images.py"; fi
 "$PY" "$HERE/make_jpeg_fixtures.py" 2>&1 | quiet
 "$PY" "$HERE/reference_static.py" --images Tests/Fixtures/jpeg --glob '*.jpg' --cv2 --no-mask-files \
   --out Tests/Fixtures/mediapipe-jpeg 2>&1 | quiet
+# MediaPipe's own landmark ROI on each JPEG (<name>.roi.json next to the reference), so the tests can run
+# our landmark stage on exactly MediaPipe's ROI (JPEGParityTests: the refinement flips).
+ROI_TMP="$(mktemp -d)"
+for model in lite full; do
+  for img in Tests/Fixtures/jpeg/*.jpg; do
+    name="$(basename "$img" .jpg)"
+    "$PY" "$HERE/stages.py" "$img" --model "$model" --cv2 --tensors none --no-verify \
+      --out "$ROI_TMP/$model/$name" 2>&1 | quiet
+    if [ -f "$ROI_TMP/$model/$name/roi.json" ]; then
+      cp "$ROI_TMP/$model/$name/roi.json" "Tests/Fixtures/mediapipe-jpeg/$model/$name.roi.json"
+    fi
+  done
+done
+rm -rf "$ROI_TMP"
 # Images whose 8-bit warp outputs (detector + landmark crop, uint8 .npy) are committed.
 U8_IMAGES=" astronaut astronaut_rot20 hopper_letterbox "
 rm -rf Tests/Fixtures/stages

@@ -231,6 +231,15 @@ def refine_from_heatmap(decoded, heatmap, kernel):
     return out
 
 
+def load_cv2_rgb(path):
+    """[H, W, 3] uint8 RGB from cv2.imread (BGR, EXIF orientation applied): the reference loader for JPEG."""
+    import cv2
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SystemExit(f"error: cv2.imread cannot read {path!r}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 def load_rgb(path):
     """[H, W, 3] uint8 RGB (HWC). Exits with a clear message on a missing or undecodable file."""
     import numpy as np

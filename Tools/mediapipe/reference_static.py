@@ -32,15 +32,6 @@ sys.path.insert(0, HERE)
 import mpgraph  # noqa: E402
 
 
-def load_cv2_rgb(path):
-    """[H, W, 3] uint8 RGB from cv2.imread (BGR, EXIF orientation applied)."""
-    import cv2
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise SystemExit(f"error: cv2.imread cannot read {path!r}")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel9", action="store_true")
@@ -71,7 +62,7 @@ def main(argv=None):
                                     min_tracking_confidence=0.5) as pose:
             for path in paths:
                 name = os.path.splitext(os.path.basename(path))[0]
-                rgb = load_cv2_rgb(path) if args.cv2 else mpgraph.load_rgb(path)
+                rgb = mpgraph.load_cv2_rgb(path) if args.cv2 else mpgraph.load_rgb(path)
                 H, W = rgb.shape[:2]
                 # A fresh Pose per image is not needed: static mode never uses the previous frame.
                 r = pose.process(rgb)

@@ -3,7 +3,7 @@
 
 Usage:
   Tools/.venv-mediapipe/bin/python Tools/mediapipe/stages.py IMAGE --model lite|full --out DIR
-      [--kernel9] [--no-big] [--u8] [--no-verify]
+      [--kernel9] [--no-big] [--u8] [--cv2] [--no-verify]
 
 Runs the wheel's pose_landmark_cpu.binarypb, expanded and configured exactly as
 mp.solutions.pose.Pose(static_image_mode=True, enable_segmentation=True) does, with
@@ -39,6 +39,9 @@ def main(argv=None):
     ap.add_argument("--min-detection", type=float, default=0.5, help="min_detection_confidence (default 0.5)")
     ap.add_argument("--min-tracking", type=float, default=0.5,
                     help="min_tracking_confidence = presence threshold (default 0.5)")
+    ap.add_argument("--cv2", action="store_true",
+                    help="load the image with cv2.imread (BGR->RGB, EXIF orientation applied), not Pillow: "
+                         "the loader of the JPEG references")
     ap.add_argument("--no-verify", action="store_true", help="skip the comparison with mp.solutions.pose")
     args = ap.parse_args(argv)
 
@@ -48,7 +51,7 @@ def main(argv=None):
     from mediapipe.python._framework_bindings import calculator_graph, image_frame
     from mediapipe.python._framework_bindings import timestamp as mp_ts
 
-    rgb = mpgraph.load_rgb(args.image)
+    rgb = mpgraph.load_cv2_rgb(args.image) if args.cv2 else mpgraph.load_rgb(args.image)
     H, W = rgb.shape[:2]
     cfg, side = mpgraph.build_graph(args.model, tap=True, min_detection=args.min_detection,
                                     min_tracking=args.min_tracking)

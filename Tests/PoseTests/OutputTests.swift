@@ -1,4 +1,5 @@
 import BlazePose
+import BlazeRuntime
 import Foundation
 import XCTest
 
@@ -456,22 +457,26 @@ final class OutputTests: XCTestCase {
         actual["timing_ms"] = nil
         var expected = documented
         expected["timing_ms"] = nil
-        try assertJSONClose(actual, expected, path: "$")
+        // The README's numbers come from the plain build (`swift build -c release`, what CI tests): to
+        // 1e-5 relative there. A build whose GEMM fuses multiply-adds (Tools/build.sh) is other
+        // arithmetic, whose rounding the network amplifies: on this image it differs from the plain
+        // build by up to 9.5e-4 relative (landmark z), so it is held to 2e-3.
+        try assertJSONClose(actual, expected, path: "$", relative: BuildTarget.gemmUsesFMA ? 2e-3 : 1e-5)
     }
 
-    /// Equal structure; numbers within 1e-5 relative (builds with -DBLAZE_FMA differ in the last bits).
-    private func assertJSONClose(_ a: Any, _ b: Any, path: String) throws {
+    /// Equal structure; numbers within `relative` × max(1, |expected|).
+    private func assertJSONClose(_ a: Any, _ b: Any, path: String, relative: Double) throws {
         switch (a, b) {
         case let (x as [String: Any], y as [String: Any]):
             XCTAssertEqual(Set(x.keys), Set(y.keys), path)
-            for key in x.keys where y[key] != nil { try assertJSONClose(x[key]!, y[key]!, path: path + "." + key) }
+            for key in x.keys where y[key] != nil { try assertJSONClose(x[key]!, y[key]!, path: path + "." + key, relative: relative) }
         case let (x as [Any], y as [Any]):
             XCTAssertEqual(x.count, y.count, path)
-            for (i, (u, v)) in zip(x, y).enumerated() { try assertJSONClose(u, v, path: "\(path)[\(i)]") }
+            for (i, (u, v)) in zip(x, y).enumerated() { try assertJSONClose(u, v, path: "\(path)[\(i)]", relative: relative) }
         case let (x as String, y as String):
             XCTAssertEqual(x, y, path)
         case let (x as NSNumber, y as NSNumber):
-            XCTAssertEqual(x.doubleValue, y.doubleValue, accuracy: 1e-5 * max(1, abs(y.doubleValue)), path)
+            XCTAssertEqual(x.doubleValue, y.doubleValue, accuracy: relative * max(1, abs(y.doubleValue)), path)
         default:
             XCTFail("\(path): \(a) vs \(b)")
         }

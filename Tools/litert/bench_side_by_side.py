@@ -142,9 +142,9 @@ class LiteRTTimer:
 
 
 def run_cli(binary: str, model_path: str, threads: int, iterations: int, warmup: int,
-            input_flag: str | None, input_path: str | None, timeout: float) -> dict:
+            input_flag: str | None, input_path: str | None, timeout: float, extra: list[str] = ()) -> dict:
     cmd = [binary, "bench", model_path, "--threads", str(threads), "--iterations", str(iterations),
-           "--warmup", str(warmup), "--json"]
+           "--warmup", str(warmup), "--json", *extra]
     if input_flag and input_path:
         cmd += [input_flag, input_path]
     try:
@@ -196,6 +196,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cli-model-arg", choices=["path", "name"], default="path",
                     help="what our CLI gets as MODEL: the .tflite path (default) or detector/lite/full")
     ap.add_argument("--cli-input-flag", help="CLI option that takes an input .npy, e.g. --input")
+    ap.add_argument("--cli-args", default="",
+                    help="extra arguments for our `bench`, one string split on spaces, e.g. --cli-args=--sparse")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per CLI run")
     ap.add_argument("--json-out", help="also write all measurements as JSON")
     a = ap.parse_args(argv)
@@ -258,7 +260,7 @@ def main(argv=None) -> int:
                         try:
                             model_arg = path if a.cli_model_arg == "path" else m
                             o = run_cli(a.binary, model_arg, n, a.iterations, a.warmup,
-                                        a.cli_input_flag, x_path, a.timeout)
+                                        a.cli_input_flag, x_path, a.timeout, a.cli_args.split())
                             row["ours_round_medians"].append(float(o["median_ms"]))
                             row["ours_gflops"].append(float(o["gflops"]))
                             if n == 1 and "cpu_median_ms" in o:  # optional field of the CLI JSON

@@ -180,7 +180,7 @@ public final class Interpreter {
         self.pool = ThreadPool(threads: options.threads)
 
         let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
-        let constants = try model.resolveConstants(subgraph: 0)
+        let constants = try model.constantTable(subgraph: 0)
         var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
         try builder.build()
         // Arena and scratch are allocated below; their sum with the constants must fit the budget.

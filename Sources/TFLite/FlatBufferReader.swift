@@ -234,6 +234,12 @@ final class FlatBufferReader {
         return (0..<vector.count).map { Int(load(T.self, vector.start + $0 * MemoryLayout<T>.size)) }
     }
 
+    /// A vector of little-endian integers at their own width.
+    func values<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: @autoclosure () -> String) throws -> [T] {
+        try spend(vector.count, what())
+        return (0..<vector.count).map { load(T.self, vector.start + $0 * MemoryLayout<T>.size) }
+    }
+
     func intVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Int]? {
         guard let vector = try vectorField(table, id, elementSize: 4, what()) else { return nil }
         return try integers(vector, as: Int32.self, what())

@@ -58,7 +58,7 @@ public enum DimensionFormat: Sendable, Equatable {
     /// Every coordinate is stored implicitly; the level has `denseSize` entries per parent.
     case dense(denseSize: Int)
     /// CSR compression: `segments[p]..<segments[p+1]` index into `indices`, which hold coordinates.
-    case sparseCSR(segments: [Int], indices: [Int])
+    case sparseCSR(segments: SparseIndices, indices: SparseIndices)
 }
 
 /// TFLite sparsity parameters (a TACO-like format), decoded with index vectors widened to `Int`.

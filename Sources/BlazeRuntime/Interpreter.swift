@@ -175,9 +175,13 @@ public final class Interpreter {
     // Float constants that operators read by pointer (e.g. an ADD operand), kept alive here.
     private let constantStore: [Int: UnsafeMutableBufferPointer<Float>]
 
-    /// Loads and prepares the model at `url`.
+    /// Loads and prepares the model at `url`. The weights' file bytes are released once prepacked
+    /// (`Model.releaseBufferData()`: this model is not shared yet); `model.bufferData` reads them
+    /// back from the file if asked.
     public convenience init(contentsOf url: URL, options: InterpreterOptions = .init()) throws {
-        try self.init(model: Model(contentsOf: url), options: options)
+        let model = try Model(contentsOf: url)
+        try self.init(model: model, options: options)
+        model.releaseBufferData()
     }
 
     public init(model: Model, options: InterpreterOptions = .init()) throws {

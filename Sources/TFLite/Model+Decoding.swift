@@ -8,6 +8,7 @@ extension Model {
     init(storage: ModelStorage) throws {
         let reader = FlatBufferReader(bytes: storage.bytes)
         reader.storage = storage
+        reader.marksStructure = true
         let root = try reader.root()
         // Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, metadata_buffer 5, metadata 6.
         let version: UInt32 = try reader.scalar(root, 0, "version", default: 0)
@@ -108,7 +109,7 @@ extension FlatBufferReader {
 
     /// Buffer: data 0 ([ubyte]), offset 1 (u64), size 2 (u64). The offset form is used when offset > 1.
     func buffer(_ table: Table) throws -> Buffer {
-        if let data = try vectorField(table, 0, elementSize: 1, "buffer data") {
+        if let data = try vectorField(table, 0, elementSize: 1, "buffer data", isBufferData: true) {
             return Buffer(offset: data.start, count: data.count)
         }
         let offset: UInt64 = try scalar(table, 1, "buffer offset", default: 0)

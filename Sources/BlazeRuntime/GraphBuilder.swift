@@ -33,7 +33,13 @@ struct GraphBuilder {
     /// Source tensors (`ConstantTable.Source.tensor`) whose values some unit has read.
     private let widened = WidenedSources()
 
-    init(model: Model, subgraph: Subgraph, constants: ConstantTable, options: InterpreterOptions) {
+    /// Whether the file pages of a constant's buffer are released (`Model.releaseBufferData(_:)`)
+    /// as soon as it has been widened: only when this interpreter is the model's only user.
+    let releasesWidenedBuffers: Bool
+
+    init(model: Model, subgraph: Subgraph, constants: ConstantTable, options: InterpreterOptions,
+         releasesWidenedBuffers: Bool = false) {
+        self.releasesWidenedBuffers = releasesWidenedBuffers
         self.model = model
         self.subgraph = subgraph
         self.constants = constants
@@ -167,6 +173,7 @@ struct GraphBuilder {
         }
         let values = try model.constantValues(t, in: constants)
         widened.tensors.insert(source.tensor)
+        if releasesWidenedBuffers { model.releaseBufferData(subgraph.tensors[source.tensor].buffer) }
         return values
     }
 

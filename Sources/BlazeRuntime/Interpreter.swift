@@ -180,11 +180,19 @@ public final class Interpreter {
     /// back from the file if asked.
     public convenience init(contentsOf url: URL, options: InterpreterOptions = .init()) throws {
         let model = try Model(contentsOf: url)
-        try self.init(model: model, options: options)
+        try self.init(model: model, options: options, releasingBuffers: true)
         model.releaseBufferData()
     }
 
-    public init(model: Model, options: InterpreterOptions = .init()) throws {
+    /// Prepares `model` (which stays untouched: its buffer data stays in memory).
+    public convenience init(model: Model, options: InterpreterOptions = .init()) throws {
+        try self.init(model: model, options: options, releasingBuffers: false)
+    }
+
+    /// With `releasingBuffers` (the caller holds no other reference to `model`), each constant's
+    /// file pages are released as soon as it is prepacked, so the file and the packed weights do
+    /// not peak together.
+    init(model: Model, options: InterpreterOptions, releasingBuffers: Bool) throws {
         OpenBLAS.useSingleThread()
         guard let subgraph = model.subgraphs.first else { throw RuntimeError.noSubgraph }
         self.model = model
@@ -194,7 +202,8 @@ public final class Interpreter {
 
         let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
         let constants = try model.constantTable(subgraph: 0)
-        var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
+        var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
+                                   releasesWidenedBuffers: releasingBuffers)
         try builder.build()
         // Arena and scratch are allocated below; their sum with the constants must fit the budget.
         let (arenaBytes0, o1) = builder.plan.arenaCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)

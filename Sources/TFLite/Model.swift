@@ -195,6 +195,12 @@ public struct Model: @unchecked Sendable {
         storage.release(buffers.map { (offset: $0.offset, count: $0.count) })
     }
 
+    /// ``releaseBufferData()`` for buffer `index` only (nothing for an index out of range).
+    public func releaseBufferData(_ index: Int) {
+        guard buffers.indices.contains(index) else { return }
+        storage.release([(offset: buffers[index].offset, count: buffers[index].count)])
+    }
+
     /// The operator code of `op`. The reader checked the index at load; for an `Operator` edited in
     /// memory with an index out of range this is the invalid code -1, which no runtime supports.
     public func opcode(of op: Operator) -> BuiltinOperator {

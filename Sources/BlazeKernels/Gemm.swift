@@ -62,15 +62,22 @@ public final class PackedGemmWeights: @unchecked Sendable {
         if let biasIn { bias.update(from: biasIn, count: n) }
         switch backend {
         case .native:
-            let count = panelCount * k * pw
-            data = .allocate(capacity: count)
-            data.initialize(repeating: 0, count: count)
-            for col in 0..<n {
-                let panel = col / pw, lane = col % pw
+            // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
+            let count = panelCount == 0 ? 0 : (panelCount - 1) * k * pw + k * lastPanelWidth
+            data = .allocate(capacity: Swift.max(1, count))
+            // Panel by panel, k-row by k-row: each destination row of `width` floats is written once,
+            // in order (its `columns` weights gathered from `width` source rows, zeros past N), so
+            // the packed memory is written sequentially instead of one strided column at a time.
+            for panel in 0..<panelCount {
                 let width = panel == panelCount - 1 ? lastPanelWidth : pw
-                let dst = data + panel * k * pw + lane
-                let src = weights + col * k
-                for kk in 0..<k { dst[kk * width] = src[kk] }
+                let first = panel * pw, columns = Swift.min(width, n - first)
+                let dst = data + panel * k * pw
+                let src = weights + first * k
+                for kk in 0..<k {
+                    let row = dst + kk * width
+                    for lane in 0..<columns { row[lane] = src[lane * k + kk] }
+                    for lane in columns..<width { row[lane] = 0 }
+                }
             }
         case .openBLAS:
             OpenBLAS.useSingleThread()

@@ -43,7 +43,9 @@ public final class PoseLandmarker {
     public init(options: PoseLandmarkerOptions = .init()) throws {
         try options.validate()
         self.options = options
-        let runtimeOptions = InterpreterOptions(threads: options.threads)
+        // The detector and the landmark model run one after the other, each reading its outputs
+        // before the other runs: one activation arena serves both (the larger need, not the sum).
+        let runtimeOptions = InterpreterOptions(threads: options.threads, sharedArena: ActivationArena())
         let detectorName = "pose_detection.tflite", landmarkName = options.modelComplexity.landmarkModelFileName
         // Names used in errors: the file path, or "<name> (Data)".
         let detectorLabel: String, landmarkLabel: String

@@ -231,7 +231,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Median and min latency of one inference after warm-up, and GFLOP/s.",
         discussion: """
             Also reports the time to read and parse the file (load) and to prepare the interpreter (init: \
-            constants, validation, prepacking, planning), the nearest-rank 5th/50th/95th percentiles of the \
+            constants, validation, prepacking, planning), the wall time of the first inference after load \
+            (first run, timed before the warm-up), the nearest-rank 5th/50th/95th percentiles of the \
             timed inferences' wall times (the p-th percentile of n sorted times is the one at rank ⌈p·n/100⌉) \
             and the process's peak resident set size (MiB, read after the timed runs).
             """)
@@ -239,7 +240,7 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(parsing: .unconditional, help: "Timed inferences, 1...1000000.") var iterations = 50
     @Option(parsing: .unconditional, help: "Untimed warm-up inferences, 0...1000000.") var warmup = 5
-    @Flag(help: "Print one JSON object (median_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, peak_rss_mb, gflops, threads, …).") var json = false
+    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, peak_rss_mb, gflops, threads, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
     @OptionGroup var execution: ExecutionOptions
@@ -278,8 +279,8 @@ struct BenchCommand: ParsableCommand {
             } else {
                 print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
                              (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
-                print(String(format: "  load %.3f ms, init %.3f ms, p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
-                             loadMs, initMs, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
+                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
+                             loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
             }
         }
     }

@@ -11,7 +11,9 @@ import TFLite
 struct GraphBuilder {
     let model: Model
     let subgraph: Subgraph
-    let constants: [Int: [Float]]
+    /// The constant float tensors, checked; each is widened to float32 only when a unit asks for
+    /// it (`constantFloats`), so one layer's float32 copy lives only until its kernel has prepacked it.
+    let constants: ConstantTable
     let options: InterpreterOptions
 
     private(set) var steps: [Interpreter.Step] = []
@@ -28,8 +30,16 @@ struct GraphBuilder {
     private(set) var units: [any OperatorUnit] = []
     /// The site (index, name, record) of every operator.
     private(set) var sites: [OperatorSite] = []
+    /// Source tensors (`ConstantTable.Source.tensor`) whose values some unit has read.
+    private let widened = WidenedSources()
 
-    init(model: Model, subgraph: Subgraph, constants: [Int: [Float]], options: InterpreterOptions) {
+    /// Whether the file pages of a constant's buffer are released (`Model.releaseBufferData(_:)`)
+    /// as soon as it has been widened: only when this interpreter is the model's only user.
+    let releasesWidenedBuffers: Bool
+
+    init(model: Model, subgraph: Subgraph, constants: ConstantTable, options: InterpreterOptions,
+         releasesWidenedBuffers: Bool = false) {
+        self.releasesWidenedBuffers = releasesWidenedBuffers
         self.model = model
         self.subgraph = subgraph
         self.constants = constants
@@ -54,6 +64,13 @@ struct GraphBuilder {
         var pending: [(site: OperatorSite, step: PreparedStep)] = []
         for (unit, site) in zip(units, sites) where !fusion.absorbed.contains(site.index) {
             if let step = try unit.prepare(&self, site) { pending.append((site, step)) }
+        }
+        // Constants no unit read are still widened once (and dropped), so that a bad sparse index in
+        // any constant fails the load as it did when every constant was resolved up front.
+        for t in constants.sources.keys.sorted() {
+            guard let source = constants.sources[t], !widened.tensors.contains(source.tensor) else { continue }
+            _ = try model.constantValues(t, in: constants)
+            widened.tensors.insert(source.tensor)
         }
 
         // Pass 3: lifetimes of activation storage roots, then the plan.
@@ -96,7 +113,7 @@ struct GraphBuilder {
         return r
     }
 
-    func isConstant(_ t: Int) -> Bool { constants[t] != nil }
+    func isConstant(_ t: Int) -> Bool { constants.contains(t) }
 
     func isValidTensor(_ t: Int) -> Bool { t >= 0 && t < subgraph.tensors.count }
 
@@ -149,11 +166,14 @@ struct GraphBuilder {
         return (wShape, weights, bias)
     }
 
-    /// The values of float constant `t` (resolved at load: dense, dequantized or densified).
+    /// The values of float constant `t` (widened now from the file: dense, dequantized or densified).
     func constantFloats(_ t: Int, _ what: String, _ site: OperatorSite) throws -> [Float] {
-        guard isValidTensor(t), let values = constants[t] else {
+        guard isValidTensor(t), let source = constants.sources[t] else {
             throw site.fail("\(what) (tensor \(t)) must be a float constant")
         }
+        let values = try model.constantValues(t, in: constants)
+        widened.tensors.insert(source.tensor)
+        if releasesWidenedBuffers { model.releaseBufferData(subgraph.tensors[source.tensor].buffer) }
         return values
     }
 
@@ -225,5 +245,13 @@ struct GraphBuilder {
     /// The operator's activation, or a folded RELU.
     func fusedActivation(_ site: OperatorSite, own: FusedActivation) -> FusedActivation {
         fusion.activation[site.index] ?? own
+    }
+}
+
+extension GraphBuilder {
+    /// The constant sources a `GraphBuilder` has widened (a reference, so that non-mutating
+    /// accessors can note them).
+    final class WidenedSources {
+        var tensors = Set<Int>()
     }
 }

@@ -2,7 +2,7 @@ import BlazeKernels
 import BlazeSupport
 import Foundation
 
-/// Latency of one inference, measured after warm-up.
+/// Latency of one inference, measured after warm-up, and of the first inference after load.
 ///
 /// All figures are wall times of the timed inferences in milliseconds unless said otherwise.
 /// Percentiles are nearest-rank (``BlazeSupport/percentile(_:_:)``): the `p`-th percentile of `n`
@@ -11,6 +11,12 @@ import Foundation
 /// count, where `medianMs` averages the two middle ones.
 public struct BenchmarkResult: Sendable, Codable {
     public var medianMs: Double
+    /// Wall time of the first inference after load (before any warm-up): what a one-shot caller
+    /// waits, page faults and thread wake-ups included. Compare with `medianMs`.
+    public var firstRunMs: Double
+    /// Process CPU time of the first inference (all threads); with one thread, robust to other load
+    /// on the machine. Compare with `cpuMedianMs`.
+    public var firstRunCPUMs: Double
     public var minMs: Double
     public var meanMs: Double
     /// Nearest-rank 5th percentile of the wall times.
@@ -31,7 +37,7 @@ public struct BenchmarkResult: Sendable, Codable {
     public var gflops: Double
 
     enum CodingKeys: String, CodingKey {
-        case medianMs = "median_ms", minMs = "min_ms", meanMs = "mean_ms", p5Ms = "p5_ms", p50Ms = "p50_ms", p95Ms = "p95_ms", cpuMedianMs = "cpu_median_ms", iterations, warmup, threads, gflop, gflops
+        case medianMs = "median_ms", firstRunMs = "first_run_ms", firstRunCPUMs = "first_run_cpu_ms", minMs = "min_ms", meanMs = "mean_ms", p5Ms = "p5_ms", p50Ms = "p50_ms", p95Ms = "p95_ms", cpuMedianMs = "cpu_median_ms", iterations, warmup, threads, gflop, gflops
     }
 }
 
@@ -49,8 +55,14 @@ extension Interpreter {
         }
     }
 
-    /// Runs `warmup` untimed inferences, then `iterations` timed ones.
+    /// Runs one timed first inference (`firstRunMs`; call this right after load to measure the
+    /// first run), `warmup` untimed inferences, then `iterations` timed ones.
     public func benchmark(iterations: Int, warmup: Int) -> BenchmarkResult {
+        let firstCPUStart = processCPUMilliseconds()
+        let firstStart = DispatchTime.now().uptimeNanoseconds
+        invoke()
+        let firstRunMs = Double(DispatchTime.now().uptimeNanoseconds - firstStart) / 1e6
+        let firstRunCPUMs = processCPUMilliseconds() - firstCPUStart
         for _ in 0..<max(0, warmup) { invoke() }
         var samples: [Double] = [], cpuSamples: [Double] = []
         samples.reserveCapacity(max(1, iterations))
@@ -65,7 +77,7 @@ extension Interpreter {
         let sorted = samples.sorted()
         let wallMedian = BlazeSupport.median(samples)
         let gflop = flops / 1e9
-        return BenchmarkResult(medianMs: wallMedian, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
+        return BenchmarkResult(medianMs: wallMedian, firstRunMs: firstRunMs, firstRunCPUMs: firstRunCPUMs, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
                                p5Ms: percentile(samples, 5), p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95),
                                cpuMedianMs: BlazeSupport.median(cpuSamples),
                                iterations: samples.count, warmup: warmup, threads: threadCount,

@@ -26,6 +26,9 @@ public struct InterpreterOptions: Sendable {
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
     /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
     public var memoryBudget: Int
+    /// Activation memory shared with other interpreters that never run at the same time as this
+    /// one (see ``ActivationArena`` for what sharing implies); nil (the default): its own.
+    public var sharedArena: ActivationArena?
 
     /// The default `memoryBudget`: 4 GiB (the BlazePose models need ~40 MB).
     public static let defaultMemoryBudget = 4 << 30
@@ -35,13 +38,15 @@ public struct InterpreterOptions: Sendable {
                 gemmBackend: GemmBackend = .preferred,
                 fuseOperators: Bool = true,
                 memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
-                sparseConvolutions: SparseConvolutionPolicy = .off) {
+                sparseConvolutions: SparseConvolutionPolicy = .off,
+                sharedArena: ActivationArena? = nil) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
         self.fuseOperators = fuseOperators
         self.sparseConvolutions = sparseConvolutions
         self.memoryBudget = max(0, memoryBudget)
+        self.sharedArena = sharedArena
     }
 }
 
@@ -158,20 +163,36 @@ public final class Interpreter {
 
     private let subgraph: Subgraph
     private let pool: ThreadPool
-    // Activations, one arena, 64-byte aligned. Layout per tensor is its NHWC shape.
-    private let arena: UnsafeMutablePointer<Float>
-    // im2col scratch for non-pointwise convolutions.
-    private let scratch: UnsafeMutablePointer<Float>?
+    // Activations then scratch, in memory this interpreter owns or shares (`options.sharedArena`).
+    private let memory: ActivationArena
+    // Activations: `plan.arenaCount` floats, 64-byte aligned. Layout per tensor is its NHWC shape.
+    // Read at each use: a shared arena may have moved when another interpreter reserved more.
+    private var arena: UnsafeMutablePointer<Float> { memory.base }
+    // im2col scratch for non-pointwise convolutions: `scratchCount` floats after the activations.
+    private var scratch: UnsafeMutablePointer<Float>? { scratchCount > 0 ? memory.base + scratchOffset : nil }
     private let scratchCount: Int
+    private let scratchOffset: Int
     // Float constants that operators read by pointer (e.g. an ADD operand), kept alive here.
     private let constantStore: [Int: UnsafeMutableBufferPointer<Float>]
 
-    /// Loads and prepares the model at `url`.
+    /// Loads and prepares the model at `url`. The weights' file bytes are released once prepacked
+    /// (`Model.releaseBufferData()`: this model is not shared yet); `model.bufferData` reads them
+    /// back from the file if asked.
     public convenience init(contentsOf url: URL, options: InterpreterOptions = .init()) throws {
-        try self.init(model: Model(contentsOf: url), options: options)
+        let model = try Model(contentsOf: url)
+        try self.init(model: model, options: options, releasingBuffers: true)
+        model.releaseBufferData()
     }
 
-    public init(model: Model, options: InterpreterOptions = .init()) throws {
+    /// Prepares `model` (which stays untouched: its buffer data stays in memory).
+    public convenience init(model: Model, options: InterpreterOptions = .init()) throws {
+        try self.init(model: model, options: options, releasingBuffers: false)
+    }
+
+    /// With `releasingBuffers` (the caller holds no other reference to `model`), each constant's
+    /// file pages are released as soon as it is prepacked, so the file and the packed weights do
+    /// not peak together.
+    init(model: Model, options: InterpreterOptions, releasingBuffers: Bool) throws {
         OpenBLAS.useSingleThread()
         guard let subgraph = model.subgraphs.first else { throw RuntimeError.noSubgraph }
         self.model = model
@@ -180,8 +201,9 @@ public final class Interpreter {
         self.pool = ThreadPool(threads: options.threads)
 
         let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
-        let constants = try model.resolveConstants(subgraph: 0)
-        var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options)
+        let constants = try model.constantTable(subgraph: 0)
+        var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
+                                   releasesWidenedBuffers: releasingBuffers)
         try builder.build()
         // Arena and scratch are allocated below; their sum with the constants must fit the budget.
         let (arenaBytes0, o1) = builder.plan.arenaCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
@@ -200,26 +222,13 @@ public final class Interpreter {
         self.inputs = subgraph.inputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
         self.outputs = subgraph.outputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
 
-        let arenaBytes = max(1, plan.arenaCount) * MemoryLayout<Float>.stride
-        let raw = allocateHugePageBacked(byteCount: arenaBytes)
-        raw.initializeMemory(as: Float.self, repeating: 0, count: max(1, plan.arenaCount))
-        self.arena = raw.assumingMemoryBound(to: Float.self)
-        if scratchCount > 0 {
-            let s = allocateHugePageBacked(byteCount: scratchCount * MemoryLayout<Float>.stride)
-            s.initializeMemory(as: Float.self, repeating: 0, count: scratchCount)
-            self.scratch = s.assumingMemoryBound(to: Float.self)
-        } else {
-            self.scratch = nil
-        }
+        // Scratch starts on a 64-byte boundary after the activations; the memory is zeroed (pre-faulted) now.
+        scratchOffset = MemoryPlanner.align(max(1, plan.arenaCount))
+        memory = options.sharedArena ?? ActivationArena()
+        memory.reserve(scratchOffset + scratchCount)
     }
 
     deinit {
-        arena.deinitialize(count: max(1, plan.arenaCount))
-        UnsafeMutableRawPointer(arena).deallocate()
-        if let scratch {
-            scratch.deinitialize(count: scratchCount)
-            UnsafeMutableRawPointer(scratch).deallocate()
-        }
         for buffer in constantStore.values { buffer.deallocate() }
     }
 

@@ -61,6 +61,9 @@ final class FlatBufferReader {
     var storage: ModelStorage?
     var count: Int { bytes.count }
     var location = Location()
+    /// While decoding a `Model`: every checked range except buffer data is marked as structure in
+    /// `storage` (pages that ``Model/releaseBufferData()`` must keep).
+    var marksStructure = false
     private var depth = 0
     private var tablesVisited = 0
     /// Remaining vector elements we are willing to read; proportional to the file size so that a
@@ -96,6 +99,7 @@ final class FlatBufferReader {
         guard alignment <= 1 || offset % alignment == 0 else {
             throw malformed("\(what()) is not \(alignment)-byte aligned", at: offset)
         }
+        if marksStructure { storage?.markStructure(offset, length) }
     }
 
     func u8(_ offset: Int, _ what: @autoclosure () -> String) throws -> UInt8 {
@@ -192,16 +196,20 @@ final class FlatBufferReader {
     }
 
     /// Locates a vector at `position` (its length word), checking range and element alignment.
-    func vector(at position: Int, elementSize: Int, _ what: @autoclosure () -> String) throws -> Vector {
+    func vector(at position: Int, elementSize: Int, _ what: @autoclosure () -> String, isBufferData: Bool = false) throws -> Vector {
         let length = Int(try u32(position, "length of \(what())"))
         let start = position + 4
+        let marking = marksStructure
+        if isBufferData { marksStructure = false }
+        defer { marksStructure = marking }
         try check(start, length: length * elementSize, alignment: elementSize, "\(what()) (\(length) elements of \(elementSize) bytes)")
         return Vector(start: start, count: length, elementSize: elementSize)
     }
 
-    func vectorField(_ table: Table, _ id: Int, elementSize: Int, _ what: @autoclosure () -> String) throws -> Vector? {
+    func vectorField(_ table: Table, _ id: Int, elementSize: Int, _ what: @autoclosure () -> String,
+                     isBufferData: Bool = false) throws -> Vector? {
         guard let position = try field(table, id, size: 4, what()) else { return nil }
-        return try vector(at: try follow(position, what()), elementSize: elementSize, what())
+        return try vector(at: try follow(position, what()), elementSize: elementSize, what(), isBufferData: isBufferData)
     }
 
     private func spend(_ elements: Int, _ what: @autoclosure () -> String) throws {
@@ -232,6 +240,12 @@ final class FlatBufferReader {
     func integers<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: @autoclosure () -> String) throws -> [Int] {
         try spend(vector.count, what())
         return (0..<vector.count).map { Int(load(T.self, vector.start + $0 * MemoryLayout<T>.size)) }
+    }
+
+    /// A vector of little-endian integers at their own width.
+    func values<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: @autoclosure () -> String) throws -> [T] {
+        try spend(vector.count, what())
+        return (0..<vector.count).map { load(T.self, vector.start + $0 * MemoryLayout<T>.size) }
     }
 
     func intVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Int]? {

@@ -1,23 +1,54 @@
-/// Load-time resolution of constant tensors to float32: plain FLOAT32 buffers, DENSIFY of sparse
-/// constants and DEQUANTIZE of constant FLOAT16 / INT8 / UINT8 tensors (including DENSIFY → DEQUANTIZE
-/// chains), as LiteRT computes them.
+// Load-time resolution of constant tensors to float32: plain FLOAT32 buffers, DENSIFY of sparse
+// constants and DEQUANTIZE of constant FLOAT16 / INT8 / UINT8 tensors (including DENSIFY → DEQUANTIZE
+// chains), as LiteRT computes them.
+//
+// Two steps, so that a runtime can widen one tensor at a time straight before it prepacks it (and
+// drop the float32 copy right after) instead of holding every constant as float32 at once:
+// ``Model/constantTable(subgraph:)`` finds every constant float tensor and makes every check that
+// needs no pass over the values; ``Model/constantValues(_:in:)`` computes one tensor's values.
+// ``Model/resolveConstants(subgraph:)`` does both for every tensor.
 extension Model {
     /// Float32 values (row-major over `tensor.shape`) of every constant float tensor of `subgraph`,
     /// keyed by tensor index: constant FLOAT32 buffers, outputs of DENSIFY with a constant sparse input
     /// (FLOAT32 or FLOAT16, widened exactly), and outputs of DEQUANTIZE whose input is constant or a
-    /// resolved DENSIFY output.
+    /// resolved DENSIFY output. Tensors with the same ``ConstantTable.Source`` share one array.
     /// - Throws: `TFLiteError` naming the tensor/operator when a buffer has the wrong size, sparsity
     ///   metadata is inconsistent or an index read from it is out of range.
     public func resolveConstants(subgraph index: Int = 0) throws -> [Int: [Float]] {
+        let table = try constantTable(subgraph: index)
+        var bySource: [Int: [Float]] = [:]
+        var resolved: [Int: [Float]] = [:]
+        // In tensor order, so that the first bad tensor is the one reported.
+        for t in table.sources.keys.sorted() {
+            guard let source = table.sources[t] else { continue }
+            if let known = bySource[source.tensor] {
+                resolved[t] = known
+            } else {
+                let values = try constantValues(t, in: table)
+                bySource[source.tensor] = values
+                resolved[t] = values
+            }
+        }
+        return resolved
+    }
+
+    /// Finds every constant float tensor of `subgraph` and checks it without widening any value:
+    /// buffer sizes against shapes, element types, quantization parameters, sparsity metadata (all but
+    /// the indices stored in it, which ``constantValues(_:in:)`` checks as it reads them) and that each
+    /// DEQUANTIZE / DENSIFY output has as many elements as its input resolves to.
+    /// - Throws: `TFLiteError` naming the tensor/operator (the same errors, in the same order, as
+    ///   ``resolveConstants(subgraph:)`` before any value is read).
+    public func constantTable(subgraph index: Int = 0) throws -> ConstantTable {
         guard index >= 0, index < subgraphs.count else {
             throw TFLiteError.invalidModel(what: "subgraph \(index) out of range 0..<\(subgraphs.count)", location: "")
         }
         let graph = subgraphs[index]
-        var resolved: [Int: [Float]] = [:]
+        var sources: [Int: ConstantTable.Source] = [:]
         for (t, tensor) in graph.tensors.enumerated() where tensor.type == .float32 && tensor.sparsity == nil {
             let data = try bufferData(tensor.buffer)
             guard !data.isEmpty else { continue }
-            resolved[t] = try denseValues(of: tensor, data: data, location: "subgraph \(index), tensor \(t)")
+            let count = try checkDense(tensor, data: data, location: "subgraph \(index), tensor \(t)")
+            sources[t] = ConstantTable.Source(tensor: t, op: nil, count: count)
         }
         for (o, op) in graph.operators.enumerated() {
             let location = "subgraph \(index), operator \(o)"
@@ -27,37 +58,62 @@ extension Model {
                 throw TFLiteError.invalidModel(what: "\(code) needs exactly 1 input and 1 output, has \(op.inputs.count) and \(op.outputs.count)", location: location)
             }
             let input = graph.tensors[op.inputs[0]], outputIndex = op.outputs[0], output = graph.tensors[outputIndex]
-            let values: [Float]
-            if let known = resolved[op.inputs[0]] {
-                values = known
+            let source: ConstantTable.Source
+            if let known = sources[op.inputs[0]] {
+                source = known
             } else {
                 let data = try bufferData(input.buffer)
                 guard !data.isEmpty else { continue }   // a runtime input, not a constant
+                let inputLocation = "\(location), tensor \(op.inputs[0])"
+                let count: Int
                 if code == .densify {
                     guard let sparsity = input.sparsity else {
                         throw TFLiteError.invalidModel(what: "DENSIFY input tensor \(op.inputs[0]) has no sparsity parameters", location: location)
                     }
-                    values = try densify(input, sparsity: sparsity, data: data, location: "\(location), tensor \(op.inputs[0])")
+                    count = try DensifyPlan(input, sparsity: sparsity, data: data, maxElements: maxConstantElements,
+                                            location: inputLocation).denseCount
                 } else {
                     guard input.sparsity == nil else {
                         throw TFLiteError.unsupported(what: "DEQUANTIZE of a sparse tensor without DENSIFY", location: location)
                     }
-                    values = try denseValues(of: input, data: data, location: "\(location), tensor \(op.inputs[0])")
+                    count = try checkDense(input, data: data, location: inputLocation)
                 }
+                source = ConstantTable.Source(tensor: op.inputs[0], op: o, count: count)
             }
-            guard let count = output.elementCount, count == values.count else {
-                throw TFLiteError.invalidModel(what: "\(code) output tensor \(outputIndex) shape \(output.shape) does not hold \(values.count) values", location: location)
+            guard let count = output.elementCount, count == source.count else {
+                throw TFLiteError.invalidModel(what: "\(code) output tensor \(outputIndex) shape \(output.shape) does not hold \(source.count) values", location: location)
             }
-            resolved[outputIndex] = values
+            sources[outputIndex] = source
         }
-        return resolved
+        return ConstantTable(subgraph: index, sources: sources)
+    }
+
+    /// The float32 values (row-major) of constant tensor `t` of `table`, computed from its source:
+    /// copied, widened from FLOAT16, dequantized or densified.
+    /// - Throws: `TFLiteError.invalidModel` when `t` is not in the table, or naming the tensor and
+    ///   operator when a sparse index is out of range.
+    public func constantValues(_ t: Int, in table: ConstantTable) throws -> [Float] {
+        guard let source = table.sources[t], table.subgraph >= 0, table.subgraph < subgraphs.count,
+              source.tensor >= 0, source.tensor < subgraphs[table.subgraph].tensors.count else {
+            throw TFLiteError.invalidModel(what: "tensor \(t) is not a constant float tensor", location: "subgraph \(table.subgraph)")
+        }
+        let tensor = subgraphs[table.subgraph].tensors[source.tensor]
+        let location = source.op.map { "subgraph \(table.subgraph), operator \($0), tensor \(source.tensor)" }
+            ?? "subgraph \(table.subgraph), tensor \(source.tensor)"
+        let data = try bufferData(tensor.buffer)
+        if let sparsity = tensor.sparsity {
+            let plan = try DensifyPlan(tensor, sparsity: sparsity, data: data, maxElements: maxConstantElements, location: location)
+            return try plan.densify(data)
+        }
+        return try denseValues(of: tensor, data: data, location: location)
     }
 
     /// Largest dense tensor we will materialise: bounds memory for hostile shapes.
     var maxConstantElements: Int { max(1 << 20, min(1 << 26, 64 * storage.bytes.count)) }
 
-    /// Float32 values of a dense constant tensor stored as FLOAT32, FLOAT16, or affine-quantized INT8/UINT8.
-    func denseValues(of tensor: Tensor, data: UnsafeRawBufferPointer, location: String) throws -> [Float] {
+    /// Checks a dense constant stored as FLOAT32, FLOAT16, or affine-quantized INT8/UINT8 (size, type,
+    /// quantization parameters) and returns its element count.
+    func checkDense(_ tensor: Tensor, data: UnsafeRawBufferPointer, location: String) throws -> Int {
         guard let count = tensor.elementCount, count <= maxConstantElements else {
             throw TFLiteError.invalidModel(what: "constant tensor shape \(tensor.shape) is too large", location: location)
         }
@@ -65,133 +121,95 @@ extension Model {
             throw TFLiteError.invalidModel(what: "constant \(tensor.type) tensor of shape \(tensor.shape) has \(data.count) bytes of data", location: location)
         }
         switch tensor.type {
-        case .float32:
-            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                initialized = count
-            }
-        case .float16:
-            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                for i in 0..<count { out[i] = halfToFloat(UInt16(littleEndian: data.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                initialized = count
-            }
+        case .float32, .float16:
+            return count
         case .int8, .uint8:
-            let signed = tensor.type == .int8
-            return try dequantize(tensor, count: count, location: location) { i in signed ? Int(Int8(bitPattern: data[i])) : Int(data[i]) }
+            _ = try quantizationAxis(tensor, count: count, location: location)
+            return count
         default:
             throw TFLiteError.unsupported(what: "constant of type \(tensor.type) cannot be resolved to float32", location: location)
         }
     }
 
-    /// `scale * (q - zeroPoint)` per tensor or along `quantizedDimension` (as TFLite's reference DEQUANTIZE).
-    private func dequantize(_ tensor: Tensor, count: Int, location: String, _ q: (Int) -> Int) throws -> [Float] {
+    /// Float32 values of a dense constant stored as FLOAT32, FLOAT16, or affine-quantized INT8/UINT8.
+    func denseValues(of tensor: Tensor, data: UnsafeRawBufferPointer, location: String) throws -> [Float] {
+        let count = try checkDense(tensor, data: data, location: location)
+        switch tensor.type {
+        case .float32:
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                if let base = out.baseAddress, let source = data.baseAddress { copyLittleEndianFloats(from: source, to: base, count: count) }
+                initialized = count
+            }
+        case .float16:
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                if let base = out.baseAddress, let source = data.baseAddress { widenHalves(from: source, to: base, count: count) }
+                initialized = count
+            }
+        default:
+            let signed = tensor.type == .int8
+            return try dequantize(tensor, count: count, location: location) { i in signed ? Int(Int8(bitPattern: data[i])) : Int(data[i]) }
+        }
+    }
+
+    /// Checks the quantization parameters of an INT8/UINT8 constant of `count` elements; returns
+    /// nil for per-tensor parameters, else `(axis, inner)`: the quantized dimension and the product of
+    /// the dimensions after it.
+    private func quantizationAxis(_ tensor: Tensor, count: Int, location: String) throws -> (axis: Int, inner: Int)? {
         guard let quant = tensor.quantization, !quant.scale.isEmpty, quant.zeroPoint.count == quant.scale.count else {
             throw TFLiteError.invalidModel(what: "quantized constant has no consistent scale/zero_point", location: location)
         }
-        guard count > 0 else { return [] }
-        if quant.scale.count == 1 {
-            let scale = quant.scale[0], zero = Int(truncatingIfNeeded: quant.zeroPoint[0])
-            return (0..<count).map { scale * Float(q($0) - zero) }
-        }
+        guard count > 0, quant.scale.count != 1 else { return nil }
         let axis = quant.quantizedDimension
         guard axis >= 0, axis < tensor.shape.count, tensor.shape[axis] == quant.scale.count else {
             throw TFLiteError.invalidModel(what: "per-channel quantization axis \(axis) does not match shape \(tensor.shape) with \(quant.scale.count) scales", location: location)
         }
-        let inner = tensor.shape[(axis + 1)...].reduce(1, *), channels = tensor.shape[axis]
+        return (axis, tensor.shape[(axis + 1)...].reduce(1, *))
+    }
+
+    /// `scale * (q - zeroPoint)` per tensor or along `quantizedDimension` (as TFLite's reference DEQUANTIZE).
+    private func dequantize(_ tensor: Tensor, count: Int, location: String, _ q: (Int) -> Int) throws -> [Float] {
+        let perChannel = try quantizationAxis(tensor, count: count, location: location)
+        guard count > 0, let quant = tensor.quantization else { return [] }
+        guard let (axis, inner) = perChannel else {
+            let scale = quant.scale[0], zero = Int(truncatingIfNeeded: quant.zeroPoint[0])
+            return (0..<count).map { scale * Float(q($0) - zero) }
+        }
+        let channels = tensor.shape[axis]
         return (0..<count).map { i in
             let c = (i / inner) % channels
             return quant.scale[c] * Float(q(i) - Int(truncatingIfNeeded: quant.zeroPoint[c]))
         }
     }
+}
 
-    /// Expands a sparse constant to its dense row-major form (TFLite's sparsity format: `traversalOrder`
-    /// over the `n` tensor dims then `k` block dims, `blockMap`, and per-level DENSE / SPARSE_CSR metadata).
-    /// Every index read from the metadata is bounds-checked.
-    func densify(_ tensor: Tensor, sparsity: Sparsity, data: UnsafeRawBufferPointer, location: String) throws -> [Float] {
-        func bad(_ what: String) -> TFLiteError { .invalidModel(what: "sparsity: " + what, location: location) }
-        let shape = tensor.shape, n = shape.count, k = sparsity.blockMap.count, levels = n + k
-        guard let denseCount = tensor.elementCount, denseCount <= maxConstantElements else {
-            throw bad("dense shape \(shape) is too large")
-        }
-        // The walk below recurses once per level; real tensors have a handful, hostile files could claim thousands.
-        guard levels <= 16 else { throw bad("\(levels) levels (rank \(n) + \(k) block dims); at most 16 are supported") }
-        guard sparsity.traversalOrder.count == levels, sparsity.dimensionMetadata.count == levels else {
-            throw bad("traversal_order has \(sparsity.traversalOrder.count) and dim_metadata \(sparsity.dimensionMetadata.count) entries; expected \(levels) (rank \(n) + \(k) block dims)")
-        }
-        guard Set(sparsity.traversalOrder) == Set(0..<levels) else {
-            throw bad("traversal_order \(sparsity.traversalOrder) is not a permutation of 0..<\(levels)")
-        }
-        guard sparsity.blockMap.allSatisfy({ $0 >= 0 && $0 < n }), Set(sparsity.blockMap).count == k else {
-            throw bad("block_map \(sparsity.blockMap) is not a set of distinct dims of rank \(n)")
-        }
-        // Expanded dims: 0..<n are the block-grid dims of the tensor, n..<n+k the block dims.
-        var expanded = shape + Array(repeating: 0, count: k)
-        var blockOf = Array(repeating: -1, count: n)     // tensor dim -> block dim index, or -1
-        for (i, dim) in sparsity.blockMap.enumerated() {
-            guard let level = sparsity.traversalOrder.firstIndex(of: n + i),
-                  case let .dense(blockSize) = sparsity.dimensionMetadata[level], blockSize > 0,
-                  shape[dim] % blockSize == 0 else {
-                throw bad("block dim \(n + i) must be a dense level whose size divides dim \(dim) of shape \(shape)")
-            }
-            expanded[n + i] = blockSize
-            expanded[dim] = shape[dim] / blockSize
-            blockOf[dim] = i
-        }
-        // An empty tensor has nothing to place (and its strides below could overflow for hostile shapes).
-        guard denseCount > 0 else { return [] }
-        guard let elementSize = tensor.type.byteSize, tensor.type == .float32 || tensor.type == .float16 else {
-            throw TFLiteError.unsupported(what: "sparse constant of type \(tensor.type)", location: location)
-        }
-        guard data.count % elementSize == 0 else { throw bad("value buffer of \(data.count) bytes is not a whole number of \(tensor.type)") }
-        let valueCount = data.count / elementSize
-        let isHalf = tensor.type == .float16
-        func value(_ i: Int) -> Float {
-            isHalf ? halfToFloat(UInt16(littleEndian: data.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                   : Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-        }
-        var strides = Array(repeating: 1, count: n)      // row-major strides of the dense tensor
-        if n > 1 { for d in stride(from: n - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] } }
-
-        var dense = [Float](repeating: 0, count: denseCount)
-        var coordinate = Array(repeating: 0, count: levels)   // indexed by expanded dim
-        // Depth-first walk of the levels; `position` is the index of the current node within its level.
-        func visit(level: Int, position: Int) throws {
-            if level == levels {
-                guard position < valueCount else { throw bad("value index \(position) out of range 0..<\(valueCount)") }
-                var linear = 0
-                for d in 0..<n {
-                    let b = blockOf[d]
-                    let c = b < 0 ? coordinate[d] : coordinate[d] * expanded[n + b] + coordinate[n + b]
-                    linear += c * strides[d]
-                }
-                dense[linear] = value(position)
-                return
-            }
-            let dim = sparsity.traversalOrder[level]
-            switch sparsity.dimensionMetadata[level] {
-            case let .dense(size):
-                guard size == expanded[dim] else { throw bad("dense level \(level) has size \(size), dim \(dim) has \(expanded[dim])") }
-                for i in 0..<size {
-                    coordinate[dim] = i
-                    try visit(level: level + 1, position: position * size + i)
-                }
-            case let .sparseCSR(segments, indices):
-                guard position + 1 < segments.count else { throw bad("array_segments of level \(level) has \(segments.count) entries, needs index \(position + 1)") }
-                let begin = segments[position], end = segments[position + 1]
-                guard begin >= 0, begin <= end, end <= indices.count else {
-                    throw bad("segment \(begin)..<\(end) of level \(level) is outside array_indices (\(indices.count) entries)")
-                }
-                for j in begin..<end {
-                    let c = indices[j]
-                    guard c >= 0, c < expanded[dim] else { throw bad("index \(c) at level \(level) out of range 0..<\(expanded[dim])") }
-                    coordinate[dim] = c
-                    try visit(level: level + 1, position: j)
-                }
-            }
-        }
-        try visit(level: 0, position: 0)
-        return dense
+/// Widens `count` IEEE binary16 values (little-endian, any alignment) at `source` to binary32 at
+/// `destination`, exactly as ``halfToFloat(_:)`` (same bits for every input, NaN payloads included).
+///
+/// Branch-free per element (selects instead of ``halfToFloat(_:)``'s branches), so the compiler
+/// vectorises the loop for the build's SIMD width (AVX2 with `-target-cpu native`, SSE2 otherwise).
+/// Not `Float(Float16)`: without F16C that is a library call per element, and F16C's `vcvtph2ps`
+/// quiets signalling NaNs, which changes their bits.
+public func widenHalves(from source: UnsafeRawPointer, to destination: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<max(0, count) {
+        let h = UInt32(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        let sign = (h & 0x8000) &<< 16
+        var bits = (h & 0x7FFF) &<< 13                      // exponent and mantissa in float position
+        let exponent = bits & 0x0F80_0000
+        bits &+= exponent == 0x0F80_0000 ? 0x7000_0000 : 0x3800_0000   // inf / NaN → 255, else rebias 15 → 127
+        // zero / subnormal: 2^-14 · (1 + m/1024) − 2^-14 = m · 2^-24, exact in float arithmetic
+        let subnormal = (Float(bitPattern: bits &+ 0x0080_0000) - 0x1p-14).bitPattern
+        bits = exponent == 0 ? subnormal : bits
+        destination[i] = Float(bitPattern: bits | sign)
     }
+}
+
+/// Copies `count` little-endian binary32 values (any alignment) from `source` to `destination`.
+func copyLittleEndianFloats(from source: UnsafeRawPointer, to destination: UnsafeMutablePointer<Float>, count: Int) {
+    #if _endian(little)
+    UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: 4 * count)
+    #else
+    for i in 0..<count { destination[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+    #endif
 }
 
 /// Exact IEEE binary16 → binary32 widening by bit manipulation (every half is representable as a float).

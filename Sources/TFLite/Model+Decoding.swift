@@ -8,6 +8,7 @@ extension Model {
     init(storage: ModelStorage) throws {
         let reader = FlatBufferReader(bytes: storage.bytes)
         reader.storage = storage
+        reader.marksStructure = true
         let root = try reader.root()
         // Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, metadata_buffer 5, metadata 6.
         let version: UInt32 = try reader.scalar(root, 0, "version", default: 0)
@@ -108,7 +109,7 @@ extension FlatBufferReader {
 
     /// Buffer: data 0 ([ubyte]), offset 1 (u64), size 2 (u64). The offset form is used when offset > 1.
     func buffer(_ table: Table) throws -> Buffer {
-        if let data = try vectorField(table, 0, elementSize: 1, "buffer data") {
+        if let data = try vectorField(table, 0, elementSize: 1, "buffer data", isBufferData: true) {
             return Buffer(offset: data.start, count: data.count)
         }
         let offset: UInt64 = try scalar(table, 1, "buffer offset", default: 0)
@@ -196,8 +197,9 @@ extension FlatBufferReader {
         }
     }
 
-    /// A `SparseIndexVector` union: Int32Vector 1, Uint16Vector 2, Uint8Vector 3; each is a table whose field 0 is `values`.
-    func sparseIndexVector(_ table: Table, typeField: Int, _ what: @autoclosure () -> String) throws -> [Int] {
+    /// A `SparseIndexVector` union: Int32Vector 1, Uint16Vector 2, Uint8Vector 3; each is a table whose
+    /// field 0 is `values`. Kept at its stored width (``SparseIndices``).
+    func sparseIndexVector(_ table: Table, typeField: Int, _ what: @autoclosure () -> String) throws -> SparseIndices {
         let type: UInt8 = try scalar(table, typeField, "\(what()) type", default: 0)
         guard let holder = try tableField(table, typeField + 1, what()) else {
             throw invalid("sparse dimension has no \(what())")
@@ -206,13 +208,13 @@ extension FlatBufferReader {
             switch type {
             case 1:
                 guard let v = try vectorField(holder, 0, elementSize: 4, what()) else { return [] }
-                return try integers(v, as: Int32.self, what())
+                return SparseIndices(.int32(try values(v, as: Int32.self, what())))
             case 2:
                 guard let v = try vectorField(holder, 0, elementSize: 2, what()) else { return [] }
-                return try integers(v, as: UInt16.self, what())
+                return SparseIndices(.uint16(try values(v, as: UInt16.self, what())))
             case 3:
                 guard let v = try vectorField(holder, 0, elementSize: 1, what()) else { return [] }
-                return try integers(v, as: UInt8.self, what())
+                return SparseIndices(.uint8(try values(v, as: UInt8.self, what())))
             default:
                 throw invalid("unknown \(what()) index vector type \(type)")
             }

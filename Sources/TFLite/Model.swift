@@ -58,7 +58,7 @@ public enum DimensionFormat: Sendable, Equatable {
     /// Every coordinate is stored implicitly; the level has `denseSize` entries per parent.
     case dense(denseSize: Int)
     /// CSR compression: `segments[p]..<segments[p+1]` index into `indices`, which hold coordinates.
-    case sparseCSR(segments: [Int], indices: [Int])
+    case sparseCSR(segments: SparseIndices, indices: SparseIndices)
 }
 
 /// TFLite sparsity parameters (a TACO-like format), decoded with index vectors widened to `Int`.
@@ -180,7 +180,25 @@ public struct Model: @unchecked Sendable {
             throw TFLiteError.invalidModel(what: "buffer index \(index) out of range 0..<\(buffers.count)", location: "")
         }
         let buffer = buffers[index]
+        try storage.ensureResident(buffer.offset, buffer.count)
         return UnsafeRawBufferPointer(rebasing: storage.bytes[buffer.offset..<(buffer.offset + buffer.count)])
+    }
+
+    /// Hands the memory of the buffer data (the weights) back to the system, for a model read from
+    /// a file into private memory (no effect on models decoded from bytes in memory or mapped):
+    /// call it once the data has been consumed, e.g. prepacked by an interpreter, while no other
+    /// thread reads this model. ``bufferData(_:)`` reads released pages back from the file (kept
+    /// open) on first use, after checking that the file has not changed since it was loaded (size,
+    /// modification time, inode); if it has, it throws ``TFLiteError/fileUnreadable(path:reason:)``.
+    /// Pages that also hold FlatBuffers structure are kept.
+    public func releaseBufferData() {
+        storage.release(buffers.map { (offset: $0.offset, count: $0.count) })
+    }
+
+    /// ``releaseBufferData()`` for buffer `index` only (nothing for an index out of range).
+    public func releaseBufferData(_ index: Int) {
+        guard buffers.indices.contains(index) else { return }
+        storage.release([(offset: buffers[index].offset, count: buffers[index].count)])
     }
 
     /// The operator code of `op`. The reader checked the index at load; for an `Operator` edited in

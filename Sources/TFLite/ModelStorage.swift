@@ -14,8 +14,24 @@ import Foundation
 /// on file offsets are also alignment checks on addresses.
 public final class ModelStorage: @unchecked Sendable {
     /// The whole file, read-only.
+    ///
+    /// After ``Model/releaseBufferData()`` the pages that hold only buffer data read as zeros until
+    /// ``Model/bufferData(_:)`` reads them back: read buffer contents through `bufferData`.
     public let bytes: UnsafeRawBufferPointer
-    private let isMapped: Bool
+    private enum Kind { case copy, privateRead, mapped }
+    private let kind: Kind
+    /// The file a private read came from, kept open to read released pages back.
+    private let file: RegularFile?
+    /// `(st_size, st_mtim, st_ino, st_dev)` of `file` when it was read.
+    private let identity: [Int]
+    private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+    private let lock = NSLock()
+    /// Per page of `bytes`: it holds FlatBuffers structure (tables, vtables, vectors other than
+    /// buffer data, strings), marked while decoding; such pages are never released.
+    private var structurePages: [Bool]
+    /// Per page: released (zero until read back).
+    private var releasedPages: [Bool]
+    private var releasedAny = false
 
     /// Files up to this size (256 MiB) are read into private memory; larger files are mapped.
     ///
@@ -59,25 +75,55 @@ public final class ModelStorage: @unchecked Sendable {
         guard root >= 8, root < size else {
             throw TFLiteError.malformed(what: "root table offset \(root) is outside the file (\(size) bytes)", offset: 0, location: "")
         }
+        let pages = (size + Self.pageSize - 1) / Self.pageSize
+        structurePages = Array(repeating: false, count: pages)
+        releasedPages = Array(repeating: false, count: pages)
         if size <= Self.privateReadLimit {
-            let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+            // Private anonymous pages (not the heap), so released pages can be handed back (MADV_DONTNEED).
+            #if canImport(Darwin)
+            let anonymous = MAP_ANON
+            #else
+            let anonymous = MAP_ANONYMOUS
+            #endif
+            guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | anonymous, -1, 0), base != MAP_FAILED else {
+                throw TFLiteError.fileUnreadable(path: path, reason: "cannot allocate \(size) bytes: " + String(cString: strerror(errno)))
+            }
+            let raw = UnsafeMutableRawBufferPointer(start: base, count: size)
             do { try file.read(at: 0, into: raw) } catch let error as RegularFileError {
-                raw.deallocate()
+                munmap(base, size)
                 throw TFLiteError.fileUnreadable(path: path, reason: error.reason)
             } catch {
-                raw.deallocate()
+                munmap(base, size)
                 throw error
             }
+            var info = stat()
+            guard fstat(file.fd, &info) == 0 else {
+                munmap(base, size)
+                throw TFLiteError.fileUnreadable(path: path, reason: "fstat: " + String(cString: strerror(errno)))
+            }
             bytes = UnsafeRawBufferPointer(raw)
-            isMapped = false
+            kind = .privateRead
+            self.file = file
+            identity = Self.identity(info)
         } else {
             // The descriptor checked above (a regular file of `size` bytes), not the path again.
             guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, file.fd, 0), base != MAP_FAILED else {
                 throw TFLiteError.fileUnreadable(path: path, reason: "mmap: " + String(cString: strerror(errno)))
             }
             bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: size)
-            isMapped = true
+            kind = .mapped
+            self.file = nil
+            identity = []
         }
+    }
+
+    private static func identity(_ info: stat) -> [Int] {
+        #if canImport(Darwin)
+        let modified = info.st_mtimespec
+        #else
+        let modified = info.st_mtim
+        #endif
+        return [Int(info.st_size), Int(modified.tv_sec), Int(modified.tv_nsec), Int(info.st_ino), Int(info.st_dev)]
     }
 
     /// Copies `source` into a fresh 16-byte-aligned allocation.
@@ -86,15 +132,81 @@ public final class ModelStorage: @unchecked Sendable {
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
         if count > 0 { raw.copyMemory(from: source) }
         bytes = UnsafeRawBufferPointer(start: raw.baseAddress, count: count)
-        isMapped = false
+        kind = .copy
+        file = nil
+        identity = []
+        structurePages = []
+        releasedPages = []
     }
 
     deinit {
         guard let base = bytes.baseAddress else { return }
-        if isMapped {
-            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
-        } else {
-            UnsafeMutableRawPointer(mutating: base).deallocate()
+        switch kind {
+        case .mapped, .privateRead: munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        case .copy: UnsafeMutableRawPointer(mutating: base).deallocate()
+        }
+    }
+
+    /// Marks `[offset, offset + length)` as FlatBuffers structure (called while decoding, before any
+    /// release; the range was checked to lie in the file).
+    func markStructure(_ offset: Int, _ length: Int) {
+        guard !structurePages.isEmpty, offset >= 0, offset < bytes.count else { return }
+        let last = min(bytes.count - 1, offset + max(1, length) - 1)
+        for page in (offset / Self.pageSize)...(last / Self.pageSize) { structurePages[page] = true }
+    }
+
+    /// Hands back the pages that lie wholly inside one of `ranges` (buffer data) and hold no
+    /// structure. Only for a private read of a file, on Linux (where `MADV_DONTNEED` makes private
+    /// anonymous pages read as zeros until written); no effect otherwise.
+    func release(_ ranges: [(offset: Int, count: Int)]) {
+        #if os(Linux)
+        guard kind == .privateRead, let base = bytes.baseAddress else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        for (offset, count) in ranges where count > 0 && offset >= 0 && offset + count <= bytes.count {
+            let first = (offset + Self.pageSize - 1) / Self.pageSize, end = (offset + count) / Self.pageSize
+            var page = first
+            while page < end {
+                guard !structurePages[page], !releasedPages[page] else { page += 1; continue }
+                var runEnd = page + 1
+                while runEnd < end, !structurePages[runEnd], !releasedPages[runEnd] { runEnd += 1 }
+                if madvise(UnsafeMutableRawPointer(mutating: base + page * Self.pageSize), (runEnd - page) * Self.pageSize,
+                           Int32(MADV_DONTNEED)) == 0 {
+                    for p in page..<runEnd { releasedPages[p] = true }
+                    releasedAny = true
+                }
+                page = runEnd
+            }
+        }
+        #endif
+    }
+
+    /// Reads back the released pages of `[offset, offset + count)` from the file, after checking
+    /// that it is the file that was read (same size, modification time, inode and device).
+    /// - Throws: ``TFLiteError/fileUnreadable(path:reason:)`` when it changed or cannot be read.
+    func ensureResident(_ offset: Int, _ count: Int) throws {
+        guard count > 0, kind == .privateRead, let base = bytes.baseAddress else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard releasedAny, let file else { return }
+        let first = offset / Self.pageSize, last = (offset + count - 1) / Self.pageSize
+        var page = first
+        while page <= last {
+            guard releasedPages[page] else { page += 1; continue }
+            var runEnd = page + 1
+            while runEnd <= last, releasedPages[runEnd] { runEnd += 1 }
+            var info = stat()
+            guard fstat(file.fd, &info) == 0, Self.identity(info) == identity else {
+                throw TFLiteError.fileUnreadable(path: file.path, reason: "changed since it was loaded (size, modification time or inode differ); its released buffer data cannot be read back")
+            }
+            let start = page * Self.pageSize, end = min(bytes.count, runEnd * Self.pageSize)
+            do {
+                try file.read(at: start, into: UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(mutating: base + start), count: end - start))
+            } catch let error as RegularFileError {
+                throw TFLiteError.fileUnreadable(path: file.path, reason: error.reason)
+            }
+            for p in page..<runEnd { releasedPages[p] = false }
+            page = runEnd
         }
     }
 }

@@ -50,6 +50,8 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertLessThanOrEqual(try number("median_ms"), p95)
         XCTAssertGreaterThan(try number("load_ms"), 0)
         XCTAssertGreaterThan(try number("init_ms"), 0)
+        XCTAssertGreaterThan(try number("first_run_ms"), 0)
+        XCTAssertGreaterThanOrEqual(try number("first_run_cpu_ms"), 0)
         // The detector's weights alone are ~10 MiB; a process that ran it cannot peak below that or above 24 GiB.
         let rss = try number("peak_rss_mb")
         XCTAssertGreaterThan(rss, 10)

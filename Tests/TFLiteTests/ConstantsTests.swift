@@ -89,6 +89,34 @@ final class ConstantsTests: XCTestCase {
         }
         XCTAssertEqual(chains, 38)
     }
+
+    /// The interpreter widens one constant at a time through the table; every tensor must get the
+    /// same values as resolving them all at once, and a DENSIFY output shares its source with the
+    /// DEQUANTIZE that follows it.
+    func testConstantTableWidensEachTensorLikeResolveConstants() throws {
+        for name in ["pose_detection", "pose_landmark_full"] {
+            let model = try loadModel(name)
+            let table = try model.constantTable()
+            let resolved = try model.resolveConstants()
+            XCTAssertEqual(Set(table.sources.keys), Set(resolved.keys), name)
+            for (t, source) in table.sources {
+                let values = try model.constantValues(t, in: table)
+                XCTAssertEqual(values.count, source.count, "\(name) tensor \(t)")
+                XCTAssertEqual(values.map(\.bitPattern), resolved[t]?.map(\.bitPattern), "\(name) tensor \(t)")
+            }
+            let graph = model.subgraphs[0]
+            for op in graph.operators where model.opcode(of: op) == .dequantize {
+                if let producer = graph.operators.first(where: { model.opcode(of: $0) == .densify && $0.outputs == op.inputs }) {
+                    XCTAssertEqual(table.sources[op.outputs[0]], table.sources[producer.outputs[0]], name)
+                    XCTAssertEqual(table.sources[op.outputs[0]]?.tensor, producer.inputs[0], name)
+                }
+            }
+        }
+        let model = try loadModel("pose_detection")
+        XCTAssertThrowsError(try model.constantValues(0, in: try model.constantTable())) { error in
+            XCTAssertTrue("\(error)".contains("tensor 0 is not a constant float tensor"), "\(error)")
+        }
+    }
 }
 
 final class HalfConversionTests: XCTestCase {
@@ -102,6 +130,24 @@ final class HalfConversionTests: XCTestCase {
             } else {
                 XCTAssertEqual(got.bitPattern, expected.bitPattern, "half bits \(bits)")
             }
+        }
+    }
+
+    /// The branch-free bulk widening gives `halfToFloat`'s exact bits for every pattern (NaN payloads
+    /// included), from an odd byte offset and with counts that leave a remainder after any SIMD width.
+    func testWidenHalvesMatchesHalfToFloatBitForBit() {
+        let all = (0...UInt16.max).map { $0 }
+        var bytes = [UInt8](repeating: 0xAB, count: 1 + 2 * all.count)
+        for (i, h) in all.enumerated() { bytes[1 + 2 * i] = UInt8(h & 0xFF); bytes[2 + 2 * i] = UInt8(h >> 8) }
+        for count in [all.count, 13, 1, 0] {
+            var out = [Float](repeating: 7, count: all.count + 1)
+            bytes.withUnsafeBytes { raw in
+                out.withUnsafeMutableBufferPointer { widenHalves(from: raw.baseAddress! + 1, to: $0.baseAddress!, count: count) }
+            }
+            for i in 0..<count where out[i].bitPattern != halfToFloat(all[i]).bitPattern {
+                XCTFail("half bits \(all[i]): \(out[i].bitPattern) != \(halfToFloat(all[i]).bitPattern)"); break
+            }
+            XCTAssertEqual(out[count], 7, "wrote past count \(count)")
         }
     }
 }

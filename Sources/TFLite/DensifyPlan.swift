@@ -1,0 +1,143 @@
+/// A checked plan to expand a sparse constant to its dense row-major form (TFLite's sparsity format:
+/// `traversalOrder` over the `n` tensor dims then `k` block dims, `blockMap`, and per-level DENSE /
+/// SPARSE_CSR metadata). The initializer checks all metadata that does not depend on the stored
+/// indices; ``densify(_:)`` checks every index it reads.
+struct DensifyPlan {
+    let sparsity: Sparsity
+    let location: String
+    /// Elements of the dense tensor.
+    let denseCount: Int
+    /// Size of every expanded dim: `0..<n` the block-grid dims of the tensor, `n..<n+k` the block dims.
+    let expanded: [Int]
+    /// Distance in the dense tensor between neighbours along each expanded dim.
+    let strides: [Int]
+    let isHalf: Bool
+    let valueCount: Int
+
+    init(_ tensor: Tensor, sparsity: Sparsity, data: UnsafeRawBufferPointer, maxElements: Int, location: String) throws {
+        func bad(_ what: String) -> TFLiteError { .invalidModel(what: "sparsity: " + what, location: location) }
+        let shape = tensor.shape, n = shape.count, k = sparsity.blockMap.count, levels = n + k
+        guard let denseCount = tensor.elementCount, denseCount <= maxElements else {
+            throw bad("dense shape \(shape) is too large")
+        }
+        // The walk recurses once per level; real tensors have a handful, hostile files could claim thousands.
+        guard levels <= 16 else { throw bad("\(levels) levels (rank \(n) + \(k) block dims); at most 16 are supported") }
+        guard sparsity.traversalOrder.count == levels, sparsity.dimensionMetadata.count == levels else {
+            throw bad("traversal_order has \(sparsity.traversalOrder.count) and dim_metadata \(sparsity.dimensionMetadata.count) entries; expected \(levels) (rank \(n) + \(k) block dims)")
+        }
+        guard Set(sparsity.traversalOrder) == Set(0..<levels) else {
+            throw bad("traversal_order \(sparsity.traversalOrder) is not a permutation of 0..<\(levels)")
+        }
+        guard sparsity.blockMap.allSatisfy({ $0 >= 0 && $0 < n }), Set(sparsity.blockMap).count == k else {
+            throw bad("block_map \(sparsity.blockMap) is not a set of distinct dims of rank \(n)")
+        }
+        var expanded = shape + Array(repeating: 0, count: k)
+        var blockSizes = Array(repeating: 1, count: n)   // tensor dim -> its block size (1: not blocked)
+        for (i, dim) in sparsity.blockMap.enumerated() {
+            guard let level = sparsity.traversalOrder.firstIndex(of: n + i),
+                  case let .dense(blockSize) = sparsity.dimensionMetadata[level], blockSize > 0,
+                  shape[dim] % blockSize == 0 else {
+                throw bad("block dim \(n + i) must be a dense level whose size divides dim \(dim) of shape \(shape)")
+            }
+            expanded[n + i] = blockSize
+            expanded[dim] = shape[dim] / blockSize
+            blockSizes[dim] = blockSize
+        }
+        self.sparsity = sparsity
+        self.location = location
+        self.denseCount = denseCount
+        self.expanded = expanded
+        // An empty tensor has nothing to place (and its strides could overflow for hostile shapes).
+        guard denseCount > 0 else {
+            strides = []; isHalf = false; valueCount = 0
+            return
+        }
+        guard let elementSize = tensor.type.byteSize, tensor.type == .float32 || tensor.type == .float16 else {
+            throw TFLiteError.unsupported(what: "sparse constant of type \(tensor.type)", location: location)
+        }
+        guard data.count % elementSize == 0 else { throw bad("value buffer of \(data.count) bytes is not a whole number of \(tensor.type)") }
+        valueCount = data.count / elementSize
+        isHalf = tensor.type == .float16
+        // Row-major strides of the dense tensor; a block-grid coordinate moves a whole block.
+        var rowStrides = Array(repeating: 1, count: n)
+        if n > 1 { for d in stride(from: n - 2, through: 0, by: -1) { rowStrides[d] = rowStrides[d + 1] * shape[d + 1] } }
+        var strides = Array(repeating: 0, count: levels)
+        for d in 0..<n { strides[d] = rowStrides[d] * blockSizes[d] }
+        for (i, dim) in sparsity.blockMap.enumerated() { strides[n + i] = rowStrides[dim] }
+        self.strides = strides
+    }
+
+    private func bad(_ what: String) -> TFLiteError { .invalidModel(what: "sparsity: " + what, location: location) }
+
+    /// The dense float32 values, row-major. Every index read from the metadata is bounds-checked, so
+    /// every write lands inside the tensor (a coordinate along each expanded dim is below its size).
+    func densify(_ data: UnsafeRawBufferPointer) throws -> [Float] {
+        guard denseCount > 0 else { return [] }
+        var dense = [Float](repeating: 0, count: denseCount)
+        try dense.withUnsafeMutableBufferPointer { out in
+            guard let base = out.baseAddress, let source = data.baseAddress else { return }
+            if sparsity.traversalOrder.isEmpty {   // a scalar: one value, no levels
+                guard valueCount > 0 else { throw bad("value index 0 out of range 0..<\(valueCount)") }
+                store(source, 0, to: base, count: 1, stride: 1)
+                return
+            }
+            try visit(level: 0, position: 0, offset: 0, source: source, dense: base)
+        }
+        return dense
+    }
+
+    /// Writes `count` consecutive stored values from index `first` at `dense`, `stride` apart.
+    @inline(__always)
+    private func store(_ source: UnsafeRawPointer, _ first: Int, to dense: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
+        if stride == 1 {
+            if isHalf { widenHalves(from: source + 2 * first, to: dense, count: count) }
+            else { copyLittleEndianFloats(from: source + 4 * first, to: dense, count: count) }
+            return
+        }
+        for i in 0..<count {
+            let index = first + i
+            dense[i * stride] = isHalf
+                ? halfToFloat(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
+                : Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+        }
+    }
+
+    /// Depth-first walk of the levels; `position` is the index of the current node within its level,
+    /// `offset` the dense index of the coordinates fixed so far. The last level writes values.
+    private func visit(level: Int, position: Int, offset: Int, source: UnsafeRawPointer, dense: UnsafeMutablePointer<Float>) throws {
+        let dim = sparsity.traversalOrder[level], stride = strides[dim]
+        let last = level == sparsity.traversalOrder.count - 1
+        switch sparsity.dimensionMetadata[level] {
+        case let .dense(size):
+            guard size == expanded[dim] else { throw bad("dense level \(level) has size \(size), dim \(dim) has \(expanded[dim])") }
+            if last {
+                let first = position * size
+                guard first + size <= valueCount else { throw bad("value index \(max(first, valueCount)) out of range 0..<\(valueCount)") }
+                store(source, first, to: dense + offset, count: size, stride: stride)
+                return
+            }
+            for i in 0..<size {
+                try visit(level: level + 1, position: position * size + i, offset: offset + i * stride, source: source, dense: dense)
+            }
+        case let .sparseCSR(segments, indices):
+            guard position + 1 < segments.count else { throw bad("array_segments of level \(level) has \(segments.count) entries, needs index \(position + 1)") }
+            let begin = segments[position], end = segments[position + 1]
+            guard begin >= 0, begin <= end, end <= indices.count else {
+                throw bad("segment \(begin)..<\(end) of level \(level) is outside array_indices (\(indices.count) entries)")
+            }
+            for j in begin..<end {
+                let c = indices[j]
+                guard c >= 0, c < expanded[dim] else { throw bad("index \(c) at level \(level) out of range 0..<\(expanded[dim])") }
+                if last {
+                    guard j < valueCount else { throw bad("value index \(j) out of range 0..<\(valueCount)") }
+                    dense[offset + c * stride] = isHalf
+                        ? halfToFloat(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)))
+                        : Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
+                } else {
+                    try visit(level: level + 1, position: j, offset: offset + c * stride, source: source, dense: dense)
+                }
+            }
+        }
+    }
+}
+

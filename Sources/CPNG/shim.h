@@ -1,4 +1,5 @@
 #include <png.h>
+#include <zlib.h> /* crc32 for the chunks PoseImage writes itself (RunLengthDeflater PNGs) */
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>

@@ -149,9 +149,13 @@ extension GrayImage {
         try validateDimensions(width: width, height: height, channels: 1, count: values.count)
         self.width = width
         self.height = height
+        // round(clamp(v, 0, 1) · 255) as UInt8(min(v, 1) · 255 + 0.5) truncates it, written so the
+        // loop vectorises: the clamped value is in [0.5, 255.5], its floor is exact in Float, and
+        // adding 2^23 puts that integer in the low mantissa bits.
         self.pixels = values.map { v in
-            guard v > 0 else { return 0 }  // also catches NaN
-            return UInt8(min(v, 1) * 255 + 0.5)
+            let unit: Float = v > 0 ? (v < 1 ? v : 1) : 0   // NaN → 0
+            let floor = (unit * 255 + 0.5).rounded(.down)
+            return UInt8(truncatingIfNeeded: (floor + 8_388_608).bitPattern)
         }
     }
 }

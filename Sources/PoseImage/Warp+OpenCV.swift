@@ -206,34 +206,6 @@ private func perspectivePositions(inverse m: [Double], width: Int, height: Int) 
     return out
 }
 
-/// `WarpAffineInvoker` with INTER_LINEAR for the inverse (destination → source) 2×3 matrix `m`
-/// (row-major, Double): coordinates go through 10-bit fixed point (`AB_BITS`) with a rounding delta
-/// of half a 1/32 step, then are split into integer tap and 1/32 fraction.
-private func affinePositions(inverse m: [Double], width: Int, height: Int) -> [SamplePosition] {
-    let abBits = max(10, interBits)
-    let abScale = Double(1 << abBits)
-    let roundDelta = Int32((1 << abBits) / interTabSize / 2)
-    let shift = Int32(abBits - interBits)
-    let mask = Int32(interTabSize - 1)
-    // Per-column increments, computed once as OpenCV does: saturate_cast<int>(M0·x·AB_SCALE).
-    let aDelta = (0..<width).map { saturateToInt32(m[0] * Double($0) * abScale) }
-    let bDelta = (0..<width).map { saturateToInt32(m[3] * Double($0) * abScale) }
-    var out = [SamplePosition](repeating: SamplePosition(x: 0, y: 0, fraction: 0), count: width * height)
-    for y in 0..<height {
-        let x0 = saturateToInt32((m[1] * Double(y) + m[2]) * abScale) &+ roundDelta
-        let y0 = saturateToInt32((m[4] * Double(y) + m[5]) * abScale) &+ roundDelta
-        for x in 0..<width {
-            let ix = (x0 &+ aDelta[x]) >> shift
-            let iy = (y0 &+ bDelta[x]) >> shift
-            out[y * width + x] = SamplePosition(
-                x: saturateToInt16(ix >> Int32(interBits)),
-                y: saturateToInt16(iy >> Int32(interBits)),
-                fraction: Int16((iy & mask) * Int32(interTabSize) + (ix & mask)))
-        }
-    }
-    return out
-}
-
 // MARK: - Bilinear remap
 
 /// `remapBilinear` for 8-bit RGB: fixed-point weights summing to 2^15, `(sum + 2^14) >> 15`.
@@ -293,41 +265,68 @@ private func remapBilinearRGB8(source: UnsafeBufferPointer<UInt8>, sourceWidth: 
     return out
 }
 
-/// `remapBilinear` for 32-bit float, one channel: float weights, sum in tap order in Float.
-/// - source: `[sourceHeight, sourceWidth]` Float. Output: `[positions.count]` Float.
-private func remapBilinearF32(source: UnsafeBufferPointer<Float>, sourceWidth: Int, sourceHeight: Int,
-                              positions: [SamplePosition], border: WarpBorder) -> [Float] {
-    var out = [Float](repeating: 0, count: positions.count)
+/// `WarpAffineInvoker` with INTER_LINEAR for the inverse (destination → source) 2×3 matrix `m`
+/// (row-major, Double), fused with `remapBilinear` for one Float channel, row by row (no position
+/// array in between). Coordinates go through 10-bit fixed point (`AB_BITS`) with a rounding delta
+/// of half a 1/32 step, then are split into integer tap and 1/32 fraction; taps are weighted with
+/// the float table and summed in tap order in Float.
+/// - source: `[sourceHeight, sourceWidth]` Float. Output: `[outputHeight, outputWidth]` Float.
+private func warpAffineBilinearF32(source: UnsafeBufferPointer<Float>, sourceWidth: Int, sourceHeight: Int,
+                                   inverse m: [Double], outputWidth width: Int, outputHeight height: Int,
+                                   border: WarpBorder) -> [Float] {
+    let abBits = max(10, interBits)
+    let abScale = Double(1 << abBits)
+    let roundDelta = Int32((1 << abBits) / interTabSize / 2)
+    let shift = Int32(abBits - interBits)
+    let mask = Int32(interTabSize - 1)
+    // Per-column increments, computed once as OpenCV does: saturate_cast<int>(M0·x·AB_SCALE).
+    let aDelta = (0..<width).map { saturateToInt32(m[0] * Double($0) * abScale) }   // [width]
+    let bDelta = (0..<width).map { saturateToInt32(m[3] * Double($0) * abScale) }   // [width]
     let innerWidth = max(sourceWidth - 1, 0), innerHeight = max(sourceHeight - 1, 0)
-    bilinearWeightsFloat.withUnsafeBufferPointer { weights in
-        out.withUnsafeMutableBufferPointer { dst in
-            for (i, p) in positions.enumerated() {
-                let sx = Int(p.x), sy = Int(p.y)
-                let w = 4 * Int(p.fraction)
-                let w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2], w3 = weights[w + 3]
-                if sx >= 0, sx < innerWidth, sy >= 0, sy < innerHeight {
-                    let o = sy * sourceWidth + sx
-                    var sum = source[o] * w0
-                    sum += source[o + 1] * w1
-                    sum += source[o + sourceWidth] * w2
-                    sum += source[o + sourceWidth + 1] * w3
-                    dst[i] = sum
-                    continue
+    guard let src = source.baseAddress else { return [Float](repeating: 0, count: width * height) }
+    return [Float](unsafeUninitializedCapacity: width * height) { out, initialized in
+        bilinearWeightsFloat.withUnsafeBufferPointer { weightsBuffer in
+            aDelta.withUnsafeBufferPointer { aBuffer in
+                bDelta.withUnsafeBufferPointer { bBuffer in
+                    guard let dst = out.baseAddress, let weights = weightsBuffer.baseAddress,
+                          let a = aBuffer.baseAddress, let b = bBuffer.baseAddress else { return }
+                    for y in 0..<height {
+                        let x0 = saturateToInt32((m[1] * Double(y) + m[2]) * abScale) &+ roundDelta
+                        let y0 = saturateToInt32((m[4] * Double(y) + m[5]) * abScale) &+ roundDelta
+                        let row = dst + y * width
+                        for x in 0..<width {
+                            let ix = (x0 &+ a[x]) >> shift
+                            let iy = (y0 &+ b[x]) >> shift
+                            let sx = Int(saturateToInt16(ix >> Int32(interBits)))
+                            let sy = Int(saturateToInt16(iy >> Int32(interBits)))
+                            let w = 4 * Int((iy & mask) * Int32(interTabSize) + (ix & mask))
+                            let w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2], w3 = weights[w + 3]
+                            if sx >= 0, sx < innerWidth, sy >= 0, sy < innerHeight {
+                                let o = sy * sourceWidth + sx
+                                var sum = src[o] * w0
+                                sum += src[o + 1] * w1
+                                sum += src[o + sourceWidth] * w2
+                                sum += src[o + sourceWidth + 1] * w3
+                                row[x] = sum
+                                continue
+                            }
+                            guard let (tx0, tx1, ty0, ty1) = borderTaps(sx, sy, sourceWidth, sourceHeight, border) else {
+                                row[x] = 0
+                                continue
+                            }
+                            func tap(_ x: Int, _ y: Int) -> Float { x >= 0 && y >= 0 ? src[y * sourceWidth + x] : 0 }
+                            var sum = tap(tx0, ty0) * w0
+                            sum += tap(tx1, ty0) * w1
+                            sum += tap(tx0, ty1) * w2
+                            sum += tap(tx1, ty1) * w3
+                            row[x] = sum
+                        }
+                    }
                 }
-                guard let (x0, x1, y0, y1) = borderTaps(sx, sy, sourceWidth, sourceHeight, border) else {
-                    dst[i] = 0
-                    continue
-                }
-                func tap(_ x: Int, _ y: Int) -> Float { x >= 0 && y >= 0 ? source[y * sourceWidth + x] : 0 }
-                var sum = tap(x0, y0) * w0
-                sum += tap(x1, y0) * w1
-                sum += tap(x0, y1) * w2
-                sum += tap(x1, y1) * w3
-                dst[i] = sum
             }
         }
+        initialized = width * height
     }
-    return out
 }
 
 // MARK: - Public warps
@@ -432,10 +431,9 @@ public func warpAffineF32(source: [Float], sourceWidth: Int, sourceHeight: Int, 
     guard inverse.count == 6, inverse.allSatisfy({ $0.isFinite }) else {
         throw PoseImageError.invalidWarp("affine matrix must be 6 finite numbers")
     }
-    let positions = affinePositions(inverse: inverse, width: outputWidth, height: outputHeight)
     return source.withUnsafeBufferPointer {
-        remapBilinearF32(source: $0, sourceWidth: sourceWidth, sourceHeight: sourceHeight,
-                         positions: positions, border: border)
+        warpAffineBilinearF32(source: $0, sourceWidth: sourceWidth, sourceHeight: sourceHeight, inverse: inverse,
+                              outputWidth: outputWidth, outputHeight: outputHeight, border: border)
     }
 }
 

@@ -5,13 +5,16 @@
 # If ffmpeg is installed, also decodes the annotated Y4M with ffmpeg (frame count) and runs the
 # README's mp4 → track → mp4 recipe.
 #
-# usage: bash Tools/outputs/bench_track_outputs.sh [BINARY] [THREADS] [FRAMES]
+# usage: [ROUNDS=N] bash Tools/outputs/bench_track_outputs.sh [BINARY] [THREADS] [FRAMES]
 #   BINARY default .build/release/blazepose (swift build -c release); THREADS default 2.
+#   ROUNDS (default 1): run the four variants N times, interleaved, and report each variant's
+#   fastest wall time and smallest CPU time (other processes only ever add time).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${1:-.build/release/blazepose}
 THREADS=${2:-2}
 FRAMES=${3:-300}
+ROUNDS=${ROUNDS:-1}
 PY=${PYTHON:-$(bash Tools/mediapipe/venv.sh | tail -1)}   # numpy + opencv: the MediaPipe venv
 WORK=$(mktemp -d /tmp/blazepose-bench-outputs.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -27,18 +30,22 @@ run() {   # name, extra arguments… → "name wall-seconds cpu-seconds" (CPU = 
 }
 "$BIN" track "$WORK/in.y4m" --threads "$THREADS" --model full 2>/dev/null >/dev/null   # warm the page cache
 declare -A wall cpu
-for variant in plain annotate-dir annotate-video mask-dir; do
-    case $variant in
-        plain) r=$(run plain) ;;
-        annotate-dir) r=$(run annotate-dir --annotate-dir "$WORK/out/ann") ;;
-        annotate-video) r=$(run annotate-video --annotate-video "$WORK/out/ann.y4m") ;;
-        mask-dir) r=$(run mask-dir --mask-dir "$WORK/out/masks") ;;
-    esac
-    read -r _ w c <<< "$r"
-    wall[$variant]=$w
-    cpu[$variant]=$c
-    if [ "$variant" = annotate-video ]; then cp "$WORK/out/ann.y4m" "$WORK/ann.y4m"; fi
+for round in $(seq "$ROUNDS"); do
+    for variant in plain annotate-dir annotate-video mask-dir; do
+        case $variant in
+            plain) r=$(run plain) ;;
+            annotate-dir) r=$(run annotate-dir --annotate-dir "$WORK/out/ann") ;;
+            annotate-video) r=$(run annotate-video --annotate-video "$WORK/out/ann.y4m") ;;
+            mask-dir) r=$(run mask-dir --mask-dir "$WORK/out/masks") ;;
+        esac
+        read -r _ w c <<< "$r"
+        if [ "$ROUNDS" -gt 1 ]; then echo "  round $round: $variant wall $w s, CPU $c s"; fi
+        if [ -z "${wall[$variant]:-}" ] || [ "$(echo "$w < ${wall[$variant]}" | bc -l)" = 1 ]; then wall[$variant]=$w; fi
+        if [ -z "${cpu[$variant]:-}" ] || [ "$(echo "$c < ${cpu[$variant]}" | bc -l)" = 1 ]; then cpu[$variant]=$c; fi
+        if [ "$variant" = annotate-video ]; then cp "$WORK/out/ann.y4m" "$WORK/ann.y4m"; fi
+    done
 done
+if [ "$ROUNDS" -gt 1 ]; then echo "best of $ROUNDS rounds:"; fi
 echo "track $FRAMES frames 640x480, model full, --threads $THREADS ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)):"
 for variant in plain annotate-dir annotate-video mask-dir; do
     printf "  %-16s wall %7.2f s  %.2fx plain | CPU %7.2f s  %.2fx plain\n" "$variant" "${wall[$variant]}" \

@@ -40,12 +40,21 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     let paddedWidth: Int
     /// `[C/8][KH·KW][8]`: the weights regrouped per channel block for the small-map path.
     let blockWeights: UnsafeMutablePointer<Float>?
+    /// `[C]`: a fused PRELU's per-channel alpha, or nil. Applied to each finished output row
+    /// (or channel block) while it is still in L1, after bias and activation.
+    let preluAlpha: UnsafeMutablePointer<Float>?
+
+    /// True when a PRELU is fused into the op (`preluAlpha` of `init`).
+    public var hasFusedPrelu: Bool { preluAlpha != nil }
 
     /// Validates and copies `weights` (`weightsShape` = `[1, KH, KW, I·M]`) and `bias` (`[I·M]` or empty).
+    /// `preluAlpha` (`[I·M]`, one alpha per output channel) fuses a following PRELU, applied after
+    /// the activation: bit-identical to this op followed by TFLite's PRELU with that alpha
+    /// broadcast over N, H and W.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 depthMultiplier: Int, strideHeight: Int, strideWidth: Int,
                 dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padding: Padding, activation: FusedActivation) throws {
+                padding: Padding, activation: FusedActivation, preluAlpha: [Float]? = nil) throws {
         let op = "DEPTHWISE_CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard depthMultiplier > 0 && depthMultiplier <= maxDimension else {
@@ -64,6 +73,9 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         guard bias.isEmpty || bias.count == c else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(c)")
         }
+        if let preluAlpha, preluAlpha.count != c {
+            throw KernelError.shapeMismatch(op: op, detail: "fused PRELU alpha has \(preluAlpha.count) values, output channels \(c)")
+        }
         let g = try WindowGeometry(op: op, inputHeight: input.height, inputWidth: input.width,
                                    kernelHeight: kh, kernelWidth: kw, strideHeight: strideHeight,
                                    strideWidth: strideWidth, dilationHeight: dilationHeight,
@@ -78,6 +90,13 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         self.bias = .allocate(capacity: c)
         self.bias.initialize(repeating: 0, count: c)
         if !bias.isEmpty { self.bias.update(from: bias, count: c) }
+        if let preluAlpha {
+            let alpha = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            alpha.initialize(from: preluAlpha, count: c)
+            self.preluAlpha = alpha
+        } else {
+            self.preluAlpha = nil
+        }
         // Plane rows hold the last 8-pixel block whole (its extra pixels are discarded).
         let blockedWidth = (g.outputWidth + 7) / 8 * 8
         let planeWidth = Swift.max(g.padLeft + input.width, (blockedWidth - 1) * g.strideWidth + kw)
@@ -107,6 +126,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         weights.deallocate()
         bias.deallocate()
         blockWeights?.deallocate()
+        preluAlpha?.deallocate()
     }
 
     /// Runs the op: `input` NHWC `inputShape`, `output` NHWC `outputShape`, `scratch` at least
@@ -126,12 +146,41 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             }
             return
         }
+        let c = outputShape.channels, rowCount = geometry.outputWidth * c
         pool.parallelFor(rows) { row, _ in
             let b = row / geometry.outputHeight, oy = row % geometry.outputHeight
             if depthMultiplier == 1 {
                 depthwiseRowMultiplier1(input: input, b: b, oy: oy, output: output)
             } else {
                 depthwiseRowGeneric(input: input, b: b, oy: oy, output: output)
+            }
+            if let preluAlpha {
+                applyPrelu(output + row * rowCount, pixels: geometry.outputWidth, pixelStride: c, channels: c,
+                           alpha: preluAlpha)
+            }
+        }
+    }
+
+    /// The fused PRELU, `x < 0 ? x · alpha[ch] : x` (TFLite's PRELU, `BinaryOperator`'s vector
+    /// form), in place on `pixels` output pixels `pixelStride` floats apart, `channels` channels
+    /// each; `alpha` is for the first of those channels.
+    @inline(__always)
+    private func applyPrelu(_ out: UnsafeMutablePointer<Float>, pixels: Int, pixelStride: Int, channels: Int,
+                            alpha: UnsafePointer<Float>) {
+        let vectorChannels = channels & ~7
+        let zero = SIMD8<Float>()
+        for p in 0..<pixels {
+            let px = out + p * pixelStride
+            var ch = 0
+            while ch < vectorChannels {
+                let v = loadVector(px + ch)
+                storeVector(v.replacing(with: v * loadVector(alpha + ch), where: v .< zero), px + ch)
+                ch += 8
+            }
+            while ch < channels {
+                let v = px[ch]
+                px[ch] = v < 0 ? v * alpha[ch] : v
+                ch += 1
             }
         }
     }
@@ -165,6 +214,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
                 kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
             rows.run(from: 0, to: g.outputWidth, overrun: true)
+            if let preluAlpha {
+                applyPrelu(output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, pixels: g.outputWidth,
+                           pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
+            }
         }
     }
 

@@ -45,11 +45,15 @@ public final class PackedGemmWeights: @unchecked Sendable {
     let data: UnsafeMutablePointer<Float>
     /// `[panelCount * panelWidth]` (at least 16), zero past N (zero everywhere when there is no bias).
     let bias: UnsafeMutablePointer<Float>
+    /// A fused PRELU's per-column alpha, laid out like `bias` (`[panelCount * panelWidth]`, at least
+    /// 16, zero past N), or nil: the epilogue then ends with `x < 0 ? x · alpha : x`.
+    let preluAlpha: UnsafeMutablePointer<Float>?
 
-    /// Packs `weights` (`[n][k]`, row-major) and `bias` (`[n]` or nil). Does not validate: callers
-    /// (the operator wrappers) check that the buffers hold `n*k` and `n` floats.
+    /// Packs `weights` (`[n][k]`, row-major), `bias` (`[n]` or nil) and a fused PRELU's `preluAlpha`
+    /// (`[n]` or nil). Does not validate: callers (the operator wrappers) check that the buffers
+    /// hold `n*k` and `n` floats.
     public init(weights: UnsafePointer<Float>, bias biasIn: UnsafePointer<Float>?, n: Int, k: Int,
-                backend: GemmBackend) {
+                backend: GemmBackend, preluAlpha alphaIn: UnsafePointer<Float>? = nil) {
         self.k = k; self.n = n; self.backend = backend
         let pw = backend == .openBLAS ? 16 : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
         panelWidth = pw
@@ -60,6 +64,14 @@ public final class PackedGemmWeights: @unchecked Sendable {
         bias = .allocate(capacity: biasCount)
         bias.initialize(repeating: 0, count: biasCount)
         if let biasIn { bias.update(from: biasIn, count: n) }
+        if let alphaIn {
+            let alpha = UnsafeMutablePointer<Float>.allocate(capacity: biasCount)
+            alpha.initialize(repeating: 0, count: biasCount)
+            alpha.update(from: alphaIn, count: n)
+            preluAlpha = alpha
+        } else {
+            preluAlpha = nil
+        }
         switch backend {
         case .native:
             let count = panelCount * k * pw
@@ -82,6 +94,16 @@ public final class PackedGemmWeights: @unchecked Sendable {
     deinit {
         data.deallocate()
         bias.deallocate()
+        preluAlpha?.deallocate()
+    }
+
+    /// A fused PRELU after everything else in the epilogue: `x < 0 ? x · alpha[col] : x`
+    /// (TFLite's PRELU, so bit-identical to running it after the conv). Scalar form for the
+    /// OpenBLAS, single-column and direct single-output-channel paths.
+    @inline(__always)
+    func prelu(_ x: Float, column: Int) -> Float {
+        guard let preluAlpha else { return x }
+        return x < 0 ? x * preluAlpha[column] : x
     }
 }
 
@@ -108,38 +130,48 @@ public struct GemmResidual {
     }
 }
 
-/// Epilogue parameters of one tile: clamp bounds and the optional residual (already offset
-/// to the tile's first row and column).
+/// Epilogue parameters of one tile: clamp bounds, the optional residual (already offset
+/// to the tile's first row and column) and the optional fused PRELU's alpha (offset to the
+/// tile's first column; padded, so 8 values can always be read).
 @usableFromInline
 struct GemmEpilogue {
     let lo: SIMD8<Float>, hi: SIMD8<Float>
     let skip: UnsafePointer<Float>?
     let skipLd: Int
     let lo2: SIMD8<Float>, hi2: SIMD8<Float>
+    let alpha: UnsafePointer<Float>?
 
     @inline(__always)
-    init(lo: Float, hi: Float, residual: GemmResidual?) {
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>? = nil) {
         self.lo = SIMD8(repeating: lo); self.hi = SIMD8(repeating: hi)
         skip = residual?.data
         skipLd = residual?.ld ?? 0
         lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
         hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
+        alpha = preluAlpha
     }
 
-    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
+    /// `prelu(act2(act(v + bias) + skip[row][col0 ..< col0+8]))`; reads only `cols` skip values.
+    /// Each stage is skipped when absent; every stage is the unfused operator's float op.
     @inline(__always)
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
         var r = v + bias
         r = r.replacing(with: lo, where: r .< lo)
         r = r.replacing(with: hi, where: r .> hi)
-        guard let skip else { return r }
-        let src = skip + row * skipLd + col0
-        var s = SIMD8<Float>()
-        if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
-        r = r + s
-        r = r.replacing(with: lo2, where: r .< lo2)
-        return r.replacing(with: hi2, where: r .> hi2)
+        if let skip {
+            let src = skip + row * skipLd + col0
+            var s = SIMD8<Float>()
+            if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
+            r = r + s
+            r = r.replacing(with: lo2, where: r .< lo2)
+            r = r.replacing(with: hi2, where: r .> hi2)
+        }
+        if let alpha {
+            // PRELU (`a < 0 ? a * alpha : a`), as `BinaryOperator`'s vector form.
+            r = r.replacing(with: r * loadVector(alpha + col0), where: r .< SIMD8<Float>())
+        }
+        return r
     }
 }
 
@@ -428,7 +460,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
             if let residual {
                 v = residual.activation.apply(v + residual.data[r * residual.ld])
             }
-            c[r * ldc] = v
+            c[r * ldc] = w.prelu(v, column: 0)
         }
         return
     }
@@ -437,7 +469,8 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         let segmentLength = k / segments
         var row = rowStart
         while row < rowEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0))
+            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0),
+                                 preluAlpha: w.preluAlpha.map { UnsafePointer($0) })
             gemmMicroKernel4x24(k: segmentLength, segments: segments, segmentStride: segmentStride,
                                 a: a + row * lda, lda: lda, rows: Swift.min(4, rowEnd - row),
                                 panel16: w.data, panel8: w.data + k * 16, bias: w.bias, epilogue: e,
@@ -479,7 +512,8 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
         let aRow = a + row * lda
         let cRow = c + row * ldc
         for p in panelStart..<panelEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
+            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw),
+                                 preluAlpha: w.preluAlpha.map { UnsafePointer($0 + p * pw) })
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
                 if Height.rows == 6 {
                     gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
@@ -530,6 +564,7 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
                 let sr = residual.data + r * residual.ld
                 for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + sr[j]) }
             }
+            if w.preluAlpha != nil { for j in 0..<n { cr[j] = w.prelu(cr[j], column: j) } }
         }
     }
 }

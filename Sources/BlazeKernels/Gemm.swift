@@ -130,48 +130,62 @@ public struct GemmResidual {
     }
 }
 
-/// Epilogue parameters of one tile: clamp bounds, the optional residual (already offset
-/// to the tile's first row and column) and the optional fused PRELU's alpha (offset to the
-/// tile's first column; padded, so 8 values can always be read).
+/// Epilogue parameters of one tile: clamp bounds and the optional residual (already offset
+/// to the tile's first row and column).
 @usableFromInline
 struct GemmEpilogue {
     let lo: SIMD8<Float>, hi: SIMD8<Float>
     let skip: UnsafePointer<Float>?
     let skipLd: Int
     let lo2: SIMD8<Float>, hi2: SIMD8<Float>
-    let alpha: UnsafePointer<Float>?
 
     @inline(__always)
-    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>? = nil) {
+    init(lo: Float, hi: Float, residual: GemmResidual?) {
         self.lo = SIMD8(repeating: lo); self.hi = SIMD8(repeating: hi)
         skip = residual?.data
         skipLd = residual?.ld ?? 0
         lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
         hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
-        alpha = preluAlpha
     }
 
-    /// `prelu(act2(act(v + bias) + skip[row][col0 ..< col0+8]))`; reads only `cols` skip values.
-    /// Each stage is skipped when absent; every stage is the unfused operator's float op.
+    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
     @inline(__always)
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
         var r = v + bias
         r = r.replacing(with: lo, where: r .< lo)
         r = r.replacing(with: hi, where: r .> hi)
-        if let skip {
-            let src = skip + row * skipLd + col0
-            var s = SIMD8<Float>()
-            if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
-            r = r + s
-            r = r.replacing(with: lo2, where: r .< lo2)
-            r = r.replacing(with: hi2, where: r .> hi2)
+        guard let skip else { return r }
+        let src = skip + row * skipLd + col0
+        var s = SIMD8<Float>()
+        if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
+        r = r + s
+        r = r.replacing(with: lo2, where: r .< lo2)
+        return r.replacing(with: hi2, where: r .> hi2)
+    }
+}
+
+/// A fused PRELU on one finished output tile (`rows` × `cols` at `c`, rows `ldc` apart), in place
+/// while it is in L1: `x < 0 ? x · alpha[j] : x` (`alpha` for the tile's first column; padded
+/// storage, but only `cols` values are read). The micro-kernels stay as they are: a stage in their
+/// inlined epilogue, even untaken, is the kind of change that slowed them before (see the
+/// "Tried and not kept" list of the BlazeKernels docs).
+@inline(never)
+func preluTile(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: UnsafePointer<Float>) {
+    let zero = SIMD8<Float>()
+    for r in 0..<rows {
+        let row = c + r * ldc
+        var j = 0
+        while j + 8 <= cols {
+            let v = loadVector(row + j)
+            storeVector(v.replacing(with: v * loadVector(alpha + j), where: v .< zero), row + j)
+            j += 8
         }
-        if let alpha {
-            // PRELU (`a < 0 ? a * alpha : a`), as `BinaryOperator`'s vector form.
-            r = r.replacing(with: r * loadVector(alpha + col0), where: r .< SIMD8<Float>())
+        while j < cols {
+            let v = row[j]
+            row[j] = v < 0 ? v * alpha[j] : v
+            j += 1
         }
-        return r
     }
 }
 
@@ -469,12 +483,14 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         let segmentLength = k / segments
         var row = rowStart
         while row < rowEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0),
-                                 preluAlpha: w.preluAlpha.map { UnsafePointer($0) })
+            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0))
             gemmMicroKernel4x24(k: segmentLength, segments: segments, segmentStride: segmentStride,
                                 a: a + row * lda, lda: lda, rows: Swift.min(4, rowEnd - row),
                                 panel16: w.data, panel8: w.data + k * 16, bias: w.bias, epilogue: e,
                                 c: c + row * ldc, ldc: ldc)
+            if let alpha = w.preluAlpha {
+                preluTile(c: c + row * ldc, ldc: ldc, rows: Swift.min(4, rowEnd - row), cols: 24, alpha: alpha)
+            }
             row += 4
         }
         return
@@ -512,8 +528,7 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
         let aRow = a + row * lda
         let cRow = c + row * ldc
         for p in panelStart..<panelEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw),
-                                 preluAlpha: w.preluAlpha.map { UnsafePointer($0 + p * pw) })
+            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
                 if Height.rows == 6 {
                     gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
@@ -531,6 +546,9 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
                                    a: aRow, lda: lda, rows: rows,
                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
                                    epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
+            }
+            if let alpha = w.preluAlpha {
+                preluTile(c: cRow + p * pw, ldc: ldc, rows: rows, cols: Swift.min(pw, n - p * pw), alpha: alpha + p * pw)
             }
         }
         row += Height.rows

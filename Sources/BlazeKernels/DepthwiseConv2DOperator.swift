@@ -234,6 +234,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         let inImage = input + b * g.inputHeight * g.inputWidth * c
         let outRow = output + ((b * g.outputHeight + oy) * g.outputWidth) * c
         let vectorChannels = c & ~7
+        // The interior kernels cover every channel when there are at least 8: a last partial block
+        // is computed as the 8 channels ending at C, overlapping the block before (those channels
+        // get the same arithmetic twice, so the same bits), instead of a scalar tail per pixel.
+        let interiorChannels = c >= 8 ? c : vectorChannels
         // Interior columns: every kx tap inside the input, so no per-tap checks are needed.
         var oxLo = 0
         while oxLo < g.outputWidth && oxLo * g.strideWidth - g.padLeft < 0 { oxLo += 1 }
@@ -245,7 +249,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         // depthwise layer) get a specialization with the kx loop unrolled at compile time.
         let interior = DepthwiseInterior(
             source: inImage + (inYOrigin * g.inputWidth - g.padLeft) * c, weights: weights, bias: bias,
-            output: outRow, channels: vectorChannels, columnStride: c, weightStride: c, outputStride: c,
+            output: outRow, channels: interiorChannels, columnStride: c, weightStride: c, outputStride: c,
             pixelStride: g.strideWidth * c,
             tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
             kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
@@ -253,7 +257,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         // Border columns (all channels) and the channel tail of interior columns. Interior
         // columns are visited only when there is a channel tail: for wide maps with few
         // channels (256×256×8) an empty visit per column costs as much as the work itself.
-        let tailOnly = vectorChannels == c
+        let tailOnly = interiorChannels == c
         var ox = 0
         while ox < g.outputWidth {
             defer { ox += 1 }
@@ -351,7 +355,8 @@ enum KernelWidth5: DepthwiseKernelWidth { static var value: Int { 5 } }
 enum KernelWidthDynamic: DepthwiseKernelWidth { static var value: Int { 0 } }
 
 /// The interior of one depthwise output row (depth multiplier 1): output columns whose whole
-/// kx window is inside the input, channels `0..<channels` (a multiple of 8). Computes 4 output
+/// kx window is inside the input, channels `0..<channels` (8 or more; when not a multiple of 8
+/// the last 8-channel block ends at `channels` and overlaps the block before it). Computes 4 output
 /// pixels × 8 channels at a time so each weight vector load serves four pixels; pixels outer,
 /// channels inner, so the few input rows in use stay in L1. Per output, taps are summed in
 /// (ky, kx) order with separate multiply and add — the reference's arithmetic exactly.
@@ -385,8 +390,10 @@ struct DepthwiseInterior {
         do {
             let base = source + ox * c
             let out = output + ox * outputStride
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
                 var ky = kyStart
@@ -453,7 +460,7 @@ struct DepthwiseInterior {
                     ky += 1
                 }
                 storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: count)
-                ch += 8
+                block += 8
             }
         }
     }
@@ -467,8 +474,10 @@ struct DepthwiseInterior {
         do {
             let base = source + ox * c
             let out = output + ox * outputStride
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
                 var ky = kyStart
@@ -559,7 +568,7 @@ struct DepthwiseInterior {
                     ky += 1
                 }
                 storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: count)
-                ch += 8
+                block += 8
             }
         }
     }
@@ -588,8 +597,10 @@ struct DepthwiseInterior {
         let c = outputStride, wc = weightStride, sx = pixelStride, dx = tapStride
         let base = source + ox * sx
         let out = output + ox * c
-        var ch = 0
-        while ch < channels {
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
             var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
             var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
             var ky = kyStart
@@ -613,7 +624,7 @@ struct DepthwiseInterior {
                 ky += 1
             }
             storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: count)
-            ch += 8
+            block += 8
         }
     }
 
@@ -659,8 +670,10 @@ struct DepthwiseInterior {
         while ox + 4 <= oxHi {
             let base = source + ox * sx
             let out = output + ox * c
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var ky = kyStart
                 while ky < kyEnd {
@@ -683,14 +696,16 @@ struct DepthwiseInterior {
                 storeVector(clampVector(a1 + b, lo, hi), out + c + ch)
                 storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
                 storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
-                ch += 8
+                block += 8
             }
             ox += 4
         }
         while ox < oxHi {
             let base = source + ox * sx
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var acc = SIMD8<Float>()
                 var ky = kyStart
                 while ky < kyEnd {
@@ -704,7 +719,7 @@ struct DepthwiseInterior {
                     ky += 1
                 }
                 storeVector(clampVector(acc + loadVector(bias + ch), lo, hi), output + ox * c + ch)
-                ch += 8
+                block += 8
             }
             ox += 1
         }

@@ -130,10 +130,43 @@ public struct GemmResidual {
     }
 }
 
+/// What a micro-kernel applies to each 8-column accumulator before storing it. The micro-kernels
+/// are generic over it, so each epilogue is its own specialization: the plain one
+/// (`GemmEpilogue`) compiles exactly as before, the fused-PRELU one (`PreluGemmEpilogue`) only
+/// where a conv has a fused PRELU.
+protocol TileEpilogue {
+    /// Clamp bounds, residual (offset to the tile's first row and column) and a fused PRELU's
+    /// alpha (offset to the tile's first column, padded so 8 values can be read; nil for none).
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?)
+    /// The stored value of 8 accumulators `v` of tile row `row`, columns `col0 ..< col0+8`.
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float>
+}
+
+/// `GemmEpilogue`, then a fused PRELU: `x < 0 ? x · alpha[col] : x` (TFLite's PRELU after the
+/// conv and any fused ADD, the same float operations).
+struct PreluGemmEpilogue: TileEpilogue {
+    let base: GemmEpilogue
+    /// Only built when the weights carry alpha (`gemmNativeBlock`); nil would skip the stage.
+    let alpha: UnsafePointer<Float>?
+
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+        base = GemmEpilogue(lo: lo, hi: hi, residual: residual)
+        alpha = preluAlpha
+    }
+
+    @inline(__always)
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
+        let r = base.apply(v, bias: bias, row: row, col0: col0, cols: cols)
+        guard let alpha else { return r }
+        return r.replacing(with: r * loadVector(alpha + col0), where: r .< SIMD8<Float>())
+    }
+}
+
 /// Epilogue parameters of one tile: clamp bounds and the optional residual (already offset
 /// to the tile's first row and column).
 @usableFromInline
-struct GemmEpilogue {
+struct GemmEpilogue: TileEpilogue {
     let lo: SIMD8<Float>, hi: SIMD8<Float>
     let skip: UnsafePointer<Float>?
     let skipLd: Int
@@ -146,6 +179,12 @@ struct GemmEpilogue {
         skipLd = residual?.ld ?? 0
         lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
         hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
+    }
+
+    /// `TileEpilogue`'s initializer; this epilogue has no PRELU stage (`preluAlpha` is nil here).
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+        self.init(lo: lo, hi: hi, residual: residual)
     }
 
     /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
@@ -162,30 +201,6 @@ struct GemmEpilogue {
         r = r + s
         r = r.replacing(with: lo2, where: r .< lo2)
         return r.replacing(with: hi2, where: r .> hi2)
-    }
-}
-
-/// A fused PRELU on one finished output tile (`rows` × `cols` at `c`, rows `ldc` apart), in place
-/// while it is in L1: `x < 0 ? x · alpha[j] : x` (`alpha` for the tile's first column; padded
-/// storage, but only `cols` values are read). The micro-kernels stay as they are: a stage in their
-/// inlined epilogue, even untaken, is the kind of change that slowed them before (see the
-/// "Tried and not kept" list of the BlazeKernels docs).
-@inline(never)
-func preluTile(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: UnsafePointer<Float>) {
-    let zero = SIMD8<Float>()
-    for r in 0..<rows {
-        let row = c + r * ldc
-        var j = 0
-        while j + 8 <= cols {
-            let v = loadVector(row + j)
-            storeVector(v.replacing(with: v * loadVector(alpha + j), where: v .< zero), row + j)
-            j += 8
-        }
-        while j < cols {
-            let v = row[j]
-            row[j] = v < 0 ? v * alpha[j] : v
-            j += 1
-        }
     }
 }
 
@@ -241,8 +256,8 @@ func storeVector(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
 
 /// Stores row `row` of a 16-wide tile `(v0, v1)` after the epilogue, writing only `cols` values.
 @inline(__always)
-func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, bias1: SIMD8<Float>,
-                  epilogue e: GemmEpilogue, row: Int, to c: UnsafeMutablePointer<Float>, cols: Int) {
+func storeTileRow<E: TileEpilogue>(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, bias1: SIMD8<Float>,
+                  epilogue e: E, row: Int, to c: UnsafeMutablePointer<Float>, cols: Int) {
     let s0 = e.apply(v0, bias: bias0, row: row, col0: 0, cols: cols)
     let s1 = e.apply(v1, bias: bias1, row: row, col0: 8, cols: cols - 8)
     if cols == 16 {
@@ -275,9 +290,9 @@ enum FiveRowTile: MicroTileHeight { static var rows: Int { 5 } }
 /// kernel measurably, so each height is its own specialization; the two named entry points
 /// below are those specializations.)
 @inline(__always)
-func gemmMicroKernelX16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernelX16<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     // Missing rows alias row 0: computed and then discarded, which keeps one code path.
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
@@ -329,9 +344,9 @@ func gemmMicroKernelX16<Height: MicroTileHeight>(_: Height.Type, k: Int, segment
 
 /// The 6×16 micro-kernel (`gemmMicroKernelX16` with 6 rows): `rows` ≤ 6 of A against one 16-wide panel.
 @inline(__always)
-func gemmMicroKernel6x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x16<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     gemmMicroKernelX16(SixRowTile.self, k: k, segments: segments, segmentStride: segmentStride, a: a, lda: lda,
                        rows: rows, panel: panel, bias: bias, epilogue: e, c: c, ldc: ldc, cols: cols)
 }
@@ -339,9 +354,9 @@ func gemmMicroKernel6x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePoi
 /// The 5×16 micro-kernel (`gemmMicroKernelX16` with 5 rows), for the 5-row tiles that end a
 /// row block whose length is not a multiple of 6.
 @inline(__always)
-func gemmMicroKernel5x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel5x16<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     gemmMicroKernelX16(FiveRowTile.self, k: k, segments: segments, segmentStride: segmentStride, a: a, lda: lda,
                        rows: rows, panel: panel, bias: bias, epilogue: e, c: c, ldc: ldc, cols: cols)
 }
@@ -352,9 +367,9 @@ func gemmMicroKernel5x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePoi
 /// 16 AVX registers. Otherwise as `gemmMicroKernel6x16` (same per-element arithmetic and order);
 /// all 24 columns are written.
 @inline(__always)
-func gemmMicroKernel4x24(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel4x24<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel16: UnsafePointer<Float>, panel8: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
@@ -401,9 +416,9 @@ func gemmMicroKernel4x24(k: Int, segments: Int, segmentStride: Int, a: UnsafePoi
 /// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
 /// `gemmMicroKernel6x16`.
 @inline(__always)
-func gemmMicroKernel6x8(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x8<E: TileEpilogue>(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                         panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                        epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                        epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
     var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
     var b = panel
@@ -442,7 +457,7 @@ func gemmMicroKernel6x8(k: Int, segments: Int = 1, segmentStride: Int = 0, a: Un
 
 /// 8-wide version of `storeTileRow`.
 @inline(__always)
-func storeTileRow8(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: GemmEpilogue, row: Int,
+func storeTileRow8<E: TileEpilogue>(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: E, row: Int,
                    to c: UnsafeMutablePointer<Float>, cols: Int) {
     let r = e.apply(v, bias: bias, row: row, col0: 0, cols: cols)
     if cols == 8 { storeVector(r, c) } else { for j in 0..<cols { c[j] = r[j] } }
@@ -478,19 +493,46 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         }
         return
     }
+    if w.preluAlpha != nil {
+        gemmNativeTilesPrelu(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
+                             weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                             segmentStride: segmentStride)
+        return
+    }
+    gemmNativeTiles(GemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                    a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                    segmentStride: segmentStride)
+}
+
+/// `gemmNativeTiles` with the fused-PRELU epilogue, kept out of line so the plain GEMM's code
+/// is what it was.
+@inline(never)
+func gemmNativeTilesPrelu(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
+                          weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                          residual: GemmResidual?, segments: Int, segmentStride: Int) {
+    gemmNativeTiles(PreluGemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                    a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                    segmentStride: segmentStride)
+}
+
+/// The tiled part of `gemmNativeBlock` (panel width 8 or 16) with epilogue `E`.
+@inline(__always)
+func gemmNativeTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+                                      a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
+                                      segmentStride: Int) {
+    let k = w.k
     if w.usesTile4x24 && panelStart == 0 && panelEnd == 2 {
         // N = 24 is a 16-wide and an 8-wide panel: 4×24 tiles cover both in one pass.
         let segmentLength = k / segments
         var row = rowStart
         while row < rowEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0))
+            let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0),
+                      preluAlpha: w.preluAlpha.map { UnsafePointer($0) })
             gemmMicroKernel4x24(k: segmentLength, segments: segments, segmentStride: segmentStride,
                                 a: a + row * lda, lda: lda, rows: Swift.min(4, rowEnd - row),
                                 panel16: w.data, panel8: w.data + k * 16, bias: w.bias, epilogue: e,
                                 c: c + row * ldc, ldc: ldc)
-            if let alpha = w.preluAlpha {
-                preluTile(c: c + row * ldc, ldc: ldc, rows: Swift.min(4, rowEnd - row), cols: 24, alpha: alpha)
-            }
             row += 4
         }
         return
@@ -502,11 +544,11 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
     let length = rowEnd - rowStart
     let fiveRowTiles = (6 - length % 6) % 6
     let sixRowEnd = length >= 5 * fiveRowTiles ? rowEnd - 5 * fiveRowTiles : rowEnd
-    gemmTiles(SixRowTile.self, rowStart: rowStart, rowEnd: sixRowEnd, panelStart: panelStart, panelEnd: panelEnd,
+    gemmTiles(SixRowTile.self, E.self, rowStart: rowStart, rowEnd: sixRowEnd, panelStart: panelStart, panelEnd: panelEnd,
               a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
               segments: segments, segmentStride: segmentStride)
     if sixRowEnd < rowEnd {
-        gemmTiles(FiveRowTile.self, rowStart: sixRowEnd, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+        gemmTiles(FiveRowTile.self, E.self, rowStart: sixRowEnd, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
                   a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
                   segments: segments, segmentStride: segmentStride)
     }
@@ -516,7 +558,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
 /// `panelStart..<panelEnd`: the 16-wide kernel of that height (`gemmMicroKernel6x16` or
 /// `gemmMicroKernel5x16`), or `gemmMicroKernel6x8` for an 8-wide panel.
 @inline(__always)
-func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+func gemmTiles<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                         a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
                                         lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                                         residual: GemmResidual?, segments: Int, segmentStride: Int) {
@@ -528,7 +570,8 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
         let aRow = a + row * lda
         let cRow = c + row * ldc
         for p in panelStart..<panelEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
+            let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw),
+                      preluAlpha: w.preluAlpha.map { UnsafePointer($0 + p * pw) })
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
                 if Height.rows == 6 {
                     gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
@@ -546,9 +589,6 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
                                    a: aRow, lda: lda, rows: rows,
                                    panel: w.data + p * k * pw, bias: w.bias + p * pw,
                                    epilogue: e, c: cRow + p * pw, ldc: ldc, cols: Swift.min(pw, n - p * pw))
-            }
-            if let alpha = w.preluAlpha {
-                preluTile(c: cRow + p * pw, ldc: ldc, rows: rows, cols: Swift.min(pw, n - p * pw), alpha: alpha + p * pw)
             }
         }
         row += Height.rows

@@ -129,6 +129,22 @@ public final class BinaryOperator: @unchecked Sendable {
         let rows = dims[0] * d1 * d2
         // Whole innermost runs per unit, about 16K elements (fixed by the shapes).
         let rowsPerUnit = Swift.max(1, chunk / inner)
+        if dims[0] == 1 && d1 == 1 {
+            // Two collapsed dims (e.g. a per-channel PRELU alpha or bias over H·W pixels): each
+            // row's operands are one stride apart, no index arithmetic per row. For 8 or 16
+            // channels the divisions of the general loop below cost more than the row itself.
+            let rowA = sa[2], rowB = sb[2], strideA = sa[3], strideB = sb[3]
+            pool.parallelFor((rows + rowsPerUnit - 1) / rowsPerUnit) { unit, _ in
+                let r0 = unit * rowsPerUnit, r1 = Swift.min(rows, r0 + rowsPerUnit)
+                var r = r0
+                while r < r1 {
+                    binaryRun(Op.self, a: a + r * rowA, strideA: strideA, b: b + r * rowB, strideB: strideB,
+                              output: output + r * inner, count: inner, lo: lo, hi: hi)
+                    r += 1
+                }
+            }
+            return
+        }
         pool.parallelFor((rows + rowsPerUnit - 1) / rowsPerUnit) { unit, _ in
             let r0 = unit * rowsPerUnit, r1 = Swift.min(rows, r0 + rowsPerUnit)
             for r in r0..<r1 {

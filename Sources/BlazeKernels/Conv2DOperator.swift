@@ -19,11 +19,18 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// K of the GEMM: KH·KW·I.
     let patchSize: Int
 
+    /// True when a PRELU is fused into the epilogue (`preluAlpha` of `init`).
+    public var hasFusedPrelu: Bool { packed.preluAlpha != nil }
+
     /// Validates shapes and prepacks `weights` (OHWI, `weightsShape` = `[O, KH, KW, I]`) and `bias`
     /// (`[O]` or empty for none). Throws `KernelError` when anything does not fit.
+    /// `preluAlpha` (`[O]`, one alpha per output channel) fuses a following PRELU into the
+    /// epilogue, applied last (after the activation and any residual): bit-identical to the conv
+    /// followed by TFLite's PRELU with that alpha broadcast over N, H and W.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred) throws {
+                padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
+                preluAlpha: [Float]? = nil) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
@@ -39,6 +46,9 @@ public final class Conv2DOperator: @unchecked Sendable {
         guard bias.isEmpty || bias.count == o else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(o)")
         }
+        if let preluAlpha, preluAlpha.count != o {
+            throw KernelError.shapeMismatch(op: op, detail: "fused PRELU alpha has \(preluAlpha.count) values, output channels \(o)")
+        }
         let g = try WindowGeometry(op: op, inputHeight: input.height, inputWidth: input.width,
                                    kernelHeight: kh, kernelWidth: kw, strideHeight: strideHeight,
                                    strideWidth: strideWidth, dilationHeight: dilationHeight,
@@ -53,8 +63,11 @@ public final class Conv2DOperator: @unchecked Sendable {
             && g.padTop == 0 && g.padLeft == 0
         packed = weights.withUnsafeBufferPointer { wp in
             bias.withUnsafeBufferPointer { bp in
-                PackedGemmWeights(weights: wp.baseAddress!, bias: bias.isEmpty ? nil : bp.baseAddress,
-                                  n: o, k: kh * kw * i, backend: backend)
+                (preluAlpha ?? []).withUnsafeBufferPointer { ap in
+                    PackedGemmWeights(weights: wp.baseAddress!, bias: bias.isEmpty ? nil : bp.baseAddress,
+                                      n: o, k: kh * kw * i, backend: backend,
+                                      preluAlpha: preluAlpha == nil ? nil : ap.baseAddress)
+                }
             }
         }
     }
@@ -293,6 +306,11 @@ public final class Conv2DOperator: @unchecked Sendable {
                 for ox in 0..<g.outputWidth {
                     row[ox] = residual.activation.apply(row[ox] + residual.data[(unit * g.outputWidth + ox) * residual.ld])
                 }
+            }
+            if packed.preluAlpha != nil {
+                // Fused PRELU, last, on the finished row (still in L1).
+                let row = output + unit * g.outputWidth
+                for ox in 0..<g.outputWidth { row[ox] = packed.prelu(row[ox], column: 0) }
             }
         }
     }

@@ -40,12 +40,21 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     let paddedWidth: Int
     /// `[C/8][KH·KW][8]`: the weights regrouped per channel block for the small-map path.
     let blockWeights: UnsafeMutablePointer<Float>?
+    /// `[C]`: a fused PRELU's per-channel alpha, or nil. Applied to each finished output row
+    /// (or channel block) while it is still in L1, after bias and activation.
+    let preluAlpha: UnsafeMutablePointer<Float>?
+
+    /// True when a PRELU is fused into the op (`preluAlpha` of `init`).
+    public var hasFusedPrelu: Bool { preluAlpha != nil }
 
     /// Validates and copies `weights` (`weightsShape` = `[1, KH, KW, I·M]`) and `bias` (`[I·M]` or empty).
+    /// `preluAlpha` (`[I·M]`, one alpha per output channel) fuses a following PRELU, applied after
+    /// the activation: bit-identical to this op followed by TFLite's PRELU with that alpha
+    /// broadcast over N, H and W.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 depthMultiplier: Int, strideHeight: Int, strideWidth: Int,
                 dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padding: Padding, activation: FusedActivation) throws {
+                padding: Padding, activation: FusedActivation, preluAlpha: [Float]? = nil) throws {
         let op = "DEPTHWISE_CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard depthMultiplier > 0 && depthMultiplier <= maxDimension else {
@@ -64,6 +73,9 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         guard bias.isEmpty || bias.count == c else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(c)")
         }
+        if let preluAlpha, preluAlpha.count != c {
+            throw KernelError.shapeMismatch(op: op, detail: "fused PRELU alpha has \(preluAlpha.count) values, output channels \(c)")
+        }
         let g = try WindowGeometry(op: op, inputHeight: input.height, inputWidth: input.width,
                                    kernelHeight: kh, kernelWidth: kw, strideHeight: strideHeight,
                                    strideWidth: strideWidth, dilationHeight: dilationHeight,
@@ -78,6 +90,13 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         self.bias = .allocate(capacity: c)
         self.bias.initialize(repeating: 0, count: c)
         if !bias.isEmpty { self.bias.update(from: bias, count: c) }
+        if let preluAlpha {
+            let alpha = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            alpha.initialize(from: preluAlpha, count: c)
+            self.preluAlpha = alpha
+        } else {
+            self.preluAlpha = nil
+        }
         // Plane rows hold the last 8-pixel block whole (its extra pixels are discarded).
         let blockedWidth = (g.outputWidth + 7) / 8 * 8
         let planeWidth = Swift.max(g.padLeft + input.width, (blockedWidth - 1) * g.strideWidth + kw)
@@ -107,6 +126,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         weights.deallocate()
         bias.deallocate()
         blockWeights?.deallocate()
+        preluAlpha?.deallocate()
     }
 
     /// Runs the op: `input` NHWC `inputShape`, `output` NHWC `outputShape`, `scratch` at least
@@ -126,12 +146,41 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             }
             return
         }
+        let c = outputShape.channels, rowCount = geometry.outputWidth * c
         pool.parallelFor(rows) { row, _ in
             let b = row / geometry.outputHeight, oy = row % geometry.outputHeight
             if depthMultiplier == 1 {
                 depthwiseRowMultiplier1(input: input, b: b, oy: oy, output: output)
             } else {
                 depthwiseRowGeneric(input: input, b: b, oy: oy, output: output)
+            }
+            if let preluAlpha {
+                applyPrelu(output + row * rowCount, pixels: geometry.outputWidth, pixelStride: c, channels: c,
+                           alpha: preluAlpha)
+            }
+        }
+    }
+
+    /// The fused PRELU, `x < 0 ? x · alpha[ch] : x` (TFLite's PRELU, `BinaryOperator`'s vector
+    /// form), in place on `pixels` output pixels `pixelStride` floats apart, `channels` channels
+    /// each; `alpha` is for the first of those channels.
+    @inline(__always)
+    private func applyPrelu(_ out: UnsafeMutablePointer<Float>, pixels: Int, pixelStride: Int, channels: Int,
+                            alpha: UnsafePointer<Float>) {
+        let vectorChannels = channels & ~7
+        let zero = SIMD8<Float>()
+        for p in 0..<pixels {
+            let px = out + p * pixelStride
+            var ch = 0
+            while ch < vectorChannels {
+                let v = loadVector(px + ch)
+                storeVector(v.replacing(with: v * loadVector(alpha + ch), where: v .< zero), px + ch)
+                ch += 8
+            }
+            while ch < channels {
+                let v = px[ch]
+                px[ch] = v < 0 ? v * alpha[ch] : v
+                ch += 1
             }
         }
     }
@@ -165,6 +214,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
                 kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
             rows.run(from: 0, to: g.outputWidth, overrun: true)
+            if let preluAlpha {
+                applyPrelu(output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, pixels: g.outputWidth,
+                           pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
+            }
         }
     }
 
@@ -181,6 +234,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         let inImage = input + b * g.inputHeight * g.inputWidth * c
         let outRow = output + ((b * g.outputHeight + oy) * g.outputWidth) * c
         let vectorChannels = c & ~7
+        // The interior kernels cover every channel when there are at least 8: a last partial block
+        // is computed as the 8 channels ending at C, overlapping the block before (those channels
+        // get the same arithmetic twice, so the same bits), instead of a scalar tail per pixel.
+        let interiorChannels = c >= 8 ? c : vectorChannels
         // Interior columns: every kx tap inside the input, so no per-tap checks are needed.
         var oxLo = 0
         while oxLo < g.outputWidth && oxLo * g.strideWidth - g.padLeft < 0 { oxLo += 1 }
@@ -192,7 +249,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         // depthwise layer) get a specialization with the kx loop unrolled at compile time.
         let interior = DepthwiseInterior(
             source: inImage + (inYOrigin * g.inputWidth - g.padLeft) * c, weights: weights, bias: bias,
-            output: outRow, channels: vectorChannels, columnStride: c, weightStride: c, outputStride: c,
+            output: outRow, channels: interiorChannels, columnStride: c, weightStride: c, outputStride: c,
             pixelStride: g.strideWidth * c,
             tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
             kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
@@ -200,7 +257,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         // Border columns (all channels) and the channel tail of interior columns. Interior
         // columns are visited only when there is a channel tail: for wide maps with few
         // channels (256×256×8) an empty visit per column costs as much as the work itself.
-        let tailOnly = vectorChannels == c
+        let tailOnly = interiorChannels == c
         var ox = 0
         while ox < g.outputWidth {
             defer { ox += 1 }
@@ -298,7 +355,8 @@ enum KernelWidth5: DepthwiseKernelWidth { static var value: Int { 5 } }
 enum KernelWidthDynamic: DepthwiseKernelWidth { static var value: Int { 0 } }
 
 /// The interior of one depthwise output row (depth multiplier 1): output columns whose whole
-/// kx window is inside the input, channels `0..<channels` (a multiple of 8). Computes 4 output
+/// kx window is inside the input, channels `0..<channels` (8 or more; when not a multiple of 8
+/// the last 8-channel block ends at `channels` and overlaps the block before it). Computes 4 output
 /// pixels × 8 channels at a time so each weight vector load serves four pixels; pixels outer,
 /// channels inner, so the few input rows in use stay in L1. Per output, taps are summed in
 /// (ky, kx) order with separate multiply and add — the reference's arithmetic exactly.
@@ -332,8 +390,10 @@ struct DepthwiseInterior {
         do {
             let base = source + ox * c
             let out = output + ox * outputStride
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
                 var ky = kyStart
@@ -400,7 +460,7 @@ struct DepthwiseInterior {
                     ky += 1
                 }
                 storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: count)
-                ch += 8
+                block += 8
             }
         }
     }
@@ -414,8 +474,10 @@ struct DepthwiseInterior {
         do {
             let base = source + ox * c
             let out = output + ox * outputStride
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
                 var ky = kyStart
@@ -506,7 +568,7 @@ struct DepthwiseInterior {
                     ky += 1
                 }
                 storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: count)
-                ch += 8
+                block += 8
             }
         }
     }
@@ -535,8 +597,10 @@ struct DepthwiseInterior {
         let c = outputStride, wc = weightStride, sx = pixelStride, dx = tapStride
         let base = source + ox * sx
         let out = output + ox * c
-        var ch = 0
-        while ch < channels {
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
             var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
             var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
             var ky = kyStart
@@ -560,7 +624,7 @@ struct DepthwiseInterior {
                 ky += 1
             }
             storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: count)
-            ch += 8
+            block += 8
         }
     }
 
@@ -606,8 +670,10 @@ struct DepthwiseInterior {
         while ox + 4 <= oxHi {
             let base = source + ox * sx
             let out = output + ox * c
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var ky = kyStart
                 while ky < kyEnd {
@@ -630,14 +696,16 @@ struct DepthwiseInterior {
                 storeVector(clampVector(a1 + b, lo, hi), out + c + ch)
                 storeVector(clampVector(a2 + b, lo, hi), out + 2 * c + ch)
                 storeVector(clampVector(a3 + b, lo, hi), out + 3 * c + ch)
-                ch += 8
+                block += 8
             }
             ox += 4
         }
         while ox < oxHi {
             let base = source + ox * sx
-            var ch = 0
-            while ch < channels {
+            var block = 0
+            while block < channels {
+                // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+                let ch = Swift.min(block, channels - 8)
                 var acc = SIMD8<Float>()
                 var ky = kyStart
                 while ky < kyEnd {
@@ -651,7 +719,7 @@ struct DepthwiseInterior {
                     ky += 1
                 }
                 storeVector(clampVector(acc + loadVector(bias + ch), lo, hi), output + ox * c + ch)
-                ch += 8
+                block += 8
             }
             ox += 1
         }

@@ -45,11 +45,15 @@ public final class PackedGemmWeights: @unchecked Sendable {
     let data: UnsafeMutablePointer<Float>
     /// `[panelCount * panelWidth]` (at least 16), zero past N (zero everywhere when there is no bias).
     let bias: UnsafeMutablePointer<Float>
+    /// A fused PRELU's per-column alpha, laid out like `bias` (`[panelCount * panelWidth]`, at least
+    /// 16, zero past N), or nil: the epilogue then ends with `x < 0 ? x · alpha : x`.
+    let preluAlpha: UnsafeMutablePointer<Float>?
 
-    /// Packs `weights` (`[n][k]`, row-major) and `bias` (`[n]` or nil). Does not validate: callers
-    /// (the operator wrappers) check that the buffers hold `n*k` and `n` floats.
+    /// Packs `weights` (`[n][k]`, row-major), `bias` (`[n]` or nil) and a fused PRELU's `preluAlpha`
+    /// (`[n]` or nil). Does not validate: callers (the operator wrappers) check that the buffers
+    /// hold `n*k` and `n` floats.
     public init(weights: UnsafePointer<Float>, bias biasIn: UnsafePointer<Float>?, n: Int, k: Int,
-                backend: GemmBackend) {
+                backend: GemmBackend, preluAlpha alphaIn: UnsafePointer<Float>? = nil) {
         self.k = k; self.n = n; self.backend = backend
         let pw = backend == .openBLAS ? 16 : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
         panelWidth = pw
@@ -60,6 +64,14 @@ public final class PackedGemmWeights: @unchecked Sendable {
         bias = .allocate(capacity: biasCount)
         bias.initialize(repeating: 0, count: biasCount)
         if let biasIn { bias.update(from: biasIn, count: n) }
+        if let alphaIn {
+            let alpha = UnsafeMutablePointer<Float>.allocate(capacity: biasCount)
+            alpha.initialize(repeating: 0, count: biasCount)
+            alpha.update(from: alphaIn, count: n)
+            preluAlpha = alpha
+        } else {
+            preluAlpha = nil
+        }
         switch backend {
         case .native:
             // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
@@ -89,6 +101,16 @@ public final class PackedGemmWeights: @unchecked Sendable {
     deinit {
         data.deallocate()
         bias.deallocate()
+        preluAlpha?.deallocate()
+    }
+
+    /// A fused PRELU after everything else in the epilogue: `x < 0 ? x · alpha[col] : x`
+    /// (TFLite's PRELU, so bit-identical to running it after the conv). Scalar form for the
+    /// OpenBLAS, single-column and direct single-output-channel paths.
+    @inline(__always)
+    func prelu(_ x: Float, column: Int) -> Float {
+        guard let preluAlpha else { return x }
+        return x < 0 ? x * preluAlpha[column] : x
     }
 }
 
@@ -115,10 +137,43 @@ public struct GemmResidual {
     }
 }
 
+/// What a micro-kernel applies to each 8-column accumulator before storing it. The micro-kernels
+/// are generic over it, so each epilogue is its own specialization: the plain one
+/// (`GemmEpilogue`) compiles exactly as before, the fused-PRELU one (`PreluGemmEpilogue`) only
+/// where a conv has a fused PRELU.
+protocol TileEpilogue {
+    /// Clamp bounds, residual (offset to the tile's first row and column) and a fused PRELU's
+    /// alpha (offset to the tile's first column, padded so 8 values can be read; nil for none).
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?)
+    /// The stored value of 8 accumulators `v` of tile row `row`, columns `col0 ..< col0+8`.
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float>
+}
+
+/// `GemmEpilogue`, then a fused PRELU: `x < 0 ? x · alpha[col] : x` (TFLite's PRELU after the
+/// conv and any fused ADD, the same float operations).
+struct PreluGemmEpilogue: TileEpilogue {
+    let base: GemmEpilogue
+    /// Only built when the weights carry alpha (`gemmNativeBlock`); nil would skip the stage.
+    let alpha: UnsafePointer<Float>?
+
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+        base = GemmEpilogue(lo: lo, hi: hi, residual: residual)
+        alpha = preluAlpha
+    }
+
+    @inline(__always)
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
+        let r = base.apply(v, bias: bias, row: row, col0: col0, cols: cols)
+        guard let alpha else { return r }
+        return r.replacing(with: r * loadVector(alpha + col0), where: r .< SIMD8<Float>())
+    }
+}
+
 /// Epilogue parameters of one tile: clamp bounds and the optional residual (already offset
 /// to the tile's first row and column).
 @usableFromInline
-struct GemmEpilogue {
+struct GemmEpilogue: TileEpilogue {
     let lo: SIMD8<Float>, hi: SIMD8<Float>
     let skip: UnsafePointer<Float>?
     let skipLd: Int
@@ -131,6 +186,12 @@ struct GemmEpilogue {
         skipLd = residual?.ld ?? 0
         lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
         hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
+    }
+
+    /// `TileEpilogue`'s initializer; this epilogue has no PRELU stage (`preluAlpha` is nil here).
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+        self.init(lo: lo, hi: hi, residual: residual)
     }
 
     /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
@@ -202,8 +263,8 @@ func storeVector(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
 
 /// Stores row `row` of a 16-wide tile `(v0, v1)` after the epilogue, writing only `cols` values.
 @inline(__always)
-func storeTileRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, bias1: SIMD8<Float>,
-                  epilogue e: GemmEpilogue, row: Int, to c: UnsafeMutablePointer<Float>, cols: Int) {
+func storeTileRow<E: TileEpilogue>(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0: SIMD8<Float>, bias1: SIMD8<Float>,
+                  epilogue e: E, row: Int, to c: UnsafeMutablePointer<Float>, cols: Int) {
     let s0 = e.apply(v0, bias: bias0, row: row, col0: 0, cols: cols)
     let s1 = e.apply(v1, bias: bias1, row: row, col0: 8, cols: cols - 8)
     if cols == 16 {
@@ -236,9 +297,9 @@ enum FiveRowTile: MicroTileHeight { static var rows: Int { 5 } }
 /// kernel measurably, so each height is its own specialization; the two named entry points
 /// below are those specializations.)
 @inline(__always)
-func gemmMicroKernelX16<Height: MicroTileHeight>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernelX16<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     // Missing rows alias row 0: computed and then discarded, which keeps one code path.
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
@@ -290,9 +351,9 @@ func gemmMicroKernelX16<Height: MicroTileHeight>(_: Height.Type, k: Int, segment
 
 /// The 6×16 micro-kernel (`gemmMicroKernelX16` with 6 rows): `rows` ≤ 6 of A against one 16-wide panel.
 @inline(__always)
-func gemmMicroKernel6x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x16<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     gemmMicroKernelX16(SixRowTile.self, k: k, segments: segments, segmentStride: segmentStride, a: a, lda: lda,
                        rows: rows, panel: panel, bias: bias, epilogue: e, c: c, ldc: ldc, cols: cols)
 }
@@ -300,9 +361,9 @@ func gemmMicroKernel6x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePoi
 /// The 5×16 micro-kernel (`gemmMicroKernelX16` with 5 rows), for the 5-row tiles that end a
 /// row block whose length is not a multiple of 6.
 @inline(__always)
-func gemmMicroKernel5x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel5x16<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     gemmMicroKernelX16(FiveRowTile.self, k: k, segments: segments, segmentStride: segmentStride, a: a, lda: lda,
                        rows: rows, panel: panel, bias: bias, epilogue: e, c: c, ldc: ldc, cols: cols)
 }
@@ -313,9 +374,9 @@ func gemmMicroKernel5x16(k: Int, segments: Int, segmentStride: Int, a: UnsafePoi
 /// 16 AVX registers. Otherwise as `gemmMicroKernel6x16` (same per-element arithmetic and order);
 /// all 24 columns are written.
 @inline(__always)
-func gemmMicroKernel4x24(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel4x24<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
                          panel16: UnsafePointer<Float>, panel8: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                         epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                         epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
@@ -362,9 +423,9 @@ func gemmMicroKernel4x24(k: Int, segments: Int, segmentStride: Int, a: UnsafePoi
 /// The 6×8 micro-kernel for narrow layers (N ≤ 8): panel `[K][8]`, bias `[8]`; otherwise as
 /// `gemmMicroKernel6x16`.
 @inline(__always)
-func gemmMicroKernel6x8(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
+func gemmMicroKernel6x8<E: TileEpilogue>(k: Int, segments: Int = 1, segmentStride: Int = 0, a: UnsafePointer<Float>, lda: Int, rows: Int,
                         panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                        epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                        epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
     var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
     var b = panel
@@ -403,7 +464,7 @@ func gemmMicroKernel6x8(k: Int, segments: Int = 1, segmentStride: Int = 0, a: Un
 
 /// 8-wide version of `storeTileRow`.
 @inline(__always)
-func storeTileRow8(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: GemmEpilogue, row: Int,
+func storeTileRow8<E: TileEpilogue>(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: E, row: Int,
                    to c: UnsafeMutablePointer<Float>, cols: Int) {
     let r = e.apply(v, bias: bias, row: row, col0: 0, cols: cols)
     if cols == 8 { storeVector(r, c) } else { for j in 0..<cols { c[j] = r[j] } }
@@ -435,16 +496,46 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
             if let residual {
                 v = residual.activation.apply(v + residual.data[r * residual.ld])
             }
-            c[r * ldc] = v
+            c[r * ldc] = w.prelu(v, column: 0)
         }
         return
     }
+    if w.preluAlpha != nil {
+        gemmNativeTilesPrelu(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
+                             weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                             segmentStride: segmentStride)
+        return
+    }
+    gemmNativeTiles(GemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                    a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                    segmentStride: segmentStride)
+}
+
+/// `gemmNativeTiles` with the fused-PRELU epilogue, kept out of line so the plain GEMM's code
+/// is what it was.
+@inline(never)
+func gemmNativeTilesPrelu(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
+                          weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                          residual: GemmResidual?, segments: Int, segmentStride: Int) {
+    gemmNativeTiles(PreluGemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                    a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                    segmentStride: segmentStride)
+}
+
+/// The tiled part of `gemmNativeBlock` (panel width 8 or 16) with epilogue `E`.
+@inline(__always)
+func gemmNativeTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+                                      a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
+                                      segmentStride: Int) {
+    let k = w.k
     if w.usesTile4x24 && panelStart == 0 && panelEnd == 2 {
         // N = 24 is a 16-wide and an 8-wide panel: 4×24 tiles cover both in one pass.
         let segmentLength = k / segments
         var row = rowStart
         while row < rowEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0))
+            let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: 0),
+                      preluAlpha: w.preluAlpha.map { UnsafePointer($0) })
             gemmMicroKernel4x24(k: segmentLength, segments: segments, segmentStride: segmentStride,
                                 a: a + row * lda, lda: lda, rows: Swift.min(4, rowEnd - row),
                                 panel16: w.data, panel8: w.data + k * 16, bias: w.bias, epilogue: e,
@@ -460,11 +551,11 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
     let length = rowEnd - rowStart
     let fiveRowTiles = (6 - length % 6) % 6
     let sixRowEnd = length >= 5 * fiveRowTiles ? rowEnd - 5 * fiveRowTiles : rowEnd
-    gemmTiles(SixRowTile.self, rowStart: rowStart, rowEnd: sixRowEnd, panelStart: panelStart, panelEnd: panelEnd,
+    gemmTiles(SixRowTile.self, E.self, rowStart: rowStart, rowEnd: sixRowEnd, panelStart: panelStart, panelEnd: panelEnd,
               a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
               segments: segments, segmentStride: segmentStride)
     if sixRowEnd < rowEnd {
-        gemmTiles(FiveRowTile.self, rowStart: sixRowEnd, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+        gemmTiles(FiveRowTile.self, E.self, rowStart: sixRowEnd, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
                   a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
                   segments: segments, segmentStride: segmentStride)
     }
@@ -474,7 +565,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
 /// `panelStart..<panelEnd`: the 16-wide kernel of that height (`gemmMicroKernel6x16` or
 /// `gemmMicroKernel5x16`), or `gemmMicroKernel6x8` for an 8-wide panel.
 @inline(__always)
-func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+func gemmTiles<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                         a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
                                         lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                                         residual: GemmResidual?, segments: Int, segmentStride: Int) {
@@ -486,7 +577,8 @@ func gemmTiles<Height: MicroTileHeight>(_: Height.Type, rowStart: Int, rowEnd: I
         let aRow = a + row * lda
         let cRow = c + row * ldc
         for p in panelStart..<panelEnd {
-            let e = GemmEpilogue(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw))
+            let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * pw),
+                      preluAlpha: w.preluAlpha.map { UnsafePointer($0 + p * pw) })
             if pw == 16 && (p < w.panelCount - 1 || w.lastPanelWidth == 16) {
                 if Height.rows == 6 {
                     gemmMicroKernel6x16(k: segmentLength, segments: segments, segmentStride: segmentStride,
@@ -537,6 +629,7 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
                 let sr = residual.data + r * residual.ld
                 for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + sr[j]) }
             }
+            if w.preluAlpha != nil { for j in 0..<n { cr[j] = w.prelu(cr[j], column: j) } }
         }
     }
 }

@@ -34,6 +34,27 @@ public final class MaxPool2DOperator: @unchecked Sendable {
                 let fxStart = Swift.max(0, -xOrigin), fxEnd = Swift.min(g.kernelWidth, g.inputWidth - xOrigin)
                 let out = output + ((row * g.outputWidth) + ox) * c
                 var ch = 0
+                if g.kernelHeight == 2 && g.kernelWidth == 2 && fyStart == 0 && fyEnd == 2 && fxStart == 0 && fxEnd == 2 {
+                    // A whole 2×2 window (every BlazeFace/iris/hand pooling layer): the same four
+                    // compares in the same (fy, fx) order, unrolled, without the per-tap bounds.
+                    let p00 = input + ((b * g.inputHeight + yOrigin) * g.inputWidth + xOrigin) * c
+                    let p01 = p00 + c, p10 = p00 + g.inputWidth * c, p11 = p10 + c
+                    while ch + 8 <= c {
+                        var m = SIMD8<Float>(repeating: -.greatestFiniteMagnitude)
+                        var v = loadVector(p00 + ch)
+                        m = m.replacing(with: v, where: v .> m)
+                        v = loadVector(p01 + ch)
+                        m = m.replacing(with: v, where: v .> m)
+                        v = loadVector(p10 + ch)
+                        m = m.replacing(with: v, where: v .> m)
+                        v = loadVector(p11 + ch)
+                        m = m.replacing(with: v, where: v .> m)
+                        m = m.replacing(with: lov, where: m .< lov)
+                        m = m.replacing(with: hiv, where: m .> hiv)
+                        storeVector(m, out + ch)
+                        ch += 8
+                    }
+                }
                 while ch + 8 <= c {
                     var m = SIMD8<Float>(repeating: -.greatestFiniteMagnitude)
                     for fy in fyStart..<Swift.max(fyStart, fyEnd) {

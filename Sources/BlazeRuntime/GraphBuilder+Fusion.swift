@@ -11,7 +11,10 @@ import TFLite
 /// - a `CONV_2D` whose output's single consumer is a same-shape `ADD` adds the other ADD
 ///   operand (the skip connection) in the GEMM epilogue: `act2(act(acc + bias) + skip)`;
 /// - a standalone `RELU` whose input comes from a conv, depthwise conv or ADD with no fused
-///   activation (and has no other consumer) becomes that producer's fused activation.
+///   activation (and has no other consumer) becomes that producer's fused activation;
+/// - a `PRELU` with a constant alpha of one value per channel (shape `[…, 1, C]`) whose input
+///   comes from a conv (possibly with a fused ADD) or a depthwise conv (and has no other
+///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`.
 ///
 /// Tensors that are fused away are never materialized: they get no arena offset, so
 /// `compare` reports them as skipped instead of comparing stale memory.
@@ -26,6 +29,8 @@ struct FusionPlan {
     var activation: [Int: BlazeKernels.FusedActivation] = [:]
     /// conv op → skip tensor and the ADD's activation (possibly a folded RELU).
     var residual: [Int: (tensor: Int, activation: BlazeKernels.FusedActivation)] = [:]
+    /// conv / depthwise op → the constant alpha tensor of a folded PRELU (applied last).
+    var prelu: [Int: Int] = [:]
 
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
     func tensors(of index: Int, _ op: Operator) -> [Int] {
@@ -79,6 +84,23 @@ extension GraphBuilder {
             plan.activation[index] = .relu
             plan.output[index] = ops[relu].outputs[0]
         }
+        /// Absorbs a PRELU reading `t` (the last tensor `index` writes) as its only consumer, when
+        /// its alpha is a float constant with one value per channel of `t` (`[…, 1, C]`) and its
+        /// output has `t`'s shape.
+        func foldPrelu(into index: Int, after t: Int) {
+            guard let p = soleConsumer(t), facts[p].role == .prelu else { return }
+            let op = ops[p]
+            guard op.inputs.count == 2, op.outputs.count == 1, op.inputs[0] == t, let tShape = staticShape(t),
+                  let channels = tShape.last, isFloatActivation(op.outputs[0]), staticShape(op.outputs[0]) == tShape
+            else { return }
+            let alpha = op.inputs[1]
+            guard isValidTensor(alpha), isConstant(alpha), subgraph.tensors[alpha].type == .float32,
+                  let aShape = staticShape(alpha), aShape.count <= tShape.count, aShape.last == channels,
+                  aShape.dropLast().allSatisfy({ $0 == 1 }), constants[alpha]?.count == channels else { return }
+            plan.absorbed.insert(p)
+            plan.prelu[index] = alpha
+            plan.output[index] = op.outputs[0]
+        }
 
         for (index, op) in ops.enumerated() where !plan.absorbed.contains(index) {
             let fact = facts[index]
@@ -117,10 +139,12 @@ extension GraphBuilder {
                     }
                     plan.residual[index] = (skip, act)
                     plan.output[index] = out
+                    if fact.absorbsPrelu { foldPrelu(into: index, after: out) }
                     continue
                 }
             }
             if fact.absorbsRelu { foldRelu(into: index, after: t) }
+            if fact.absorbsPrelu { foldPrelu(into: index, after: plan.output[index] ?? t) }
         }
         return plan
     }

@@ -82,6 +82,11 @@ final class ElementwiseTests: XCTestCase {
         try checkPool([2, 7, 9, 11], filter: (3, 3), stride: (2, 2), padding: .same, act: .relu6, seed: 60)
         try checkPool([1, 5, 5, 16], filter: (3, 2), stride: (1, 2), padding: .valid, act: .none, seed: 61)
         try checkPool([1, 1, 1, 3], filter: (2, 2), stride: (2, 2), padding: .same, act: .none, seed: 62)
+        // The unrolled whole-2×2-window path: clipped border windows (odd sizes, SAME) fall back,
+        // a channel tail, overlapping windows (stride 1), a batch, an activation.
+        try checkPool([2, 5, 7, 12], filter: (2, 2), stride: (2, 2), padding: .same, act: .relu, seed: 63)
+        try checkPool([1, 4, 5, 9], filter: (2, 2), stride: (1, 1), padding: .valid, act: .none, seed: 64)
+        try checkPool([1, 6, 6, 24], filter: (2, 2), stride: (2, 2), padding: .valid, act: .relu6, seed: 65)
     }
 
     func checkResize(_ shape: [Int], _ oh: Int, _ ow: Int, align: Bool, half: Bool, seed: UInt64) throws {

@@ -2,8 +2,9 @@ import BlazeKernels
 import XCTest
 
 /// The kernel features the interpreter's load-time fusions rely on must give exactly the
-/// bits of the unfused operator sequence: explicit padding == PAD then VALID conv, and the
-/// GEMM residual epilogue == conv then ADD.
+/// bits of the unfused operator sequence: explicit padding == PAD then VALID conv, the
+/// GEMM residual epilogue == conv then ADD, and a fused PRELU == conv (or depthwise conv,
+/// with or without residual) then the reference PRELU.
 final class FusionKernelTests: XCTestCase {
     /// Pads `input` (NHWC) with zero rows/columns via the reference PAD.
     func padded(_ input: [Float], _ shape: [Int], top: Int, bottom: Int, left: Int, right: Int) -> ([Float], [Int]) {
@@ -135,5 +136,160 @@ final class FusionKernelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    // MARK: fused PRELU
+
+    /// `Reference.binary(.prelu)` of `x` (NHWC `shape`) with one alpha per channel (`[C]`).
+    func referencePrelu(_ x: [Float], _ shape: [Int], _ alpha: [Float]) -> [Float] {
+        collect(x.count) { Reference.binary(.prelu, a: x, aShape: shape, b: alpha, bShape: [1, 1, alpha.count],
+                                            activation: .none, output: $0) }
+    }
+
+    /// Input values with some exact zeros of both signs (PRELU's `x < 0` edge).
+    func preluInput(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
+        var x = randomFloats(count, &rng)
+        for i in stride(from: 0, to: count, by: 11) { x[i] = i % 2 == 0 ? 0 : -0.0 }
+        return x
+    }
+
+    /// Conv with a fused PRELU (optionally after a fused residual ADD) == the same conv without
+    /// it, then the reference PRELU: every GEMM path (pointwise, direct, im2col; 6×16, 5×16, 6×8,
+    /// 4×24 tiles; an 8-wide tail panel; N = 1 direct and dot-product kernels) and both backends.
+    func checkConvPrelu(input shape: [Int], weights wShape: [Int], stride: Int, padding: Padding,
+                        activation: FusedActivation, residual: FusedActivation?, seed: UInt64, label: String) throws {
+        var rng = SeededGenerator(seed: seed)
+        let o = wShape[0]
+        let input = preluInput(shape.reduce(1, *), &rng)
+        let weights = randomFloats(wShape.reduce(1, *), &rng)
+        let bias = randomFloats(o, &rng)
+        let alpha = randomFloats(o, &rng, range: -2...2)
+        for backend in GemmBackend.allCases {
+            let plain = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: wShape, bias: bias,
+                                           strideHeight: stride, strideWidth: stride, padding: padding,
+                                           activation: activation, backend: backend)
+            let fused = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: wShape, bias: bias,
+                                           strideHeight: stride, strideWidth: stride, padding: padding,
+                                           activation: activation, backend: backend, preluAlpha: alpha)
+            XCTAssertTrue(fused.hasFusedPrelu)
+            XCTAssertFalse(plain.hasFusedPrelu)
+            let outShape = plain.outputShape.dims
+            let skip = randomFloats(plain.outputShape.elementCount, &rng, range: -3...3)
+            var convOut = runConv(plain, input, pool: Pools.one)
+            if let residual {
+                let y = convOut
+                convOut = collect(y.count) { Reference.add(a: y, aShape: outShape, b: skip, bShape: outShape,
+                                                           activation: residual, output: $0) }
+            }
+            let expected = referencePrelu(convOut, outShape, alpha)
+            for pool in Pools.all {
+                var out = [Float](repeating: .nan, count: expected.count)
+                var scratch = [Float](repeating: 0, count: max(1, fused.scratchCount(threads: pool.threadCount)))
+                input.withUnsafeBufferPointer { ip in skip.withUnsafeBufferPointer { sp in
+                    out.withUnsafeMutableBufferPointer { op in scratch.withUnsafeMutableBufferPointer { s in
+                        fused.run(input: ip.baseAddress!, output: op.baseAddress!, scratch: s.baseAddress!, pool: pool,
+                                  residual: residual.map { GemmResidual(data: sp.baseAddress!, ld: o, activation: $0) })
+                    } }
+                } }
+                assertBitIdentical(out, expected, "\(label) \(backend) threads=\(pool.threadCount)")
+            }
+        }
+    }
+
+    func testConvPreluEpilogueEqualsConvThenPrelu() throws {
+        // (H, W, I, O, kernel, stride, activation, residual activation or nil)
+        let cases: [(h: Int, w: Int, i: Int, o: Int, k: Int, s: Int, act: FusedActivation, res: FusedActivation?)] = [
+            (11, 13, 16, 24, 1, 1, .none, nil), (7, 7, 40, 39, 1, 1, .relu6, .relu), (9, 6, 8, 8, 1, 1, .none, nil),
+            (5, 9, 24, 64, 1, 1, .none, .none), (8, 8, 5, 33, 3, 1, .none, .relu), (6, 7, 9, 1, 3, 1, .none, nil),
+            (13, 3, 12, 1, 1, 1, .relu, .none), (17, 17, 3, 16, 3, 2, .none, nil), (16, 16, 8, 8, 2, 2, .none, nil),
+            (1, 1, 64, 32, 1, 1, .none, nil), (3, 3, 32, 7, 3, 2, .reluN1To1, .none), (12, 12, 16, 24, 3, 1, .none, .none),
+        ]
+        for (n, c) in cases.enumerated() {
+            try checkConvPrelu(input: [1, c.h, c.w, c.i], weights: [c.o, c.k, c.k, c.i], stride: c.s, padding: .same,
+                               activation: c.act, residual: c.res, seed: UInt64(800 + n), label: "conv+PRELU case \(n)")
+        }
+    }
+
+    /// Every conv layer shape of the wheel models that have PRELU, with and without a residual.
+    func testConvPreluOnRealLayerShapes() throws {
+        let preluModels = Set(realPReluShapes.map(\.model))
+        var seen = Set<String>()
+        for (n, s) in realConvShapes.enumerated()
+        where preluModels.contains(s.model) && s.dilation == (1, 1) && s.stride.0 == s.stride.1 {
+            let key = "\(s.input) \(s.weights) \(s.stride) \(s.padding)"
+            guard seen.insert(key).inserted else { continue }
+            try checkConvPrelu(input: s.input, weights: s.weights, stride: s.stride.0, padding: s.padding,
+                               activation: s.activation, residual: n % 2 == 0 ? nil : FusedActivation.none,
+                               seed: UInt64(900 + n), label: "real conv+PRELU \(s.model) \(key)")
+        }
+        XCTAssertFalse(seen.isEmpty)
+    }
+
+    func checkDepthwisePrelu(input shape: [Int], kernel: (Int, Int), multiplier: Int, stride: Int, padding: Padding,
+                             activation: FusedActivation, seed: UInt64, label: String) throws {
+        var rng = SeededGenerator(seed: seed)
+        let c = shape[3] * multiplier
+        let input = preluInput(shape.reduce(1, *), &rng)
+        let weights = randomFloats(kernel.0 * kernel.1 * c, &rng)
+        let bias = randomFloats(c, &rng)
+        let alpha = randomFloats(c, &rng, range: -2...2)
+        func make(_ alpha: [Float]?) throws -> DepthwiseConv2DOperator {
+            try DepthwiseConv2DOperator(inputShape: shape, weights: weights, weightsShape: [1, kernel.0, kernel.1, c],
+                                        bias: bias, depthMultiplier: multiplier, strideHeight: stride, strideWidth: stride,
+                                        padding: padding, activation: activation, preluAlpha: alpha)
+        }
+        func run(_ op: DepthwiseConv2DOperator, _ pool: ThreadPool) -> [Float] {
+            var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+            var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
+            input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: pool)
+                }
+            } }
+            return out
+        }
+        let plain = try make(nil), fused = try make(alpha)
+        XCTAssertTrue(fused.hasFusedPrelu)
+        let expected = referencePrelu(run(plain, Pools.one), plain.outputShape.dims, alpha)
+        for pool in Pools.all {
+            assertBitIdentical(run(fused, pool), expected, "\(label) threads=\(pool.threadCount)")
+        }
+    }
+
+    /// Depthwise conv with a fused PRELU == the same op, then the reference PRELU: the row path
+    /// (channel blocks of 32 and 8, a scalar channel tail, 1×1 and border columns), the
+    /// small-map channel-block path (5×5, stride 1, ≤ 16 columns), multiplier 2 (generic loop).
+    func testDepthwisePreluEqualsDepthwiseThenPrelu() throws {
+        let cases: [(shape: [Int], k: Int, m: Int, s: Int, act: FusedActivation)] = [
+            ([1, 16, 16, 8], 1, 1, 1, .none), ([1, 9, 11, 13], 3, 1, 1, .none), ([1, 12, 10, 64], 3, 1, 2, .relu),
+            ([1, 7, 7, 16], 5, 1, 1, .none), ([1, 14, 14, 24], 5, 1, 1, .relu6), ([1, 6, 5, 3], 3, 2, 1, .none),
+            ([2, 5, 5, 40], 3, 1, 1, .none), ([1, 1, 1, 32], 1, 1, 1, .none),
+        ]
+        for (n, c) in cases.enumerated() {
+            try checkDepthwisePrelu(input: c.shape, kernel: (c.k, c.k), multiplier: c.m, stride: c.s, padding: .same,
+                                    activation: c.act, seed: UInt64(1000 + n), label: "depthwise+PRELU case \(n)")
+        }
+        XCTAssertThrowsError(try DepthwiseConv2DOperator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 0, count: 72),
+                                                         weightsShape: [1, 3, 3, 8], bias: [], depthMultiplier: 1,
+                                                         strideHeight: 1, strideWidth: 1, padding: .same,
+                                                         activation: .none, preluAlpha: [1, 2, 3]))
+        XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 0, count: 16),
+                                                weightsShape: [2, 1, 1, 8], bias: [], strideHeight: 1, strideWidth: 1,
+                                                padding: .same, activation: .none, preluAlpha: [1]))
+    }
+
+    /// Every depthwise layer shape of the wheel models that have PRELU.
+    func testDepthwisePreluOnRealLayerShapes() throws {
+        let preluModels = Set(realPReluShapes.map(\.model))
+        var seen = Set<String>()
+        for (n, s) in realDepthwiseShapes.enumerated()
+        where preluModels.contains(s.model) && s.dilation == (1, 1) && s.stride.0 == s.stride.1 {
+            let key = "\(s.input) \(s.weights) \(s.stride) \(s.padding) \(s.depthMultiplier)"
+            guard seen.insert(key).inserted else { continue }
+            try checkDepthwisePrelu(input: s.input, kernel: (s.weights[1], s.weights[2]), multiplier: s.depthMultiplier,
+                                    stride: s.stride.0, padding: s.padding, activation: s.activation,
+                                    seed: UInt64(1100 + n), label: "real depthwise+PRELU \(s.model) \(key)")
+        }
+        XCTAssertFalse(seen.isEmpty)
     }
 }

@@ -34,6 +34,9 @@ final class WheelOpTests: XCTestCase {
         ([1, 5, 7, 13], [1, 5, 7, 1]), ([2, 5, 7, 3], [2, 1, 1, 3]), ([1, 1, 1, 13], [1, 5, 7, 13]), ([13], [2, 5, 7, 1]),
         ([2, 1, 7, 3], [1, 5, 1, 3]), ([1, 468, 3], [1]), ([3, 3], [1]), ([1], [4, 4]), ([1, 4, 4], [1, 4, 4]),
         ([1, 64, 64, 16], [1, 1, 1, 16]), ([1, 300, 17], [300, 1]),
+        // Two collapsed dims (the per-row loop without index arithmetic): several work units,
+        // a per-row scalar on either side.
+        ([1, 40, 50, 8], [8]), ([1, 128, 160, 16], [1, 1, 16]), ([7, 9], [7, 1]), ([1, 9], [6, 1]),
     ]
 
     func testPRelu() throws {

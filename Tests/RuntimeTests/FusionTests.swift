@@ -23,8 +23,8 @@ final class FusionTests: XCTestCase {
         return interpreter.outputs.indices.map { interpreter.output($0) }
     }
 
-    func check(model: String, minimumRemovedSteps: Int) throws {
-        let weights = Self.root.appendingPathComponent("weights/\(model).tflite")
+    func check(model: String, minimumRemovedSteps: Int, folder: String = "weights") throws {
+        let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
         guard FileManager.default.fileExists(atPath: weights.path) else {
             return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
         }
@@ -56,4 +56,17 @@ final class FusionTests: XCTestCase {
     func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 94) }
     func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 27) }
+
+    // PRELU folded into the producing conv / depthwise conv (only where the PRELU is the sole
+    // reader of its input), counted from `blazepose profile` with and without --no-fuse:
+    // face_landmark 17 PRELU + 3 PAD, iris_landmark 47 PRELU + 1 PAD, hand_recrop 7 PRELU + 3 ADD.
+    func testFaceLandmarkFusedEqualsUnfused() throws {
+        try check(model: "face_landmark", minimumRemovedSteps: 17, folder: "weights/mediapipe")
+    }
+    func testIrisLandmarkFusedEqualsUnfused() throws {
+        try check(model: "iris_landmark", minimumRemovedSteps: 47, folder: "weights/mediapipe")
+    }
+    func testHandRecropFusedEqualsUnfused() throws {
+        try check(model: "hand_recrop", minimumRemovedSteps: 7, folder: "weights/mediapipe")
+    }
 }

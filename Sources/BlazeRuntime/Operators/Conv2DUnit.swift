@@ -4,7 +4,7 @@ import TFLite
 /// CONV_2D: input NHWC `[N, H, W, I]`, filter OHWI `[O, kH, kW, I]`, optional bias `[O]`, output
 /// NHWC `[N, H', W', O]`. Weights are prepacked at load for the GEMM or a direct kernel
 /// (`Conv2DOperator`). Fusions: a folded PAD (explicit padding), a residual ADD in the GEMM
-/// epilogue, a following RELU.
+/// epilogue, a following RELU, a following per-channel PRELU (last in the epilogue).
 struct Conv2DUnit: OperatorUnit {
     static let kind = OperatorKind.builtin(.conv2D)
     /// `Conv2DOptions`: padding 0, stride_w 1, stride_h 2, fused_activation_function 3, dilation_w 4, dilation_h 5.
@@ -42,7 +42,7 @@ struct Conv2DUnit: OperatorUnit {
         let outChannels = site.op.inputs.count > 1 ? graph.staticShape(site.op.inputs[1])?.first : nil
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
-                           acceptsResidual: true)
+                           acceptsResidual: true, absorbsPrelu: true)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
@@ -55,11 +55,13 @@ struct Conv2DUnit: OperatorUnit {
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
         let backend = graph.options.gemmBackend
+        // A folded PRELU's alpha: `[…, 1, O]`, one value per output channel (checked by the planner).
+        let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
         let conv = try graph.kernel(site) {
             try Conv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
                                strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                               padding: padding, activation: act, backend: backend)
+                               padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
         }
         try graph.checkOutput(y, conv.outputShape.dims, site)
         let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
@@ -112,14 +114,15 @@ struct Conv2DUnit: OperatorUnit {
 
     /// The sparse 1×1 kernel for this conv, or nil to keep the dense one. Considered only when
     /// `InterpreterOptions.sparseConvolutions` is not `.off`, the conv is pointwise (1×1, stride 1,
-    /// unpadded) with more than one output channel, and at least half of its weights are zero.
+    /// unpadded) with more than one output channel and no fused PRELU, and at least half of its
+    /// weights are zero.
     /// With the native GEMM both kernels give the same bits (same k order; a zero weight adds +0),
     /// so each is timed on this layer's shape at load and the faster is kept. With OpenBLAS the
     /// bits differ, so the choice must not depend on timing: the fixed rule there is to stay dense.
     func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights: [Float],
                       weightsShape: [Int], bias: [Float], activation: FusedActivation) throws -> SparseConv1x1Operator? {
         guard graph.options.sparseConvolutions != .off, dense.backend == .native, dense.isPointwise,
-              dense.outputShape.channels > 1 else { return nil }
+              dense.outputShape.channels > 1, !dense.hasFusedPrelu else { return nil }
         let zeros = weights.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
         guard 2 * zeros >= weights.count else { return nil }
         let sparse = try graph.kernel(site) {

@@ -2,7 +2,8 @@ import BlazeKernels
 import TFLite
 
 /// DEPTHWISE_CONV_2D: input NHWC `[N, H, W, C]`, filter `[1, kH, kW, C·m]`, optional bias `[C·m]`,
-/// output `[N, H', W', C·m]` (`DepthwiseConv2DOperator`). Fusions: a folded PAD, a following RELU.
+/// output `[N, H', W', C·m]` (`DepthwiseConv2DOperator`). Fusions: a folded PAD, a following RELU,
+/// a following per-channel PRELU.
 struct DepthwiseConv2DUnit: OperatorUnit {
     static let kind = OperatorKind.builtin(.depthwiseConv2D)
     /// `DepthwiseConv2DOptions`: padding 0, stride_w 1, stride_h 2, depth_multiplier 3,
@@ -38,7 +39,8 @@ struct DepthwiseConv2DUnit: OperatorUnit {
     }
 
     func fusionFacts(_ graph: GraphBuilder, _ site: OperatorSite) -> FusionFacts {
-        FusionFacts(absorbsRelu: activation == .none, acceptsExplicitPadding: window.padding == .valid)
+        FusionFacts(absorbsRelu: activation == .none, acceptsExplicitPadding: window.padding == .valid,
+                    absorbsPrelu: true)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
@@ -50,12 +52,14 @@ struct DepthwiseConv2DUnit: OperatorUnit {
         let xShape = try graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
+        // A folded PRELU's alpha: `[…, 1, C·m]`, one value per output channel (checked by the planner).
+        let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
         let conv = try graph.kernel(site) {
             try DepthwiseConv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
                                         depthMultiplier: depthMultiplier,
                                         strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                         dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                        padding: padding, activation: act)
+                                        padding: padding, activation: act, preluAlpha: preluAlpha)
         }
         try graph.checkOutput(y, conv.outputShape.dims, site)
         graph.requestScratch(conv.scratchCount(threads: graph.options.threads))

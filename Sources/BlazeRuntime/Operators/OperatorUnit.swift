@@ -78,6 +78,8 @@ enum FusionRole: Equatable {
     case residualAdd(FusedActivation)
     /// A PAD: may become explicit zero padding of its consumer when it pads only H and W.
     case padding
+    /// A PRELU with a constant per-channel alpha: becomes the last stage of its producer's epilogue.
+    case prelu
 }
 
 /// What an operator offers to the fusion planner. Every fusion is bit-identical to running the
@@ -89,6 +91,9 @@ struct FusionFacts {
     var acceptsExplicitPadding = false
     /// The operator can add a same-shape skip tensor in its epilogue, then an activation.
     var acceptsResidual = false
+    /// The operator can apply a PRELU (constant alpha, one per output channel) that follows it
+    /// (after its own activation and any fused residual).
+    var absorbsPrelu = false
     /// What the operator becomes when absorbed by a neighbour; nil = never absorbed.
     var role: FusionRole?
 }

@@ -96,7 +96,7 @@ extension GraphBuilder {
             let alpha = op.inputs[1]
             guard isValidTensor(alpha), isConstant(alpha), subgraph.tensors[alpha].type == .float32,
                   let aShape = staticShape(alpha), aShape.count <= tShape.count, aShape.last == channels,
-                  aShape.dropLast().allSatisfy({ $0 == 1 }), constants[alpha]?.count == channels else { return }
+                  aShape.dropLast().allSatisfy({ $0 == 1 }), constants.sources[alpha]?.count == channels else { return }
             plan.absorbed.insert(p)
             plan.prelu[index] = alpha
             plan.output[index] = op.outputs[0]

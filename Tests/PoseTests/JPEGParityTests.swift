@@ -43,6 +43,15 @@ final class JPEGParityTests: XCTestCase {
                 worldErrors.isEmpty ? 0 : worldErrors.reduce(0, +) / Double(worldErrors.count), visibility.max() ?? 0)
     }
 
+    /// The PNG bars: landmarks mean ≤ 0.5 px and max ≤ 2 px, world mean ≤ 5 mm, visibility within 0.01.
+    private func assertWithinBars(_ e: (meanPx: Double, maxPx: Double, meanWorld: Double, maxVisibility: Double),
+                                  _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertLessThanOrEqual(e.meanPx, 0.5, "\(label): mean landmark error (px)", file: file, line: line)
+        XCTAssertLessThanOrEqual(e.maxPx, 2, "\(label): max landmark error (px)", file: file, line: line)
+        XCTAssertLessThanOrEqual(e.meanWorld, 0.005, "\(label): mean world landmark error (m)", file: file, line: line)
+        XCTAssertLessThanOrEqual(e.maxVisibility, 0.01, "\(label): visibility difference", file: file, line: line)
+    }
+
     /// Runs where one landmark may miss the bar, for a reason that is not JPEG decoding: the decoded
     /// pixels and the detector input are byte-identical to MediaPipe's, but our ROI differs from
     /// MediaPipe's at float32 rounding (~1e-7: the detector's accumulation order differs from
@@ -90,10 +99,7 @@ final class JPEGParityTests: XCTestCase {
                 continue
             }
             print("\(model)/\(name).jpg: landmarks mean \(fmt(e.meanPx)) px max \(fmt(e.maxPx)) px, world mean \(fmt(e.meanWorld * 1000)) mm, visibility max diff \(fmt(e.maxVisibility, 5))")
-            XCTAssertLessThanOrEqual(e.meanPx, 0.5, "\(model)/\(name).jpg: mean landmark error (px)")
-            XCTAssertLessThanOrEqual(e.maxPx, 2, "\(model)/\(name).jpg: max landmark error (px)")
-            XCTAssertLessThanOrEqual(e.meanWorld, 0.005, "\(model)/\(name).jpg: mean world landmark error (m)")
-            XCTAssertLessThanOrEqual(e.maxVisibility, 0.01, "\(model)/\(name).jpg: visibility difference")
+            assertWithinBars(e, "\(model)/\(name).jpg")
         }
         XCTAssertEqual(withPose, 12, "\(model): JPEG fixtures where MediaPipe finds a pose")
     }
@@ -119,10 +125,7 @@ final class JPEGParityTests: XCTestCase {
                 checked += 1
                 let e = errors(pose, refLandmarks, reference.world_landmarks, width: image.width, height: image.height)
                 print("\(model)/\(name).jpg on MediaPipe's ROI: mean \(fmt(e.meanPx)) px max \(fmt(e.maxPx)) px, world mean \(fmt(e.meanWorld * 1000)) mm")
-                XCTAssertLessThanOrEqual(e.meanPx, 0.5, "\(model)/\(name).jpg on MediaPipe's ROI: mean px")
-                XCTAssertLessThanOrEqual(e.maxPx, 2, "\(model)/\(name).jpg on MediaPipe's ROI: max px")
-                XCTAssertLessThanOrEqual(e.meanWorld, 0.005, "\(model)/\(name).jpg on MediaPipe's ROI: world")
-                XCTAssertLessThanOrEqual(e.maxVisibility, 0.01, "\(model)/\(name).jpg on MediaPipe's ROI: visibility")
+                assertWithinBars(e, "\(model)/\(name).jpg on MediaPipe's ROI")
             }
             XCTAssertEqual(checked, 12, "\(model): JPEG runs with a pose and a MediaPipe ROI")
         }

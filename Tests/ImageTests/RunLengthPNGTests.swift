@@ -9,18 +9,6 @@ final class RunLengthPNGTests: XCTestCase {
         PNGCompression(level: 1, strategy: 3, filters: filters, deflater: .runLength)
     }
 
-    /// A reproducible byte generator (SplitMix64).
-    private struct SeededBytes {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private func assertRoundTrip(rgb pixels: [UInt8], width: Int, height: Int, _ label: String,
                                  file: StaticString = #filePath, line: UInt = #line) throws {
         let image = try RGBImage(width: width, height: height, pixels: pixels)
@@ -43,7 +31,7 @@ final class RunLengthPNGTests: XCTestCase {
     }
 
     func testNoiseRunsAndTinyImagesRoundTrip() throws {
-        var random = SeededBytes(state: 7)
+        var random = SplitMix64(seed: 7)
         let noise = (0..<(37 * 23 * 3)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         try assertRoundTrip(rgb: noise, width: 37, height: 23, "RGB noise")
         // Runs far longer than one match (258) and across rows; a constant image.
@@ -63,7 +51,7 @@ final class RunLengthPNGTests: XCTestCase {
     func testRowsWiderThanABlockAndAMaskRoundTrip() throws {
         // One row per deflate block (a 16000-pixel RGB row is 48 KB: more than half of the ~64 KB
         // block), several blocks.
-        var random = SeededBytes(state: 11)
+        var random = SplitMix64(seed: 11)
         let wide = (0..<(16_000 * 3 * 3)).map { i in i % 5 == 0 ? UInt8(truncatingIfNeeded: random.next() & 3) : 0 }
         try assertRoundTrip(rgb: wide, width: 16_000, height: 3, "16000-wide RGB")
         // A mask-like image: a disc, many rows, more than one block.
@@ -81,7 +69,7 @@ final class RunLengthPNGTests: XCTestCase {
         while counts.count < 24 { counts.append(counts[counts.count - 1] + counts[counts.count - 2]) }
         var bytes: [UInt8] = []
         for (value, count) in counts.enumerated() { bytes += [UInt8](repeating: UInt8(value * 10), count: count) }
-        var random = SeededBytes(state: 3)
+        var random = SplitMix64(seed: 3)
         for i in stride(from: bytes.count - 1, to: 0, by: -1) { bytes.swapAt(i, Int(random.next() % UInt64(i + 1))) }
         let width = 256
         bytes += [UInt8](repeating: 0, count: (width - bytes.count % width) % width)

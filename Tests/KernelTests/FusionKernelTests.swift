@@ -74,19 +74,9 @@ final class FusionKernelTests: XCTestCase {
                                                     depthMultiplier: 1, strideHeight: c.s, strideWidth: c.s,
                                                     padding: .valid, activation: .relu)
             XCTAssertEqual(fused.outputShape, plain.outputShape, "case \(n)")
-            func run(_ op: DepthwiseConv2DOperator, _ x: [Float], _ pool: ThreadPool) -> [Float] {
-                var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
-                var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
-                x.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
-                    scratch.withUnsafeMutableBufferPointer { sp in
-                        op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: pool)
-                    }
-                } }
-                return out
-            }
-            let expected = run(plain, padIn, Pools.one)
+            let expected = runDepthwise(plain, padIn, Pools.one)
             for pool in Pools.all {
-                assertBitIdentical(run(fused, input, pool), expected, "depthwise case \(n) threads=\(pool.threadCount)")
+                assertBitIdentical(runDepthwise(fused, input, pool), expected, "depthwise case \(n) threads=\(pool.threadCount)")
             }
         }
     }
@@ -238,16 +228,7 @@ final class FusionKernelTests: XCTestCase {
                                         bias: bias, depthMultiplier: multiplier, strideHeight: stride, strideWidth: stride,
                                         padding: padding, activation: activation, preluAlpha: alpha)
         }
-        func run(_ op: DepthwiseConv2DOperator, _ pool: ThreadPool) -> [Float] {
-            var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
-            var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
-            input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { sp in
-                    op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: pool)
-                }
-            } }
-            return out
-        }
+        func run(_ op: DepthwiseConv2DOperator, _ pool: ThreadPool) -> [Float] { runDepthwise(op, input, pool) }
         let plain = try make(nil), fused = try make(alpha)
         XCTAssertTrue(fused.hasFusedPrelu)
         let expected = referencePrelu(run(plain, Pools.one), plain.outputShape.dims, alpha)
@@ -292,4 +273,17 @@ final class FusionKernelTests: XCTestCase {
         }
         XCTAssertFalse(seen.isEmpty)
     }
+}
+
+/// Runs `op` on `input` (NHWC, `op.inputShape`) into a fresh NaN-filled output (NHWC,
+/// `op.outputShape`), with NaN-filled scratch, so unwritten elements show.
+private func runDepthwise(_ op: DepthwiseConv2DOperator, _ input: [Float], _ pool: ThreadPool) -> [Float] {
+    var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
+    var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: pool.threadCount))
+    input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+        scratch.withUnsafeMutableBufferPointer { sp in
+            op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: pool)
+        }
+    } }
+    return out
 }

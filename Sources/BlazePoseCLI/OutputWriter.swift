@@ -1,3 +1,4 @@
+import BlazeSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -64,16 +65,11 @@ struct OutputWriter {
     /// would replace a device such as `/dev/null`), writes `bytes` and closes it, checking `close`.
     /// - Throws: ``OutputError`` naming `path`.
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OutputError(destination: path, reason: String(cString: strerror(errno))) }
-        let writer = OutputWriter(descriptor: fd, destination: path)
         do {
-            try bytes.withUnsafeBytes { try writer.write($0) }
-        } catch {
-            close(fd)
-            throw error
+            try bytes.withUnsafeBytes { try writeFileInPlace(path, $0) }
+        } catch let error as FileWriteError {
+            throw OutputError(destination: path, reason: error.reason)
         }
-        guard close(fd) == 0 else { throw OutputError(destination: path, reason: String(cString: strerror(errno))) }
     }
 
     /// ``writeFile(_:_:)`` for text (UTF-8).

@@ -1,3 +1,4 @@
+import BlazeSupport
 import ArgumentParser
 import BlazePose
 import Foundation
@@ -142,17 +143,8 @@ struct TrackCommand: ParsableCommand {
         let destination = path == "-" ? "stdout" : path
         return try Y4MWriter(destination: destination, frameRate: rate) { bytes in
             // write(2) directly, for errno's text ("Broken pipe" when the reader quits).
-            try bytes.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(handle.fileDescriptor, base + offset, raw.count - offset)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else {
-                        throw CLIError("cannot write the video to \(destination): \(String(cString: strerror(errno)))")
-                    }
-                    offset += n
-                }
+            if let failure = bytes.withUnsafeBytes({ writeAll(handle.fileDescriptor, $0) }) {
+                throw CLIError("cannot write the video to \(destination): \(failure.reason)")
             }
         }
     }

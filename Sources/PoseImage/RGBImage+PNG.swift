@@ -1,3 +1,4 @@
+import BlazeSupport
 import CPNG
 import Foundation
 
@@ -157,30 +158,19 @@ private func imageMessage(_ image: png_image) -> String {
     return text.isEmpty ? "libpng error" : text
 }
 
-/// Writes `bytes` to `path` (created or truncated, mode 0644) with open(2), write(2) and close(2).
-/// No fsync: `Data.write(to:)`, used before, syncs every file, and on `track --annotate-dir` that
-/// made the output queue wait for the disk on every frame (wall time above CPU time).
+/// Writes `bytes` to `path` (created or truncated in place, mode 0644) with BlazeSupport's
+/// `writeFileInPlace`. No fsync: `Data.write(to:)`, used before, syncs every file, and on
+/// `track --annotate-dir` that made the output queue wait for the disk on every frame.
 func writeFileBytes(_ bytes: [UInt8], to path: String) throws {
-    func failure(_ what: String) -> PoseImageError {
-        let text = strerror(errno).map { String(cString: $0) } ?? "errno \(errno)"
-        return PoseImageError.fileIO(path: path, message: "write failed: \(what): \(text)")
-    }
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw failure("cannot open for writing") }
-    let error: PoseImageError? = bytes.withUnsafeBytes { raw in
-        guard let base = raw.baseAddress else { return nil }
-        var offset = 0
-        while offset < raw.count {
-            let n = write(fd, base + offset, raw.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return failure("at byte \(offset) of \(raw.count)") }
-            offset += n
+    do {
+        try bytes.withUnsafeBytes { try writeFileInPlace(path, $0) }
+    } catch let error as FileWriteError {
+        let what: String
+        switch error {
+        case .open: what = "cannot open for writing"
+        case .write(let failure, let total): what = "at byte \(failure.written) of \(total)"
+        case .close: what = "close"
         }
-        return nil
+        throw PoseImageError.fileIO(path: path, message: "write failed: \(what): \(error.reason)")
     }
-    if let error {
-        close(fd)
-        throw error
-    }
-    guard close(fd) == 0 else { throw failure("close") }
 }

@@ -1,3 +1,4 @@
+import BlazeSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -58,15 +59,9 @@ public final class JSONLinesWriter {
     /// Appends `line` (which should end in a newline).
     /// - Throws: ``PoseTrackerError/outputFailed(destination:reason:)`` on a write error (e.g. a full disk).
     public func write(_ line: String) throws {
-        let bytes = Array(line.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { writeBytes(fd, $0 + done, raw.count - done) } ?? 0 }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PoseTrackerError.outputFailed(destination: destination, reason: String(cString: strerror(errno)))
-            }
-            done += n
+        var line = line
+        if let failure = line.withUTF8({ writeAll(fd, UnsafeRawBufferPointer($0)) }) {
+            throw PoseTrackerError.outputFailed(destination: destination, reason: failure.reason)
         }
     }
 
@@ -75,10 +70,6 @@ public final class JSONLinesWriter {
     }
 }
 
-/// `write(2)` (``JSONLinesWriter/write(_:)`` hides the C function inside the class).
-private func writeBytes(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, bytes, count)
-}
 
 /// Runs a ``VideoFrameSource`` through a ``PoseTracker`` — the engine of `blazepose track`,
 /// usable without the command line.

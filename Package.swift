@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "BlazeRuntime", dependencies: ["BlazeSupport", "TFLite", "BlazeKernels"]),
         // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
         .target(name: "PoseGeometry"),
-        .target(name: "PoseImage", dependencies: ["BlazeSupport", "CPNG", "CTurboJPEG", "PoseGeometry"]),
+        .target(name: "PoseImage", dependencies: ["BlazeSupport", "CBlazeTarget", "CPNG", "CTurboJPEG", "PoseGeometry"]),
         .target(name: "BlazePose", dependencies: ["BlazeSupport", "BlazeRuntime", "TFLite", "PoseGeometry", "PoseImage"]),
         // Layer 4: the command-line tool.
         .executableTarget(

@@ -174,8 +174,8 @@ public final class PoseLandmarker {
         let size = Self.detectorSize
         let whole = try PixelRect.wholeImage(width: image.width, height: image.height)
         let (padded, padding) = try whole.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
-        let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size,
-                                            outputHeight: size, border: .zero)   // [224, 224, 3] HWC
+        let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size, outputHeight: size,
+                                            border: .zero, parallelFor: detector.parallelFor)   // [224, 224, 3] HWC
         let (scale, offset) = mediaPipeValueTransform(rangeMin: -1, rangeMax: 1)
         let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 224, 224, 3] NHWC
         try detector.setInput(0, input)
@@ -222,8 +222,8 @@ public final class PoseLandmarker {
         let size = Self.cropSize
         let pixelROI = try roi.pixelRect(imageWidth: image.width, imageHeight: image.height)
         let (padded, padding) = try pixelROI.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
-        let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size,
-                                            outputHeight: size, border: .replicate)   // [256, 256, 3] HWC
+        let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size, outputHeight: size,
+                                            border: .replicate, parallelFor: landmarkModel.parallelFor)   // [256, 256, 3] HWC
         let (scale, offset) = mediaPipeValueTransform(rangeMin: 0, rangeMax: 1)
         let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 256, 256, 3] NHWC
         try landmarkModel.setInput(0, input)

@@ -239,6 +239,15 @@ public final class Interpreter {
     /// Worker threads in use.
     public var threadCount: Int { pool.threadCount }
 
+    /// Runs `body(item)` for every `item` in `0..<count` on this interpreter's threads (the caller is
+    /// one of them), for pre- and post-processing around ``invoke(profiler:)``: e.g. the pipeline's
+    /// image warps, split into row bands. Which thread runs an item varies, so `body` must make an
+    /// item's result depend on the item alone. Not from inside `body`, nor while `invoke` runs on
+    /// another thread (one pool serves both).
+    public func parallelFor(_ count: Int, _ body: (_ item: Int) -> Void) {
+        pool.parallelFor(count) { item, _ in body(item) }
+    }
+
     /// Total convolution work of one inference, in FLOPs (2·MAC).
     public var flops: Double { steps.reduce(0) { $0 + $1.flops } }
 

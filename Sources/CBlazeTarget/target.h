@@ -1,4 +1,4 @@
-// What the compiler targets, as constants Swift can read (header only, nothing to link).
+// What the compiler targets, as constants Swift can read, and a prefetch hint (header only, nothing to link).
 //
 // Swift has no #if for CPU features, but swiftc's `-target-cpu` reaches the Clang importer,
 // so these macros follow the flag set of the build: with `-Xswiftc -target-cpu -Xswiftc native`
@@ -23,5 +23,15 @@
 #else
 #define BLAZE_TARGET_SIMD_BITS 0
 #endif
+
+// A read prefetch hint into all cache levels (no fault, no effect on results). Static inline:
+// header only, nothing to link.
+static inline void blaze_prefetch_read(const void *address) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(address, 0, 3);
+#else
+    (void)address;
+#endif
+}
 
 #endif

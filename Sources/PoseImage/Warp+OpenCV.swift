@@ -1,5 +1,6 @@
-import PoseGeometry
+import CBlazeTarget
 import Foundation
+import PoseGeometry
 
 // Bit-exact re-implementation of the OpenCV 4.x arithmetic (identical in 4.10 and 4.12; 5.0 differs) that MediaPipe's CPU
 // ImageToTensor and mask warp-back use: RotatedRect::points, getPerspectiveTransform (8×8 LU with
@@ -338,12 +339,55 @@ private func validateOutputSize(_ width: Int, _ height: Int) throws {
     }
 }
 
+/// Runs `body(band)` for every band in `0..<count`, possibly several at once on other threads
+/// (e.g. `Interpreter.parallelFor`). A warp gives each band its own output rows, so the result is
+/// the same for any schedule and thread count.
+public typealias WarpParallelFor = (_ count: Int, _ body: (_ band: Int) -> Void) -> Void
+
 /// `cv::warpPerspective(src, dst, M, Size(outputWidth, outputHeight), INTER_LINEAR, border)` on an
 /// RGB8 image. `forward` maps source pixels to destination pixels (row-major 3×3 Double); it is
 /// inverted with `openCVInvert3x3` like OpenCV does without `WARP_INVERSE_MAP`.
+/// - Parameter parallelFor: when given, the output rows are split into bands run through it.
 /// - Returns: `[outputHeight, outputWidth, 3]` HWC RGB8.
 public func warpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth: Int, outputHeight: Int,
-                                border: WarpBorder) throws -> [UInt8] {
+                                border: WarpBorder, parallelFor: WarpParallelFor? = nil) throws -> [UInt8] {
+    try validateOutputSize(outputWidth, outputHeight)
+    guard forward.count == 9, forward.allSatisfy({ $0.isFinite }) else {
+        throw PoseImageError.invalidWarp("perspective matrix must be 9 finite numbers")
+    }
+    guard let inverse = openCVInvert3x3(forward) else {
+        throw PoseImageError.invalidWarp("perspective matrix is singular")
+    }
+    let count = outputWidth * outputHeight * 3
+    return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+        image.pixels.withUnsafeBufferPointer { source in
+            bilinearWeightsFixed.withUnsafeBufferPointer { weights in
+                guard let src = source.baseAddress, let dst = out.baseAddress, let table = weights.baseAddress else { return }
+                let layout = PerspectiveWarpLayout(inverse: inverse, outputWidth: outputWidth, outputHeight: outputHeight,
+                                                   sourceWidth: image.width, sourceHeight: image.height, border: border)
+                guard let parallelFor, outputHeight >= 2 * warpBandRows else {
+                    layout.warpRowsRGB8(0..<outputHeight, source: src, weights: table, output: dst)
+                    return
+                }
+                let bands = outputHeight / warpBandRows
+                parallelFor(bands) { band in
+                    let rows = (outputHeight * band / bands)..<(outputHeight * (band + 1) / bands)
+                    layout.warpRowsRGB8(rows, source: src, weights: table, output: dst)
+                }
+            }
+        }
+        initialized = count
+    }
+}
+
+/// Rows per band (at least) when a warp is split over threads.
+private let warpBandRows = 16
+
+/// The reference twin of ``warpPerspectiveRGB8(image:forward:outputWidth:outputHeight:border:)``: the
+/// same OpenCV arithmetic written plainly (a position array, then a per-tap remap with a border
+/// function), kept to test the fast row kernel against. Same validation, same result bytes.
+public func referenceWarpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth: Int, outputHeight: Int,
+                                         border: WarpBorder) throws -> [UInt8] {
     try validateOutputSize(outputWidth, outputHeight)
     guard forward.count == 9, forward.allSatisfy({ $0.isFinite }) else {
         throw PoseImageError.invalidWarp("perspective matrix must be 9 finite numbers")
@@ -355,6 +399,120 @@ public func warpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth:
     return image.pixels.withUnsafeBufferPointer {
         remapBilinearRGB8(source: $0, sourceWidth: image.width, sourceHeight: image.height,
                           positions: positions, border: border)
+    }
+}
+
+/// `WarpPerspectiveInvoker` + `remapBilinear` (INTER_LINEAR, 8-bit, 3 channels) fused row by row:
+/// each destination pixel's position is computed and sampled at once, with no position array and
+/// no per-tap border function on the inside of the image. The arithmetic is the reference's
+/// (``referenceWarpPerspectiveRGB8(image:forward:outputWidth:outputHeight:border:)``) step for step:
+/// the homography per 32×32-block column start in Double, `saturate_cast<int>`, the 1/32 grid, the
+/// fixed-point weights and `(sum + 2^14) >> 15`. A tap outside the image under `.zero` reads 0 in
+/// the reference; here its weight is 0 and it reads a clamped (valid) pixel: the same sum exactly.
+/// Rows are independent (a row's result does not depend on which rows are computed with it).
+struct PerspectiveWarpLayout {
+    /// Inverse homography (destination → source), row-major `[9]`.
+    let m: (Double, Double, Double, Double, Double, Double, Double, Double, Double)
+    let outputWidth: Int
+    let sourceWidth: Int
+    let sourceHeight: Int
+    let border: WarpBorder
+    /// OpenCV's block width: positions are evaluated as `X0 + M0·x1` with `X0` at each block's first column.
+    let blockWidth: Int
+
+    init(inverse: [Double], outputWidth: Int, outputHeight: Int, sourceWidth: Int, sourceHeight: Int, border: WarpBorder) {
+        m = (inverse[0], inverse[1], inverse[2], inverse[3], inverse[4], inverse[5], inverse[6], inverse[7], inverse[8])
+        self.outputWidth = outputWidth
+        self.sourceWidth = sourceWidth
+        self.sourceHeight = sourceHeight
+        self.border = border
+        let blockSize = 32
+        let bh0 = min(blockSize / 2, outputHeight)
+        blockWidth = min(blockSize * blockSize / bh0, outputWidth)
+    }
+
+    /// Pixels per chunk: positions are computed (and their source lines prefetched) for a chunk,
+    /// then the chunk is sampled, so the sampling loads mostly hit the cache.
+    static let chunkPixels = 128
+
+    /// Writes rows `rows` of the `[outputHeight, outputWidth, 3]` output.
+    /// - source: `[sourceHeight, sourceWidth, 3]` HWC RGB8. weights: `bilinearWeightsFixed`, `[32·32][4]`.
+    func warpRowsRGB8(_ rows: Range<Int>, source: UnsafePointer<UInt8>, weights: UnsafePointer<Int32>,
+                      output: UnsafeMutablePointer<UInt8>) {
+        // Per chunk pixel: tap byte offsets `[chunkPixels][4]` (x0y0, x1y0, x0y1, x1y1) and tap weights
+        // `[chunkPixels][4]` (fixed point; 0 for a tap outside under `.zero`).
+        let taps = UnsafeMutablePointer<Int>.allocate(capacity: Self.chunkPixels * 4)
+        let tapWeights = UnsafeMutablePointer<Int32>.allocate(capacity: Self.chunkPixels * 4)
+        defer { taps.deallocate(); tapWeights.deallocate() }
+        let tab = Double(interTabSize)
+        let mask = Int32(interTabSize - 1)
+        let rowStride = sourceWidth * 3
+        let innerWidth = UInt(max(sourceWidth - 1, 0)), innerHeight = UInt(max(sourceHeight - 1, 0))
+        let lastX = sourceWidth - 1, lastY = sourceHeight - 1
+        let round = Int32(1 << (remapCoefBits - 1))
+        let zeroBorder = border == .zero
+        for y in rows {
+            let row = Double(y)
+            var dst = output + y * outputWidth * 3
+            var x = 0
+            while x < outputWidth {
+                let bw = min(blockWidth, outputWidth - x)
+                let col = Double(x)
+                let x0 = m.0 * col + m.1 * row + m.2
+                let y0 = m.3 * col + m.4 * row + m.5
+                let w0 = m.6 * col + m.7 * row + m.8
+                var chunkStart = 0
+                while chunkStart < bw {
+                    let chunk = min(Self.chunkPixels, bw - chunkStart)
+                    // Pass 1: positions, taps and weights of the chunk; prefetch the two source rows.
+                    for i in 0..<chunk {
+                        let dx1 = Double(chunkStart + i)
+                        var w = w0 + m.6 * dx1
+                        w = w != 0 ? tab / w : 0
+                        let ix = saturateToInt32((x0 + m.0 * dx1) * w)
+                        let iy = saturateToInt32((y0 + m.3 * dx1) * w)
+                        let sx = Int(saturateToInt16(ix >> Int32(interBits)))
+                        let sy = Int(saturateToInt16(iy >> Int32(interBits)))
+                        let table = weights + 4 * Int((iy & mask) * Int32(interTabSize) + (ix & mask))
+                        let t = taps + 4 * i, k = tapWeights + 4 * i
+                        k[0] = table[0]; k[1] = table[1]; k[2] = table[2]; k[3] = table[3]
+                        if UInt(bitPattern: sx) < innerWidth, UInt(bitPattern: sy) < innerHeight {
+                            let p00 = sy * rowStride + sx * 3
+                            t[0] = p00; t[1] = p00 + 3; t[2] = p00 + rowStride; t[3] = p00 + rowStride + 3
+                        } else {
+                            let inX0 = sx >= 0 && sx <= lastX, inX1 = sx + 1 >= 0 && sx + 1 <= lastX
+                            let inY0 = sy >= 0 && sy <= lastY, inY1 = sy + 1 >= 0 && sy + 1 <= lastY
+                            if zeroBorder {
+                                // All four outside: every weight 0 gives the border value 0.
+                                if !(inX0 && inY0) { k[0] = 0 }
+                                if !(inX1 && inY0) { k[1] = 0 }
+                                if !(inX0 && inY1) { k[2] = 0 }
+                                if !(inX1 && inY1) { k[3] = 0 }
+                            }
+                            let cx0 = min(max(sx, 0), lastX) * 3, cx1 = min(max(sx + 1, 0), lastX) * 3
+                            let cy0 = min(max(sy, 0), lastY) * rowStride, cy1 = min(max(sy + 1, 0), lastY) * rowStride
+                            t[0] = cy0 + cx0; t[1] = cy0 + cx1; t[2] = cy1 + cx0; t[3] = cy1 + cx1
+                        }
+                        blaze_prefetch_read(source + t[0])
+                        blaze_prefetch_read(source + t[2])
+                    }
+                    // Pass 2: the weighted sums, `(sum + 2^14) >> 15` per channel.
+                    for i in 0..<chunk {
+                        let t = taps + 4 * i, k = tapWeights + 4 * i
+                        let p00 = source + t[0], p01 = source + t[1], p10 = source + t[2], p11 = source + t[3]
+                        let k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3]
+                        for c in 0..<3 {
+                            // Bytes times weights summing to at most 2^15: no overflow, wrapping ops are exact.
+                            let sum = Int32(p00[c]) &* k0 &+ Int32(p01[c]) &* k1 &+ Int32(p10[c]) &* k2 &+ Int32(p11[c]) &* k3
+                            dst[c] = UInt8(clamping: (sum &+ round) >> Int32(remapCoefBits))
+                        }
+                        dst += 3
+                    }
+                    chunkStart += chunk
+                }
+                x += bw
+            }
+        }
     }
 }
 
@@ -387,10 +545,10 @@ public func mediaPipeRoiTransform(roi: PixelRect, outputWidth: Int, outputHeight
 /// - Throws: `PoseImageError.invalidWarp` for a non-finite or non-positive ROI (MediaPipe treats a
 ///   0×0 ROI as "no tensor"; callers should check that case first) or a bad output size.
 public func warpRotatedRectRGB8(image: RGBImage, roi: PixelRect, outputWidth: Int, outputHeight: Int,
-                                border: WarpBorder) throws -> [UInt8] {
+                                border: WarpBorder, parallelFor: WarpParallelFor? = nil) throws -> [UInt8] {
     let forward = try mediaPipeRoiTransform(roi: roi, outputWidth: outputWidth, outputHeight: outputHeight)
     return try warpPerspectiveRGB8(image: image, forward: forward, outputWidth: outputWidth,
-                                   outputHeight: outputHeight, border: border)
+                                   outputHeight: outputHeight, border: border, parallelFor: parallelFor)
 }
 
 /// MediaPipe's `GetValueRangeTransformation(0, 255, rangeMin, rangeMax)`:

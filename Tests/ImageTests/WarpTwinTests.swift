@@ -1,0 +1,76 @@
+import Foundation
+import PoseGeometry
+import PoseImage
+import XCTest
+
+/// The fused row kernel behind `warpPerspectiveRGB8` against its plain reference twin
+/// (`referenceWarpPerspectiveRGB8`), byte for byte, over edge shapes: 1×1 to 2×2 sources and
+/// outputs, outputs wider than OpenCV's 32×32 block layout, ROIs inside, straddling and wholly
+/// outside the image (both borders), rotations, and general (non-affine) homographies whose
+/// denominator crosses zero. `WarpOpenCVTests` holds the kernel to OpenCV itself.
+final class WarpTwinTests: XCTestCase {
+    private func randomImage(width: Int, height: Int, _ rng: inout SplitMix64) throws -> RGBImage {
+        let pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        return try RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    private func unit(_ rng: inout SplitMix64) -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+
+    private func assertTwinsAgree(_ image: RGBImage, forward: [Double], width: Int, height: Int,
+                                  _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        for border in [WarpBorder.zero, .replicate] {
+            let fast = try warpPerspectiveRGB8(image: image, forward: forward, outputWidth: width,
+                                               outputHeight: height, border: border)
+            let reference = try referenceWarpPerspectiveRGB8(image: image, forward: forward, outputWidth: width,
+                                                             outputHeight: height, border: border)
+            XCTAssertEqual(fast.count, width * height * 3, what, file: file, line: line)
+            // Row bands on other threads, in any order: the same bytes.
+            let banded = try warpPerspectiveRGB8(image: image, forward: forward, outputWidth: width,
+                                                 outputHeight: height, border: border) { count, body in
+                DispatchQueue.concurrentPerform(iterations: count) { body(count - 1 - $0) }
+            }
+            XCTAssertEqual(banded, fast, "\(what) \(border): banded", file: file, line: line)
+            if fast != reference {
+                let first = zip(fast, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
+                XCTFail("\(what) \(border): first differing byte \(first) (pixel \(first / 3))", file: file, line: line)
+            }
+        }
+    }
+
+    func testRotatedCropsMatchTheReferenceOnEdgeShapes() throws {
+        var rng = SplitMix64(seed: 0x5EED_0001)
+        let sources = [(1, 1), (2, 1), (1, 2), (2, 2), (3, 5), (17, 9), (64, 48), (129, 70)]
+        let outputs = [(1, 1), (2, 3), (7, 1), (33, 17), (65, 40), (224, 9), (256, 256)]
+        var cases = 0
+        for (sw, sh) in sources {
+            let image = try randomImage(width: sw, height: sh, &rng)
+            for (ow, oh) in outputs {
+                for _ in 0..<3 {
+                    // Centres from well outside to well inside; sizes from a sub-pixel to 4× the image.
+                    let roi = PixelRect(centerX: Float((unit(&rng) * 2 - 0.5) * Double(sw)),
+                                        centerY: Float((unit(&rng) * 2 - 0.5) * Double(sh)),
+                                        width: Float(0.3 + unit(&rng) * 4 * Double(sw)),
+                                        height: Float(0.3 + unit(&rng) * 4 * Double(sh)),
+                                        rotation: Float((unit(&rng) * 2 - 1) * Double.pi))
+                    let forward = try mediaPipeRoiTransform(roi: roi, outputWidth: ow, outputHeight: oh)
+                    try assertTwinsAgree(image, forward: forward, width: ow, height: oh, "\(sw)x\(sh) → \(ow)x\(oh) \(roi)")
+                    cases += 1
+                }
+            }
+        }
+        XCTAssertEqual(cases, sources.count * outputs.count * 3)
+    }
+
+    func testGeneralHomographiesMatchTheReference() throws {
+        var rng = SplitMix64(seed: 0x5EED_0002)
+        let image = try randomImage(width: 40, height: 30, &rng)
+        for i in 0..<60 {
+            // Perspective terms large enough that w = m6·x + m7·y + m8 changes sign inside the output.
+            var forward = (0..<9).map { _ in unit(&rng) * 4 - 2 }
+            forward[6] *= i % 3 == 0 ? 0 : 0.05
+            forward[7] *= i % 2 == 0 ? 0 : 0.05
+            guard let determinantCheck = openCVInvert3x3(forward), determinantCheck.allSatisfy({ $0.isFinite }) else { continue }
+            try assertTwinsAgree(image, forward: forward, width: 50 + i, height: 20 + i % 7, "homography \(i) \(forward)")
+        }
+    }
+}

@@ -145,11 +145,16 @@ public func openCVInvert3x3(_ m: [Double]) -> [Double]? {
 /// `saturate_cast<int>(double)`: round half to even, clamp to the Int32 range (NaN → Int32.max,
 /// like OpenCV's scalar path which clamps with std::min/std::max before rounding).
 @inline(__always)
-private func saturateToInt32(_ v: Double) -> Int32 {
+public func openCVSaturateToInt32(_ v: Double) -> Int32 {
     let upper = Double(Int32.max), lower = Double(Int32.min)
     let clampedHigh = v < upper ? v : upper   // std::min(INT_MAX, v)
     let clamped = lower < clampedHigh ? clampedHigh : lower  // std::max(INT_MIN, ·)
-    return Int32(clamped.rounded(.toNearestOrEven))
+    // Round half to even without a libm call (baseline x86-64 has no rounding instruction): with
+    // |clamped| ≤ 2^31, `clamped + 1.5·2^52` lies in [2^52, 2^53), where the spacing of doubles
+    // is 1, so the addition itself rounds to the nearest integer, ties to even (the default
+    // mode); the low 32 bits of the sum's pattern are that integer in two's complement.
+    let shifted = clamped + 6_755_399_441_055_744.0
+    return Int32(truncatingIfNeeded: shifted.bitPattern)
 }
 
 @inline(__always)
@@ -192,8 +197,8 @@ private func perspectivePositions(inverse m: [Double], width: Int, height: Int) 
                     let dx1 = Double(x1)
                     var w = w0 + m[6] * dx1
                     w = w != 0 ? tab / w : 0
-                    let ix = saturateToInt32((x0 + m[0] * dx1) * w)
-                    let iy = saturateToInt32((y0 + m[3] * dx1) * w)
+                    let ix = openCVSaturateToInt32((x0 + m[0] * dx1) * w)
+                    let iy = openCVSaturateToInt32((y0 + m[3] * dx1) * w)
                     out[(y + y1) * width + x + x1] = SamplePosition(
                         x: saturateToInt16(ix >> Int32(interBits)),
                         y: saturateToInt16(iy >> Int32(interBits)),
@@ -281,8 +286,8 @@ private func warpAffineBilinearF32(source: UnsafeBufferPointer<Float>, sourceWid
     let shift = Int32(abBits - interBits)
     let mask = Int32(interTabSize - 1)
     // Per-column increments, computed once as OpenCV does: saturate_cast<int>(M0·x·AB_SCALE).
-    let aDelta = (0..<width).map { saturateToInt32(m[0] * Double($0) * abScale) }   // [width]
-    let bDelta = (0..<width).map { saturateToInt32(m[3] * Double($0) * abScale) }   // [width]
+    let aDelta = (0..<width).map { openCVSaturateToInt32(m[0] * Double($0) * abScale) }   // [width]
+    let bDelta = (0..<width).map { openCVSaturateToInt32(m[3] * Double($0) * abScale) }   // [width]
     let innerWidth = max(sourceWidth - 1, 0), innerHeight = max(sourceHeight - 1, 0)
     guard let src = source.baseAddress else { return [Float](repeating: 0, count: width * height) }
     return [Float](unsafeUninitializedCapacity: width * height) { out, initialized in
@@ -292,8 +297,8 @@ private func warpAffineBilinearF32(source: UnsafeBufferPointer<Float>, sourceWid
                     guard let dst = out.baseAddress, let weights = weightsBuffer.baseAddress,
                           let a = aBuffer.baseAddress, let b = bBuffer.baseAddress else { return }
                     for y in 0..<height {
-                        let x0 = saturateToInt32((m[1] * Double(y) + m[2]) * abScale) &+ roundDelta
-                        let y0 = saturateToInt32((m[4] * Double(y) + m[5]) * abScale) &+ roundDelta
+                        let x0 = openCVSaturateToInt32((m[1] * Double(y) + m[2]) * abScale) &+ roundDelta
+                        let y0 = openCVSaturateToInt32((m[4] * Double(y) + m[5]) * abScale) &+ roundDelta
                         let row = dst + y * width
                         for x in 0..<width {
                             let ix = (x0 &+ a[x]) >> shift
@@ -469,8 +474,8 @@ struct PerspectiveWarpLayout {
                         let dx1 = Double(chunkStart + i)
                         var w = w0 + m.6 * dx1
                         w = w != 0 ? tab / w : 0
-                        let ix = saturateToInt32((x0 + m.0 * dx1) * w)
-                        let iy = saturateToInt32((y0 + m.3 * dx1) * w)
+                        let ix = openCVSaturateToInt32((x0 + m.0 * dx1) * w)
+                        let iy = openCVSaturateToInt32((y0 + m.3 * dx1) * w)
                         let sx = Int(saturateToInt16(ix >> Int32(interBits)))
                         let sy = Int(saturateToInt16(iy >> Int32(interBits)))
                         let table = weights + 4 * Int((iy & mask) * Int32(interTabSize) + (ix & mask))

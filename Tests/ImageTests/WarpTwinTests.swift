@@ -74,3 +74,31 @@ final class WarpTwinTests: XCTestCase {
         }
     }
 }
+
+/// `openCVSaturateToInt32` (the add-1.5·2^52 rounding) against Swift's round-half-to-even and
+/// OpenCV's clamping, on ties, signed zeros, the Int32 edges, NaN, infinities and random values.
+final class SaturateCastTests: XCTestCase {
+    private func expected(_ v: Double) -> Int32 {
+        if v.isNaN { return Int32.max }
+        return Int32(min(max(v, Double(Int32.min)), Double(Int32.max)).rounded(.toNearestOrEven))
+    }
+
+    func testMatchesRoundHalfToEvenWithClamping() {
+        var values: [Double] = [0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994,
+                                1e-300, -1e-300, 2147483646.5, 2147483647.0, 2147483647.5, 2147483648.0, 1e12,
+                                -2147483647.5, -2147483648.0, -2147483648.5, -2147483649.0, -1e12,
+                                .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        for k in -70_000...70_000 { values.append(Double(k) / 2); values.append(Double(k) / 32 + 1.0 / 64) }
+        var rng = SplitMix64(seed: 0x5A7)
+        for _ in 0..<200_000 {
+            let scale = Double(1 << Int(rng.next() % 33))
+            values.append((Double(rng.next() >> 11) / Double(1 << 53) * 2 - 1) * scale)
+        }
+        var wrong = 0
+        for v in values where openCVSaturateToInt32(v) != expected(v) {
+            if wrong < 5 { XCTFail("\(v): \(openCVSaturateToInt32(v)) != \(expected(v))") }
+            wrong += 1
+        }
+        XCTAssertEqual(wrong, 0)
+    }
+}

@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["BlazeKernels", "BlazeTestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["BlazeRuntime", "TFLite", "BlazeTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GeometryTests", dependencies: ["PoseGeometry"]),
-        .testTarget(name: "ImageTests", dependencies: ["PoseImage", "PoseGeometry", "BlazeSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImageTests", dependencies: ["PoseImage", "PoseGeometry", "BlazeSupport", "BlazeTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PoseTests", dependencies: ["BlazePose", "BlazeRuntime", "BlazeSupport", "BlazeTestSupport"]),
         // Runs the built `blazepose` binary (batch detect, installs) and a library-consumer package.
         .testTarget(name: "CLITests", dependencies: ["BlazePose"]),

@@ -1,3 +1,4 @@
+import BlazeTestSupport
 import PoseImage
 import XCTest
 

@@ -1,3 +1,4 @@
+import BlazeTestSupport
 import Foundation
 import PoseGeometry
 import PoseImage

@@ -15,8 +15,8 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
     var noFuse = false
 
-    @Flag(help: "Time the sparse kernel against the dense GEMM at load for every 1x1 conv with mostly-zero weights and keep the faster (native GEMM only; outputs are identical; costs load time).")
-    var sparse = false
+    @Flag(inversion: .prefixedNo, help: "1x1 convs with mostly-zero weights: --sparse runs all of them on the sparse kernel, --no-sparse all on the dense GEMM; default: per layer the kernel a fixed cost model predicts faster (native GEMM only; outputs are identical).")
+    var sparse: Bool? = nil
 
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
@@ -25,7 +25,7 @@ struct ExecutionOptions: ParsableArguments {
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
                            gemmBackend: gemm.backend, fuseOperators: !noFuse,
-                           sparseConvolutions: sparse ? .fastest : .off)
+                           sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto)
     }
 }
 

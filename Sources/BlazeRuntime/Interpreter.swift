@@ -19,8 +19,7 @@ public struct InterpreterOptions: Sendable {
     public var fuseOperators: Bool
     /// Whether a 1×1 stride-1 CONV_2D whose weights are at least half zeros (a DENSIFY'd sparse
     /// model) runs the sparse kernel (`SparseConv1x1Operator`); see ``SparseConvolutionPolicy``.
-    /// Default `.off`: `.fastest` times every eligible layer at load, which costs ~0.28 s on the
-    /// detector for ~1.2× on its inference (measured on Zen 3), a loss for one-shot use.
+    /// Default `.auto`: per layer, the kernel a cost model predicts faster (no timing at load).
     public var sparseConvolutions: SparseConvolutionPolicy
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
@@ -38,7 +37,7 @@ public struct InterpreterOptions: Sendable {
                 gemmBackend: GemmBackend = .preferred,
                 fuseOperators: Bool = true,
                 memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
-                sparseConvolutions: SparseConvolutionPolicy = .off,
+                sparseConvolutions: SparseConvolutionPolicy = .auto,
                 sharedArena: ActivationArena? = nil) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
@@ -55,12 +54,13 @@ public struct InterpreterOptions: Sendable {
 /// the native GEMM, whose bits the sparse kernel reproduces exactly; with OpenBLAS (other bits)
 /// such layers always stay dense, so no result ever depends on timing.
 public enum SparseConvolutionPolicy: Sendable, Equatable {
-    /// Always the dense GEMM (the default).
+    /// Always the dense GEMM (`--no-sparse`).
     case off
-    /// Time the dense and the sparse kernel (each sparse tile size) on the layer's shape at load
-    /// and keep the fastest (`--sparse`). Outputs are identical whichever wins.
-    case fastest
-    /// Every eligible layer on the sparse kernel (for checking; the tile size is still timed).
+    /// The kernel predicted faster from the layer's shape and nonzero count (the default; a fixed
+    /// cost model, no timing, so the choice is the same on every run). Outputs are identical
+    /// whichever is taken.
+    case auto
+    /// Every eligible layer on the sparse kernel (`--sparse`; for checking and measuring).
     case always
 }
 

@@ -69,6 +69,8 @@ final class SparseConv1x1Tests: XCTestCase {
                                            bias: bias, activation: activation)
         XCTAssertEqual(op.outputShape.dims, [shape[0], shape[1], shape[2], o], label)
         XCTAssertEqual(op.nonzeroCount, weights.filter { $0 != 0 }.count, label)
+        XCTAssertEqual(op.tileCount, (pixels + 63) / 64, label)
+        XCTAssertEqual(op.chunkCount, (i + op.chunkChannels - 1) / op.chunkChannels, label)
         var ref = [Float](repeating: .nan, count: pixels * o)
         let skip = residual ?? [0]
         input.withUnsafeBufferPointer { ip in
@@ -90,15 +92,24 @@ final class SparseConv1x1Tests: XCTestCase {
         let dense = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
                                        strideHeight: 1, strideWidth: 1, padding: .valid, activation: activation,
                                        backend: .native)
-        // Every tile size the interpreter may pick at load, every thread count.
-        for (groups, pool) in [8, 4, 2, 1].flatMap({ g in Pools.all.map { (g, $0) } }) {
-            op.tileGroups = groups
-            let out = runSparse(op, input, residual: residual, skipActivation: skipActivation, pool: pool)
-            assertBitIdentical(out, ref, "\(label) sparse vs twin, tile groups \(groups), threads=\(pool.threadCount)")
-            // The dense native GEMM takes the dot-product kernel (other summation order) when O = 1.
-            if o > 1 {
-                let d = runDense(dense, input, residual: residual, skipActivation: skipActivation, pool: pool)
-                assertBitIdentical(out, d, "\(label) sparse vs dense native, tile groups \(groups), threads=\(pool.threadCount)")
+        // The default geometry, and other tile sizes (1...8 groups) and input-channel chunkings
+        // (one chunk, chunks of 8 and 16 channels: partial sums kept between chunks), every thread count.
+        var variants: [(SparseConv1x1Operator, String)] = [(op, "default")]
+        for (groups, chunk) in [(8, i), (7, 8), (5, 16), (4, 8), (3, nil), (2, 16), (1, 8)] as [(Int, Int?)] {
+            let v = try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
+                                              activation: activation, tileGroups: groups, chunkChannels: chunk)
+            XCTAssertLessThanOrEqual(v.tileGroups, groups, label)
+            variants.append((v, "tile groups \(groups), chunk \(chunk.map(String.init) ?? "default") (\(v.chunkCount) chunks)"))
+        }
+        let d = o > 1 ? Pools.all.map { runDense(dense, input, residual: residual, skipActivation: skipActivation, pool: $0) } : []
+        for (variant, name) in variants {
+            for (p, pool) in Pools.all.enumerated() {
+                let out = runSparse(variant, input, residual: residual, skipActivation: skipActivation, pool: pool)
+                assertBitIdentical(out, ref, "\(label) sparse vs twin, \(name), threads=\(pool.threadCount)")
+                // The dense native GEMM takes the dot-product kernel (other summation order) when O = 1.
+                if o > 1 {
+                    assertBitIdentical(out, d[p], "\(label) sparse vs dense native, \(name), threads=\(pool.threadCount)")
+                }
             }
         }
     }

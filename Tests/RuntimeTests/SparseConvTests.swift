@@ -18,20 +18,16 @@ final class SparseConvTests: XCTestCase {
     }
 
     /// `model` has `eligible` 1×1 stride-1 convs with ≥ 50% zero weights and more than one output channel.
-    func check(_ relative: String, eligible: Int) throws {
+    func check(_ relative: String, eligible: Int, chosen: Int) throws {
         let path = Self.root.appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: path.path) else { return XCTFail("missing \(path.path): run bash Tools/setup.sh") }
         // Native GEMM: dense and sparse give the same bits, so every eligible layer forced sparse,
-        // or whatever the timing picks, gives the dense run's outputs, for every thread count.
+        // or whatever the cost model picks, gives the dense run's outputs, for every thread count.
         let dense = try outputs(path, backend: .native, sparse: .off, threads: 1)
         XCTAssertEqual(dense.sparseSteps, 0)
-        for (policy, threads) in [(SparseConvolutionPolicy.always, 1), (.always, 2), (.fastest, 1), (.fastest, 2)] {
+        for (policy, threads) in [(SparseConvolutionPolicy.always, 1), (.always, 2), (.auto, 1), (.auto, 2), (.auto, 3)] {
             let got = try outputs(path, backend: .native, sparse: policy, threads: threads)
-            if policy == .always {
-                XCTAssertEqual(got.sparseSteps, eligible, "\(relative): sparse layers")
-            } else {
-                XCTAssertLessThanOrEqual(got.sparseSteps, eligible, "\(relative): sparse layers")
-            }
+            XCTAssertEqual(got.sparseSteps, policy == .always ? eligible : chosen, "\(relative): sparse layers, \(policy)")
             for (i, (a, b)) in zip(got.outputs, dense.outputs).enumerated() {
                 let mismatches = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
                 XCTAssertEqual(mismatches, 0, "\(relative) output \(i), \(policy), threads \(threads): sparse differs from dense")
@@ -58,13 +54,31 @@ final class SparseConvTests: XCTestCase {
         }.count
     }
 
-    func testPoseDetector() throws { try check("weights/pose_detection.tflite", eligible: Self.eligible["pose_detection"] ?? -1) }
+    func testPoseDetector() throws {
+        try check("weights/pose_detection.tflite", eligible: Self.eligible["pose_detection"] ?? -1,
+                  chosen: Self.chosen["pose_detection"] ?? -1)
+    }
     func testSparseFaceDetector() throws {
         try check("weights/mediapipe/face_detection_full_range_sparse.tflite",
-                  eligible: Self.eligible["face_detection_full_range_sparse"] ?? -1)
+                  eligible: Self.eligible["face_detection_full_range_sparse"] ?? -1,
+                  chosen: Self.chosen["face_detection_full_range_sparse"] ?? -1)
+    }
+
+    /// The default (`.auto`) takes the sparse kernel where the cost model predicts it faster, the
+    /// same layers for every thread count, and labels the others `dense Z%`.
+    func testDefaultLabelsEveryEligibleLayer() throws {
+        let path = Self.root.appendingPathComponent("weights/pose_detection.tflite")
+        let interpreter = try Interpreter(contentsOf: path, options: .init(threads: 1, gemmBackend: .native))
+        let labels = interpreter.steps.compactMap(\.variant)
+        XCTAssertEqual(labels.count, Self.eligible["pose_detection"], "every eligible layer is labelled")
+        XCTAssertEqual(labels.filter { $0.hasPrefix("sparse ") }.count, Self.chosen["pose_detection"])
+        XCTAssertTrue(labels.allSatisfy { $0.hasPrefix("sparse ") || $0.hasPrefix("dense ") }, "\(labels)")
     }
 
     /// Every DENSIFY'd weight tensor of these models (`blazepose inspect`: 38 and 46 DENSIFY ops)
     /// feeds a 1×1 stride-1 conv with O > 1 and ~75% / ~70% zeros.
     static let eligible: [String: Int] = ["pose_detection": 38, "face_detection_full_range_sparse": 46]
+    /// Of those, the layers `SparseCostModel` puts on the sparse kernel (the others are small-O
+    /// layers on large maps, where the dense GEMM measured faster).
+    static let chosen: [String: Int] = ["pose_detection": 38, "face_detection_full_range_sparse": 44]
 }

@@ -65,14 +65,13 @@ struct Conv2DUnit: OperatorUnit {
         }
         try graph.checkOutput(y, conv.outputShape.dims, site)
         let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
-        let sparse = try sparseKernel(graph, site, dense: conv, weights: weights, weightsShape: wShape, bias: bias,
-                                      activation: act)
+        let (sparse, variant) = try sparseKernel(graph, site, dense: conv, weights: weights, weightsShape: wShape,
+                                                 bias: bias, activation: act)
         if let sparse {
             graph.requestScratch(sparse.scratchCount(threads: graph.options.threads))
         } else {
             graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
         }
-        let variant = sparse.map { "sparse \(Int((100 * $0.zeroFraction).rounded()))%" }
         if let skip = graph.fusion.residual[site.index] {
             // Fused ADD: the planner saw the skip tensor as read by this step.
             let s = try graph.activation(skip.tensor, "residual", site), ld = conv.outputShape.channels
@@ -89,13 +88,13 @@ struct Conv2DUnit: OperatorUnit {
                     }
                 }, variant: variant)
             }
-            return PreparedStep(flops: flops) { offset in
+            return PreparedStep(flops: flops, bind: { offset in
                 let xo = offset(x), yo = offset(y), so = offset(s)
                 return { arena, scratch, pool in
                     conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
                              residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation))
                 }
-            }
+            }, variant: variant)
         }
         if let sparse {
             return PreparedStep(flops: flops, bind: { offset in
@@ -106,71 +105,85 @@ struct Conv2DUnit: OperatorUnit {
                 }
             }, variant: variant)
         }
-        return PreparedStep(flops: flops) { offset in
+        return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
-        }
+        }, variant: variant)
     }
 
-    /// The sparse 1×1 kernel for this conv, or nil to keep the dense one. Considered only when
-    /// `InterpreterOptions.sparseConvolutions` is not `.off`, the conv is pointwise (1×1, stride 1,
-    /// unpadded) with more than one output channel and no fused PRELU, and at least half of its
-    /// weights are zero.
-    /// With the native GEMM both kernels give the same bits (same k order; a zero weight adds +0),
-    /// so each is timed on this layer's shape at load and the faster is kept. With OpenBLAS the
-    /// bits differ, so the choice must not depend on timing: the fixed rule there is to stay dense.
+    /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label
+    /// (`sparse Z%` / `dense Z%` for an eligible layer, Z its share of zero weights; nil otherwise).
+    /// Eligible: `InterpreterOptions.sparseConvolutions` is not `.off`, the native GEMM, a pointwise
+    /// conv (1×1, stride 1, unpadded) with more than one output channel and no fused PRELU, at least
+    /// half of its weights zero. Both kernels then give the same bits (same k order; a zero weight
+    /// adds +0), so the choice only affects speed: `.always` takes the sparse kernel, `.auto` the one
+    /// `SparseCostModel` predicts faster from the shape and the nonzero count (no timing at load,
+    /// so the choice is the same on every run and machine). With OpenBLAS the bits differ, so such
+    /// layers stay dense.
     func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights: [Float],
-                      weightsShape: [Int], bias: [Float], activation: FusedActivation) throws -> SparseConv1x1Operator? {
+                      weightsShape: [Int], bias: [Float], activation: FusedActivation) throws
+        -> (SparseConv1x1Operator?, String?) {
         guard graph.options.sparseConvolutions != .off, dense.backend == .native, dense.isPointwise,
-              dense.outputShape.channels > 1, !dense.hasFusedPrelu else { return nil }
-        let zeros = weights.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
-        guard 2 * zeros >= weights.count else { return nil }
+              dense.outputShape.channels > 1, !dense.hasFusedPrelu else { return (nil, nil) }
+        // Branch-free count on the bits (a branch per weight mispredicts on random zeros): `w == 0`
+        // when the magnitude bits plus 2³¹ − 1 stay below bit 31.
+        let zeros = weights.withUnsafeBufferPointer { wp in
+            var n = 0
+            for w in wp { n &+= 1 &- Int(((w.bitPattern & 0x7fff_ffff) &+ 0x7fff_ffff) >> 31) }
+            return n
+        }
+        guard 2 * zeros >= weights.count else { return (nil, nil) }
+        let percent = "\(Int((100 * Double(zeros) / Double(max(1, weights.count))).rounded()))%"
+        let shape = dense.outputShape
+        let pixels = shape.batch * shape.height * shape.width
+        let useSparse = graph.options.sparseConvolutions == .always
+            || SparseCostModel.prefersSparse(pixels: pixels, inputChannels: dense.inputShape.channels,
+                                             outputChannels: shape.channels, nonzeros: weights.count - zeros)
+        guard useSparse else { return (nil, "dense " + percent) }
         let sparse = try graph.kernel(site) {
             try SparseConv1x1Operator(inputShape: dense.inputShape.dims, weights: weights, weightsShape: weightsShape,
                                       bias: bias, activation: activation)
         }
-        let faster = SparseChoice.sparseIsFaster(dense: dense, sparse: sparse)
-        return faster || graph.options.sparseConvolutions == .always ? sparse : nil
+        return (sparse, "sparse " + percent)
     }
 }
 
-/// Load-time timing of the dense and the sparse kernel of one 1×1 conv (identical bits, so the
-/// outcome only affects speed).
-enum SparseChoice {
-    /// Times the dense kernel and the sparse one at each tile size (8, 4, 2, 1 pixel groups) on one
-    /// thread: one warm-up run each, then the best of 2 alternating rounds. Leaves `sparse` on its
-    /// fastest tile size; true when that beats the dense kernel.
-    static func sparseIsFaster(dense: Conv2DOperator, sparse: SparseConv1x1Operator) -> Bool {
-        let pool = ThreadPool(threads: 1)
-        // input: NHWC [N, H, W, I]; output: NHWC [N, H, W, O]; scratch: either kernel's need.
-        let inputCount = dense.inputShape.elementCount, outputCount = dense.outputShape.elementCount
-        let scratchCount = max(1, dense.scratchCount(threads: 1), sparse.scratchCount(threads: 1))
-        let input = UnsafeMutablePointer<Float>.allocate(capacity: max(1, inputCount))
-        let output = UnsafeMutablePointer<Float>.allocate(capacity: max(1, outputCount))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-        defer { input.deallocate(); output.deallocate(); scratch.deallocate() }
-        for i in 0..<inputCount { input[i] = Float(i % 17) * 0.125 - 1 }
-        scratch.initialize(repeating: 0, count: scratchCount)
-        func time(_ body: () -> Void) -> Duration {
-            let clock = ContinuousClock()
-            let start = clock.now
-            body()
-            return clock.now - start
-        }
-        let candidates = [8, 4, 2, 1]
-        var bestDense = Duration.seconds(1000)
-        var bestSparse = [Duration](repeating: .seconds(1000), count: candidates.count)
-        for round in 0..<3 {
-            let d = time { dense.run(input: input, output: output, scratch: scratch, pool: pool) }
-            if round > 0 { bestDense = min(bestDense, d) }
-            for (c, groups) in candidates.enumerated() {
-                sparse.tileGroups = groups
-                let s = time { sparse.run(input: input, output: output, scratch: scratch, pool: pool) }
-                if round > 0 { bestSparse[c] = min(bestSparse[c], s) }
-            }
-        }
-        let pick = bestSparse.indices.min { bestSparse[$0] < bestSparse[$1] } ?? 0
-        sparse.tileGroups = candidates[pick]
-        return bestSparse[pick] < bestDense
+/// Load-time choice between the dense GEMM and `SparseConv1x1Operator` for one eligible 1×1 conv,
+/// from its shape and nonzero count only (both kernels give the same bits, so the choice only
+/// affects speed, and it never depends on timing or on the thread count).
+///
+/// Each kernel's time on one thread is predicted as a linear function of its work, per pixel:
+/// the dense GEMM's `I·O` multiply-adds plus its `O` output stores; the sparse kernel's
+/// `nonzeros` 8-pixel multiply-adds, plus the `I` transposed input and `O` transposed-back
+/// outputs (with the epilogue) of every pixel. The coefficients (ns per pixel per unit) were
+/// fitted (least squares on relative error) on the 38 + 46 eligible layers of pose_detection and
+/// face_detection_full_range_sparse: `blazepose profile … --threads 1 --csv`, `--sparse` against
+/// `--no-sparse`, per-layer minimum of 16 interleaved runs, Zen 3 (2 vCPU, AVX2+FMA, shared).
+/// Per nonzero the sparse kernel costs ~1.8× a dense multiply-add (one vector load per
+/// multiply-add instead of a register-blocked tile), so it wins from ~45% zeros on deep layers,
+/// but loses on large maps with few output channels (the transposes dominate). On those two
+/// models the model picks sparse for 38 of 38 and 44 of 46 layers; its 4 wrong calls (layers where
+/// the two kernels are within ±15%) cost 0.03 ms in all. Predicting costs a few multiplications
+/// per layer at load (the former load-time timing took ~0.28 s for the detector).
+enum SparseCostModel {
+    /// Dense GEMM: ns per pixel per multiply-add (`I·O`), per output (`O`).
+    static let densePerMAC = 0.0221, densePerOutput = 0.283
+    /// Sparse kernel: ns per pixel per nonzero, per input channel, per output channel.
+    static let sparsePerNonzero = 0.0393, sparsePerInput = 0.099, sparsePerOutput = 0.308
+    /// Predicted sparse time / predicted dense time below which the sparse kernel is taken.
+    static let margin = 1.0
+
+    static func denseTime(pixels: Int, inputChannels i: Int, outputChannels o: Int) -> Double {
+        Double(pixels) * (densePerMAC * Double(i * o) + densePerOutput * Double(o))
+    }
+
+    static func sparseTime(pixels: Int, inputChannels i: Int, outputChannels o: Int, nonzeros: Int) -> Double {
+        Double(pixels) * (sparsePerNonzero * Double(nonzeros) + sparsePerInput * Double(i) + sparsePerOutput * Double(o))
+    }
+
+    /// True when the sparse kernel is predicted faster on a map of `pixels` pixels (`N·H·W`).
+    static func prefersSparse(pixels: Int, inputChannels i: Int, outputChannels o: Int, nonzeros: Int) -> Bool {
+        return sparseTime(pixels: pixels, inputChannels: i, outputChannels: o, nonzeros: nonzeros)
+            < margin * denseTime(pixels: pixels, inputChannels: i, outputChannels: o)
     }
 }

@@ -304,7 +304,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                 // Fused ADD, applied to the finished row: act2(conv + skip), as the ADD would.
                 let row = output + unit * g.outputWidth
                 for ox in 0..<g.outputWidth {
-                    row[ox] = residual.activation.apply(row[ox] + residual.data[(unit * g.outputWidth + ox) * residual.ld])
+                    row[ox] = residual.activation.apply(row[ox] + residual.value(row: unit * g.outputWidth + ox, col: 0))
                 }
             }
             if packed.preluAlpha != nil {

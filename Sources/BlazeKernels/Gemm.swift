@@ -119,21 +119,32 @@ public final class PackedGemmWeights: @unchecked Sendable {
 /// the conv and then the ADD, so the result is bit-identical and the conv output never
 /// touches memory.
 ///
-/// `data` is `[m][ld]` row-major like C (NHWC pixels × channels); the first N floats of each
-/// row are read. May be the same buffer as C only if every element is read before it is
-/// written (it is, per tile), but the interpreter never plans that.
+/// `data` is `[m][ld]` row-major like C (NHWC pixels × channels); the first
+/// `min(N, channels)` floats of each row are read, and columns at or past `channels` add `+0`
+/// (a skip tensor zero-padded in its channels by a PAD, e.g. BlazeFace's `PAD → ADD`: the
+/// same `conv + 0` the ADD computes on the padded channels). May be the same buffer as C only
+/// if every element is read before it is written (it is, per tile), but the interpreter never
+/// plans that.
 public struct GemmResidual {
     public var data: UnsafePointer<Float>
     public var ld: Int
     /// The ADD's own fused activation.
     public var activation: FusedActivation
-    public init(data: UnsafePointer<Float>, ld: Int, activation: FusedActivation) {
-        self.data = data; self.ld = ld; self.activation = activation
+    /// Columns of each row that hold skip values (counted from this residual's first column);
+    /// the columns after them read as `+0`. `Int.max` (the default): every column.
+    public var channels: Int
+    public init(data: UnsafePointer<Float>, ld: Int, activation: FusedActivation, channels: Int = .max) {
+        self.data = data; self.ld = ld; self.activation = activation; self.channels = channels
     }
     /// The same residual starting `rows` rows and `cols` columns further.
     @inline(__always)
     func offset(rows: Int, cols: Int) -> GemmResidual {
-        GemmResidual(data: data + rows * ld + cols, ld: ld, activation: activation)
+        GemmResidual(data: data + rows * ld + cols, ld: ld, activation: activation, channels: channels &- cols)
+    }
+    /// The skip value at (`row`, `col`): `+0` past `channels`.
+    @inline(__always)
+    func value(row: Int, col: Int) -> Float {
+        col < channels ? data[row * ld + col] : 0
     }
 }
 
@@ -177,6 +188,8 @@ struct GemmEpilogue: TileEpilogue {
     let lo: SIMD8<Float>, hi: SIMD8<Float>
     let skip: UnsafePointer<Float>?
     let skipLd: Int
+    /// `GemmResidual.channels` of the tile's residual: skip columns from the tile's first column.
+    let skipColumns: Int
     let lo2: SIMD8<Float>, hi2: SIMD8<Float>
 
     @inline(__always)
@@ -184,6 +197,7 @@ struct GemmEpilogue: TileEpilogue {
         self.lo = SIMD8(repeating: lo); self.hi = SIMD8(repeating: hi)
         skip = residual?.data
         skipLd = residual?.ld ?? 0
+        skipColumns = residual?.channels ?? 0
         lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
         hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
     }
@@ -194,7 +208,8 @@ struct GemmEpilogue: TileEpilogue {
         self.init(lo: lo, hi: hi, residual: residual)
     }
 
-    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
+    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values, and
+    /// none at or past `skipColumns` (those add `+0`).
     @inline(__always)
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
@@ -204,7 +219,8 @@ struct GemmEpilogue: TileEpilogue {
         guard let skip else { return r }
         let src = skip + row * skipLd + col0
         var s = SIMD8<Float>()
-        if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
+        let count = Swift.min(cols, skipColumns &- col0)
+        if count >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, count) { s[j] = src[j] } }
         r = r + s
         r = r.replacing(with: lo2, where: r .< lo2)
         return r.replacing(with: hi2, where: r .> hi2)
@@ -494,7 +510,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         for r in rowStart..<rowEnd {
             var v = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
             if let residual {
-                v = residual.activation.apply(v + residual.data[r * residual.ld])
+                v = residual.activation.apply(v + residual.value(row: r, col: 0))
             }
             c[r * ldc] = w.prelu(v, column: 0)
         }
@@ -626,8 +642,7 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
             let cr = c + r * ldc
             for j in 0..<n { cr[j] = Swift.min(Swift.max(cr[j] + w.bias[j], lo), hi) }
             if let residual {
-                let sr = residual.data + r * residual.ld
-                for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + sr[j]) }
+                for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + residual.value(row: r, col: j)) }
             }
             if w.preluAlpha != nil { for j in 0..<n { cr[j] = w.prelu(cr[j], column: j) } }
         }

@@ -177,7 +177,7 @@ struct PreluGemmEpilogue: TileEpilogue {
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         let r = base.apply(v, bias: bias, row: row, col0: col0, cols: cols)
         guard let alpha else { return r }
-        return r.replacing(with: r * loadVector(alpha + col0), where: r .< SIMD8<Float>())
+        return blaze_prelu8(r, loadVector(alpha + col0))
     }
 }
 
@@ -213,17 +213,18 @@ struct GemmEpilogue: TileEpilogue {
     @inline(__always)
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
+        // (`blaze_max8(lo, r)` is `r < lo ? lo : r`, `blaze_min8(hi, r)` is `r > hi ? hi : r`.)
         var r = v + bias
-        r = r.replacing(with: lo, where: r .< lo)
-        r = r.replacing(with: hi, where: r .> hi)
+        r = blaze_max8(lo, r)
+        r = blaze_min8(hi, r)
         guard let skip else { return r }
         let src = skip + row * skipLd + col0
         var s = SIMD8<Float>()
         let count = Swift.min(cols, skipColumns &- col0)
-        if count >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, count) { s[j] = src[j] } }
+        if count >= 8 { s = loadVector(src) } else if count > 0 { s = loadPartialVector(src, count: count) }
         r = r + s
-        r = r.replacing(with: lo2, where: r .< lo2)
-        return r.replacing(with: hi2, where: r .> hi2)
+        r = blaze_max8(lo2, r)
+        return blaze_min8(hi2, r)
     }
 }
 
@@ -286,9 +287,26 @@ func storeTileRow<E: TileEpilogue>(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0
     if cols == 16 {
         storeVector(s0, c); storeVector(s1, c + 8)
     } else {
-        for j in 0..<Swift.min(cols, 8) { c[j] = s0[j] }
-        if cols > 8 { for j in 8..<cols { c[j] = s1[j - 8] } }
+        storePartialVector(s0, c, count: Swift.min(cols, 8))
+        if cols > 8 { storePartialVector(s1, c + 8, count: cols - 8) }
     }
+}
+
+/// The first `count` (1 ... 7) floats at `src` in the low lanes, zeros above. Out of line (like
+/// `storePartialVector`): partial tiles are rare, and keeping their element-by-element code out of
+/// the epilogue keeps the micro-kernels small enough for the optimizer to inline their epilogue
+/// (it had stopped inlining `storeTileRow`, and each call spilled the tile's accumulators).
+@inline(never)
+func loadPartialVector(_ src: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+    var s = SIMD8<Float>()
+    for j in 0..<Swift.min(count, 8) { s[j] = src[j] }
+    return s
+}
+
+/// Stores the first `count` (0 ... 8) lanes of `v` at `c`; out of line (see `loadPartialVector`).
+@inline(never)
+func storePartialVector(_ v: SIMD8<Float>, _ c: UnsafeMutablePointer<Float>, count: Int) {
+    for j in 0..<Swift.max(0, Swift.min(count, 8)) { c[j] = v[j] }
 }
 
 /// Tile height of a 16-wide micro-kernel specialization.
@@ -483,7 +501,7 @@ func gemmMicroKernel6x8<E: TileEpilogue>(k: Int, segments: Int = 1, segmentStrid
 func storeTileRow8<E: TileEpilogue>(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: E, row: Int,
                    to c: UnsafeMutablePointer<Float>, cols: Int) {
     let r = e.apply(v, bias: bias, row: row, col0: 0, cols: cols)
-    if cols == 8 { storeVector(r, c) } else { for j in 0..<cols { c[j] = r[j] } }
+    if cols == 8 { storeVector(r, c) } else { storePartialVector(r, c, count: cols) }
 }
 
 /// N = 1: each output is a dot product of an A row with the K weights, 8 lanes at a time

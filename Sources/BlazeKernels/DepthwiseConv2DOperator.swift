@@ -1,8 +1,11 @@
-/// max-then-min clamp of 8 lanes (TFLite's `ActivationFunctionWithMinMax` order).
+import CBlazeTarget
+
+/// max-then-min clamp of 8 lanes (TFLite's `ActivationFunctionWithMinMax` order):
+/// `v < lo ? lo : v`, then `r > hi ? hi : r` (CBlazeTarget's selects, which keep the kernels
+/// small enough to be inlined; see `blaze_max8`).
 @inline(__always)
 func clampVector(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> {
-    let r = v.replacing(with: lo, where: v .< lo)
-    return r.replacing(with: hi, where: r .> hi)
+    blaze_min8(hi, blaze_max8(lo, v))
 }
 
 /// DEPTHWISE_CONV_2D on NHWC float32 tensors.
@@ -168,13 +171,12 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     private func applyPrelu(_ out: UnsafeMutablePointer<Float>, pixels: Int, pixelStride: Int, channels: Int,
                             alpha: UnsafePointer<Float>) {
         let vectorChannels = channels & ~7
-        let zero = SIMD8<Float>()
         for p in 0..<pixels {
             let px = out + p * pixelStride
             var ch = 0
             while ch < vectorChannels {
                 let v = loadVector(px + ch)
-                storeVector(v.replacing(with: v * loadVector(alpha + ch), where: v .< zero), px + ch)
+                storeVector(blaze_prelu8(v, loadVector(alpha + ch)), px + ch)
                 ch += 8
             }
             while ch < channels {

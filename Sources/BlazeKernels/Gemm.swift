@@ -292,21 +292,18 @@ func storeTileRow<E: TileEpilogue>(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0
     }
 }
 
-/// The first `count` (1 ... 7) floats at `src` in the low lanes, zeros above. Out of line (like
-/// `storePartialVector`): partial tiles are rare, and keeping their element-by-element code out of
-/// the epilogue keeps the micro-kernels small enough for the optimizer to inline their epilogue
-/// (it had stopped inlining `storeTileRow`, and each call spilled the tile's accumulators).
-@inline(never)
+/// The first `count` (1 ... 7) floats at `src` in the low lanes, zeros above (`blaze_load_partial8`:
+/// a masked load, one call in SIL and no call after inlining, so partial tiles do not make the
+/// epilogue too big to inline nor force the tile's accumulators onto the stack around a call).
+@inline(__always)
 func loadPartialVector(_ src: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
-    var s = SIMD8<Float>()
-    for j in 0..<Swift.min(count, 8) { s[j] = src[j] }
-    return s
+    blaze_load_partial8(src, count)
 }
 
-/// Stores the first `count` (0 ... 8) lanes of `v` at `c`; out of line (see `loadPartialVector`).
-@inline(never)
+/// Stores the first `count` (0 ... 8) lanes of `v` at `c` (`blaze_store_partial8`, a masked store).
+@inline(__always)
 func storePartialVector(_ v: SIMD8<Float>, _ c: UnsafeMutablePointer<Float>, count: Int) {
-    for j in 0..<Swift.max(0, Swift.min(count, 8)) { c[j] = v[j] }
+    blaze_store_partial8(c, v, count)
 }
 
 /// Tile height of a 16-wide micro-kernel specialization.

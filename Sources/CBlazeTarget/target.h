@@ -74,4 +74,28 @@ static inline __attribute__((always_inline)) blaze_float8 blaze_prelu8(blaze_flo
 #endif
 }
 
+// The first `count` lanes (0 ... 8) of 8 floats: loaded from `p` with zeros above (only those
+// floats are read), or stored to `p` (only those floats are written). For partial GEMM tiles.
+static inline __attribute__((always_inline)) blaze_float8 blaze_load_partial8(const float *p, long count) {
+#if defined(__AVX2__)
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)), lanes);
+    return (blaze_float8)_mm256_maskload_ps(p, mask);
+#else
+    blaze_float8 r = 0;
+    for (long i = 0; i < count && i < 8; i++) r[i] = p[i];
+    return r;
+#endif
+}
+
+static inline __attribute__((always_inline)) void blaze_store_partial8(float *p, blaze_float8 v, long count) {
+#if defined(__AVX2__)
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)), lanes);
+    _mm256_maskstore_ps(p, mask, (__m256)v);
+#else
+    for (long i = 0; i < count && i < 8; i++) p[i] = v[i];
+#endif
+}
+
 #endif

@@ -160,16 +160,17 @@ protocol TileEpilogue {
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float>
 }
 
-/// `GemmEpilogue`, then a fused PRELU: `x < 0 ? x · alpha[col] : x` (TFLite's PRELU after the
-/// conv and any fused ADD, the same float operations).
-struct PreluGemmEpilogue: TileEpilogue {
-    let base: GemmEpilogue
+/// `Base` (`GemmEpilogue` or `UnclampedGemmEpilogue`), then a fused PRELU:
+/// `x < 0 ? x · alpha[col] : x` (TFLite's PRELU after the conv and any fused ADD, the same float
+/// operations).
+struct PreluGemmEpilogue<Base: TileEpilogue>: TileEpilogue {
+    let base: Base
     /// Only built when the weights carry alpha (`gemmNativeBlock`); nil would skip the stage.
     let alpha: UnsafePointer<Float>?
 
     @inline(__always)
     init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
-        base = GemmEpilogue(lo: lo, hi: hi, residual: residual)
+        base = Base(lo: lo, hi: hi, residual: residual, preluAlpha: nil)
         alpha = preluAlpha
     }
 
@@ -178,6 +179,37 @@ struct PreluGemmEpilogue: TileEpilogue {
         let r = base.apply(v, bias: bias, row: row, col0: col0, cols: cols)
         guard let alpha else { return r }
         return blaze_prelu8(r, loadVector(alpha + col0))
+    }
+}
+
+/// `GemmEpilogue` for a conv whose activation, and any fused ADD's, is NONE: `v + bias (+ skip)`
+/// without the two clamps to [-∞, +∞], which return every value unchanged (NaN and -0
+/// included), so the bits are the same. Linear projections and PRELU convs are most convs of
+/// these models, and on short K the clamps were a visible part of the tile.
+struct UnclampedGemmEpilogue: TileEpilogue {
+    let skip: UnsafePointer<Float>?
+    let skipLd: Int
+    /// `GemmResidual.channels` of the tile's residual: skip columns from the tile's first column.
+    let skipColumns: Int
+
+    /// `lo` and `hi` are -∞ and +∞ here (the caller checks); `preluAlpha` is not used.
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+        skip = residual?.data
+        skipLd = residual?.ld ?? 0
+        skipColumns = residual?.channels ?? 0
+    }
+
+    /// `v + bias + skip[row][col0 ..< col0+8]` (as `GemmEpilogue.apply` with no-op clamps).
+    @inline(__always)
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
+        let r = v + bias
+        guard let skip else { return r }
+        let src = skip + row * skipLd + col0
+        var s = SIMD8<Float>()
+        let count = Swift.min(cols, skipColumns &- col0)
+        if count >= 8 { s = loadVector(src) } else if count > 0 { s = loadPartialVector(src, count: count) }
+        return r + s
     }
 }
 
@@ -531,10 +563,25 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         }
         return
     }
+    // Activation NONE (and a fused ADD's too): the clamps are no-ops, so run the epilogue without them.
+    let unclamped = lo == -.infinity && hi == .infinity
+        && (residual.map { $0.activation.lowerBound == -.infinity && $0.activation.upperBound == .infinity } ?? true)
     if w.preluAlpha != nil {
-        gemmNativeTilesPrelu(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
-                             weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
-                             segmentStride: segmentStride)
+        if unclamped {
+            gemmNativeTilesPreluUnclamped(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                                          a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                                          segments: segments, segmentStride: segmentStride)
+        } else {
+            gemmNativeTilesPrelu(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
+                                 weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                                 segmentStride: segmentStride)
+        }
+        return
+    }
+    if unclamped {
+        gemmNativeTilesUnclamped(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
+                                 weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                                 segmentStride: segmentStride)
         return
     }
     gemmNativeTiles(GemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
@@ -548,9 +595,30 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
 func gemmNativeTilesPrelu(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
                           weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                           residual: GemmResidual?, segments: Int, segmentStride: Int) {
-    gemmNativeTiles(PreluGemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+    gemmNativeTiles(PreluGemmEpilogue<GemmEpilogue>.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
                     a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
                     segmentStride: segmentStride)
+}
+
+/// `gemmNativeTiles` with `UnclampedGemmEpilogue` (activations NONE), out of line.
+@inline(never)
+func gemmNativeTilesUnclamped(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
+                              weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                              residual: GemmResidual?, segments: Int, segmentStride: Int) {
+    gemmNativeTiles(UnclampedGemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart,
+                    panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                    segments: segments, segmentStride: segmentStride)
+}
+
+/// `gemmNativeTiles` with the fused-PRELU epilogue over `UnclampedGemmEpilogue`, out of line.
+@inline(never)
+func gemmNativeTilesPreluUnclamped(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>,
+                                   lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
+                                   segmentStride: Int) {
+    gemmNativeTiles(PreluGemmEpilogue<UnclampedGemmEpilogue>.self, rowStart: rowStart, rowEnd: rowEnd,
+                    panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c,
+                    ldc: ldc, residual: residual, segments: segments, segmentStride: segmentStride)
 }
 
 /// The tiled part of `gemmNativeBlock` (panel width 8 or 16) with epilogue `E`.

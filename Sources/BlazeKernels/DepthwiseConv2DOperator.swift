@@ -307,6 +307,23 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 storeVector(clampVector(acc + loadVector(bias + ch), lov, hiv), out + ch)
                 ch += 8
             }
+            // Four channels at a time (layers with C < 8, e.g. face_detection_full_range_sparse's
+            // 4-channel head, and channel tails of 4 or more): the same per-channel arithmetic as
+            // the scalar loop below, each lane summing its taps in (ky, kx) order.
+            while ch + 4 <= c {
+                var acc = SIMD4<Float>()
+                for ky in kyStart..<kyEnd {
+                    let inRow = inImage + ((inYOrigin + ky * g.dilationHeight) * g.inputWidth) * c + ch
+                    let wRow = weights + ky * g.kernelWidth * c + ch
+                    for kx in kxStart..<kxEnd {
+                        let x = UnsafeRawPointer(inRow + (inXOrigin + kx * g.dilationWidth) * c).loadUnaligned(as: SIMD4<Float>.self)
+                        let w = UnsafeRawPointer(wRow + kx * c).loadUnaligned(as: SIMD4<Float>.self)
+                        acc = acc + x * w
+                    }
+                }
+                for j in 0..<4 { out[ch + j] = Swift.min(Swift.max(acc[j] + bias[ch + j], lo), hi) }
+                ch += 4
+            }
             while ch < c {
                 var acc: Float = 0
                 for ky in kyStart..<kyEnd {

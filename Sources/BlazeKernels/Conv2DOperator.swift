@@ -115,6 +115,24 @@ public final class Conv2DOperator: @unchecked Sendable {
                     scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool, residual: GemmResidual? = nil) {
         let g = geometry
         let ic = inputShape.channels, oc = outputShape.channels
+        let pixels = outputShape.batch * g.outputHeight * g.outputWidth
+        if pixels < gemmTileRows && backend == .native && packed.panelWidth > 1 && residual == nil && !hasFusedPrelu
+            && (isPointwise || scratch != nil) {
+            // A few output pixels (the 1×1 heads of iris_landmark and face_landmark): one row at a
+            // time on the matrix-vector kernels, which give the GEMM's bits without computing a
+            // 6-row tile for one row. Non-pointwise rows are gathered first (im2col).
+            var a = input, lda = ic
+            if !isPointwise, let scratch {
+                let pixelsPerImage = g.outputHeight * g.outputWidth
+                for p in 0..<pixels {
+                    im2colRow(input: input + (p / pixelsPerImage) * g.inputHeight * g.inputWidth * ic,
+                              oy: (p % pixelsPerImage) / g.outputWidth, ox: p % g.outputWidth, row: scratch + p * patchSize)
+                }
+                a = UnsafePointer(scratch); lda = patchSize
+            }
+            gemvRows(m: pixels, a: a, lda: lda, weights: packed, activation: activation, c: output, ldc: oc, pool: pool)
+            return
+        }
         if isPointwise {
             gemm(m: outputShape.batch * g.outputHeight * g.outputWidth, a: input, lda: ic, weights: packed,
                  activation: activation, c: output, ldc: oc, pool: pool, residual: residual)

@@ -592,6 +592,52 @@ struct DepthwiseInterior {
         }
     }
 
+    /// Stride 2, undilated, KW = 3 (the stride-2 layers of the hand, face and palm models): 8
+    /// pixels × 8 channels per step; the 17 input vectors of a kernel row are loaded once each,
+    /// the one at an even offset serving two neighbouring pixels (kx = 2 of one, kx = 0 of the
+    /// next), instead of 24 loads. Visiting inputs left to right gives each pixel its taps in kx
+    /// order, so per output the arithmetic is the generic loop's exactly. All 8 pixels are computed.
+    @inline(__always)
+    func blockStride2Width3(at ox: Int) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 3 * wc + ch
+                let w0 = loadVector(wp), w1 = loadVector(wp + wc), w2 = loadVector(wp + 2 * wc)
+                var x = loadVector(src)
+                a0 = a0 + x * w0
+                x = loadVector(src + c); a0 = a0 + x * w1
+                x = loadVector(src + 2 * c); a0 = a0 + x * w2; a1 = a1 + x * w0
+                x = loadVector(src + 3 * c); a1 = a1 + x * w1
+                x = loadVector(src + 4 * c); a1 = a1 + x * w2; a2 = a2 + x * w0
+                x = loadVector(src + 5 * c); a2 = a2 + x * w1
+                x = loadVector(src + 6 * c); a2 = a2 + x * w2; a3 = a3 + x * w0
+                x = loadVector(src + 7 * c); a3 = a3 + x * w1
+                x = loadVector(src + 8 * c); a3 = a3 + x * w2; a4 = a4 + x * w0
+                x = loadVector(src + 9 * c); a4 = a4 + x * w1
+                x = loadVector(src + 10 * c); a4 = a4 + x * w2; a5 = a5 + x * w0
+                x = loadVector(src + 11 * c); a5 = a5 + x * w1
+                x = loadVector(src + 12 * c); a5 = a5 + x * w2; a6 = a6 + x * w0
+                x = loadVector(src + 13 * c); a6 = a6 + x * w1
+                x = loadVector(src + 14 * c); a6 = a6 + x * w2; a7 = a7 + x * w0
+                x = loadVector(src + 15 * c); a7 = a7 + x * w1
+                x = loadVector(src + 16 * c); a7 = a7 + x * w2
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: 8)
+            block += 8
+        }
+    }
+
     /// Stores up to 8 output pixels `count` (1...8) of one channel block: `clamp(a + bias)`.
     @inline(__always)
     func storePixels(_ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>,
@@ -654,6 +700,8 @@ struct DepthwiseInterior {
             blockUnitStride3(at: ox, count: count)
         } else if pixelStride == columnStride && tapStride == columnStride && KW.value == 5 {
             blockUnitStride5(at: ox, count: count)
+        } else if pixelStride == 2 * columnStride && tapStride == columnStride && KW.value == 3 && count == 8 {
+            blockStride2Width3(at: ox)
         } else {
             block(KW.self, at: ox, count: count)
         }

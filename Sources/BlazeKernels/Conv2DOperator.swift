@@ -115,6 +115,24 @@ public final class Conv2DOperator: @unchecked Sendable {
                     scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool, residual: GemmResidual? = nil) {
         let g = geometry
         let ic = inputShape.channels, oc = outputShape.channels
+        let pixels = outputShape.batch * g.outputHeight * g.outputWidth
+        if pixels < gemmTileRows && backend == .native && packed.panelWidth > 1 && residual == nil && !hasFusedPrelu
+            && (isPointwise || scratch != nil) {
+            // A few output pixels (the 1×1 heads of iris_landmark and face_landmark): one row at a
+            // time on the matrix-vector kernels, which give the GEMM's bits without computing a
+            // 6-row tile for one row. Non-pointwise rows are gathered first (im2col).
+            var a = input, lda = ic
+            if !isPointwise, let scratch {
+                let pixelsPerImage = g.outputHeight * g.outputWidth
+                for p in 0..<pixels {
+                    im2colRow(input: input + (p / pixelsPerImage) * g.inputHeight * g.inputWidth * ic,
+                              oy: (p % pixelsPerImage) / g.outputWidth, ox: p % g.outputWidth, row: scratch + p * patchSize)
+                }
+                a = UnsafePointer(scratch); lda = patchSize
+            }
+            gemvRows(m: pixels, a: a, lda: lda, weights: packed, activation: activation, c: output, ldc: oc, pool: pool)
+            return
+        }
         if isPointwise {
             gemm(m: outputShape.batch * g.outputHeight * g.outputWidth, a: input, lda: ic, weights: packed,
                  activation: activation, c: output, ldc: oc, pool: pool, residual: residual)
@@ -183,11 +201,23 @@ public final class Conv2DOperator: @unchecked Sendable {
                     && ixFirst >= 0 && ixLast + g.kernelWidth <= g.inputWidth
                 let res = residual?.offset(rows: tile, cols: 0)
                 if direct {
+                    // The following tiles of the unit that are direct in the same output row join this
+                    // one: one GEMM call tiles the whole run (same pixel stride), instead of one call
+                    // and its setup per 6 pixels. Tile heights do not change any element's arithmetic.
+                    var run = rows
+                    while tile + run < p1 {
+                        let next = Swift.min(tileRows, p1 - tile - run)
+                        let last = ox0 + run + next - 1
+                        guard last < g.outputWidth, last * g.strideWidth - g.padLeft + g.kernelWidth <= g.inputWidth else { break }
+                        run += next
+                    }
                     let a = input + ((b * g.inputHeight + iy0) * g.inputWidth + ixFirst) * ic
-                    gemmNativeBlock(rowStart: 0, rowEnd: rows, panelStart: 0, panelEnd: packed.panelCount,
+                    gemmNativeBlock(rowStart: 0, rowEnd: run, panelStart: 0, panelEnd: packed.panelCount,
                                     a: a, lda: g.strideWidth * ic, weights: packed, lo: lo, hi: hi,
                                     c: output + tile * oc, ldc: oc, residual: res,
                                     segments: g.kernelHeight, segmentStride: g.dilationHeight * g.inputWidth * ic)
+                    tile += run
+                    continue
                 } else {
                     for r in 0..<rows {
                         let p = tile + r
@@ -304,7 +334,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                 // Fused ADD, applied to the finished row: act2(conv + skip), as the ADD would.
                 let row = output + unit * g.outputWidth
                 for ox in 0..<g.outputWidth {
-                    row[ox] = residual.activation.apply(row[ox] + residual.data[(unit * g.outputWidth + ox) * residual.ld])
+                    row[ox] = residual.activation.apply(row[ox] + residual.value(row: unit * g.outputWidth + ox, col: 0))
                 }
             }
             if packed.preluAlpha != nil {

@@ -1,8 +1,11 @@
-/// max-then-min clamp of 8 lanes (TFLite's `ActivationFunctionWithMinMax` order).
+import CBlazeTarget
+
+/// max-then-min clamp of 8 lanes (TFLite's `ActivationFunctionWithMinMax` order):
+/// `v < lo ? lo : v`, then `r > hi ? hi : r` (CBlazeTarget's selects, which keep the kernels
+/// small enough to be inlined; see `blaze_max8`).
 @inline(__always)
 func clampVector(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> {
-    let r = v.replacing(with: lo, where: v .< lo)
-    return r.replacing(with: hi, where: r .> hi)
+    blaze_min8(hi, blaze_max8(lo, v))
 }
 
 /// DEPTHWISE_CONV_2D on NHWC float32 tensors.
@@ -168,13 +171,12 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     private func applyPrelu(_ out: UnsafeMutablePointer<Float>, pixels: Int, pixelStride: Int, channels: Int,
                             alpha: UnsafePointer<Float>) {
         let vectorChannels = channels & ~7
-        let zero = SIMD8<Float>()
         for p in 0..<pixels {
             let px = out + p * pixelStride
             var ch = 0
             while ch < vectorChannels {
                 let v = loadVector(px + ch)
-                storeVector(v.replacing(with: v * loadVector(alpha + ch), where: v .< zero), px + ch)
+                storeVector(blaze_prelu8(v, loadVector(alpha + ch)), px + ch)
                 ch += 8
             }
             while ch < channels {
@@ -304,6 +306,23 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 }
                 storeVector(clampVector(acc + loadVector(bias + ch), lov, hiv), out + ch)
                 ch += 8
+            }
+            // Four channels at a time (layers with C < 8, e.g. face_detection_full_range_sparse's
+            // 4-channel head, and channel tails of 4 or more): the same per-channel arithmetic as
+            // the scalar loop below, each lane summing its taps in (ky, kx) order.
+            while ch + 4 <= c {
+                var acc = SIMD4<Float>()
+                for ky in kyStart..<kyEnd {
+                    let inRow = inImage + ((inYOrigin + ky * g.dilationHeight) * g.inputWidth) * c + ch
+                    let wRow = weights + ky * g.kernelWidth * c + ch
+                    for kx in kxStart..<kxEnd {
+                        let x = UnsafeRawPointer(inRow + (inXOrigin + kx * g.dilationWidth) * c).loadUnaligned(as: SIMD4<Float>.self)
+                        let w = UnsafeRawPointer(wRow + kx * c).loadUnaligned(as: SIMD4<Float>.self)
+                        acc = acc + x * w
+                    }
+                }
+                for j in 0..<4 { out[ch + j] = Swift.min(Swift.max(acc[j] + bias[ch + j], lo), hi) }
+                ch += 4
             }
             while ch < c {
                 var acc: Float = 0
@@ -573,6 +592,52 @@ struct DepthwiseInterior {
         }
     }
 
+    /// Stride 2, undilated, KW = 3 (the stride-2 layers of the hand, face and palm models): 8
+    /// pixels × 8 channels per step; the 17 input vectors of a kernel row are loaded once each,
+    /// the one at an even offset serving two neighbouring pixels (kx = 2 of one, kx = 0 of the
+    /// next), instead of 24 loads. Visiting inputs left to right gives each pixel its taps in kx
+    /// order, so per output the arithmetic is the generic loop's exactly. All 8 pixels are computed.
+    @inline(__always)
+    func blockStride2Width3(at ox: Int) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 3 * wc + ch
+                let w0 = loadVector(wp), w1 = loadVector(wp + wc), w2 = loadVector(wp + 2 * wc)
+                var x = loadVector(src)
+                a0 = a0 + x * w0
+                x = loadVector(src + c); a0 = a0 + x * w1
+                x = loadVector(src + 2 * c); a0 = a0 + x * w2; a1 = a1 + x * w0
+                x = loadVector(src + 3 * c); a1 = a1 + x * w1
+                x = loadVector(src + 4 * c); a1 = a1 + x * w2; a2 = a2 + x * w0
+                x = loadVector(src + 5 * c); a2 = a2 + x * w1
+                x = loadVector(src + 6 * c); a2 = a2 + x * w2; a3 = a3 + x * w0
+                x = loadVector(src + 7 * c); a3 = a3 + x * w1
+                x = loadVector(src + 8 * c); a3 = a3 + x * w2; a4 = a4 + x * w0
+                x = loadVector(src + 9 * c); a4 = a4 + x * w1
+                x = loadVector(src + 10 * c); a4 = a4 + x * w2; a5 = a5 + x * w0
+                x = loadVector(src + 11 * c); a5 = a5 + x * w1
+                x = loadVector(src + 12 * c); a5 = a5 + x * w2; a6 = a6 + x * w0
+                x = loadVector(src + 13 * c); a6 = a6 + x * w1
+                x = loadVector(src + 14 * c); a6 = a6 + x * w2; a7 = a7 + x * w0
+                x = loadVector(src + 15 * c); a7 = a7 + x * w1
+                x = loadVector(src + 16 * c); a7 = a7 + x * w2
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: 8)
+            block += 8
+        }
+    }
+
     /// Stores up to 8 output pixels `count` (1...8) of one channel block: `clamp(a + bias)`.
     @inline(__always)
     func storePixels(_ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>,
@@ -635,6 +700,8 @@ struct DepthwiseInterior {
             blockUnitStride3(at: ox, count: count)
         } else if pixelStride == columnStride && tapStride == columnStride && KW.value == 5 {
             blockUnitStride5(at: ox, count: count)
+        } else if pixelStride == 2 * columnStride && tapStride == columnStride && KW.value == 3 && count == 8 {
+            blockStride2Width3(at: ox)
         } else {
             block(KW.self, at: ox, count: count)
         }

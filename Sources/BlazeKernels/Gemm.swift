@@ -119,21 +119,32 @@ public final class PackedGemmWeights: @unchecked Sendable {
 /// the conv and then the ADD, so the result is bit-identical and the conv output never
 /// touches memory.
 ///
-/// `data` is `[m][ld]` row-major like C (NHWC pixels × channels); the first N floats of each
-/// row are read. May be the same buffer as C only if every element is read before it is
-/// written (it is, per tile), but the interpreter never plans that.
+/// `data` is `[m][ld]` row-major like C (NHWC pixels × channels); the first
+/// `min(N, channels)` floats of each row are read, and columns at or past `channels` add `+0`
+/// (a skip tensor zero-padded in its channels by a PAD, e.g. BlazeFace's `PAD → ADD`: the
+/// same `conv + 0` the ADD computes on the padded channels). May be the same buffer as C only
+/// if every element is read before it is written (it is, per tile), but the interpreter never
+/// plans that.
 public struct GemmResidual {
     public var data: UnsafePointer<Float>
     public var ld: Int
     /// The ADD's own fused activation.
     public var activation: FusedActivation
-    public init(data: UnsafePointer<Float>, ld: Int, activation: FusedActivation) {
-        self.data = data; self.ld = ld; self.activation = activation
+    /// Columns of each row that hold skip values (counted from this residual's first column);
+    /// the columns after them read as `+0`. `Int.max` (the default): every column.
+    public var channels: Int
+    public init(data: UnsafePointer<Float>, ld: Int, activation: FusedActivation, channels: Int = .max) {
+        self.data = data; self.ld = ld; self.activation = activation; self.channels = channels
     }
     /// The same residual starting `rows` rows and `cols` columns further.
     @inline(__always)
     func offset(rows: Int, cols: Int) -> GemmResidual {
-        GemmResidual(data: data + rows * ld + cols, ld: ld, activation: activation)
+        GemmResidual(data: data + rows * ld + cols, ld: ld, activation: activation, channels: channels &- cols)
+    }
+    /// The skip value at (`row`, `col`): `+0` past `channels`.
+    @inline(__always)
+    func value(row: Int, col: Int) -> Float {
+        col < channels ? data[row * ld + col] : 0
     }
 }
 
@@ -149,16 +160,17 @@ protocol TileEpilogue {
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float>
 }
 
-/// `GemmEpilogue`, then a fused PRELU: `x < 0 ? x · alpha[col] : x` (TFLite's PRELU after the
-/// conv and any fused ADD, the same float operations).
-struct PreluGemmEpilogue: TileEpilogue {
-    let base: GemmEpilogue
+/// `Base` (`GemmEpilogue` or `UnclampedGemmEpilogue`), then a fused PRELU:
+/// `x < 0 ? x · alpha[col] : x` (TFLite's PRELU after the conv and any fused ADD, the same float
+/// operations).
+struct PreluGemmEpilogue<Base: TileEpilogue>: TileEpilogue {
+    let base: Base
     /// Only built when the weights carry alpha (`gemmNativeBlock`); nil would skip the stage.
     let alpha: UnsafePointer<Float>?
 
     @inline(__always)
     init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
-        base = GemmEpilogue(lo: lo, hi: hi, residual: residual)
+        base = Base(lo: lo, hi: hi, residual: residual, preluAlpha: nil)
         alpha = preluAlpha
     }
 
@@ -166,7 +178,38 @@ struct PreluGemmEpilogue: TileEpilogue {
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         let r = base.apply(v, bias: bias, row: row, col0: col0, cols: cols)
         guard let alpha else { return r }
-        return r.replacing(with: r * loadVector(alpha + col0), where: r .< SIMD8<Float>())
+        return blaze_prelu8(r, loadVector(alpha + col0))
+    }
+}
+
+/// `GemmEpilogue` for a conv whose activation, and any fused ADD's, is NONE: `v + bias (+ skip)`
+/// without the two clamps to [-∞, +∞], which return every value unchanged (NaN and -0
+/// included), so the bits are the same. Linear projections and PRELU convs are most convs of
+/// these models, and on short K the clamps were a visible part of the tile.
+struct UnclampedGemmEpilogue: TileEpilogue {
+    let skip: UnsafePointer<Float>?
+    let skipLd: Int
+    /// `GemmResidual.channels` of the tile's residual: skip columns from the tile's first column.
+    let skipColumns: Int
+
+    /// `lo` and `hi` are -∞ and +∞ here (the caller checks); `preluAlpha` is not used.
+    @inline(__always)
+    init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+        skip = residual?.data
+        skipLd = residual?.ld ?? 0
+        skipColumns = residual?.channels ?? 0
+    }
+
+    /// `v + bias + skip[row][col0 ..< col0+8]` (as `GemmEpilogue.apply` with no-op clamps).
+    @inline(__always)
+    func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
+        let r = v + bias
+        guard let skip else { return r }
+        let src = skip + row * skipLd + col0
+        var s = SIMD8<Float>()
+        let count = Swift.min(cols, skipColumns &- col0)
+        if count >= 8 { s = loadVector(src) } else if count > 0 { s = loadPartialVector(src, count: count) }
+        return r + s
     }
 }
 
@@ -177,6 +220,8 @@ struct GemmEpilogue: TileEpilogue {
     let lo: SIMD8<Float>, hi: SIMD8<Float>
     let skip: UnsafePointer<Float>?
     let skipLd: Int
+    /// `GemmResidual.channels` of the tile's residual: skip columns from the tile's first column.
+    let skipColumns: Int
     let lo2: SIMD8<Float>, hi2: SIMD8<Float>
 
     @inline(__always)
@@ -184,6 +229,7 @@ struct GemmEpilogue: TileEpilogue {
         self.lo = SIMD8(repeating: lo); self.hi = SIMD8(repeating: hi)
         skip = residual?.data
         skipLd = residual?.ld ?? 0
+        skipColumns = residual?.channels ?? 0
         lo2 = SIMD8(repeating: residual?.activation.lowerBound ?? -.infinity)
         hi2 = SIMD8(repeating: residual?.activation.upperBound ?? .infinity)
     }
@@ -194,20 +240,23 @@ struct GemmEpilogue: TileEpilogue {
         self.init(lo: lo, hi: hi, residual: residual)
     }
 
-    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values.
+    /// `act2(act(v + bias) + skip[row][col0 ..< col0+8])`; reads only `cols` skip values, and
+    /// none at or past `skipColumns` (those add `+0`).
     @inline(__always)
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float> {
         // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
+        // (`blaze_max8(lo, r)` is `r < lo ? lo : r`, `blaze_min8(hi, r)` is `r > hi ? hi : r`.)
         var r = v + bias
-        r = r.replacing(with: lo, where: r .< lo)
-        r = r.replacing(with: hi, where: r .> hi)
+        r = blaze_max8(lo, r)
+        r = blaze_min8(hi, r)
         guard let skip else { return r }
         let src = skip + row * skipLd + col0
         var s = SIMD8<Float>()
-        if cols >= 8 { s = loadVector(src) } else { for j in 0..<Swift.max(0, cols) { s[j] = src[j] } }
+        let count = Swift.min(cols, skipColumns &- col0)
+        if count >= 8 { s = loadVector(src) } else if count > 0 { s = loadPartialVector(src, count: count) }
         r = r + s
-        r = r.replacing(with: lo2, where: r .< lo2)
-        return r.replacing(with: hi2, where: r .> hi2)
+        r = blaze_max8(lo2, r)
+        return blaze_min8(hi2, r)
     }
 }
 
@@ -270,9 +319,23 @@ func storeTileRow<E: TileEpilogue>(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, bias0
     if cols == 16 {
         storeVector(s0, c); storeVector(s1, c + 8)
     } else {
-        for j in 0..<Swift.min(cols, 8) { c[j] = s0[j] }
-        if cols > 8 { for j in 8..<cols { c[j] = s1[j - 8] } }
+        storePartialVector(s0, c, count: Swift.min(cols, 8))
+        if cols > 8 { storePartialVector(s1, c + 8, count: cols - 8) }
     }
+}
+
+/// The first `count` (1 ... 7) floats at `src` in the low lanes, zeros above (`blaze_load_partial8`:
+/// a masked load, one call in SIL and no call after inlining, so partial tiles do not make the
+/// epilogue too big to inline nor force the tile's accumulators onto the stack around a call).
+@inline(__always)
+func loadPartialVector(_ src: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+    blaze_load_partial8(src, count)
+}
+
+/// Stores the first `count` (0 ... 8) lanes of `v` at `c` (`blaze_store_partial8`, a masked store).
+@inline(__always)
+func storePartialVector(_ v: SIMD8<Float>, _ c: UnsafeMutablePointer<Float>, count: Int) {
+    blaze_store_partial8(c, v, count)
 }
 
 /// Tile height of a 16-wide micro-kernel specialization.
@@ -467,7 +530,7 @@ func gemmMicroKernel6x8<E: TileEpilogue>(k: Int, segments: Int = 1, segmentStrid
 func storeTileRow8<E: TileEpilogue>(_ v: SIMD8<Float>, bias: SIMD8<Float>, epilogue e: E, row: Int,
                    to c: UnsafeMutablePointer<Float>, cols: Int) {
     let r = e.apply(v, bias: bias, row: row, col0: 0, cols: cols)
-    if cols == 8 { storeVector(r, c) } else { for j in 0..<cols { c[j] = r[j] } }
+    if cols == 8 { storeVector(r, c) } else { storePartialVector(r, c, count: cols) }
 }
 
 /// N = 1: each output is a dot product of an A row with the K weights, 8 lanes at a time
@@ -494,16 +557,31 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         for r in rowStart..<rowEnd {
             var v = gemmDotRow(k: k, a: a + r * lda, w: w.data, bias: w.bias[0], lo: lo, hi: hi)
             if let residual {
-                v = residual.activation.apply(v + residual.data[r * residual.ld])
+                v = residual.activation.apply(v + residual.value(row: r, col: 0))
             }
             c[r * ldc] = w.prelu(v, column: 0)
         }
         return
     }
+    // Activation NONE (and a fused ADD's too): the clamps are no-ops, so run the epilogue without them.
+    let unclamped = lo == -.infinity && hi == .infinity
+        && (residual.map { $0.activation.lowerBound == -.infinity && $0.activation.upperBound == .infinity } ?? true)
     if w.preluAlpha != nil {
-        gemmNativeTilesPrelu(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
-                             weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
-                             segmentStride: segmentStride)
+        if unclamped {
+            gemmNativeTilesPreluUnclamped(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                                          a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                                          segments: segments, segmentStride: segmentStride)
+        } else {
+            gemmNativeTilesPrelu(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
+                                 weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                                 segmentStride: segmentStride)
+        }
+        return
+    }
+    if unclamped {
+        gemmNativeTilesUnclamped(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda,
+                                 weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
+                                 segmentStride: segmentStride)
         return
     }
     gemmNativeTiles(GemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
@@ -517,9 +595,30 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
 func gemmNativeTilesPrelu(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
                           weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                           residual: GemmResidual?, segments: Int, segmentStride: Int) {
-    gemmNativeTiles(PreluGemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+    gemmNativeTiles(PreluGemmEpilogue<GemmEpilogue>.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
                     a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual, segments: segments,
                     segmentStride: segmentStride)
+}
+
+/// `gemmNativeTiles` with `UnclampedGemmEpilogue` (activations NONE), out of line.
+@inline(never)
+func gemmNativeTilesUnclamped(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int,
+                              weights w: PackedGemmWeights, lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                              residual: GemmResidual?, segments: Int, segmentStride: Int) {
+    gemmNativeTiles(UnclampedGemmEpilogue.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart,
+                    panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                    segments: segments, segmentStride: segmentStride)
+}
+
+/// `gemmNativeTiles` with the fused-PRELU epilogue over `UnclampedGemmEpilogue`, out of line.
+@inline(never)
+func gemmNativeTilesPreluUnclamped(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>,
+                                   lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
+                                   segmentStride: Int) {
+    gemmNativeTiles(PreluGemmEpilogue<UnclampedGemmEpilogue>.self, rowStart: rowStart, rowEnd: rowEnd,
+                    panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c,
+                    ldc: ldc, residual: residual, segments: segments, segmentStride: segmentStride)
 }
 
 /// The tiled part of `gemmNativeBlock` (panel width 8 or 16) with epilogue `E`.
@@ -626,8 +725,7 @@ public func gemmRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
             let cr = c + r * ldc
             for j in 0..<n { cr[j] = Swift.min(Swift.max(cr[j] + w.bias[j], lo), hi) }
             if let residual {
-                let sr = residual.data + r * residual.ld
-                for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + sr[j]) }
+                for j in 0..<n { cr[j] = residual.activation.apply(cr[j] + residual.value(row: r, col: j)) }
             }
             if w.preluAlpha != nil { for j in 0..<n { cr[j] = w.prelu(cr[j], column: j) } }
         }

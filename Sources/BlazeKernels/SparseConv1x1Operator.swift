@@ -400,7 +400,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 if r < lo { r = lo }
                 if r > hi { r = hi }
                 if let residual {
-                    r = r + residual.data[p * residual.ld + cb + c]
+                    r = r + residual.value(row: p, col: cb + c)
                     if r < residual.activation.lowerBound { r = residual.activation.lowerBound }
                     if r > residual.activation.upperBound { r = residual.activation.upperBound }
                 }

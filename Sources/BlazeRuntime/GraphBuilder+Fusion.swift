@@ -10,6 +10,9 @@ import TFLite
 ///   are skipped, which adds exactly `+0` to a sum that is never `-0`;
 /// - a `CONV_2D` whose output's single consumer is a same-shape `ADD` adds the other ADD
 ///   operand (the skip connection) in the GEMM epilogue: `act2(act(acc + bias) + skip)`;
+///   when that operand is a `PAD` that only appends zero channels (BlazeFace's `PAD → ADD`
+///   shortcut) and is read by nothing else, the PAD is absorbed too: the epilogue reads the
+///   PAD's input and adds `+0` to the padded channels, as the ADD did;
 /// - a standalone `RELU` whose input comes from a conv, depthwise conv or ADD with no fused
 ///   activation (and has no other consumer) becomes that producer's fused activation;
 /// - a `PRELU` with a constant alpha of one value per channel (shape `[…, 1, C]`) whose input
@@ -27,8 +30,9 @@ struct FusionPlan {
     var output: [Int: Int] = [:]
     /// op → activation replacing its own fused activation NONE (a folded RELU).
     var activation: [Int: BlazeKernels.FusedActivation] = [:]
-    /// conv op → skip tensor and the ADD's activation (possibly a folded RELU).
-    var residual: [Int: (tensor: Int, activation: BlazeKernels.FusedActivation)] = [:]
+    /// conv op → skip tensor, the ADD's activation (possibly a folded RELU), and the skip's channel
+    /// count when a folded channel PAD made it narrower than the conv's output (nil: same shape).
+    var residual: [Int: (tensor: Int, activation: BlazeKernels.FusedActivation, channels: Int?)] = [:]
     /// conv / depthwise op → the constant alpha tensor of a folded PRELU (applied last).
     var prelu: [Int: Int] = [:]
 
@@ -102,6 +106,20 @@ extension GraphBuilder {
             plan.output[index] = op.outputs[0]
         }
 
+        /// When `pad` is a PAD whose output `t` is read only by one operator and that only appends
+        /// zero channels (NHWC, `paddings` zero except the channels' "after"), its input and
+        /// that input's channel count.
+        func channelPaddedInput(_ pad: Int, output t: Int) -> (tensor: Int, channels: Int)? {
+            let op = ops[pad]
+            guard facts[pad].role == .padding, op.inputs.count == 2, op.outputs == [t], soleConsumer(t) != nil,
+                  isFloatActivation(op.inputs[0]), isFloatActivation(t),
+                  let xShape = staticShape(op.inputs[0]), xShape.count == 4, let tShape = staticShape(t),
+                  let flat = try? constantInt32s(op.inputs[1], "paddings", sites[pad]), flat.count == 8,
+                  flat.dropLast().allSatisfy({ $0 == 0 }), flat[7] > 0, flat[7] <= maxDimension,
+                  tShape == Array(xShape.dropLast()) + [xShape[3] + flat[7]] else { return nil }
+            return (op.inputs[0], xShape[3])
+        }
+
         for (index, op) in ops.enumerated() where !plan.absorbed.contains(index) {
             let fact = facts[index]
             if fact.role == .padding {
@@ -124,20 +142,30 @@ extension GraphBuilder {
             if fact.acceptsResidual, let add = soleConsumer(t), case let .residualAdd(addAct)? = facts[add].role,
                ops[add].inputs.count == 2, ops[add].outputs.count == 1 {
                 let addOp = ops[add]
-                let skip = addOp.inputs[0] == t ? addOp.inputs[1] : addOp.inputs[0]
+                var skip = addOp.inputs[0] == t ? addOp.inputs[1] : addOp.inputs[0]
                 let y = addOp.outputs[0]
+                // A PAD that only appends zero channels to the skip: read its input instead.
+                var skipChannels: Int?, channelPad: Int?
+                if fact.acceptsChannelPaddedResidual, let pad = producer[skip], !plan.absorbed.contains(pad),
+                   let narrow = channelPaddedInput(pad, output: skip) {
+                    channelPad = pad
+                    skipChannels = narrow.channels
+                    skip = narrow.tensor
+                }
                 // The skip tensor must already exist when the conv runs.
                 let skipReady = subgraph.inputs.contains(skip) || (producer[skip].map { $0 < index } ?? false)
                 if skip != t, isFloatActivation(skip), isFloatActivation(y), skipReady,
-                   let tShape = staticShape(t), staticShape(skip) == tShape, staticShape(y) == tShape {
+                   let tShape = staticShape(t), staticShape(y) == tShape,
+                   staticShape(skip) == (skipChannels.map { Array(tShape.dropLast()) + [$0] } ?? tShape) {
                     plan.absorbed.insert(add)
+                    if let channelPad { plan.absorbed.insert(channelPad) }
                     var out = y, act = addAct
                     if act == .none, let relu = foldableRelu(after: y) {
                         plan.absorbed.insert(relu)
                         out = ops[relu].outputs[0]
                         act = .relu
                     }
-                    plan.residual[index] = (skip, act)
+                    plan.residual[index] = (skip, act, skipChannels)
                     plan.output[index] = out
                     if fact.absorbsPrelu { foldPrelu(into: index, after: out) }
                     continue

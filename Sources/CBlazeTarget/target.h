@@ -1,4 +1,5 @@
-// What the compiler targets, as constants Swift can read, and a prefetch hint (header only, nothing to link).
+// What the compiler targets, as constants Swift can read, lane-wise selects for the kernels and a prefetch hint
+// (header only, nothing to link).
 //
 // Swift has no #if for CPU features, but swiftc's `-target-cpu` reaches the Clang importer,
 // so these macros follow the flag set of the build: with `-Xswiftc -target-cpu -Xswiftc native`
@@ -23,6 +24,79 @@
 #else
 #define BLAZE_TARGET_SIMD_BITS 0
 #endif
+
+// Lane-wise selects on 8 floats for the kernels' epilogues (imported as SIMD8<Float>). Swift's
+// `replacing(with:where:)` is the same operation, but it reaches the optimizer as a per-lane loop
+// (dozens of SIL blocks per call), which made the GEMM micro-kernels too big for the inliner: it
+// stopped inlining their epilogue and called it per tile row, spilling the accumulators. These are
+// one call in SIL and one instruction after LLVM inlines them. Exact semantics, NaN and signed
+// zeros included (no fast-math):
+//   blaze_max8(a, b)  = a > b ? a : b   (x86 MAXPS a, b: b when unordered or equal)
+//   blaze_min8(a, b)  = a < b ? a : b   (x86 MINPS a, b)
+//   blaze_prelu8(x, alpha) = x < 0 ? x * alpha : x
+// so `blaze_max8(lo, x)` is TFLite's `x < lo ? lo : x` (std::max(x, lo)) and `blaze_min8(hi, x)`
+// its `x > hi ? hi : x`.
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+typedef float blaze_float8 __attribute__((ext_vector_type(8)));
+
+static inline __attribute__((always_inline)) blaze_float8 blaze_max8(blaze_float8 a, blaze_float8 b) {
+#if defined(__AVX__)
+    return (blaze_float8)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    blaze_float8 r;
+    for (int i = 0; i < 8; i++) r[i] = a[i] > b[i] ? a[i] : b[i];
+    return r;
+#endif
+}
+
+static inline __attribute__((always_inline)) blaze_float8 blaze_min8(blaze_float8 a, blaze_float8 b) {
+#if defined(__AVX__)
+    return (blaze_float8)_mm256_min_ps((__m256)a, (__m256)b);
+#else
+    blaze_float8 r;
+    for (int i = 0; i < 8; i++) r[i] = a[i] < b[i] ? a[i] : b[i];
+    return r;
+#endif
+}
+
+static inline __attribute__((always_inline)) blaze_float8 blaze_prelu8(blaze_float8 x, blaze_float8 alpha) {
+#if defined(__AVX__)
+    __m256 v = (__m256)x;
+    __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return (blaze_float8)_mm256_blendv_ps(v, _mm256_mul_ps(v, (__m256)alpha), negative);
+#else
+    blaze_float8 r;
+    for (int i = 0; i < 8; i++) r[i] = x[i] < 0 ? x[i] * alpha[i] : x[i];
+    return r;
+#endif
+}
+
+// The first `count` lanes (0 ... 8) of 8 floats: loaded from `p` with zeros above (only those
+// floats are read), or stored to `p` (only those floats are written). For partial GEMM tiles.
+static inline __attribute__((always_inline)) blaze_float8 blaze_load_partial8(const float *p, long count) {
+#if defined(__AVX2__)
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)), lanes);
+    return (blaze_float8)_mm256_maskload_ps(p, mask);
+#else
+    blaze_float8 r = 0;
+    for (long i = 0; i < count && i < 8; i++) r[i] = p[i];
+    return r;
+#endif
+}
+
+static inline __attribute__((always_inline)) void blaze_store_partial8(float *p, blaze_float8 v, long count) {
+#if defined(__AVX2__)
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)), lanes);
+    _mm256_maskstore_ps(p, mask, (__m256)v);
+#else
+    for (long i = 0; i < count && i < 8; i++) p[i] = v[i];
+#endif
+}
 
 // A read prefetch hint into all cache levels (no fault, no effect on results). Static inline:
 // header only, nothing to link.

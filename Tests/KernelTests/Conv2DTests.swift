@@ -79,6 +79,37 @@ final class Conv2DTests: XCTestCase {
         }
     }
 
+    /// Fewer than 6 output pixels run the matrix-vector kernels (`gemvRows`): the same conv on a
+    /// batch of 6 copies of the input (the tiled GEMM) must give the first copy's outputs bit for
+    /// bit. Includes iris_landmark's and face_landmark's 1×1 heads and pointwise / padded cases.
+    func testFewOutputPixelsEqualTiledGemm() throws {
+        // (H, W, I, O, kernel, stride, padding, activation)
+        let cases: [(h: Int, w: Int, i: Int, o: Int, k: Int, s: Int, padding: Padding, act: FusedActivation)] = [
+            (2, 2, 128, 213, 2, 1, .valid, .none), (3, 3, 32, 1404, 3, 3, .valid, .none), (2, 2, 16, 4, 2, 1, .valid, .relu),
+            (1, 1, 40, 24, 1, 1, .valid, .relu6), (2, 2, 8, 17, 1, 1, .valid, .none), (1, 5, 3, 39, 3, 1, .same, .relu),
+            (2, 2, 5, 8, 3, 2, .same, .reluN1To1),
+        ]
+        for (n, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(1500 + n))
+            let image = randomFloats(c.h * c.w * c.i, &rng)
+            let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
+            let bias = randomFloats(c.o, &rng)
+            func conv(batch: Int) throws -> Conv2DOperator {
+                try Conv2DOperator(inputShape: [batch, c.h, c.w, c.i], weights: weights, weightsShape: [c.o, c.k, c.k, c.i],
+                                   bias: bias, strideHeight: c.s, strideWidth: c.s, padding: c.padding, activation: c.act,
+                                   backend: .native)
+            }
+            let small = try conv(batch: 1), tiled = try conv(batch: 6)
+            let pixels = small.outputShape.elementCount / c.o
+            XCTAssertLessThan(pixels, 6, "case \(n) must take the few-pixel path")
+            let expected = Array(runConv(tiled, Array((0..<6).map { _ in image }.joined()), pool: Pools.one)
+                .prefix(small.outputShape.elementCount))
+            for pool in Pools.all {
+                assertBitIdentical(runConv(small, image, pool: pool), expected, "few pixels case \(n) threads=\(pool.threadCount)")
+            }
+        }
+    }
+
     func testInvalidInputsThrow() {
         XCTAssertThrowsError(try Conv2DOperator(inputShape: [1, 4, 4], weights: [1], weightsShape: [1, 1, 1, 1], bias: [],
                                                 strideHeight: 1, strideWidth: 1, padding: .same, activation: .none))

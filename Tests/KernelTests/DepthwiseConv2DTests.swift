@@ -41,7 +41,7 @@ final class DepthwiseConv2DTests: XCTestCase {
         var n = 0
         for (k, s) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
             for padding in [Padding.same, .valid] {
-                for (h, w, c) in [(1, 1, 1), (5, 5, 3), (6, 9, 8), (7, 4, 13), (10, 11, 24), (9, 9, 17)]
+                for (h, w, c) in [(1, 1, 1), (5, 5, 3), (8, 7, 4), (6, 5, 7), (6, 9, 8), (7, 4, 13), (10, 11, 24), (9, 9, 17), (5, 37, 12)]
                 where padding == .same || (h >= k && w >= k) {
                     try check(input: [1, h, w, c], kernel: (k, k), multiplier: 1, stride: (s, s), dilation: (1, 1),
                               padding: padding, activation: FusedActivation.allCases[n % 4], seed: UInt64(n),

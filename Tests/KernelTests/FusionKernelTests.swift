@@ -128,6 +128,58 @@ final class FusionKernelTests: XCTestCase {
         }
     }
 
+    /// A residual with fewer channels than the conv (`GemmResidual.channels`, the input of a folded
+    /// channel PAD) == conv, then the reference PAD appending zero channels, then the reference ADD:
+    /// pointwise, direct/im2col and 4×24 tiles, skip channel counts inside and at the edges of the
+    /// 8- and 16-wide panel halves, the face detector's shortcut shapes, both backends, 1-3 threads.
+    func testChannelPaddedResidualEqualsConvThenPadThenAdd() throws {
+        // (H, W, I, O, skip channels, kernel, stride, activation, ADD activation)
+        let cases: [(h: Int, w: Int, i: Int, o: Int, cs: Int, k: Int, s: Int, act: FusedActivation, addAct: FusedActivation)] = [
+            (64, 64, 24, 28, 24, 1, 1, .none, .relu), (32, 32, 28, 32, 28, 1, 1, .none, .relu),
+            (32, 32, 36, 42, 36, 1, 1, .none, .relu), (16, 16, 88, 96, 88, 1, 1, .none, .relu),
+            (64, 64, 8, 16, 8, 1, 1, .none, .none), (16, 16, 64, 128, 64, 1, 1, .none, .none),
+            (9, 7, 5, 24, 3, 3, 1, .relu6, .none), (11, 6, 4, 40, 33, 3, 2, .none, .relu6),
+            (7, 7, 16, 17, 1, 1, 1, .relu, .reluN1To1), (5, 5, 3, 9, 8, 3, 1, .none, .none),
+        ]
+        for (n, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(900 + n))
+            let shape = [1, c.h, c.w, c.i]
+            let input = randomFloats(shape.reduce(1, *), &rng)
+            let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
+            let bias = randomFloats(c.o, &rng)
+            for backend in GemmBackend.allCases {
+                let op = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [c.o, c.k, c.k, c.i], bias: bias,
+                                            strideHeight: c.s, strideWidth: c.s, padding: .same, activation: c.act,
+                                            backend: backend)
+                let out = op.outputShape
+                let skipShape = [1, out.height, out.width, c.cs]
+                let skip = randomFloats(skipShape.reduce(1, *), &rng, range: -3...3)
+                let convOut = runConv(op, input, pool: Pools.one)
+                let paddedSkip = collect(out.elementCount) { o in skip.withUnsafeBufferPointer { sp in
+                    Reference.pad(input: sp.baseAddress!, inputShape: skipShape,
+                                  paddings: [[0, 0], [0, 0], [0, 0], [0, c.o - c.cs]], output: o)
+                } }
+                let expected = collect(out.elementCount) { o in convOut.withUnsafeBufferPointer { a in
+                    paddedSkip.withUnsafeBufferPointer { b in
+                        Reference.add(a: a.baseAddress!, aShape: out.dims, b: b.baseAddress!, bShape: out.dims,
+                                      activation: c.addAct, output: o)
+                    }
+                } }
+                for pool in Pools.all {
+                    var got = [Float](repeating: .nan, count: out.elementCount)
+                    var scratch = [Float](repeating: 0, count: max(1, op.scratchCount(threads: pool.threadCount)))
+                    input.withUnsafeBufferPointer { ip in skip.withUnsafeBufferPointer { sp in
+                        got.withUnsafeMutableBufferPointer { o in scratch.withUnsafeMutableBufferPointer { sc in
+                            op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sc.baseAddress!, pool: pool,
+                                   residual: GemmResidual(data: sp.baseAddress!, ld: c.cs, activation: c.addAct, channels: c.cs))
+                        } }
+                    } }
+                    assertBitIdentical(got, expected, "padded residual case \(n) \(backend) threads=\(pool.threadCount)")
+                }
+            }
+        }
+    }
+
     // MARK: fused PRELU
 
     /// `Reference.binary(.prelu)` of `x` (NHWC `shape`) with one alpha per channel (`[C]`).

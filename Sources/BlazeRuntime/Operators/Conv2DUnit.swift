@@ -4,7 +4,8 @@ import TFLite
 /// CONV_2D: input NHWC `[N, H, W, I]`, filter OHWI `[O, kH, kW, I]`, optional bias `[O]`, output
 /// NHWC `[N, H', W', O]`. Weights are prepacked at load for the GEMM or a direct kernel
 /// (`Conv2DOperator`). Fusions: a folded PAD (explicit padding), a residual ADD in the GEMM
-/// epilogue, a following RELU, a following per-channel PRELU (last in the epilogue).
+/// epilogue (its skip operand possibly a channel zero-PAD, read unpadded), a following RELU, a
+/// following per-channel PRELU (last in the epilogue).
 struct Conv2DUnit: OperatorUnit {
     static let kind = OperatorKind.builtin(.conv2D)
     /// `Conv2DOptions`: padding 0, stride_w 1, stride_h 2, fused_activation_function 3, dilation_w 4, dilation_h 5.
@@ -42,7 +43,7 @@ struct Conv2DUnit: OperatorUnit {
         let outChannels = site.op.inputs.count > 1 ? graph.staticShape(site.op.inputs[1])?.first : nil
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
-                           acceptsResidual: true, absorbsPrelu: true)
+                           acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
@@ -73,10 +74,12 @@ struct Conv2DUnit: OperatorUnit {
             graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
         }
         if let skip = graph.fusion.residual[site.index] {
-            // Fused ADD: the planner saw the skip tensor as read by this step.
-            let s = try graph.activation(skip.tensor, "residual", site), ld = conv.outputShape.channels
+            // Fused ADD: the planner saw the skip tensor as read by this step. After a folded channel
+            // PAD the skip is `[N, H', W', C]` with C < O channels; the others add +0.
+            let s = try graph.activation(skip.tensor, "residual", site)
+            let ld = skip.channels ?? conv.outputShape.channels, skipChannels = skip.channels ?? .max
             let skipActivation = skip.activation
-            try graph.checkOutput(s, conv.outputShape.dims, site)
+            try graph.checkOutput(s, Array(conv.outputShape.dims.dropLast()) + [ld], site)
             if let sparse {
                 return PreparedStep(flops: flops, bind: { offset in
                     let xo = offset(x), yo = offset(y), so = offset(s)
@@ -84,7 +87,8 @@ struct Conv2DUnit: OperatorUnit {
                         // Scratch is always planned (scratchCount ≥ 1 float per thread).
                         guard let scratch else { preconditionFailure("sparse CONV_2D: no scratch buffer") }
                         sparse.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
-                                   residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation))
+                                   residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation,
+                                                         channels: skipChannels))
                     }
                 }, variant: variant)
             }
@@ -92,7 +96,8 @@ struct Conv2DUnit: OperatorUnit {
                 let xo = offset(x), yo = offset(y), so = offset(s)
                 return { arena, scratch, pool in
                     conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
-                             residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation))
+                             residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation,
+                                                         channels: skipChannels))
                 }
             }, variant: variant)
         }

@@ -76,7 +76,8 @@ enum FusionRole: Equatable {
     case relu
     /// An ADD of two same-shape tensors with this fused activation: becomes a conv epilogue.
     case residualAdd(FusedActivation)
-    /// A PAD: may become explicit zero padding of its consumer when it pads only H and W.
+    /// A PAD: may become explicit zero padding of its consumer when it pads only H and W, or the
+    /// zero channels of a conv's residual when it only appends channels.
     case padding
     /// A PRELU with a constant per-channel alpha: becomes the last stage of its producer's epilogue.
     case prelu
@@ -91,6 +92,9 @@ struct FusionFacts {
     var acceptsExplicitPadding = false
     /// The operator can add a same-shape skip tensor in its epilogue, then an activation.
     var acceptsResidual = false
+    /// Its residual may also be a zero channel PAD's input (fewer channels than the output; the
+    /// padded channels add `+0`), absorbing the PAD.
+    var acceptsChannelPaddedResidual = false
     /// The operator can apply a PRELU (constant alpha, one per output channel) that follows it
     /// (after its own activation and any fused residual).
     var absorbsPrelu = false

@@ -2,7 +2,8 @@ import BlazeKernels
 import TFLite
 
 /// PAD: zero padding, `paddings` an INT32 constant `[rank, 2]` (before, after per dimension)
-/// (`PadOperator`). Fusion: a spatial zero PAD folds into the following VALID window op.
+/// (`PadOperator`). Fusion: a spatial zero PAD folds into the following VALID window op; a PAD
+/// that only appends zero channels to a conv's skip tensor folds into that conv's residual.
 struct PadUnit: OperatorUnit {
     static let kind = OperatorKind.builtin(.pad)
 

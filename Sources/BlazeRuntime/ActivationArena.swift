@@ -74,7 +74,10 @@ struct PrefaultedMemory {
                 if head > 0 { munmap(raw, head) }
                 if tail > 0, let end = UnsafeMutableRawPointer(bitPattern: aligned + size) { munmap(end, tail) }
                 if let start = UnsafeMutableRawPointer(bitPattern: aligned) {
-                    _ = madvise(start, size, Int32(MADV_HUGEPAGE))
+                    // Huge pages for the whole 2 MiB pages the request covers; the tail stays in 4 KiB
+                    // pages, so that resident memory is the request rounded to 4 KiB, not 2 MiB.
+                    let whole = bytes / Self.hugePage * Self.hugePage
+                    _ = madvise(start, whole, Int32(MADV_HUGEPAGE))
                     let populateWrite: Int32 = 23   // MADV_POPULATE_WRITE
                     if madvise(start, bytes, populateWrite) != 0 {
                         let page = 4096

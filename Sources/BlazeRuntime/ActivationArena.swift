@@ -13,7 +13,8 @@ import Foundation
 /// planned activations (`MemoryPlan.arenaCount` floats, offsets from its plan), then its scratch.
 /// Sharing has one consequence: an interpreter's tensors (inputs included) do not survive an
 /// `invoke` of another interpreter on the same arena, so set the inputs before every `invoke` and
-/// read the outputs before invoking another. Not for interpreters used from several threads at once.
+/// read the outputs before invoking another. Not for interpreters used from several threads at once
+/// (building them on several threads at once is fine).
 public final class ActivationArena: @unchecked Sendable {
     /// Start of the memory: 64-byte aligned (2 MiB aligned and huge-page backed from 2 MiB up).
     private(set) var base: UnsafeMutablePointer<Float>
@@ -21,6 +22,7 @@ public final class ActivationArena: @unchecked Sendable {
     public private(set) var capacity: Int
     /// The memory behind `base`.
     private var memory: PrefaultedMemory
+    private let lock = NSLock()
 
     public init() {
         memory = PrefaultedMemory(byteCount: MemoryLayout<Float>.stride)
@@ -32,6 +34,9 @@ public final class ActivationArena: @unchecked Sendable {
     /// first `invoke`). Growing frees the old memory before mapping the new, so the two never
     /// coexist; the contents are not kept.
     func reserve(_ count: Int) {
+        // Interpreters sharing an arena may be built on several threads at once.
+        lock.lock()
+        defer { lock.unlock() }
         let count = max(1, count)
         if count > capacity {
             memory.free()

@@ -12,7 +12,8 @@ struct GraphBuilder {
     let model: Model
     let subgraph: Subgraph
     /// The constant float tensors, checked; each is widened to float32 only when a unit asks for
-    /// it (`constantFloats`), so one layer's float32 copy lives only until its kernel has prepacked it.
+    /// it (`constantFloats`), so one layer's float32 copy lives only until its kernel has prepacked it,
+    /// or read by rows straight into the packed panels (`constantRows`: conv weights, no copy).
     let constants: ConstantTable
     let options: InterpreterOptions
 

@@ -187,8 +187,12 @@ struct DensifyPlan {
                 // Every index and value in range (checked in one pass): scatter without per-element checks.
                 let out = dense + offset
                 if isHalf {
-                    indices.forEach(in: begin..<end) { j, c in
-                        out[c * stride] = halfToFloat(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)))
+                    // The segment's values are contiguous: widen them in one vectorised pass
+                    // (`widenHalves`, the bits of `halfToFloat`), then scatter.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: end - begin) { values in
+                        guard let widened = values.baseAddress else { return }
+                        widenHalves(from: source + 2 * begin, to: widened, count: end - begin)
+                        indices.forEach(in: begin..<end) { j, c in out[c * stride] = widened[j - begin] }
                     }
                 } else {
                     indices.forEach(in: begin..<end) { j, c in

@@ -56,21 +56,18 @@ public final class PoseLandmarker {
             weightsDirectory = directory
             detectorLabel = directory.appendingPathComponent(detectorName).path
             landmarkLabel = directory.appendingPathComponent(landmarkName).path
-            (detector, landmarkModel) = try Self.loadBoth(threads: options.threads,
-                                                          { try Self.load(directory.appendingPathComponent(detectorName), runtimeOptions) },
-                                                          { try Self.load(directory.appendingPathComponent(landmarkName), runtimeOptions) })
+            detector = try Self.load(directory.appendingPathComponent(detectorName), runtimeOptions)
+            landmarkModel = try Self.load(directory.appendingPathComponent(landmarkName), runtimeOptions)
         case let .files(detectorFile, landmarkFile):
             weightsDirectory = nil
             (detectorLabel, landmarkLabel) = (detectorFile.path, landmarkFile.path)
-            (detector, landmarkModel) = try Self.loadBoth(threads: options.threads,
-                                                          { try Self.load(detectorFile, runtimeOptions) },
-                                                          { try Self.load(landmarkFile, runtimeOptions) })
+            detector = try Self.load(detectorFile, runtimeOptions)
+            landmarkModel = try Self.load(landmarkFile, runtimeOptions)
         case let .data(detectorData, landmarkData):
             weightsDirectory = nil
             (detectorLabel, landmarkLabel) = ("\(detectorName) (Data)", "\(landmarkName) (Data)")
-            (detector, landmarkModel) = try Self.loadBoth(threads: options.threads,
-                                                          { try Self.load(detectorData, name: detectorName, runtimeOptions) },
-                                                          { try Self.load(landmarkData, name: landmarkName, runtimeOptions) })
+            detector = try Self.load(detectorData, name: detectorName, runtimeOptions)
+            landmarkModel = try Self.load(landmarkData, name: landmarkName, runtimeOptions)
         }
         anchors = try SSDAnchors.generate(.poseDetector)
         Self.trimHeap()
@@ -99,32 +96,6 @@ public final class PoseLandmarker {
         let segShape = landmarkModel.outputs[segmentationOutput].shape
         segmentationHeight = segShape[1]
         segmentationWidth = segShape[2]
-    }
-
-    /// Runs `detector` and `landmark` (the two model loads) on two threads when `threads` > 1, else one
-    /// after the other; returns both or throws the detector's error first, then the landmark
-    /// model's, as the sequential loads did. Each interpreter is built by one thread from its own
-    /// file, so the result does not depend on the overlap.
-    private static func loadBoth(threads: Int, _ detector: () throws -> Interpreter,
-                                 _ landmark: () throws -> Interpreter) throws -> (Interpreter, Interpreter) {
-        guard threads > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else {
-            return (try detector(), try landmark())
-        }
-        let results = LoadResults()
-        DispatchQueue.concurrentPerform(iterations: 2) { i in
-            let result = Result { i == 0 ? try detector() : try landmark() }
-            results.set(i, result)
-        }
-        let (first, second) = results.both
-        guard let first, let second else { throw BlazePoseError.invalidModel(path: "", reason: "a model load did not finish") }
-        return (try first.get(), try second.get())
-    }
-
-    private final class LoadResults: @unchecked Sendable {
-        private let lock = NSLock()
-        private var results: [Result<Interpreter, Error>?] = [nil, nil]
-        func set(_ i: Int, _ result: Result<Interpreter, Error>) { lock.lock(); results[i] = result; lock.unlock() }
-        var both: (Result<Interpreter, Error>?, Result<Interpreter, Error>?) { lock.lock(); defer { lock.unlock() }; return (results[0], results[1]) }
     }
 
     /// Loading freed float constants, decode temporaries and file bookkeeping in the middle of the

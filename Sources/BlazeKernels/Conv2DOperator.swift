@@ -27,10 +27,23 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// `preluAlpha` (`[O]`, one alpha per output channel) fuses a following PRELU into the
     /// epilogue, applied last (after the activation and any residual): bit-identical to the conv
     /// followed by TFLite's PRELU with that alpha broadcast over N, H and W.
-    public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
+    public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
+                            strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
+                            padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
+                            preluAlpha: [Float]? = nil) throws {
+        try self.init(inputShape: inputShape, weights: WeightRows(weights, weightsShape: weightsShape), weightsShape: weightsShape,
+                      bias: bias, strideHeight: strideHeight, strideWidth: strideWidth, dilationHeight: dilationHeight,
+                      dilationWidth: dilationWidth, padding: padding, activation: activation, backend: backend,
+                      preluAlpha: preluAlpha)
+    }
+
+    /// As the `[Float]` initializer, with the OHWI weights read from `weights` (`[O][KH·KW·I]`
+    /// rows, read once while packing, never kept) into `store`'s memory when given (see
+    /// ``WeightStore``). `weights.n` and `weights.k` must match `weightsShape`.
+    public init(inputShape: [Int], weights: WeightRows, weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                 padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                preluAlpha: [Float]? = nil) throws {
+                preluAlpha: [Float]? = nil, store: WeightStore? = nil) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
@@ -40,8 +53,8 @@ public final class Conv2DOperator: @unchecked Sendable {
         guard i == input.channels else {
             throw KernelError.shapeMismatch(op: op, detail: "weights input depth \(i) != input channels \(input.channels)")
         }
-        guard weights.count == o * kh * kw * i else {
-            throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * kh * kw * i, got: weights.count)
+        guard weights.n == o, weights.k == kh * kw * i else {
+            throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * kh * kw * i, got: weights.n * weights.k)
         }
         guard bias.isEmpty || bias.count == o else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(o)")
@@ -61,13 +74,10 @@ public final class Conv2DOperator: @unchecked Sendable {
         self.patchSize = kh * kw * i
         self.isPointwise = kh == 1 && kw == 1 && strideHeight == 1 && strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0
-        packed = weights.withUnsafeBufferPointer { wp in
-            bias.withUnsafeBufferPointer { bp in
-                (preluAlpha ?? []).withUnsafeBufferPointer { ap in
-                    PackedGemmWeights(weights: wp.baseAddress!, bias: bias.isEmpty ? nil : bp.baseAddress,
-                                      n: o, k: kh * kw * i, backend: backend,
-                                      preluAlpha: preluAlpha == nil ? nil : ap.baseAddress)
-                }
+        packed = bias.withUnsafeBufferPointer { bp in
+            (preluAlpha ?? []).withUnsafeBufferPointer { ap in
+                PackedGemmWeights(rows: weights, bias: bias.isEmpty ? nil : bp.baseAddress, backend: backend,
+                                  preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store)
             }
         }
     }

@@ -41,8 +41,11 @@ public final class PackedGemmWeights: @unchecked Sendable {
     public let n: Int
     public let backend: GemmBackend
     let panelCount: Int
-    /// native: `[panelCount][k][16]`; openBLAS: `W[N][K]` copied as is.
+    /// native: `[panelCount][k][16]`; openBLAS: `W[N][K]` copied as is. In `store`'s memory when
+    /// there is one, else an allocation of its own.
     let data: UnsafeMutablePointer<Float>
+    /// The memory `data` lives in (kept alive by it), or nil.
+    let store: WeightStore?
     /// `[panelCount * panelWidth]` (at least 16), zero past N (zero everywhere when there is no bias).
     let bias: UnsafeMutablePointer<Float>
     /// A fused PRELU's per-column alpha, laid out like `bias` (`[panelCount * panelWidth]`, at least
@@ -52,9 +55,21 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// Packs `weights` (`[n][k]`, row-major), `bias` (`[n]` or nil) and a fused PRELU's `preluAlpha`
     /// (`[n]` or nil). Does not validate: callers (the operator wrappers) check that the buffers
     /// hold `n*k` and `n` floats.
-    public init(weights: UnsafePointer<Float>, bias biasIn: UnsafePointer<Float>?, n: Int, k: Int,
-                backend: GemmBackend, preluAlpha alphaIn: UnsafePointer<Float>? = nil) {
+    public convenience init(weights: UnsafePointer<Float>, bias biasIn: UnsafePointer<Float>?, n: Int, k: Int,
+                            backend: GemmBackend, preluAlpha alphaIn: UnsafePointer<Float>? = nil) {
+        self.init(rows: WeightRows(n: n, k: k, values: weights), bias: biasIn, backend: backend, preluAlpha: alphaIn)
+    }
+
+    /// Packs the `[n][k]` matrix `rows` (read once, panel by panel: in place for values in memory,
+    /// else through the reader into `store`'s staging rows), `bias` (`[n]` or nil) and a fused
+    /// PRELU's `preluAlpha` (`[n]` or nil). With a `store`, the packed panels live in its memory and
+    /// its pool packs them in parallel (each panel is written by one thread, so the bits do not
+    /// depend on the thread count); without, in an allocation of their own. Does not validate.
+    public init(rows: WeightRows, bias biasIn: UnsafePointer<Float>?, backend: GemmBackend,
+                preluAlpha alphaIn: UnsafePointer<Float>? = nil, store: WeightStore? = nil) {
+        let n = rows.n, k = rows.k
         self.k = k; self.n = n; self.backend = backend
+        self.store = store
         let pw = backend == .openBLAS ? 16 : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
         panelWidth = pw
         panelCount = (n + pw - 1) / pw
@@ -76,30 +91,55 @@ public final class PackedGemmWeights: @unchecked Sendable {
         case .native:
             // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
             let count = panelCount == 0 ? 0 : (panelCount - 1) * k * pw + k * lastPanelWidth
-            data = .allocate(capacity: Swift.max(1, count))
-            // Panel by panel, k-row by k-row: each destination row of `width` floats is written once,
-            // in order (its `columns` weights gathered from `width` source rows, zeros past N), so
-            // the packed memory is written sequentially instead of one strided column at a time.
-            for panel in 0..<panelCount {
-                let width = panel == panelCount - 1 ? lastPanelWidth : pw
-                let first = panel * pw, columns = Swift.min(width, n - first)
-                let dst = data + panel * k * pw
-                let src = weights + first * k
-                for kk in 0..<k {
-                    let row = dst + kk * width
-                    for lane in 0..<columns { row[lane] = src[lane * k + kk] }
-                    for lane in columns..<width { row[lane] = 0 }
-                }
-            }
+            data = store?.allocate(floats: count) ?? .allocate(capacity: Swift.max(1, count))
+            Self.packPanels(rows, into: data, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth,
+                            store: store)
         case .openBLAS:
             OpenBLAS.useSingleThread()
-            data = .allocate(capacity: Swift.max(1, n * k))
-            data.initialize(from: weights, count: n * k)
+            data = store?.allocate(floats: n * k) ?? .allocate(capacity: Swift.max(1, n * k))
+            if n * k > 0 { rows.read(first: 0, count: n, into: data) }
+        }
+    }
+
+    /// Writes every panel: panel `p` (columns `p·pw ..< p·pw + width`) from those rows of `rows`,
+    /// transposed to `[k][width]` at `data + p·k·pw`, zeros past N.
+    private static func packPanels(_ rows: WeightRows, into data: UnsafeMutablePointer<Float>, panelCount: Int,
+                                   panelWidth pw: Int, lastPanelWidth: Int, store: WeightStore?) {
+        let n = rows.n, k = rows.k
+        guard panelCount > 0, k > 0 else { return }
+        // Parallel only when there is enough to share (a panel of 16 × 256 floats is ~1 µs).
+        let pool = panelCount >= 4 && panelCount * k * pw >= 1 << 15 ? store?.pool : nil
+        let threads = pool?.threadCount ?? 1
+        var staging: UnsafeMutablePointer<Float>?
+        if case .reader = rows.source {
+            staging = store?.staging(floats: pw * k, threads: threads)
+                ?? .allocate(capacity: pw * k)
+        }
+        defer { if store == nil { staging?.deallocate() } }
+        let stagingRows = staging
+        func pack(_ panel: Int, _ worker: Int) {
+            let width = panel == panelCount - 1 ? lastPanelWidth : pw
+            let first = panel * pw, columns = Swift.min(width, n - first)
+            let src: UnsafePointer<Float>
+            switch rows.source {
+            case let .values(values): src = values + first * k
+            case .reader:
+                guard let stagingRows else { return }
+                let rowsOut = stagingRows + worker * pw * k
+                rows.read(first: first, count: columns, into: rowsOut)
+                src = UnsafePointer(rowsOut)
+            }
+            transposePanel(src, k: k, columns: columns, width: width, into: data + panel * k * pw)
+        }
+        if let pool {
+            pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }
+        } else {
+            for panel in 0..<panelCount { pack(panel, 0) }
         }
     }
 
     deinit {
-        data.deallocate()
+        if store == nil { data.deallocate() }
         bias.deallocate()
         preluAlpha?.deallocate()
     }

@@ -70,6 +70,7 @@ public final class PoseLandmarker {
             landmarkModel = try Self.load(landmarkData, name: landmarkName, runtimeOptions)
         }
         anchors = try SSDAnchors.generate(.poseDetector)
+        Self.trimHeap()
 
         func index(_ interpreter: Interpreter, _ path: String, _ what: String, _ match: ([Int]) -> Bool) throws -> Int {
             guard let i = interpreter.outputs.firstIndex(where: { match($0.shape) }) else {
@@ -95,6 +96,17 @@ public final class PoseLandmarker {
         let segShape = landmarkModel.outputs[segmentationOutput].shape
         segmentationHeight = segShape[1]
         segmentationWidth = segShape[2]
+    }
+
+    /// Loading freed float constants, decode temporaries and file bookkeeping in the middle of the
+    /// heap; glibc keeps such pages resident until `malloc_trim` hands them back (looked up at run
+    /// time: other C libraries have no such call, and need none).
+    private static func trimHeap() {
+        #if canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        #endif
     }
 
     private static func load(_ url: URL, _ options: InterpreterOptions) throws -> Interpreter {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
 /// The activation memory (arena and scratch) of one or more interpreters that never run at the
@@ -8,33 +13,121 @@ import Foundation
 /// planned activations (`MemoryPlan.arenaCount` floats, offsets from its plan), then its scratch.
 /// Sharing has one consequence: an interpreter's tensors (inputs included) do not survive an
 /// `invoke` of another interpreter on the same arena, so set the inputs before every `invoke` and
-/// read the outputs before invoking another. Not for interpreters used from several threads at once.
+/// read the outputs before invoking another. Not for interpreters used from several threads at once
+/// (building them on several threads at once is fine).
 public final class ActivationArena: @unchecked Sendable {
     /// Start of the memory: 64-byte aligned (2 MiB aligned and huge-page backed from 2 MiB up).
     private(set) var base: UnsafeMutablePointer<Float>
     /// Floats available at `base`.
     public private(set) var capacity: Int
+    /// The memory behind `base`.
+    private var memory: PrefaultedMemory
+    private let lock = NSLock()
 
     public init() {
-        base = allocateHugePageBacked(byteCount: MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
-        base.initialize(to: 0)
+        memory = PrefaultedMemory(byteCount: MemoryLayout<Float>.stride)
+        base = memory.base.assumingMemoryBound(to: Float.self)
         capacity = 1
     }
 
-    /// Makes `count` floats available, zeroed (so their pages are faulted in now, not during the
-    /// first `invoke`). Growing frees the old memory before allocating the new, so the two never
+    /// Makes `count` floats available, zeroed, with their pages faulted in now (not during the
+    /// first `invoke`). Growing frees the old memory before mapping the new, so the two never
     /// coexist; the contents are not kept.
     func reserve(_ count: Int) {
+        // Interpreters sharing an arena may be built on several threads at once.
+        lock.lock()
+        defer { lock.unlock() }
         let count = max(1, count)
         if count > capacity {
-            UnsafeMutableRawPointer(base).deallocate()
-            base = allocateHugePageBacked(byteCount: count * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
+            memory.free()
+            // Fresh pages read as zero; the kernel faults them all in at once.
+            memory = PrefaultedMemory(byteCount: count * MemoryLayout<Float>.stride)
+            base = memory.base.assumingMemoryBound(to: Float.self)
             capacity = count
+        } else {
+            base.update(repeating: 0, count: count)
         }
-        base.initialize(repeating: 0, count: count)
     }
 
     deinit {
-        UnsafeMutableRawPointer(base).deallocate()
+        memory.free()
+    }
+}
+
+/// Zero-filled memory whose pages are all faulted in when it is made: from 2 MiB up, a private
+/// anonymous mapping on a 2 MiB boundary marked `MADV_HUGEPAGE` (transparent huge pages where the
+/// kernel allows: the detector's ~10 MB arena is walked with large strides by the depthwise and
+/// conv kernels, and 4 KiB pages cost a TLB miss every few rows) and populated by the kernel in one
+/// call (`MADV_POPULATE_WRITE`, Linux 5.14; else one write per page); smaller, a zeroed heap block.
+struct PrefaultedMemory {
+    let base: UnsafeMutableRawPointer
+    /// Bytes mapped at `base` (0 for a heap block).
+    private let mappedBytes: Int
+
+    static let hugePage = 2 << 20
+
+    init(byteCount: Int) {
+        let bytes = max(1, byteCount)
+        #if os(Linux)
+        if bytes >= Self.hugePage {
+            let size = (bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage
+            let span = size + Self.hugePage
+            if let raw = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED {
+                let address = Int(bitPattern: raw)
+                let aligned = (address + Self.hugePage - 1) / Self.hugePage * Self.hugePage
+                let head = aligned - address, tail = span - head - size
+                if head > 0 { munmap(raw, head) }
+                if tail > 0, let end = UnsafeMutableRawPointer(bitPattern: aligned + size) { munmap(end, tail) }
+                if let start = UnsafeMutableRawPointer(bitPattern: aligned) {
+                    // Huge pages for the whole 2 MiB pages the request covers; the tail stays in 4 KiB
+                    // pages, so that resident memory is the request rounded to 4 KiB, not 2 MiB.
+                    let whole = bytes / Self.hugePage * Self.hugePage
+                    _ = madvise(start, whole, Int32(MADV_HUGEPAGE))
+                    Self.populate(start, bytes)
+                    base = start
+                    mappedBytes = size
+                    return
+                }
+            }
+        }
+        #endif
+        base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        mappedBytes = 0
+    }
+
+    /// Faults in `[start, start + bytes)` (fresh pages read as zero): `MADV_POPULATE_WRITE` (Linux
+    /// 5.14), from 4 MiB up in two halves on two threads (the kernel zeroes each page, and the two
+    /// cores zero twice as fast); else one write per page.
+    private static func populate(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
+        #if os(Linux)
+        let populateWrite: Int32 = 23   // MADV_POPULATE_WRITE
+        func fault(_ offset: Int, _ count: Int) {
+            guard count > 0 else { return }
+            if madvise(start + offset, count, populateWrite) != 0 {
+                var page = 0
+                while page < count { (start + offset).storeBytes(of: 0, toByteOffset: page, as: UInt8.self); page += 4096 }
+            }
+        }
+        if bytes >= 4 << 20, ProcessInfo.processInfo.activeProcessorCount > 1 {
+            let half = bytes / 2 / hugePage * hugePage
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                if i == 0 { fault(0, half) } else { fault(half, bytes - half) }
+            }
+        } else {
+            fault(0, bytes)
+        }
+        #endif
+    }
+
+    /// Frees the memory (once).
+    func free() {
+        if mappedBytes > 0 {
+            #if os(Linux)
+            munmap(base, mappedBytes)
+            #endif
+        } else {
+            base.deallocate()
+        }
     }
 }

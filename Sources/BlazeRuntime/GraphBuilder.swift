@@ -12,7 +12,8 @@ struct GraphBuilder {
     let model: Model
     let subgraph: Subgraph
     /// The constant float tensors, checked; each is widened to float32 only when a unit asks for
-    /// it (`constantFloats`), so one layer's float32 copy lives only until its kernel has prepacked it.
+    /// it (`constantFloats`), so one layer's float32 copy lives only until its kernel has prepacked it,
+    /// or read by rows straight into the packed panels (`constantRows`: conv weights, no copy).
     let constants: ConstantTable
     let options: InterpreterOptions
 
@@ -37,9 +38,13 @@ struct GraphBuilder {
     /// as soon as it has been widened: only when this interpreter is the model's only user.
     let releasesWidenedBuffers: Bool
 
+    /// The memory the packed weights of this model go to (and the pool that packs them).
+    let weightStore: WeightStore
+
     init(model: Model, subgraph: Subgraph, constants: ConstantTable, options: InterpreterOptions,
-         releasesWidenedBuffers: Bool = false) {
+         releasesWidenedBuffers: Bool = false, weightStore: WeightStore = WeightStore()) {
         self.releasesWidenedBuffers = releasesWidenedBuffers
+        self.weightStore = weightStore
         self.model = model
         self.subgraph = subgraph
         self.constants = constants
@@ -175,6 +180,27 @@ struct GraphBuilder {
         widened.tensors.insert(source.tensor)
         if releasesWidenedBuffers { model.releaseBufferData(subgraph.tensors[source.tensor].buffer) }
         return values
+    }
+
+    /// Float constant `t` as `rowCount` rows (a conv's OHWI weights as `[O][KH·KW·I]`), read on
+    /// demand by a packer instead of widened to an array first (see `Model.constantRows`): every
+    /// check happens here, with the errors `constantFloats` gives. Call `doneReading(t)` once the
+    /// rows have been packed.
+    func constantRows(_ t: Int, _ what: String, _ site: OperatorSite, rowCount: Int) throws -> WeightRows {
+        guard isValidTensor(t), let source = constants.sources[t] else {
+            throw site.fail("\(what) (tensor \(t)) must be a float constant")
+        }
+        let rows = try model.constantRows(t, in: constants, rowCount: rowCount)
+        widened.tensors.insert(source.tensor)
+        if let values = rows.values { return WeightRows(n: rows.count, k: rows.length, values: values) }
+        return WeightRows(n: rows.count, k: rows.length) { first, count, into in rows.read(first: first, count: count, into: into) }
+    }
+
+    /// Releases the file pages of constant `t`'s buffer once its rows were packed (when this
+    /// interpreter is the model's only user).
+    func doneReading(_ t: Int) {
+        guard releasesWidenedBuffers, let source = constants.sources[t] else { return }
+        model.releaseBufferData(subgraph.tensors[source.tensor].buffer)
     }
 
     /// The values of INT32 constant `t`.

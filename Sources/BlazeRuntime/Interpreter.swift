@@ -202,9 +202,12 @@ public final class Interpreter {
 
         let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
         let constants = try model.constantTable(subgraph: 0)
+        // Packed weights go to one store (huge-page chunks), packed over this interpreter's threads.
+        let weightStore = WeightStore(pool: pool)
         var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
-                                   releasesWidenedBuffers: releasingBuffers)
+                                   releasesWidenedBuffers: releasingBuffers, weightStore: weightStore)
         try builder.build()
+        weightStore.finish()
         // Arena and scratch are allocated below; their sum with the constants must fit the budget.
         let (arenaBytes0, o1) = builder.plan.arenaCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         let (scratchBytes0, o2) = builder.scratchCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
@@ -310,21 +313,4 @@ public final class Interpreter {
     public func producer(of index: Int) -> Int? {
         subgraph.operators.firstIndex { $0.outputs.contains(index) }
     }
-}
-
-/// Allocates `byteCount` bytes for the arena or scratch: 2 MiB-aligned and, on Linux, marked
-/// `MADV_HUGEPAGE` so transparent huge pages back it where the kernel allows (`madvise` mode).
-/// The detector's arena is ~10 MB walked with large strides by the depthwise and conv kernels;
-/// 4 KiB pages cost a TLB miss every few rows. Free with `deallocate()` as usual.
-func allocateHugePageBacked(byteCount: Int) -> UnsafeMutableRawPointer {
-    let hugePage = 2 << 20
-    if byteCount < hugePage {
-        return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-    }
-    let rounded = (byteCount + hugePage - 1) / hugePage * hugePage
-    let p = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: hugePage)
-    #if os(Linux)
-    _ = madvise(p, rounded, Int32(MADV_HUGEPAGE))
-    #endif
-    return p
 }

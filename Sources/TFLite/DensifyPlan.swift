@@ -86,6 +86,64 @@ struct DensifyPlan {
         return dense
     }
 
+    /// Whether rows (indices along dim 0) can be densified on their own: the first level walks dim 0
+    /// densely and no block dim subdivides it, so row `o` is the subtree at position `o` of level 0.
+    var readsRowsDirectly: Bool {
+        guard denseCount > 0, let first = sparsity.traversalOrder.first, first == 0,
+              case .dense = sparsity.dimensionMetadata[0], !sparsity.blockMap.contains(0) else { return false }
+        return true
+    }
+
+    /// Checks every index `densify(_:)` would read, so that a later ``densifyRows(_:first:count:rowLength:into:)``
+    /// cannot fail. Common layouts (dense levels in dim order, then one CSR level) are checked in
+    /// one pass over the stored vectors; anything else, or any problem found, is checked by
+    /// densifying, which throws the error of the first bad index in walk order.
+    func validate(_ data: UnsafeRawBufferPointer) throws {
+        guard denseCount > 0 else { return }
+        if quickCheck() { return }
+        _ = try densify(data)
+    }
+
+    /// True when the layout is dense levels `0..<n-1` in dim order (sizes matching) followed by one
+    /// CSR level over the last dim, and every segment and index that the walk reads is in range.
+    private func quickCheck() -> Bool {
+        let levels = sparsity.traversalOrder.count
+        guard levels >= 1, sparsity.blockMap.isEmpty, sparsity.traversalOrder == Array(0..<levels) else { return false }
+        var parents = 1
+        for level in 0..<(levels - 1) {
+            guard case let .dense(size) = sparsity.dimensionMetadata[level], size == expanded[level] else { return false }
+            parents *= size
+        }
+        guard case let .sparseCSR(segments, indices) = sparsity.dimensionMetadata[levels - 1],
+              segments.count >= parents + 1 else { return false }
+        var previous = segments[0]
+        guard previous >= 0 else { return false }
+        for p in 1...parents {
+            let next = segments[p]
+            guard next >= previous else { return false }
+            previous = next
+        }
+        let begin = segments[0], end = previous
+        guard end <= indices.count, begin == end || end <= valueCount else { return false }
+        return indices.allBelow(expanded[levels - 1], in: begin..<end)
+    }
+
+    /// Rows `first ..< first + count` along dim 0 (`rowLength` floats each, `denseCount / shape[0]`)
+    /// at `into`, as ``densify(_:)`` would place them. Only when ``readsRowsDirectly`` and after
+    /// ``validate(_:)`` passed (then nothing can fail).
+    func densifyRows(_ data: UnsafeRawBufferPointer, first: Int, count: Int, rowLength: Int, into: UnsafeMutablePointer<Float>) {
+        guard count > 0, let source = data.baseAddress else { return }
+        into.initialize(repeating: 0, count: count * rowLength)
+        if sparsity.traversalOrder.count == 1 {
+            // One dense level: the values are the rows.
+            store(source, first * rowLength, to: into, count: count * rowLength, stride: 1)
+            return
+        }
+        for o in first..<(first + count) {
+            _ = try? visit(level: 1, position: o, offset: (o - first) * rowLength, source: source, dense: into)
+        }
+    }
+
     /// Writes `count` consecutive stored values from index `first` at `dense`, `stride` apart.
     @inline(__always)
     private func store(_ source: UnsafeRawPointer, _ first: Int, to dense: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
@@ -124,6 +182,24 @@ struct DensifyPlan {
             let begin = segments[position], end = segments[position + 1]
             guard begin >= 0, begin <= end, end <= indices.count else {
                 throw bad("segment \(begin)..<\(end) of level \(level) is outside array_indices (\(indices.count) entries)")
+            }
+            if last, end <= valueCount, indices.allBelow(expanded[dim], in: begin..<end) {
+                // Every index and value in range (checked in one pass): scatter without per-element checks.
+                let out = dense + offset
+                if isHalf {
+                    // The segment's values are contiguous: widen them in one vectorised pass
+                    // (`widenHalves`, the bits of `halfToFloat`), then scatter.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: end - begin) { values in
+                        guard let widened = values.baseAddress else { return }
+                        widenHalves(from: source + 2 * begin, to: widened, count: end - begin)
+                        indices.forEach(in: begin..<end) { j, c in out[c * stride] = widened[j - begin] }
+                    }
+                } else {
+                    indices.forEach(in: begin..<end) { j, c in
+                        out[c * stride] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
+                    }
+                }
+                return
             }
             for j in begin..<end {
                 let c = indices[j]

@@ -239,13 +239,31 @@ final class FlatBufferReader {
     /// A vector of little-endian integers, widened to `Int`.
     func integers<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: @autoclosure () -> String) throws -> [Int] {
         try spend(vector.count, what())
-        return (0..<vector.count).map { Int(load(T.self, vector.start + $0 * MemoryLayout<T>.size)) }
+        let n = vector.count, size = MemoryLayout<T>.size
+        return [Int](unsafeUninitializedCapacity: n) { out, initialized in
+            if n > 0, let dst = out.baseAddress, let base = bytes.baseAddress {
+                // The vector was checked to lie in the file.
+                let src = base + vector.start
+                for i in 0..<n { dst[i] = Int(T(littleEndian: src.loadUnaligned(fromByteOffset: i * size, as: T.self))) }
+            }
+            initialized = n
+        }
     }
 
     /// A vector of little-endian integers at their own width.
     func values<T: FixedWidthInteger>(_ vector: Vector, as type: T.Type, _ what: @autoclosure () -> String) throws -> [T] {
         try spend(vector.count, what())
-        return (0..<vector.count).map { load(T.self, vector.start + $0 * MemoryLayout<T>.size) }
+        let n = vector.count
+        return [T](unsafeUninitializedCapacity: n) { out, initialized in
+            if n > 0, let dst = out.baseAddress, let base = bytes.baseAddress {
+                // One copy of the checked range; then byte order (nothing to do on little-endian hosts).
+                UnsafeMutableRawPointer(dst).copyMemory(from: base + vector.start, byteCount: n * MemoryLayout<T>.size)
+                #if !_endian(little)
+                for i in 0..<n { dst[i] = T(littleEndian: dst[i]) }
+                #endif
+            }
+            initialized = n
+        }
     }
 
     func intVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Int]? {

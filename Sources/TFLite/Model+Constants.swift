@@ -108,6 +108,71 @@ extension Model {
         return try denseValues(of: tensor, data: data, location: location)
     }
 
+    /// The values of constant tensor `t` of `table` as `rowCount` rows of equal length, read on
+    /// demand instead of widened all at once: ``ConstantRows/read(first:count:into:)`` writes the
+    /// same floats as ``constantValues(_:in:)`` (row-major) for any range of rows. Every check that
+    /// `constantValues` makes happens here (the same errors, sparse indices included), so reading
+    /// cannot fail. Float32 data at a 4-byte-aligned offset is read in place
+    /// (``ConstantRows/values``). The rows point into this model's storage: read them while the
+    /// model is alive and its buffer data not released.
+    /// - Throws: as ``constantValues(_:in:)``; `TFLiteError.invalidModel` when the tensor's values
+    ///   do not split into `rowCount` rows.
+    public func constantRows(_ t: Int, in table: ConstantTable, rowCount: Int) throws -> ConstantRows {
+        guard let source = table.sources[t], table.subgraph >= 0, table.subgraph < subgraphs.count,
+              source.tensor >= 0, source.tensor < subgraphs[table.subgraph].tensors.count else {
+            throw TFLiteError.invalidModel(what: "tensor \(t) is not a constant float tensor", location: "subgraph \(table.subgraph)")
+        }
+        let tensor = subgraphs[table.subgraph].tensors[source.tensor]
+        let location = source.op.map { "subgraph \(table.subgraph), operator \($0), tensor \(source.tensor)" }
+            ?? "subgraph \(table.subgraph), tensor \(source.tensor)"
+        let data = try bufferData(tensor.buffer)
+        let total = source.count
+        guard rowCount > 0, total % rowCount == 0 else {
+            throw TFLiteError.invalidModel(what: "constant tensor \(t) of \(total) values does not split into \(rowCount) rows", location: location)
+        }
+        let rowLength = total / rowCount
+        if let sparsity = tensor.sparsity {
+            let plan = try DensifyPlan(tensor, sparsity: sparsity, data: data, maxElements: maxConstantElements, location: location)
+            try plan.validate(data)
+            if plan.readsRowsDirectly {
+                return ConstantRows(count: rowCount, length: rowLength, values: nil) { first, count, into in
+                    plan.densifyRows(data, first: first, count: count, rowLength: rowLength, into: into)
+                }
+            }
+            let dense = try plan.densify(data)
+            return ConstantRows(count: rowCount, length: rowLength, values: nil) { first, count, into in
+                dense.withUnsafeBufferPointer { if let b = $0.baseAddress { into.update(from: b + first * rowLength, count: count * rowLength) } }
+            }
+        }
+        _ = try checkDense(tensor, data: data, location: location)
+        guard let base = data.baseAddress, total > 0 else {
+            return ConstantRows(count: rowCount, length: rowLength, values: nil) { _, _, _ in }
+        }
+        switch tensor.type {
+        case .float32:
+            #if _endian(little)
+            if Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+                return ConstantRows(count: rowCount, length: rowLength, values: base.assumingMemoryBound(to: Float.self)) { first, count, into in
+                    into.update(from: base.assumingMemoryBound(to: Float.self) + first * rowLength, count: count * rowLength)
+                }
+            }
+            #endif
+            return ConstantRows(count: rowCount, length: rowLength, values: nil) { first, count, into in
+                copyLittleEndianFloats(from: base + 4 * first * rowLength, to: into, count: count * rowLength)
+            }
+        case .float16:
+            return ConstantRows(count: rowCount, length: rowLength, values: nil) { first, count, into in
+                widenHalves(from: base + 2 * first * rowLength, to: into, count: count * rowLength)
+            }
+        default:
+            // INT8/UINT8: dequantized once (small in practice), then copied out by rows.
+            let values = try denseValues(of: tensor, data: data, location: location)
+            return ConstantRows(count: rowCount, length: rowLength, values: nil) { first, count, into in
+                values.withUnsafeBufferPointer { if let b = $0.baseAddress { into.update(from: b + first * rowLength, count: count * rowLength) } }
+            }
+        }
+    }
+
     /// Largest dense tensor we will materialise: bounds memory for hostile shapes.
     var maxConstantElements: Int { max(1 << 20, min(1 << 26, 64 * storage.bytes.count)) }
 
@@ -179,6 +244,29 @@ extension Model {
             let c = (i / inner) % channels
             return quant.scale[c] * Float(q(i) - Int(truncatingIfNeeded: quant.zeroPoint[c]))
         }
+    }
+}
+
+/// A constant float tensor as rows of equal length (``Model/constantRows(_:in:rowCount:)``).
+public struct ConstantRows: @unchecked Sendable {
+    /// Rows (the tensor's first dimension for a conv's OHWI weights).
+    public let count: Int
+    /// Floats per row.
+    public let length: Int
+    /// The values themselves, `[count][length]` float32 in the model's storage, when they can be
+    /// read in place; nil when they are widened, dequantized or densified by ``read(first:count:into:)``.
+    public let values: UnsafePointer<Float>?
+    private let reader: (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void
+
+    init(count: Int, length: Int, values: UnsafePointer<Float>?, reader: @escaping (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        self.count = count; self.length = length; self.values = values; self.reader = reader
+    }
+
+    /// Writes rows `first ..< first + rows` (inside `0..<count`) as `[rows][length]` floats at `into`.
+    /// Safe to call from several threads at once for disjoint rows.
+    public func read(first: Int, count rows: Int, into: UnsafeMutablePointer<Float>) {
+        guard rows > 0 else { return }
+        reader(first, rows, into)
     }
 }
 

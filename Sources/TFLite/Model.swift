@@ -190,9 +190,10 @@ public struct Model: @unchecked Sendable {
     /// thread reads this model. ``bufferData(_:)`` reads released pages back from the file (kept
     /// open) on first use, after checking that the file has not changed since it was loaded (size,
     /// modification time, inode); if it has, it throws ``TFLiteError/fileUnreadable(path:reason:)``.
-    /// Pages that also hold FlatBuffers structure are kept.
+    /// Pages that also hold FlatBuffers structure are kept; those of the sparse index vectors (copied
+    /// into ``Sparsity`` when the file was decoded) go too.
     public func releaseBufferData() {
-        storage.release(buffers.map { (offset: $0.offset, count: $0.count) })
+        storage.release(buffers.map { (offset: $0.offset, count: $0.count) } + storage.copiedRanges)
     }
 
     /// ``releaseBufferData()`` for buffer `index` only (nothing for an index out of range).

@@ -40,6 +40,30 @@ public struct SparseIndices: RandomAccessCollection, Equatable, Sendable, Expres
         }
     }
 
+    /// Whether every index in `range` (positions, inside `0..<count`) is in `0..<bound`.
+    func allBelow(_ bound: Int, in range: Range<Int>) -> Bool {
+        guard !range.isEmpty else { return true }
+        switch storage {
+        case let .uint8(v): return v[range].reduce(0) { Swift.max($0, $1) } < bound
+        case let .uint16(v): return Int(v[range].reduce(0) { Swift.max($0, $1) }) < bound
+        case let .int32(v):
+            var low = Int32.max, high = Int32.min
+            for x in v[range] { low = Swift.min(low, x); high = Swift.max(high, x) }
+            return low >= 0 && Int(high) < bound
+        }
+    }
+
+    /// Calls `body(position, index)` for every position in `range` (inside `0..<count`), in order,
+    /// switching on the stored width once.
+    @inline(__always)
+    func forEach(in range: Range<Int>, _ body: (Int, Int) -> Void) {
+        switch storage {
+        case let .uint8(v): v.withUnsafeBufferPointer { p in for j in range { body(j, Int(p[j])) } }
+        case let .uint16(v): v.withUnsafeBufferPointer { p in for j in range { body(j, Int(p[j])) } }
+        case let .int32(v): v.withUnsafeBufferPointer { p in for j in range { body(j, Int(p[j])) } }
+        }
+    }
+
     /// Equal when they hold the same values, whatever the stored width.
     public static func == (a: SparseIndices, b: SparseIndices) -> Bool { a.elementsEqual(b) }
 }

@@ -74,7 +74,16 @@ final class BoundedLoadingTests: XCTestCase {
     /// end of a truncated file fault). Now the file is read into private memory: every load either
     /// succeeds with the complete model or throws, and the process survives.
     func testTruncatingWhileLoadingNeverCrashes() throws {
-        let source = try Data(contentsOf: try weightsURL("pose_detection"))
+        try raceTruncation("pose_detection", loads: 60)
+    }
+
+    /// The same race on a file of 4 MiB or more, which is read as two halves on two threads.
+    func testTruncatingWhileReadingInTwoHalvesNeverCrashes() throws {
+        try raceTruncation("pose_landmark_full", loads: 30)
+    }
+
+    private func raceTruncation(_ name: String, loads: Int) throws {
+        let source = try Data(contentsOf: try weightsURL(name))
         let url = try temporaryDirectory().appendingPathComponent("racing.tflite")
         try source.write(to: url)
         let stop = Atomic(false)
@@ -92,7 +101,7 @@ final class BoundedLoadingTests: XCTestCase {
         }
         writer.start()
         var loaded = 0, failed = 0
-        for _ in 0..<60 {
+        for _ in 0..<loads {
             do {
                 let model = try Model(contentsOf: url)
                 // Touch every buffer, as the interpreter does when it resolves constants.
@@ -106,7 +115,7 @@ final class BoundedLoadingTests: XCTestCase {
         }
         stop.value = true
         while !writer.isFinished { usleep(1000) }
-        XCTAssertEqual(loaded + failed, 60)
+        XCTAssertEqual(loaded + failed, loads)
         // A model that loaded is the complete, unchanged file even though the file kept changing.
         try source.write(to: url)
         XCTAssertEqual(try Model(contentsOf: url).buffers.count, try Model(data: source).buffers.count)

@@ -50,8 +50,19 @@ struct Conv2DUnit: OperatorUnit {
         try site.arity(inputs: 2...3)
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
-        // Bias count: the first dimension of the OHWI weights.
-        let (wShape, weights, bias) = try graph.convolutionConstants(site) { $0.first ?? 0 }
+        // OHWI weights `[O, KH, KW, I]`: a valid 4-D shape is read as O rows straight into the packed
+        // panels (no float32 copy); anything else goes through the array path, whose kernel reports it.
+        let wT = site.op.inputs[1]
+        guard graph.isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
+        let wShape = graph.subgraph.tensors[wT].shape
+        let byRows = wShape.count == 4 && wShape.allSatisfy { $0 > 0 }
+            && GraphValidation.checkedCount(wShape) == graph.constants.sources[wT]?.count
+        let weightRows = byRows ? try graph.constantRows(wT, "weights", site, rowCount: wShape[0]) : nil
+        let weightValues = byRows ? nil : try graph.constantFloats(wT, "weights", site)
+        // Bias `[O]` (zeros when absent).
+        let bias = site.op.inputs.count > 2 && site.op.inputs[2] >= 0
+            ? try graph.constantFloats(site.op.inputs[2], "bias", site)
+            : [Float](repeating: 0, count: wShape.first ?? 0)
         let xShape = try graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
@@ -59,15 +70,24 @@ struct Conv2DUnit: OperatorUnit {
         // A folded PRELU's alpha: `[…, 1, O]`, one value per output channel (checked by the planner).
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
         let conv = try graph.kernel(site) {
-            try Conv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
-                               strideHeight: window.strideHeight, strideWidth: window.strideWidth,
-                               dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                               padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
+            if let weightRows {
+                return try Conv2DOperator(inputShape: xShape, weights: weightRows, weightsShape: wShape, bias: bias,
+                                          strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                                          dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
+                                          padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
+                                          store: graph.weightStore)
+            }
+            return try Conv2DOperator(inputShape: xShape, weights: weightValues ?? [], weightsShape: wShape, bias: bias,
+                                      strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                                      dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
+                                      padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
         }
         try graph.checkOutput(y, conv.outputShape.dims, site)
         let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
-        let (sparse, variant) = try sparseKernel(graph, site, dense: conv, weights: weights, weightsShape: wShape,
-                                                 bias: bias, activation: act)
+        // The sparse kernel needs the weights as an array: made only for an eligible layer.
+        let (sparse, variant) = try sparseKernel(graph, site, dense: conv, weights: { weightValues ?? weightRows?.array() ?? [] },
+                                                 weightsShape: wShape, bias: bias, activation: act)
+        if byRows { graph.doneReading(wT) }
         if let sparse {
             graph.requestScratch(sparse.scratchCount(threads: graph.options.threads))
         } else {
@@ -125,11 +145,13 @@ struct Conv2DUnit: OperatorUnit {
     /// `SparseCostModel` predicts faster from the shape and the nonzero count (no timing at load,
     /// so the choice is the same on every run and machine). With OpenBLAS the bits differ, so such
     /// layers stay dense.
-    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights: [Float],
+    /// `weights` gives the dense OHWI weights as an array; it is called only for an eligible layer.
+    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights makeWeights: () throws -> [Float],
                       weightsShape: [Int], bias: [Float], activation: FusedActivation) throws
         -> (SparseConv1x1Operator?, String?) {
         guard graph.options.sparseConvolutions != .off, dense.backend == .native, dense.isPointwise,
               dense.outputShape.channels > 1, !dense.hasFusedPrelu else { return (nil, nil) }
+        let weights = try makeWeights()
         // Branch-free count on the bits (a branch per weight mispredicts on random zeros): `w == 0`
         // when the magnitude bits plus 2³¹ − 1 stay below bit 31.
         let zeros = weights.withUnsafeBufferPointer { wp in

@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A `[n][k]` row-major float32 weight matrix as a packer reads it (a conv's OHWI weights seen as
+/// `[O, KH·KW·I]`): either float32 values in memory, read in place, or a reader that writes any
+/// range of rows on demand (e.g. widened from a model file's float16 data or densified from its
+/// sparse form), so no float32 copy of the whole matrix is ever made.
+public struct WeightRows {
+    /// Rows (output channels).
+    public let n: Int
+    /// Floats per row.
+    public let k: Int
+    enum Source {
+        /// `[n][k]` floats in memory.
+        case values(UnsafePointer<Float>)
+        /// Writes rows `first ..< first + count` as `[count][k]` floats at `into`.
+        case reader((_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void)
+    }
+    let source: Source
+
+    /// Rows read in place from `values` (`[n][k]` floats, valid while the packer runs).
+    public init(n: Int, k: Int, values: UnsafePointer<Float>) {
+        self.n = n; self.k = k; source = .values(values)
+    }
+
+    /// Rows written on demand by `reader(first, count, into)`: rows `first ..< first + count` as
+    /// `[count][k]` floats at `into`. It may be called from several threads at once (for
+    /// disjoint rows, into disjoint memory) and must not fail: check the data before.
+    public init(n: Int, k: Int, reader: @escaping (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void) {
+        self.n = n; self.k = k; source = .reader(reader)
+    }
+
+    /// `values` as the rows of a weight tensor of shape `weightsShape` (`[O, …]`: O rows of the
+    /// product of the other dimensions) when it holds exactly that many floats; otherwise as one
+    /// row of all its floats, so that an operator's check `n == O, k == …` fails and reports
+    /// `n·k == values.count`. The rows are copied out of the array when packed.
+    init(_ values: [Float], weightsShape: [Int]) {
+        let o = weightsShape.first ?? 0
+        var product = 1, valid = true
+        for d in weightsShape {
+            let (p, overflow) = product.multipliedReportingOverflow(by: d)
+            if overflow || d < 0 { valid = false; break }
+            product = p
+        }
+        let (n, k) = valid && o > 0 && product == values.count ? (o, product / o) : (1, values.count)
+        self.init(n: n, k: k) { first, count, into in
+            values.withUnsafeBufferPointer { if let base = $0.baseAddress { into.update(from: base + first * k, count: count * k) } }
+        }
+    }
+
+    /// Writes rows `first ..< first + count` as `[count][k]` floats at `into`.
+    public func read(first: Int, count: Int, into: UnsafeMutablePointer<Float>) {
+        switch source {
+        case let .values(values): into.update(from: values + first * k, count: count * k)
+        case let .reader(reader): reader(first, count, into)
+        }
+    }
+
+    /// Every value, `[n][k]` row-major (for kernels that keep their own copy).
+    public func array() -> [Float] {
+        [Float](unsafeUninitializedCapacity: n * k) { buffer, initialized in
+            if let base = buffer.baseAddress, n * k > 0 { read(first: 0, count: n, into: base) }
+            initialized = n * k
+        }
+    }
+}
+
+/// Where a model's prepacked weights live while it loads and runs: memory taken from the system
+/// in large chunks (2 MiB-aligned and, on Linux, backed by transparent huge pages where the
+/// kernel allows), handed out in 64-byte-aligned pieces, and a per-thread staging area for the
+/// rows being packed. One interpreter's packed weights share a store; it is freed when the last
+/// of them is.
+///
+/// Why not one allocation per layer: ~60 layers of fresh 4 KiB pages cost ~6,000 page faults per
+/// model (each zeroes and maps one page), about as long as the packing itself; huge pages take a
+/// few. The unused tail of a chunk is handed back to the system (`trim()`), so resident memory is
+/// what the weights need, rounded to 4 KiB.
+public final class WeightStore: @unchecked Sendable {
+    private var chunks: [(base: UnsafeMutableRawPointer, size: Int, mapped: Bool)] = []
+    /// Bytes used in the last chunk.
+    private var used = 0
+    /// Staging rows for the packers, one slice per worker (`[threads][stagingFloats]`).
+    private var staging: UnsafeMutablePointer<Float>?
+    private var stagingFloats = 0
+    private var stagingThreads = 0
+    /// Worker threads that pack the panels of one layer in parallel (nil: the calling thread only;
+    /// dropped by ``finish()``).
+    public private(set) var pool: ThreadPool?
+
+    static let hugePage = 2 << 20
+    static let minimumChunk = 4 << 20
+    static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+
+    /// A store whose packers spread each layer's panels over `pool` (results do not depend on it).
+    public init(pool: ThreadPool? = nil) {
+        self.pool = pool
+    }
+
+    deinit {
+        for chunk in chunks {
+            if chunk.mapped { munmap(chunk.base, chunk.size) } else { chunk.base.deallocate() }
+        }
+        staging?.deallocate()
+    }
+
+    /// `count` floats, 64-byte aligned, valid for the store's life. Contents are unspecified: the
+    /// packer writes every one.
+    func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
+        let bytes = (Swift.max(1, count) * MemoryLayout<Float>.stride + 63) & ~63
+        if let last = chunks.last, used + bytes <= last.size {
+            defer { used += bytes }
+            return (last.base + used).assumingMemoryBound(to: Float.self)
+        }
+        trim()
+        let size = Swift.max(Self.minimumChunk, (bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage)
+        chunks.append(Self.mapChunk(size))
+        used = bytes
+        return chunks[chunks.count - 1].base.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Hands the untouched tail of the current chunk (whole pages past the last piece) back to the
+    /// system; call when no more weights will be packed (the store still works after it).
+    public func trim() {
+        #if os(Linux)
+        guard let last = chunks.last, last.mapped else { return }
+        let start = (used + Self.pageSize - 1) / Self.pageSize * Self.pageSize
+        if start < last.size { _ = madvise(last.base + start, last.size - start, Int32(MADV_DONTNEED)) }
+        #endif
+    }
+
+    /// `size` bytes (a multiple of 2 MiB), 2 MiB-aligned where the system gives it, marked for huge pages.
+    private static func mapChunk(_ size: Int) -> (base: UnsafeMutableRawPointer, size: Int, mapped: Bool) {
+        #if os(Linux)
+        // Over-map by one huge page and cut the ends, so the chunk starts on a 2 MiB boundary.
+        let span = size + hugePage
+        if let raw = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED {
+            let address = Int(bitPattern: raw)
+            let aligned = (address + hugePage - 1) / hugePage * hugePage
+            let head = aligned - address, tail = span - head - size
+            if head > 0 { munmap(raw, head) }
+            if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), tail) }
+            let base = UnsafeMutableRawPointer(bitPattern: aligned)!
+            _ = madvise(base, size, Int32(MADV_HUGEPAGE))
+            return (base, size, true)
+        }
+        #endif
+        return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size, false)
+    }
+
+    /// Staging for `threads` workers of `floats` floats each (reused from layer to layer).
+    func staging(floats: Int, threads: Int) -> UnsafeMutablePointer<Float> {
+        if floats > stagingFloats || threads > stagingThreads || staging == nil {
+            staging?.deallocate()
+            stagingFloats = Swift.max(floats, stagingFloats)
+            stagingThreads = Swift.max(threads, stagingThreads)
+            staging = .allocate(capacity: Swift.max(1, stagingFloats * stagingThreads))
+        }
+        return staging!
+    }
+
+    /// Call once every layer is packed: frees the staging rows, hands back the unused tail of the
+    /// last chunk (``trim()``) and drops the pool. Packing more afterwards still works (serially).
+    public func finish() {
+        staging?.deallocate()
+        staging = nil
+        stagingFloats = 0
+        stagingThreads = 0
+        trim()
+        pool = nil
+    }
+}
+
+/// Writes the panel of `columns` weight rows `src` (`[columns][k]`, row-major) into `dst`
+/// (`[k][width]`: for every k the `width` values of the panel's columns, zero past `columns`).
+/// Eight k at a time: eight contiguous floats of each source row go to eight destination rows
+/// that stay in L1, so both sides stream.
+@inline(__always)
+func transposePanel(_ src: UnsafePointer<Float>, k: Int, columns: Int, width: Int, into dst: UnsafeMutablePointer<Float>) {
+    if columns < width {
+        for kk in 0..<k {
+            let row = dst + kk * width
+            for lane in columns..<width { row[lane] = 0 }
+        }
+    }
+    var k0 = 0
+    while k0 + 8 <= k {
+        for lane in 0..<columns {
+            let v = UnsafeRawPointer(src + lane * k + k0).loadUnaligned(as: SIMD8<Float>.self)
+            let d = dst + k0 * width + lane
+            d[0] = v[0]; d[width] = v[1]; d[2 * width] = v[2]; d[3 * width] = v[3]
+            d[4 * width] = v[4]; d[5 * width] = v[5]; d[6 * width] = v[6]; d[7 * width] = v[7]
+        }
+        k0 += 8
+    }
+    while k0 < k {
+        for lane in 0..<columns { dst[k0 * width + lane] = src[lane * k + k0] }
+        k0 += 1
+    }
+}

@@ -56,9 +56,9 @@ public struct InterpreterOptions: Sendable {
 public enum SparseConvolutionPolicy: Sendable, Equatable {
     /// Always the dense GEMM (`--no-sparse`).
     case off
-    /// The kernel predicted faster from the layer's shape and nonzero count (the default; a fixed
-    /// cost model, no timing, so the choice is the same on every run). Outputs are identical
-    /// whichever is taken.
+    /// For weights stored sparse (a DENSIFY'd tensor), the kernel predicted faster from the layer's
+    /// shape and nonzero count (the default; a fixed cost model, no timing, so the choice is the
+    /// same on every run). Outputs are identical whichever is taken.
     case auto
     /// Every eligible layer on the sparse kernel (`--sparse`; for checking and measuring).
     case always

@@ -69,7 +69,21 @@ struct Conv2DUnit: OperatorUnit {
         let backend = graph.options.gemmBackend
         // A folded PRELU's alpha: `[…, 1, O]`, one value per output channel (checked by the planner).
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
-        let conv = try graph.kernel(site) {
+        // An eligible 1×1 conv is first offered to the sparse kernel (`sparseKernel`); when that is
+        // chosen the dense weights are never packed (they would stay in the model's weight store).
+        // By default only weights stored sparse (DENSIFY'd) are looked at, so that dense models make
+        // no weight array at load; `.always` looks at every 1×1 conv.
+        let storedSparse = graph.constants.sources[wT].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false
+        let sparseCandidate = graph.options.sparseConvolutions != .off && backend == .native && preluAlpha == nil
+            && wShape.count == 4 && wShape[0] > 1 && wShape[1] == 1 && wShape[2] == 1 && window.strideHeight == 1
+            && window.strideWidth == 1 && graph.fusion.paddedInput[site.index] == nil
+            && (storedSparse || graph.options.sparseConvolutions == .always)
+        // The sparse kernel needs the weights as an array: made only for such a layer.
+        let (sparse, sparseVariant) = sparseCandidate
+            ? try sparseKernel(graph, site, inputShape: xShape, weights: weightValues ?? weightRows?.array() ?? [],
+                               weightsShape: wShape, bias: bias, activation: act)
+            : (nil, nil)
+        let dense: Conv2DOperator? = sparse != nil ? nil : try graph.kernel(site) {
             if let weightRows {
                 return try Conv2DOperator(inputShape: xShape, weights: weightRows, weightsShape: wShape, bias: bias,
                                           strideHeight: window.strideHeight, strideWidth: window.strideWidth,
@@ -82,24 +96,22 @@ struct Conv2DUnit: OperatorUnit {
                                       dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                       padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
         }
-        try graph.checkOutput(y, conv.outputShape.dims, site)
-        let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
-        // The sparse kernel needs the weights as an array: made only for an eligible layer.
-        let (sparse, variant) = try sparseKernel(graph, site, dense: conv, weights: { weightValues ?? weightRows?.array() ?? [] },
-                                                 weightsShape: wShape, bias: bias, activation: act)
         if byRows { graph.doneReading(wT) }
-        if let sparse {
-            graph.requestScratch(sparse.scratchCount(threads: graph.options.threads))
-        } else {
-            graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
+        let variant = sparseVariant
+        guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
+            throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }
+        try graph.checkOutput(y, outputShape.dims, site)
+        let flops = 2.0 * Double(outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
+        graph.requestScratch(sparse?.scratchCount(threads: graph.options.threads)
+                             ?? dense?.scratchCount(threads: graph.options.threads) ?? 0)
         if let skip = graph.fusion.residual[site.index] {
             // Fused ADD: the planner saw the skip tensor as read by this step. After a folded channel
             // PAD the skip is `[N, H', W', C]` with C < O channels; the others add +0.
             let s = try graph.activation(skip.tensor, "residual", site)
-            let ld = skip.channels ?? conv.outputShape.channels, skipChannels = skip.channels ?? .max
+            let ld = skip.channels ?? outputShape.channels, skipChannels = skip.channels ?? .max
             let skipActivation = skip.activation
-            try graph.checkOutput(s, Array(conv.outputShape.dims.dropLast()) + [ld], site)
+            try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [ld], site)
             if let sparse {
                 return PreparedStep(flops: flops, bind: { offset in
                     let xo = offset(x), yo = offset(y), so = offset(s)
@@ -112,6 +124,7 @@ struct Conv2DUnit: OperatorUnit {
                     }
                 }, variant: variant)
             }
+            guard let conv = dense else { throw site.fail("no kernel for this conv") }
             return PreparedStep(flops: flops, bind: { offset in
                 let xo = offset(x), yo = offset(y), so = offset(s)
                 return { arena, scratch, pool in
@@ -130,6 +143,7 @@ struct Conv2DUnit: OperatorUnit {
                 }
             }, variant: variant)
         }
+        guard let conv = dense else { throw site.fail("no kernel for this conv") }
         return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
@@ -139,19 +153,18 @@ struct Conv2DUnit: OperatorUnit {
     /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label
     /// (`sparse Z%` / `dense Z%` for an eligible layer, Z its share of zero weights; nil otherwise).
     /// Eligible: `InterpreterOptions.sparseConvolutions` is not `.off`, the native GEMM, a pointwise
-    /// conv (1×1, stride 1, unpadded) with more than one output channel and no fused PRELU, at least
-    /// half of its weights zero. Both kernels then give the same bits (same k order; a zero weight
+    /// conv (1×1, stride 1, unpadded) with more than one output channel and no fused PRELU, weights
+    /// stored sparse (a DENSIFY'd tensor; any weights with `.always`), at least half of them zero. Both kernels then give the same bits (same k order; a zero weight
     /// adds +0), so the choice only affects speed: `.always` takes the sparse kernel, `.auto` the one
     /// `SparseCostModel` predicts faster from the shape and the nonzero count (no timing at load,
     /// so the choice is the same on every run and machine). With OpenBLAS the bits differ, so such
     /// layers stay dense.
-    /// `weights` gives the dense OHWI weights as an array; it is called only for an eligible layer.
-    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, dense: Conv2DOperator, weights makeWeights: () throws -> [Float],
+    /// The caller checks eligibility from the options and shapes (`prepare`'s `sparseCandidate`);
+    /// `inputShape` is the conv's NHWC input, `weights` the dense OHWI `[O, 1, 1, I]` values.
+    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int], weights: [Float],
                       weightsShape: [Int], bias: [Float], activation: FusedActivation) throws
         -> (SparseConv1x1Operator?, String?) {
-        guard graph.options.sparseConvolutions != .off, dense.backend == .native, dense.isPointwise,
-              dense.outputShape.channels > 1, !dense.hasFusedPrelu else { return (nil, nil) }
-        let weights = try makeWeights()
+        guard inputShape.count == 4, weightsShape.count == 4 else { return (nil, nil) }
         // Branch-free count on the bits (a branch per weight mispredicts on random zeros): `w == 0`
         // when the magnitude bits plus 2³¹ − 1 stay below bit 31.
         let zeros = weights.withUnsafeBufferPointer { wp in
@@ -161,14 +174,13 @@ struct Conv2DUnit: OperatorUnit {
         }
         guard 2 * zeros >= weights.count else { return (nil, nil) }
         let percent = "\(Int((100 * Double(zeros) / Double(max(1, weights.count))).rounded()))%"
-        let shape = dense.outputShape
-        let pixels = shape.batch * shape.height * shape.width
+        let pixels = inputShape[0] * inputShape[1] * inputShape[2]
         let useSparse = graph.options.sparseConvolutions == .always
-            || SparseCostModel.prefersSparse(pixels: pixels, inputChannels: dense.inputShape.channels,
-                                             outputChannels: shape.channels, nonzeros: weights.count - zeros)
+            || SparseCostModel.prefersSparse(pixels: pixels, inputChannels: inputShape[3],
+                                             outputChannels: weightsShape[0], nonzeros: weights.count - zeros)
         guard useSparse else { return (nil, "dense " + percent) }
         let sparse = try graph.kernel(site) {
-            try SparseConv1x1Operator(inputShape: dense.inputShape.dims, weights: weights, weightsShape: weightsShape,
+            try SparseConv1x1Operator(inputShape: inputShape, weights: weights, weightsShape: weightsShape,
                                       bias: bias, activation: activation)
         }
         return (sparse, "sparse " + percent)

@@ -88,11 +88,10 @@ extension Model {
         return ConstantTable(subgraph: index, sources: sources)
     }
 
-    /// The float32 values (row-major) of constant tensor `t` of `table`, computed from its source:
-    /// copied, widened from FLOAT16, dequantized or densified.
-    /// - Throws: `TFLiteError.invalidModel` when `t` is not in the table, or naming the tensor and
-    ///   operator when a sparse index is out of range.
-    public func constantValues(_ t: Int, in table: ConstantTable) throws -> [Float] {
+    /// The source of constant tensor `t` of `table`: its table entry, the tensor holding the data, the
+    /// location errors name, and the data bytes.
+    private func constantSource(_ t: Int, in table: ConstantTable) throws
+        -> (source: ConstantTable.Source, tensor: Tensor, location: String, data: UnsafeRawBufferPointer) {
         guard let source = table.sources[t], table.subgraph >= 0, table.subgraph < subgraphs.count,
               source.tensor >= 0, source.tensor < subgraphs[table.subgraph].tensors.count else {
             throw TFLiteError.invalidModel(what: "tensor \(t) is not a constant float tensor", location: "subgraph \(table.subgraph)")
@@ -100,7 +99,15 @@ extension Model {
         let tensor = subgraphs[table.subgraph].tensors[source.tensor]
         let location = source.op.map { "subgraph \(table.subgraph), operator \($0), tensor \(source.tensor)" }
             ?? "subgraph \(table.subgraph), tensor \(source.tensor)"
-        let data = try bufferData(tensor.buffer)
+        return (source, tensor, location, try bufferData(tensor.buffer))
+    }
+
+    /// The float32 values (row-major) of constant tensor `t` of `table`, computed from its source:
+    /// copied, widened from FLOAT16, dequantized or densified.
+    /// - Throws: `TFLiteError.invalidModel` when `t` is not in the table, or naming the tensor and
+    ///   operator when a sparse index is out of range.
+    public func constantValues(_ t: Int, in table: ConstantTable) throws -> [Float] {
+        let (_, tensor, location, data) = try constantSource(t, in: table)
         if let sparsity = tensor.sparsity {
             let plan = try DensifyPlan(tensor, sparsity: sparsity, data: data, maxElements: maxConstantElements, location: location)
             return try plan.densify(data)
@@ -118,14 +125,7 @@ extension Model {
     /// - Throws: as ``constantValues(_:in:)``; `TFLiteError.invalidModel` when the tensor's values
     ///   do not split into `rowCount` rows.
     public func constantRows(_ t: Int, in table: ConstantTable, rowCount: Int) throws -> ConstantRows {
-        guard let source = table.sources[t], table.subgraph >= 0, table.subgraph < subgraphs.count,
-              source.tensor >= 0, source.tensor < subgraphs[table.subgraph].tensors.count else {
-            throw TFLiteError.invalidModel(what: "tensor \(t) is not a constant float tensor", location: "subgraph \(table.subgraph)")
-        }
-        let tensor = subgraphs[table.subgraph].tensors[source.tensor]
-        let location = source.op.map { "subgraph \(table.subgraph), operator \($0), tensor \(source.tensor)" }
-            ?? "subgraph \(table.subgraph), tensor \(source.tensor)"
-        let data = try bufferData(tensor.buffer)
+        let (source, tensor, location, data) = try constantSource(t, in: table)
         let total = source.count
         guard rowCount > 0, total % rowCount == 0 else {
             throw TFLiteError.invalidModel(what: "constant tensor \(t) of \(total) values does not split into \(rowCount) rows", location: location)

@@ -3,6 +3,8 @@
 # `blazepose detect --repeat` on the same image, lite and full, no segmentation on either side.
 #
 #   bash Tools/time_detect.sh [IMAGE] [RUNS]        (default Samples/astronaut.png, 30 runs)
+#   bash Tools/time_detect.sh 810x1080 [RUNS]       (Samples/astronaut.png scaled to 810×810 in an
+#                                                   810×1080 grey frame, made in a temporary folder)
 #   ROUNDS=3 THREADS=0 NATIVE=1 bash Tools/time_detect.sh ...
 #
 # Our binary is the quick start's fast engine (`Tools/build.sh`, .build-native); NATIVE=0 times the
@@ -19,6 +21,19 @@ threads=${THREADS:-0}
 py=$(bash "$root/Tools/mediapipe/venv.sh" | tail -1)   # creates or reuses the venv
 [ -x "$py" ] || { echo "time_detect: $py missing; run bash Tools/mediapipe/venv.sh" >&2; exit 2; }
 cd "$root"
+if [ "$image" = 810x1080 ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    image=$tmp/astronaut_810x1080.png
+    "$py" -c '
+import sys
+import cv2
+import numpy as np
+src = cv2.imread(sys.argv[1])
+frame = np.full((1080, 810, 3), 40, np.uint8)
+frame[135:945] = cv2.resize(src, (810, 810), interpolation=cv2.INTER_CUBIC)
+cv2.imwrite(sys.argv[2], frame)' "$root/Samples/astronaut.png" "$image"
+fi
 if [ "${NATIVE:-1}" = 1 ]; then
     bin=$(bash "$root/Tools/build.sh" 2>/dev/null | tail -1)
 else

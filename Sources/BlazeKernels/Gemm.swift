@@ -710,6 +710,14 @@ func gemmTiles<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.Ty
                                         residual: GemmResidual?, segments: Int, segmentStride: Int) {
     let k = w.k, n = w.n, pw = w.panelWidth
     let segmentLength = k / segments
+    if Height.rows == 6 && pw == 16 && w.lastPanelWidth == 16 {
+        // All panels 16 wide: the whole block in one out-of-line function with the 6×16 kernel
+        // inlined, instead of one kernel call (and its prologue) per tile and panel.
+        gemmBlock6x16(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                      a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                      segmentLength: segmentLength, segments: segments, segmentStride: segmentStride)
+        return
+    }
     var row = rowStart
     while row < rowEnd {
         let rows = Swift.min(Height.rows, rowEnd - row)
@@ -738,6 +746,35 @@ func gemmTiles<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.Ty
             }
         }
         row += Height.rows
+    }
+}
+
+/// `gemmTiles` for 6-row tiles when every panel is 16 wide: rows `rowStart..<rowEnd` (the last
+/// tile may be shorter), panels `panelStart..<panelEnd`, each tile `gemmMicroKernel6x16`
+/// inlined here (same arithmetic and order), so a K = 16 tile does not pay a call per panel.
+@inline(never)
+func gemmBlock6x16<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+                                    a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
+                                    lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                    residual: GemmResidual?, segmentLength: Int, segments: Int, segmentStride: Int) {
+    let k = w.k, n = w.n
+    let data = w.data, bias = w.bias
+    let alpha = w.preluAlpha.map { UnsafePointer($0) }
+    var row = rowStart
+    while row < rowEnd {
+        let rows = Swift.min(6, rowEnd - row)
+        let aRow = a + row * lda
+        let cRow = c + row * ldc
+        var p = panelStart
+        while p < panelEnd {
+            let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * 16),
+                      preluAlpha: alpha.map { $0 + p * 16 })
+            gemmMicroKernelX16(SixRowTile.self, k: segmentLength, segments: segments, segmentStride: segmentStride,
+                               a: aRow, lda: lda, rows: rows, panel: data + p * k * 16, bias: bias + p * 16,
+                               epilogue: e, c: cRow + p * 16, ldc: ldc, cols: Swift.min(16, n - p * 16))
+            p &+= 1
+        }
+        row += 6
     }
 }
 

@@ -356,13 +356,7 @@ public typealias WarpParallelFor = (_ count: Int, _ body: (_ band: Int) -> Void)
 /// - Returns: `[outputHeight, outputWidth, 3]` HWC RGB8.
 public func warpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth: Int, outputHeight: Int,
                                 border: WarpBorder, parallelFor: WarpParallelFor? = nil) throws -> [UInt8] {
-    try validateOutputSize(outputWidth, outputHeight)
-    guard forward.count == 9, forward.allSatisfy({ $0.isFinite }) else {
-        throw PoseImageError.invalidWarp("perspective matrix must be 9 finite numbers")
-    }
-    guard let inverse = openCVInvert3x3(forward) else {
-        throw PoseImageError.invalidWarp("perspective matrix is singular")
-    }
+    let inverse = try perspectiveInverse(forward, outputWidth: outputWidth, outputHeight: outputHeight)
     let count = outputWidth * outputHeight * 3
     return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
         image.pixels.withUnsafeBufferPointer { source in
@@ -385,6 +379,19 @@ public func warpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth:
     }
 }
 
+/// Checks a warp's output size and forward homography (row-major 3×3) and returns its inverse,
+/// computed as OpenCV does without `WARP_INVERSE_MAP` (`openCVInvert3x3`).
+private func perspectiveInverse(_ forward: [Double], outputWidth: Int, outputHeight: Int) throws -> [Double] {
+    try validateOutputSize(outputWidth, outputHeight)
+    guard forward.count == 9, forward.allSatisfy({ $0.isFinite }) else {
+        throw PoseImageError.invalidWarp("perspective matrix must be 9 finite numbers")
+    }
+    guard let inverse = openCVInvert3x3(forward) else {
+        throw PoseImageError.invalidWarp("perspective matrix is singular")
+    }
+    return inverse
+}
+
 /// Rows per band (at least) when a warp is split over threads.
 private let warpBandRows = 16
 
@@ -393,13 +400,7 @@ private let warpBandRows = 16
 /// function), kept to test the fast row kernel against. Same validation, same result bytes.
 public func referenceWarpPerspectiveRGB8(image: RGBImage, forward: [Double], outputWidth: Int, outputHeight: Int,
                                          border: WarpBorder) throws -> [UInt8] {
-    try validateOutputSize(outputWidth, outputHeight)
-    guard forward.count == 9, forward.allSatisfy({ $0.isFinite }) else {
-        throw PoseImageError.invalidWarp("perspective matrix must be 9 finite numbers")
-    }
-    guard let inverse = openCVInvert3x3(forward) else {
-        throw PoseImageError.invalidWarp("perspective matrix is singular")
-    }
+    let inverse = try perspectiveInverse(forward, outputWidth: outputWidth, outputHeight: outputHeight)
     let positions = perspectivePositions(inverse: inverse, width: outputWidth, height: outputHeight)
     return image.pixels.withUnsafeBufferPointer {
         remapBilinearRGB8(source: $0, sourceWidth: image.width, sourceHeight: image.height,

@@ -1,3 +1,4 @@
+import BlazeTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,22 +20,16 @@ final class PNGEncodeBenchmarkTests: XCTestCase {
             let x = i % 512 - 256, y = i / 512 - 256
             return x * x + y * y < 150 * 150 ? 255 : 0
         })
-        /// This thread's CPU time in ms (on a shared machine wall time also counts other processes).
-        func cpuMilliseconds() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-        }
         var lastCPU = 0.0
         /// Median wall time (ms) of 15 runs; `lastCPU` gets the median CPU time.
         func median(_ body: () throws -> Void) rethrows -> Double {
             try body()
             var times: [Double] = [], cpu: [Double] = []
             for _ in 0..<15 {
-                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuMilliseconds()
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = threadCPUMilliseconds()
                 try body()
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-                cpu.append(cpuMilliseconds() - c0)
+                cpu.append(threadCPUMilliseconds() - c0)
             }
             lastCPU = cpu.sorted()[cpu.count / 2]
             return times.sorted()[times.count / 2]

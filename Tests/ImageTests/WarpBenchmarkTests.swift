@@ -1,10 +1,8 @@
+import BlazeTestSupport
 import Foundation
 import PoseGeometry
 import PoseImage
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Opt-in: BLAZEPOSE_BENCH=1 swift test -c release --disable-swift-testing --filter WarpBenchmark
 /// The pipeline's two crops of an 810×1080 photo (the detector's 224×224 letterbox, zero border;
@@ -27,11 +25,6 @@ final class WarpBenchmarkTests: XCTestCase {
             }
         }
         let image = try RGBImage(width: width, height: height, pixels: pixels)
-        func cpuMilliseconds() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-        }
         let cases: [(String, PixelRect, Int, WarpBorder)] = [
             ("letterbox 224", PixelRect(centerX: 405, centerY: 540, width: 1080, height: 1080, rotation: 0), 224, .zero),
             ("crop 256 inside", PixelRect(centerX: 400, centerY: 560, width: 700, height: 700, rotation: 0.16), 256, .replicate),
@@ -42,13 +35,13 @@ final class WarpBenchmarkTests: XCTestCase {
             let forward = try mediaPipeRoiTransform(roi: roi, outputWidth: size, outputHeight: size)
             var fast: [Double] = [], reference: [Double] = []
             for _ in 0..<21 {
-                var c0 = cpuMilliseconds()
+                var c0 = threadCPUMilliseconds()
                 let a = try warpPerspectiveRGB8(image: image, forward: forward, outputWidth: size, outputHeight: size, border: border)
-                fast.append(cpuMilliseconds() - c0)
-                c0 = cpuMilliseconds()
+                fast.append(threadCPUMilliseconds() - c0)
+                c0 = threadCPUMilliseconds()
                 let b = try referenceWarpPerspectiveRGB8(image: image, forward: forward, outputWidth: size, outputHeight: size,
                                                          border: border)
-                reference.append(cpuMilliseconds() - c0)
+                reference.append(threadCPUMilliseconds() - c0)
                 XCTAssertEqual(a, b, name)
             }
             let f = fast.sorted()[fast.count / 2], r = reference.sorted()[reference.count / 2]

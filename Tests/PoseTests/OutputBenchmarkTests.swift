@@ -1,4 +1,5 @@
 import BlazePose
+import BlazeTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -12,19 +13,14 @@ final class OutputBenchmarkTests: XCTestCase {
     func testOutputStepsBenchmark() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["BLAZEPOSE_BENCH"] == "1",
                           "set BLAZEPOSE_BENCH=1 to run the output benchmark")
-        func cpu() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-        }
         /// Median CPU milliseconds of `body` on this thread over 9 runs.
         func median(_ body: () throws -> Void) rethrows -> Double {
             try body()
             var times: [Double] = []
             for _ in 0..<9 {
-                let c0 = cpu()
+                let c0 = threadCPUMilliseconds()
                 try body()
-                times.append(cpu() - c0)
+                times.append(threadCPUMilliseconds() - c0)
             }
             return times.sorted()[4]
         }

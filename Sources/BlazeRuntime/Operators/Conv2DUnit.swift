@@ -79,7 +79,7 @@ struct Conv2DUnit: OperatorUnit {
             && window.strideWidth == 1 && graph.fusion.paddedInput[site.index] == nil
             && (storedSparse || graph.options.sparseConvolutions == .always)
         // The sparse kernel needs the weights as an array: made only for such a layer.
-        let (sparse, sparseVariant) = sparseCandidate
+        let (sparse, variant) = sparseCandidate
             ? try sparseKernel(graph, site, inputShape: xShape, weights: weightValues ?? weightRows?.array() ?? [],
                                weightsShape: wShape, bias: bias, activation: act)
             : (nil, nil)
@@ -97,7 +97,6 @@ struct Conv2DUnit: OperatorUnit {
                                       padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
         }
         if byRows { graph.doneReading(wT) }
-        let variant = sparseVariant
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
             throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }

@@ -255,22 +255,28 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             pixelStride: g.strideWidth * c,
             tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
             kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
-        interior.run(from: oxLo, to: oxHi)
         // Border columns (all channels) and the channel tail of interior columns. Interior
         // columns are visited only when there is a channel tail: for wide maps with few
         // channels (256×256×8) an empty visit per column costs as much as the work itself.
+        // Columns run left to right: the left border before the interior, while its input columns
+        // are still in L1 from the row above (after the interior they were evicted on wide rows).
         let tailOnly = interiorChannels == c
+        var interiorDone = false
         var ox = 0
         while ox < g.outputWidth {
             defer { ox += 1 }
-            let interior = ox >= oxLo && ox < oxHi
-            if interior && tailOnly { ox = oxHi - 1; continue }
+            if !interiorDone && ox >= oxLo {
+                interior.run(from: oxLo, to: oxHi)
+                interiorDone = true
+            }
+            let inInterior = ox >= oxLo && ox < oxHi
+            if inInterior && tailOnly { ox = oxHi - 1; continue }
             let inXOrigin = ox * g.strideWidth - g.padLeft
             var kxStart = 0, kxEnd = g.kernelWidth
             while kxStart < kxEnd && inXOrigin + kxStart * g.dilationWidth < 0 { kxStart += 1 }
             while kxEnd > kxStart && inXOrigin + (kxEnd - 1) * g.dilationWidth >= g.inputWidth { kxEnd -= 1 }
             let out = outRow + ox * c
-            var ch = interior ? vectorChannels : 0
+            var ch = inInterior ? vectorChannels : 0
             // Four channel blocks at a time: independent accumulator chains (one chain per block
             // is bound by the add latency); per output the taps keep their (ky, kx) order.
             while ch + 32 <= vectorChannels {
@@ -337,6 +343,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 ch += 1
             }
         }
+        if !interiorDone { interior.run(from: oxLo, to: oxHi) }
     }
 
     /// One output row for any depth multiplier (scalar; not used by the BlazePose models).
@@ -770,6 +777,32 @@ struct DepthwiseInterior {
         while ox < oxHi {
             let base = source + ox * sx
             var block = 0
+            // Four channel blocks at a time when they are whole: independent add chains (one
+            // chain is bound by the add latency); per output the taps keep their (ky, kx) order.
+            while block + 32 <= channels {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var ky = kyStart
+                while ky < kyEnd {
+                    let src = base + ky * kyStride + block
+                    let wp = weights + ky * kw * wc + block
+                    var kx = 0
+                    while kx < kw {
+                        let p = src + kx * dx, w = wp + kx * wc
+                        a0 = a0 + loadVector(p) * loadVector(w)
+                        a1 = a1 + loadVector(p + 8) * loadVector(w + 8)
+                        a2 = a2 + loadVector(p + 16) * loadVector(w + 16)
+                        a3 = a3 + loadVector(p + 24) * loadVector(w + 24)
+                        kx += 1
+                    }
+                    ky += 1
+                }
+                let out = output + ox * c + block
+                storeVector(clampVector(a0 + loadVector(bias + block), lo, hi), out)
+                storeVector(clampVector(a1 + loadVector(bias + block + 8), lo, hi), out + 8)
+                storeVector(clampVector(a2 + loadVector(bias + block + 16), lo, hi), out + 16)
+                storeVector(clampVector(a3 + loadVector(bias + block + 24), lo, hi), out + 24)
+                block += 32
+            }
             while block < channels {
                 // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
                 let ch = Swift.min(block, channels - 8)

@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// CONV_2D 1×1, stride 1, unpadded, on NHWC float32, with mostly-zero weights kept sparse:
 /// a sparse (weights) × dense (pixels) product that never multiplies a zero weight.
 ///
@@ -376,13 +378,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             let hi2 = SIMD8<Float>(repeating: residual?.activation.upperBound ?? .infinity)
             @inline(__always) func finish(_ v: SIMD8<Float>, _ q: Int) {
                 // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
+                // `blaze_max8(lo, r)` is `r < lo ? lo : r` and `blaze_min8(hi, r)` is `r > hi ? hi : r`
+                // (one instruction each; Swift's `replacing(with:where:)` made this step spill).
                 var r = v + b
-                r = r.replacing(with: lo8, where: r .< lo8)
-                r = r.replacing(with: hi8, where: r .> hi8)
+                r = blaze_min8(hi8, blaze_max8(lo8, r))
                 if let residual {
                     r = r + loadVector(residual.data + (q &* residual.ld &+ cb))
-                    r = r.replacing(with: lo2, where: r .< lo2)
-                    r = r.replacing(with: hi2, where: r .> hi2)
+                    r = blaze_min8(hi2, blaze_max8(lo2, r))
                 }
                 storeVector(r, out + (q &* n &+ cb))
             }

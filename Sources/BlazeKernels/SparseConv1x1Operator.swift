@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// CONV_2D 1×1, stride 1, unpadded, on NHWC float32, with mostly-zero weights kept sparse:
 /// a sparse (weights) × dense (pixels) product that never multiplies a zero weight.
 ///
@@ -376,13 +378,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             let hi2 = SIMD8<Float>(repeating: residual?.activation.upperBound ?? .infinity)
             @inline(__always) func finish(_ v: SIMD8<Float>, _ q: Int) {
                 // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
+                // `blaze_max8(lo, r)` is `r < lo ? lo : r` and `blaze_min8(hi, r)` is `r > hi ? hi : r`
+                // (one instruction each; Swift's `replacing(with:where:)` made this step spill).
                 var r = v + b
-                r = r.replacing(with: lo8, where: r .< lo8)
-                r = r.replacing(with: hi8, where: r .> hi8)
+                r = blaze_min8(hi8, blaze_max8(lo8, r))
                 if let residual {
                     r = r + loadVector(residual.data + (q &* residual.ld &+ cb))
-                    r = r.replacing(with: lo2, where: r .< lo2)
-                    r = r.replacing(with: hi2, where: r .> hi2)
+                    r = blaze_min8(hi2, blaze_max8(lo2, r))
                 }
                 storeVector(r, out + (q &* n &+ cb))
             }
@@ -431,31 +433,17 @@ enum Groups2: SparseGroupCount { static var count: Int { 2 } }
 enum Groups1: SparseGroupCount { static var count: Int { 1 } }
 
 /// The 8×8 block at `src` (rows `src + r·ld`, 8 floats each) transposed: result `i` holds element
-/// `i` of every row. Built from four 4×4 transposes of 128-bit row halves (measured 1.5× faster
-/// than assembling each column from the 8 rows' lanes, which the compiler turns into per-lane
-/// broadcasts and blends).
+/// `i` of every row. `blaze_transpose8x8` (CBlazeTarget): two 128-bit row halves per register, then
+/// unpacks and shuffles, 16 shuffles per block. (Four 4×4 transposes of the halves in Swift SIMD4,
+/// the form before, took ~40; per-lane assembly was 1.5× slower still.)
 @inline(__always)
 func transpose8x8(_ src: UnsafePointer<Float>, ld: Int)
     -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-    @inline(__always) func half(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    // Eight contiguous SIMD8 (a homogeneous tuple, 64 floats); kept in registers once inlined.
+    var t = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+             SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+    withUnsafeMutablePointer(to: &t) {
+        UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { blaze_transpose8x8(src, ld, $0) }
     }
-    @inline(__always) func t4(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
-        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-        let u0 = SIMD4(a[0], b[0], a[1], b[1]), u1 = SIMD4(a[2], b[2], a[3], b[3])
-        let u2 = SIMD4(c[0], d[0], c[1], d[1]), u3 = SIMD4(c[2], d[2], c[3], d[3])
-        return (SIMD4(u0[0], u0[1], u2[0], u2[1]), SIMD4(u0[2], u0[3], u2[2], u2[3]),
-                SIMD4(u1[0], u1[1], u3[0], u3[1]), SIMD4(u1[2], u1[3], u3[2], u3[3]))
-    }
-    let s1 = src + ld, s2 = src + 2 * ld, s3 = src + 3 * ld, s4 = src + 4 * ld
-    let s5 = src + 5 * ld, s6 = src + 6 * ld, s7 = src + 7 * ld
-    // a: rows 0-3 × columns 0-3, b: rows 4-7 × columns 0-3, c, e: the same for columns 4-7.
-    let a = t4(half(src), half(s1), half(s2), half(s3))
-    let b = t4(half(s4), half(s5), half(s6), half(s7))
-    let c = t4(half(src + 4), half(s1 + 4), half(s2 + 4), half(s3 + 4))
-    let e = t4(half(s4 + 4), half(s5 + 4), half(s6 + 4), half(s7 + 4))
-    return (SIMD8(lowHalf: a.0, highHalf: b.0), SIMD8(lowHalf: a.1, highHalf: b.1),
-            SIMD8(lowHalf: a.2, highHalf: b.2), SIMD8(lowHalf: a.3, highHalf: b.3),
-            SIMD8(lowHalf: c.0, highHalf: e.0), SIMD8(lowHalf: c.1, highHalf: e.1),
-            SIMD8(lowHalf: c.2, highHalf: e.2), SIMD8(lowHalf: c.3, highHalf: e.3))
+    return t
 }

@@ -151,17 +151,35 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         self.chunkChannels = kc
         let chunks = i == 0 ? 1 : (i + kc - 1) / kc
         chunkCount = chunks
-        // Pass 1: the nonzeros of each (chunk, row), read row by row into two small buffers.
+        // Pass 1: the nonzeros of each (chunk, row), read row by row into two small buffers per
+        // worker. Blocks of rows go to the store's pool (the rows are independent; every slot is
+        // written by its row alone, so the storage is the same for any thread count).
+        let pool = o >= 64 ? store?.pool : nil
+        let workers = pool?.threadCount ?? 1
         let rowCapacity = Swift.max(1, rows.maxRowEntries)
-        let columns = UnsafeMutablePointer<Int32>.allocate(capacity: rowCapacity)       // [maxRowEntries]
-        let entries = UnsafeMutablePointer<Float>.allocate(capacity: rowCapacity)       // [maxRowEntries]
+        let columns = UnsafeMutablePointer<Int32>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
+        let entries = UnsafeMutablePointer<Float>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))  // [chunk][row], then write cursors
         counts.initialize(repeating: 0, count: Swift.max(1, chunks * o))
         defer { columns.deallocate(); entries.deallocate(); counts.deallocate() }
-        for row in 0..<o {
+        let blockRows = 16, blocks = (o + blockRows - 1) / blockRows
+        func forEachRow(_ body: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Float>) -> Void) {
+            func block(_ b: Int, _ worker: Int) {
+                for row in (b * blockRows)..<Swift.min(o, (b + 1) * blockRows) {
+                    body(row, columns + worker * rowCapacity, entries + worker * rowCapacity)
+                }
+            }
+            if let pool { pool.parallelFor(blocks) { b, worker in block(b, worker) } } else { for b in 0..<blocks { block(b, 0) } }
+        }
+        // The first bad row of each block (o: none); the error names the first bad row overall.
+        let badRow = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, blocks))
+        badRow.initialize(repeating: o, count: Swift.max(1, blocks))
+        defer { badRow.deallocate() }
+        forEachRow { row, columns, entries in
             let count = rows.read(row: row, columns: columns, values: entries)
             guard count >= 0, count <= rows.maxRowEntries else {
-                throw KernelError.shapeMismatch(op: op, detail: "weights row \(row) has \(count) entries, at most \(rows.maxRowEntries) expected")
+                badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                return
             }
             // Columns increase, so a chunk's entries are one run: counted in a register, stored when
             // the run ends (no division per entry).
@@ -169,7 +187,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             for e in 0..<count {
                 let c = Int(columns[e])
                 guard c > previous, c < i else {
-                    throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): column \(c) after \(previous) (columns must increase, below \(i))")
+                    badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                    return
                 }
                 previous = c
                 if c >= chunkEnd {
@@ -181,6 +200,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 run &+= isNonzero(entries[e])
             }
             counts[chunk * o + row] = run
+        }
+        if let row = (0..<blocks).lazy.map({ badRow[$0] }).first(where: { $0 < o }) {
+            throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): more than \(rows.maxRowEntries) entries, or columns that do not strictly increase below \(i)")
         }
         var nnz = 0
         for slot in 0..<(chunks * o) { nnz &+= counts[slot] }
@@ -219,7 +241,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         // Pass 2: each nonzero to its (chunk, row), input channels in increasing order; the write
         // cursor of the current chunk's run kept in a register.
         let stride = self.stride
-        for row in 0..<o {
+        let (rowStart, offsets, values) = (self.rowStart, self.offsets, self.values)
+        forEachRow { row, columns, entries in
             let count = Swift.max(0, Swift.min(rows.read(row: row, columns: columns, values: entries), rows.maxRowEntries))
             var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
             for e in 0..<count {

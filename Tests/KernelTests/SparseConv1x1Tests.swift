@@ -120,6 +120,10 @@ final class SparseConv1x1Tests: XCTestCase {
                                                     bias: bias, activation: activation, store: WeightStore())
         XCTAssertEqual(fromEntries.nonzeroCount, op.nonzeroCount, label)
         variants.append((fromEntries, "from entries"))
+        // Built over a pool (blocks of rows on 3 threads, from 64 output channels up): the same storage.
+        let pooled = try SparseConv1x1Operator(inputShape: shape, weights: entryRows, weightsShape: [o, 1, 1, i], bias: bias,
+                                               activation: activation, store: WeightStore(pool: ThreadPool(threads: 3)))
+        variants.append((pooled, "from entries, built on 3 threads"))
         let d = o > 1 ? Pools.all.map { runDense(dense, input, residual: residual, skipActivation: skipActivation, pool: $0) } : []
         for (variant, name) in variants {
             for (p, pool) in Pools.all.enumerated() {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CBlazeTarget
 import COpenBLAS
 
@@ -881,6 +884,25 @@ public enum OpenBLAS {
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)
     }
-    /// Makes OpenBLAS single-threaded: we thread over row blocks ourselves, deterministically.
-    public static func useSingleThread() { openblas_set_num_threads(1) }
+    /// Makes OpenBLAS single-threaded (we thread over row blocks ourselves, deterministically)
+    /// and stops its idle server threads; once per process, later calls do nothing.
+    ///
+    /// Why stop them: the pthreads build of OpenBLAS starts one server thread per extra core when
+    /// the library is loaded, and each spins on `sched_yield` for ~2²⁸ cycles (~0.1 s) before it
+    /// sleeps: on a 2-core machine that spinner holds the second core through the model load and
+    /// the first inferences, against our own pool's worker. `blas_thread_shutdown_` (the call
+    /// OpenBLAS makes itself around `fork`) joins them; it is looked up at run time, so an OpenBLAS
+    /// without it (a serial or OpenMP build) is simply left alone. `openblas_set_num_threads` is
+    /// not called again afterwards: it would restart the servers.
+    public static func useSingleThread() { _ = singleThreaded }
+
+    private static let singleThreaded: Void = {
+        openblas_set_num_threads(1)
+        #if os(Linux)
+        if let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "blas_thread_shutdown_") {
+            typealias Shutdown = @convention(c) () -> Int32
+            _ = unsafeBitCast(symbol, to: Shutdown.self)()
+        }
+        #endif
+    }()
 }

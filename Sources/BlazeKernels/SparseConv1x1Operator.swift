@@ -64,6 +64,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     let values: UnsafeMutablePointer<Float>
     /// `[O + 8]`: bias, zeros when there is none and past O (8-channel blocks load 8).
     let bias: UnsafeMutablePointer<Float>
+    /// The store `offsets` and `values` were taken from (kept alive with them); nil: they are ours to free.
+    private let store: WeightStore?
 
     /// Fraction of the weights that are exactly zero (`±0`), 0...1.
     public var zeroFraction: Double {
@@ -77,9 +79,10 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// input channels per chunk (rounded up to a multiple of 8; ≥ I means one chunk). Neither
     /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
     /// weights are not 1×1.
-    public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
-                activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
+    public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
+                            activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
         let op = "CONV_2D (sparse 1x1)"
+        // The checks (and errors) of the designated initializer, in its order, before the array is read.
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape), weightsShape[1] == 1, weightsShape[2] == 1 else {
             throw KernelError.invalidShape(op: op, what: "weights (OHWI, 1x1)", shape: weightsShape)
@@ -90,6 +93,33 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
         guard weights.count == o * i else {
             throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * i, got: weights.count)
+        }
+        try self.init(inputShape: inputShape, weights: SparseWeightRows(n: o, k: i, dense: weights), weightsShape: weightsShape,
+                      bias: biasIn, activation: activation, tileGroups: maxGroups, chunkChannels: chunkChannels)
+    }
+
+    /// As ``init(inputShape:weights:weightsShape:bias:activation:tileGroups:chunkChannels:)-(_,[Float],_,_,_,_,_)``
+    /// with the weights given by their entries (`weights.n` = O rows of `weights.k` = I columns; e.g.
+    /// read straight from a model file's sparse tensor): the same storage, so the same bits, without
+    /// a dense copy. Throws `KernelError` also when a row's entries are not strictly increasing
+    /// columns in `0..<I` (the reader broke its contract).
+    ///
+    /// With a `store`, the entries (`offsets`, `values`) go to its huge-page chunks, as packed dense
+    /// weights do (fewer page faults at load than a heap block of fresh 4 KiB pages).
+    public init(inputShape: [Int], weights rows: SparseWeightRows, weightsShape: [Int], bias biasIn: [Float],
+                activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil,
+                store: WeightStore? = nil) throws {
+        let op = "CONV_2D (sparse 1x1)"
+        let input = try NHWCShape(inputShape, op: op, what: "input")
+        guard weightsShape.count == 4, validDimensions(weightsShape), weightsShape[1] == 1, weightsShape[2] == 1 else {
+            throw KernelError.invalidShape(op: op, what: "weights (OHWI, 1x1)", shape: weightsShape)
+        }
+        let o = weightsShape[0], i = weightsShape[3]
+        guard i == input.channels else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights input depth \(i) != input channels \(input.channels)")
+        }
+        guard rows.n == o, rows.k == i, rows.maxRowEntries >= 0 else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights of \(rows.n) rows of \(rows.k), expected \(o) of \(i)")
         }
         guard biasIn.isEmpty || biasIn.count == o else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(biasIn.count) values, output channels \(o)")
@@ -121,67 +151,147 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         kc = Swift.max(8, (kc + 7) / 8 * 8)
         if kc >= i { kc = Swift.max(1, i) }
         self.chunkChannels = kc
-        chunkCount = i == 0 ? 1 : (i + kc - 1) / kc
-        // Branch-free passes (the weights' zeros are random: a branch per weight mispredicts often).
-        let nnz = weights.withUnsafeBufferPointer { wp in
-            var n = 0
-            for w in wp { n &+= isNonzero(w) }
-            return n
+        let chunks = i == 0 ? 1 : (i + kc - 1) / kc
+        chunkCount = chunks
+        // Pass 1: the nonzeros of each (chunk, row), read row by row into two small buffers per
+        // worker. Blocks of rows go to the store's pool (the rows are independent; every slot is
+        // written by its row alone, so the storage is the same for any thread count).
+        let pool = o >= 64 ? store?.pool : nil
+        let workers = pool?.threadCount ?? 1
+        let rowCapacity = Swift.max(1, rows.maxRowEntries)
+        let columns = UnsafeMutablePointer<Int32>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
+        let entries = UnsafeMutablePointer<Float>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))  // [chunk][row], then write cursors
+        counts.initialize(repeating: 0, count: Swift.max(1, chunks * o))
+        defer { columns.deallocate(); entries.deallocate(); counts.deallocate() }
+        let blockRows = 16, blocks = (o + blockRows - 1) / blockRows
+        func forEachRow(_ body: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Float>) -> Void) {
+            func block(_ b: Int, _ worker: Int) {
+                for row in (b * blockRows)..<Swift.min(o, (b + 1) * blockRows) {
+                    body(row, columns + worker * rowCapacity, entries + worker * rowCapacity)
+                }
+            }
+            if let pool { pool.parallelFor(blocks) { b, worker in block(b, worker) } } else { for b in 0..<blocks { block(b, 0) } }
         }
+        // The first bad row of each block (o: none); the error names the first bad row overall.
+        let badRow = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, blocks))
+        badRow.initialize(repeating: o, count: Swift.max(1, blocks))
+        defer { badRow.deallocate() }
+        forEachRow { row, columns, entries in
+            let count = rows.read(row: row, columns: columns, values: entries)
+            guard count >= 0, count <= rows.maxRowEntries else {
+                badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                return
+            }
+            // Columns increase, so a chunk's entries are one run: counted in a register, stored when
+            // the run ends (no division per entry).
+            var previous = -1, chunk = 0, chunkEnd = kc, run = 0
+            for e in 0..<count {
+                let c = Int(columns[e])
+                guard c > previous, c < i else {
+                    badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                    return
+                }
+                previous = c
+                if c >= chunkEnd {
+                    counts[chunk * o + row] = run
+                    run = 0
+                    chunk = c / kc
+                    chunkEnd = (chunk + 1) * kc
+                }
+                run &+= isNonzero(entries[e])
+            }
+            counts[chunk * o + row] = run
+        }
+        if let row = (0..<blocks).lazy.map({ badRow[$0] }).first(where: { $0 < o }) {
+            throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): more than \(rows.maxRowEntries) entries, or columns that do not strictly increase below \(i)")
+        }
+        var nnz = 0
+        for slot in 0..<(chunks * o) { nnz &+= counts[slot] }
         nonzeroCount = nnz
         // Long rows (≥ 16 nonzeros per chunk on average) are padded to a multiple of 4 entries
         // (measured ~3% faster on the detector's deep layers; on short rows the extra
         // multiply-adds cost more than the remainder loop saves).
-        let pad = nnz >= 16 * chunkCount * o ? 4 : 1
-        // Entries: the nonzeros, at most `pad − 1` padding entries per (chunk, row), and one slot
-        // the branch-free fill writes (and never counts) past the last entry.
-        let capacity = nnz + (pad - 1) * chunkCount * o + 1
+        let pad = nnz >= 16 * chunks * o ? 4 : 1
+        // Entries: the nonzeros, at most `pad − 1` padding entries per (chunk, row), and one spare slot.
+        let capacity = nnz + (pad - 1) * chunks * o + 1
         guard capacity <= Int(Int32.max) else {
             throw KernelError.invalidShape(op: op, what: "weights (too large for 32-bit sparse indices)", shape: weightsShape)
         }
-        rowStart = .allocate(capacity: chunkCount * o + 1)
-        offsets = .allocate(capacity: capacity)
-        values = .allocate(capacity: capacity)
+        rowStart = .allocate(capacity: chunks * o + 1)
+        self.store = store
+        if let store {
+            // Int32 and Float have the same size and alignment: the offsets take a float slice.
+            offsets = UnsafeMutableRawPointer(store.allocate(floats: capacity)).bindMemory(to: Int32.self, capacity: capacity)
+            values = store.allocate(floats: capacity)
+        } else {
+            offsets = .allocate(capacity: capacity)
+            values = .allocate(capacity: capacity)
+        }
         bias = .allocate(capacity: o + 8)
         bias.initialize(repeating: 0, count: o + 8)
         if !biasIn.isEmpty { for j in 0..<o { bias[j] = biasIn[j] } }
+        // Row starts (chunk-major); `counts` becomes each (chunk, row)'s write cursor.
         var at = 0
-        weights.withUnsafeBufferPointer { wp in
-            for c in 0..<chunkCount {
-                let k0 = c * kc, k1 = Swift.min(i, k0 + kc)
-                for row in 0..<o {
-                    let first = at
-                    rowStart[c * o + row] = Int32(first)
-                    // No weights at all (I = 0): every row is empty.
-                    guard let base = wp.baseAddress else { continue }
-                    let src = base + row * i
-                    for kk in k0..<k1 {
-                        // Written always, kept (`at` advanced) only for a nonzero weight.
-                        let w = src[kk]
-                        offsets[at] = Int32(truncatingIfNeeded: stride &* (kk &- k0))
-                        values[at] = w
-                        at &+= isNonzero(w)
-                    }
-                    // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
-                    // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
-                    if at > first {
-                        let last = offsets[at - 1]
-                        while (at - first) % pad != 0 {
-                            offsets[at] = last
-                            values[at] = 0
-                            at += 1
-                        }
-                    }
+        for slot in 0..<(chunks * o) {
+            rowStart[slot] = Int32(at)
+            let n = counts[slot]
+            counts[slot] = at
+            at += n == 0 ? 0 : (n + pad - 1) / pad * pad
+        }
+        rowStart[chunks * o] = Int32(at)
+        // Pass 2: each nonzero to its (chunk, row), input channels in increasing order; the write
+        // cursor of the current chunk's run kept in a register.
+        let stride = self.stride
+        let (rowStart, offsets, values) = (self.rowStart, self.offsets, self.values)
+        forEachRow { row, columns, entries in
+            let count = Swift.max(0, Swift.min(rows.read(row: row, columns: columns, values: entries), rows.maxRowEntries))
+            var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
+            for e in 0..<count {
+                let w = entries[e]
+                let c = Int(columns[e])
+                if c >= chunkEnd {
+                    // (A reader that answers as in pass 1 always passes these guards; they keep writes in bounds.)
+                    guard c < i else { break }
+                    counts[chunk * o + row] = position
+                    chunk = c / kc
+                    chunkStart = chunk * kc
+                    chunkEnd = chunkStart + kc
+                    position = counts[chunk * o + row]
+                    limit = Int(rowStart[chunk * o + row + 1])
+                }
+                guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
+                offsets[position] = Int32(truncatingIfNeeded: stride &* (c &- chunkStart))
+                values[position] = w
+                position += 1
+            }
+            counts[chunk * o + row] = position
+            // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
+            // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
+            // (Filling up to the next row start: exactly the padding, or every slot a reader that
+            // answered differently than in pass 1 left unwritten.)
+            for chunk in 0..<chunks {
+                let slot = chunk * o + row
+                let first = Int(rowStart[slot]), limit = Int(rowStart[slot + 1])
+                var end = counts[slot]
+                let last = end > first ? offsets[end - 1] : 0
+                while end < limit {
+                    offsets[end] = last
+                    values[end] = 0
+                    end += 1
                 }
             }
         }
-        rowStart[chunkCount * o] = Int32(at)
+        offsets[at] = 0
+        values[at] = 0
     }
 
     deinit {
         rowStart.deallocate()
-        offsets.deallocate()
-        values.deallocate()
+        if store == nil {
+            offsets.deallocate()
+            values.deallocate()
+        }
         bias.deallocate()
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlazeRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,6 +20,10 @@ struct BlazePoseCommand: ParsableCommand {
 // A reader of standard output that goes away ends the process quietly with status 141 (SIGPIPE),
 // even when the parent started us with SIGPIPE ignored (see OutputWriter).
 signal(SIGPIPE, SIG_DFL)
+
+// OpenBLAS's idle server threads spin for ~0.1 s after the library loads; stop them before
+// anything else runs (see `OpenBLAS.useSingleThread`).
+OpenBLAS.useSingleThread()
 
 // ArgumentParser's `main()`, with its messages (help, usage errors) written through OutputWriter,
 // so that a failing standard output or error is reported, not a trap in FileHandle.

@@ -19,8 +19,11 @@ final class ModelAccuracyTests: XCTestCase {
         let outputs = dump.entries.filter { $0.role == "output" }
         XCTAssertFalse(outputs.isEmpty)
         var first: [[Float]]? = nil
-        for n in threads {
-            let interpreter = try Interpreter(contentsOf: weights, options: .init(threads: n))
+        // This build's GEMM vector width at every thread count, then the other width (both are
+        // compiled on every target) at 2 threads: every run within the bar and bit-identical.
+        let other: GemmLanes = GemmLanes.build == .eight ? .sixteen : .eight
+        for (n, lanes) in threads.map({ ($0, GemmLanes.build) }) + [(2, other)] {
+            let interpreter = try Interpreter(contentsOf: weights, options: .init(threads: n, gemmLanes: lanes))
             for entry in inputs {
                 guard let i = interpreter.inputs.firstIndex(where: { $0.index == entry.index }) else {
                     return XCTFail("reference input \(entry.name) is not a model input")
@@ -40,12 +43,12 @@ final class ModelAccuracyTests: XCTestCase {
                 // that amplifies float rounding), we must be no farther than XNNPACK is.
                 let tolerance = max(Self.tolerance, dump.xnnpackRelative[entry.name] ?? 0)
                 XCTAssertTrue(diff.within(tolerance),
-                              "\(model)/\(image) \(entry.name) threads \(n): max|d| \(diff.maxAbs), max|ref| \(diff.maxRef)")
-                print("accuracy \(model)/\(image) \(entry.name) threads=\(n): max|d|=\(diff.maxAbs) rel=\(diff.relative)")
+                              "\(model)/\(image) \(entry.name) threads \(n) \(lanes): max|d| \(diff.maxAbs), max|ref| \(diff.maxRef)")
+                print("accuracy \(model)/\(image) \(entry.name) threads=\(n) \(lanes): max|d|=\(diff.maxAbs) rel=\(diff.relative)")
                 results.append(ours)
             }
-            // Bit-identical across thread counts.
-            if let first { XCTAssertEqual(first, results, "\(model)/\(image): outputs differ between thread counts") }
+            // Bit-identical across thread counts and GEMM vector widths.
+            if let first { XCTAssertEqual(first, results, "\(model)/\(image): outputs differ (threads \(n), \(lanes))") }
             first = results
         }
     }

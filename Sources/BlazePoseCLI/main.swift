@@ -13,7 +13,7 @@ struct BlazePoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blazepose",
         abstract: "Pure-Swift BlazePose (MediaPipe Pose) engine.",
-        version: "blazepose \(blazePoseVersion)",
+        version: "blazepose \(blazePoseVersion), \(BuildTarget.gemmLanes) GEMM micro-kernels (SIMD \(BuildTarget.simdBits)-bit build)",
         subcommands: [DetectCommand.self, TrackCommand.self, DoctorCommand.self, InspectCommand.self, RunCommand.self, CompareCommand.self, BenchCommand.self, ProfileCommand.self])
 }
 

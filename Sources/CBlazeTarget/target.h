@@ -149,6 +149,71 @@ static inline __attribute__((always_inline)) void blaze_transpose8x8(const float
 #endif
 }
 
+// The same operations on 16 floats (imported as SIMD16<Float>), for the 16-lane GEMM micro-kernels
+// (`GemmLanes.sixteen`): one AVX-512 instruction each under __AVX512F__, else the 8-float
+// versions above on the two halves (two AVX instructions), so both kernel widths build and run
+// on every target with the same per-lane results.
+typedef float blaze_float16 __attribute__((ext_vector_type(16)));
+
+static inline __attribute__((always_inline)) blaze_float16 blaze_join16(blaze_float8 lo, blaze_float8 hi) {
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+static inline __attribute__((always_inline)) blaze_float8 blaze_low8(blaze_float16 v) {
+    return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+static inline __attribute__((always_inline)) blaze_float8 blaze_high8(blaze_float16 v) {
+    return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+static inline __attribute__((always_inline)) blaze_float16 blaze_max16(blaze_float16 a, blaze_float16 b) {
+#if defined(__AVX512F__)
+    return (blaze_float16)_mm512_max_ps((__m512)a, (__m512)b);
+#else
+    return blaze_join16(blaze_max8(blaze_low8(a), blaze_low8(b)), blaze_max8(blaze_high8(a), blaze_high8(b)));
+#endif
+}
+
+static inline __attribute__((always_inline)) blaze_float16 blaze_min16(blaze_float16 a, blaze_float16 b) {
+#if defined(__AVX512F__)
+    return (blaze_float16)_mm512_min_ps((__m512)a, (__m512)b);
+#else
+    return blaze_join16(blaze_min8(blaze_low8(a), blaze_low8(b)), blaze_min8(blaze_high8(a), blaze_high8(b)));
+#endif
+}
+
+static inline __attribute__((always_inline)) blaze_float16 blaze_prelu16(blaze_float16 x, blaze_float16 alpha) {
+#if defined(__AVX512F__)
+    __m512 v = (__m512)x;
+    __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return (blaze_float16)_mm512_mask_mul_ps(v, negative, v, (__m512)alpha);
+#else
+    return blaze_join16(blaze_prelu8(blaze_low8(x), blaze_low8(alpha)), blaze_prelu8(blaze_high8(x), blaze_high8(alpha)));
+#endif
+}
+
+// The first `count` lanes (0 ... 16) of 16 floats, loaded (zeros above; only those floats are
+// read) or stored (only those floats are written).
+static inline __attribute__((always_inline)) blaze_float16 blaze_load_partial16(const float *p, long count) {
+    long n = count < 0 ? 0 : count > 16 ? 16 : count;
+#if defined(__AVX512F__)
+    return (blaze_float16)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+#else
+    return blaze_join16(blaze_load_partial8(p, n), blaze_load_partial8(p + 8, n - 8));
+#endif
+}
+
+static inline __attribute__((always_inline)) void blaze_store_partial16(float *p, blaze_float16 v, long count) {
+    long n = count < 0 ? 0 : count > 16 ? 16 : count;
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), (__m512)v);
+#else
+    blaze_store_partial8(p, blaze_low8(v), n);
+    blaze_store_partial8(p + 8, blaze_high8(v), n - 8);
+#endif
+}
+
 // A read prefetch hint into all cache levels (no fault, no effect on results). Static inline:
 // header only, nothing to link.
 static inline void blaze_prefetch_read(const void *address) {

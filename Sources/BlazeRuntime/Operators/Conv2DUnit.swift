@@ -92,12 +92,13 @@ struct Conv2DUnit: OperatorUnit {
                                           strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                           dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                           padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
-                                          store: graph.weightStore)
+                                          store: graph.weightStore, lanes: graph.options.gemmLanes)
             }
             return try Conv2DOperator(inputShape: xShape, weights: weightValues ?? [], weightsShape: wShape, bias: bias,
                                       strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                       dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                      padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
+                                      padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
+                                      lanes: graph.options.gemmLanes)
         }
         if byRows { graph.doneReading(wT) }
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {

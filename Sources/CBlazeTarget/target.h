@@ -102,10 +102,10 @@ static inline __attribute__((always_inline)) void blaze_store_partial8(float *p,
 
 // The 8×8 block of floats at `src` (row r at `src + r·ld`, 8 floats each) transposed into
 // `out` (64 floats): floats `8i ..< 8i+8` hold element i of every row (row r at `8i + r`).
-// Pure data movement, so every form below gives the same floats. With AVX: each register is built from two 128-bit row halves (rows r and r+4, one a load, one
-// VINSERTF128 from memory), then 8 unpacks and 8 shuffles: 16 shuffles per block, against ~40
-// when the compiler assembles the columns from 4×4 transposes of 128-bit halves. SSE (baseline
-// x86-64): four 4×4 transposes.
+// Pure data movement, so every form below gives the same floats. With AVX: each register is
+// built from two 128-bit row halves (rows r and r+4, one a load, one VINSERTF128 from memory),
+// then 8 unpacks and 8 shuffles: 16 shuffles per block, against ~40 when the compiler assembles
+// the columns from 4×4 transposes of 128-bit halves. SSE (baseline x86-64): four 4×4 transposes.
 static inline __attribute__((always_inline)) void blaze_transpose8x8(const float *src, long ld, float *out) {
 #if defined(__AVX__)
     // rI = [row I, columns 0-3 | row I+4, columns 0-3]; uI the same for columns 4-7.

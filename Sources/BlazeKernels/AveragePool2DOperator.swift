@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// AVERAGE_POOL_2D on NHWC float32 (TFLite `reference_ops::AveragePool`, float): the window is
 /// clipped to the input; the average is `total / count` of the cells inside it (padding cells
 /// are not counted), with `total` summed from 0 over the window rows, then columns; then the
@@ -62,8 +64,8 @@ public final class AveragePool2DOperator: @unchecked Sendable {
                         for fx in 0..<ww { total = total + loadVector(base + (fy * g.inputWidth + fx) * c + ch) }
                     }
                     var m = total / countv
-                    m = m.replacing(with: lov, where: m .< lov)
-                    m = m.replacing(with: hiv, where: m .> hiv)
+                    m = blaze_max8(lov, m)
+                    m = blaze_min8(hiv, m)
                     storeVector(m, out + ch)
                     ch += 8
                 }

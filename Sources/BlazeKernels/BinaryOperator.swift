@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// The element-wise binary ops of `BinaryOperator`, each as TFLite's float reference kernel:
 /// - `add`: `a + b` (`reference_ops::Add` / `BroadcastAdd4DSlow`);
 /// - `mul`: `a * b` (`reference_ops::Mul` / `BroadcastMul4DSlow`);
@@ -186,7 +188,7 @@ enum MulOp: BinaryFloatOp {
 enum PReluOp: BinaryFloatOp {
     @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a < 0 ? a * b : a }
     @inline(__always) static func vector(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        a.replacing(with: a * b, where: a .< SIMD8<Float>())
+        blaze_prelu8(a, b)
     }
 }
 
@@ -197,8 +199,7 @@ func binaryRun<Op: BinaryFloatOp>(_: Op.Type, a: UnsafePointer<Float>, strideA: 
                                   strideB: Int, output: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float) {
     let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
     @inline(__always) func clamp(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let r = v.replacing(with: lov, where: v .< lov)
-        return r.replacing(with: hiv, where: r .> hiv)
+        blaze_min8(hiv, blaze_max8(lov, v))
     }
     var i = 0
     if strideA == 1 && strideB == 1 {

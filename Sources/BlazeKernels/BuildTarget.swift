@@ -10,4 +10,7 @@ public enum BuildTarget {
     public static let hasFMA = BLAZE_TARGET_FMA != 0
     /// The GEMM micro-kernel uses FMA (the target has it, or `-DBLAZE_FMA` forces it).
     public static var gemmUsesFMA: Bool { BlazeKernels.gemmUsesFMA }
+    /// The native GEMM micro-kernels' vector width in this build (``GemmLanes/build``): 16 lanes
+    /// (8×32 tiles) when the target has AVX-512, else 8 (6×16 tiles). Chosen at compile time.
+    public static var gemmLanes: GemmLanes { .build }
 }

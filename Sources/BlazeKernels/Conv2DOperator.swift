@@ -14,6 +14,8 @@ public final class Conv2DOperator: @unchecked Sendable {
     public let activation: FusedActivation
     public let backend: GemmBackend
     let packed: PackedGemmWeights
+    /// The vector width the GEMM micro-kernels of this conv run (``PackedGemmWeights/lanes``).
+    public var lanes: GemmLanes { packed.lanes }
     /// True when the input itself is the GEMM's A matrix (a 1×1, stride-1, unpadded conv).
     public let isPointwise: Bool
     /// K of the GEMM: KH·KW·I.
@@ -30,20 +32,22 @@ public final class Conv2DOperator: @unchecked Sendable {
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                             strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                             padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                            preluAlpha: [Float]? = nil) throws {
+                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build) throws {
         try self.init(inputShape: inputShape, weights: WeightRows(weights, weightsShape: weightsShape), weightsShape: weightsShape,
                       bias: bias, strideHeight: strideHeight, strideWidth: strideWidth, dilationHeight: dilationHeight,
                       dilationWidth: dilationWidth, padding: padding, activation: activation, backend: backend,
-                      preluAlpha: preluAlpha)
+                      preluAlpha: preluAlpha, lanes: lanes)
     }
 
     /// As the `[Float]` initializer, with the OHWI weights read from `weights` (`[O][KH·KW·I]`
     /// rows, read once while packing, never kept) into `store`'s memory when given (see
-    /// ``WeightStore``). `weights.n` and `weights.k` must match `weightsShape`.
+    /// ``WeightStore``). `weights.n` and `weights.k` must match `weightsShape`. `lanes` picks the
+    /// native micro-kernels' vector width (default: this build's, ``GemmLanes/build``; the results
+    /// are bit-identical either way).
     public init(inputShape: [Int], weights: WeightRows, weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                 padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                preluAlpha: [Float]? = nil, store: WeightStore? = nil) throws {
+                preluAlpha: [Float]? = nil, store: WeightStore? = nil, lanes: GemmLanes = .build) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
@@ -77,7 +81,7 @@ public final class Conv2DOperator: @unchecked Sendable {
         packed = bias.withUnsafeBufferPointer { bp in
             (preluAlpha ?? []).withUnsafeBufferPointer { ap in
                 PackedGemmWeights(rows: weights, bias: bias.isEmpty ? nil : bp.baseAddress, backend: backend,
-                                  preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store)
+                                  preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store, lanes: lanes)
             }
         }
     }
@@ -176,7 +180,7 @@ public final class Conv2DOperator: @unchecked Sendable {
         }
     }
 
-    /// Native backend, non-pointwise conv: 6-pixel tiles (4 when N = 24; fixed positions inside the fixed 48-pixel
+    /// Native backend, non-pointwise conv: 6-pixel tiles (4 when N = 24, 8 with 16-lane kernels; fixed positions inside the fixed 48-pixel
     /// units). A tile whose pixels lie in one output row with every window inside the input is a
     /// *direct* tile: the micro-kernel reads each kernel row's `KW·I` floats straight from the NHWC
     /// input (`segments` = KH runs; pixel rows `strideW·I` apart), no im2col copy. Other tiles are
@@ -193,7 +197,8 @@ public final class Conv2DOperator: @unchecked Sendable {
         let lo = activation.lowerBound, hi = activation.upperBound
         let effectiveHeight = (g.kernelHeight - 1) * g.dilationHeight + 1
         let packed = self.packed
-        // Pixels per tile: the micro-kernel's rows (4 for the 4×24 kernel of N = 24, else 6).
+        // Pixels per tile: the micro-kernel's rows (4 for the 4×24 kernel of N = 24, 8 for the
+        // 16-lane kernels, else 6).
         let tileRows = packed.tileRows
         pool.parallelFor(units) { unit, worker in
             let p0 = unit * gemmRowsPerUnit, p1 = Swift.min(totalPixels, p0 + gemmRowsPerUnit)

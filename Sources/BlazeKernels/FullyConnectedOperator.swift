@@ -24,8 +24,9 @@ public final class FullyConnectedOperator: @unchecked Sendable {
 
     /// Validates and packs `weights` (`[O, I]`, `weightsShape`) and `bias` (`[O]` or empty).
     /// Throws when the input's element count is not a multiple of I or a buffer has the wrong size.
+    /// `lanes`: the micro-kernels' vector width (default: this build's; results are identical).
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
-                activation: FusedActivation) throws {
+                activation: FusedActivation, lanes: GemmLanes = .build) throws {
         let op = "FULLY_CONNECTED"
         guard !inputShape.isEmpty, inputShape.count <= 6, validDimensions(inputShape) else {
             throw KernelError.invalidShape(op: op, what: "input", shape: inputShape)
@@ -51,7 +52,7 @@ public final class FullyConnectedOperator: @unchecked Sendable {
         packed = weights.withUnsafeBufferPointer { wp in
             bias.withUnsafeBufferPointer { bp in
                 PackedGemmWeights(weights: wp.baseAddress!, bias: bias.isEmpty ? nil : bp.baseAddress,
-                                  n: o, k: i, backend: .native)
+                                  n: o, k: i, backend: .native, lanes: lanes)
             }
         }
     }
@@ -68,7 +69,7 @@ public final class FullyConnectedOperator: @unchecked Sendable {
     }
 }
 
-/// Panels per `gemvRows` work unit (64 output columns for 16-wide panels).
+/// Panels per `gemvRows` work unit (64 output columns for 16-wide panels, 128 for 32-wide).
 let gemvPanelsPerUnit = 4
 
 /// Matrix-vector products for a few rows: `C[m×N] = act(A[m×K] · W^T + bias)` on native
@@ -91,6 +92,13 @@ public func gemvRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
         let p1 = Swift.min(w.panelCount, p0 + gemvPanelsPerUnit)
         let e = GemmEpilogue(lo: lo, hi: hi, residual: nil)
         let aRow = a + r * lda, cRow = c + r * ldc
+        if w.lanes == .sixteen {
+            // 32-wide panels (the last 32 or 16; one 16-wide panel when N ≤ 16): up to 128 columns.
+            gemvMicroKernel16(k: k, a: aRow, panel: w.data + p0 * k * pw, panelCount: p1 - p0,
+                              lastPanelWidth: p1 == w.panelCount ? w.lastPanelWidth : pw, bias: w.bias + p0 * pw,
+                              epilogue: e, c: cRow + p0 * pw, cols: Swift.min((p1 - p0) * pw, n - p0 * pw))
+            return
+        }
         let allWide = pw == 16 && (p1 < w.panelCount || w.lastPanelWidth == 16)
         if allWide && p1 - p0 == 4 {
             gemvMicroKernel1x64(k: k, a: aRow, panel: w.data + p0 * k * 16, panelStride: k * 16,

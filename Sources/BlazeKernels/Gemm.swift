@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CBlazeTarget
 import COpenBLAS
 
@@ -17,31 +20,64 @@ public enum GemmBackend: Sendable, Equatable, CaseIterable {
     }
 }
 
+/// Vector width of the native GEMM micro-kernels, and with it the tile and the packed panel width.
+///
+/// Both widths are compiled on every target and give bit-identical results (every output is the
+/// same k-ordered chain of multiply-adds followed by the same epilogue, whatever the tile); what
+/// differs is speed. ``build`` is this build's choice, fixed at compile time from the CPU target.
+public enum GemmLanes: Int, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// 8-lane vectors (`SIMD8<Float>`: one AVX2 ymm or two NEON registers): 16-wide panels, 6×16
+    /// tiles (12 accumulators, 2 weight vectors and a broadcast in 16 registers), 5×16, 6×8, 4×24.
+    case eight = 8
+    /// 16-lane vectors (`SIMD16<Float>`: one AVX-512 zmm): 32-wide panels, 8×32 tiles (16
+    /// accumulators, 2 weight vectors and a broadcast: 19 of AVX-512's 32 registers), 7-row
+    /// tiles to end a block, 16-wide last panels. On a target without AVX-512 each SIMD16
+    /// operation is two 8-lane ones (correct, for tests; not faster).
+    case sixteen = 16
+
+    /// This build's width: `.sixteen` when the CPU target has AVX-512 (`BLAZE_TARGET_SIMD_BITS`
+    /// ≥ 512 in `CBlazeTarget/target.h`, which follows `-target-cpu`), else `.eight`. A constant.
+    public static var build: GemmLanes { targetHas512BitVectors ? .sixteen : .eight }
+
+    /// E.g. "16-lane (8x32 tiles)".
+    public var description: String { self == .sixteen ? "16-lane (8x32 tiles)" : "8-lane (6x16 tiles)" }
+}
+
+/// `BLAZE_TARGET_SIMD_BITS >= 512`, a constant the optimizer folds (a function, so that the branch
+/// it removes is not reported as unreachable code).
+@inline(__always) @usableFromInline var targetHas512BitVectors: Bool { BLAZE_TARGET_SIMD_BITS >= 512 }
+
 /// Weights of `C[M×N] = A[M×K] · B[K×N] + bias`, prepacked once at load time.
 ///
 /// Source layout: `W[N][K]` row-major, i.e. `B` transposed — exactly a conv's OHWI weights
-/// seen as `[O, KH·KW·I]`. Native layout: panels of `pw` (16 or 8) output columns; panel `p`
+/// seen as `[O, KH·KW·I]`. Native layout: panels of `pw` (32, 16 or 8) output columns; panel `p`
 /// holds for every `k` the `pw` values `W[pw·p ..< pw·p+pw][k]` contiguously (zero past `N`),
 /// so the micro-kernel streams one panel with unit stride.
 public final class PackedGemmWeights: @unchecked Sendable {
-    /// Columns per native panel: 16 (two SIMD8 registers), or 8 when N ≤ 8 so narrow
-    /// layers do not compute a half-empty panel. N = 1 uses a dot-product kernel instead
+    /// Columns per native panel. 8-lane kernels: 16 (two SIMD8 registers), or 8 when N ≤ 8 so
+    /// narrow layers do not compute a half-empty panel. 16-lane kernels (`lanes == .sixteen`):
+    /// 32 (two SIMD16 registers), or 16 when N ≤ 16. N = 1 uses a dot-product kernel instead
     /// (panel width 1: the weights as given).
     public let panelWidth: Int
-    /// Width of the last panel: 8 when a 16-wide layout would leave at most 8 columns in it
-    /// (N = 24, 39, 40 …), so it runs the 6×8 kernel instead of computing 16 columns;
+    /// Width of the last panel: with 16-wide panels, 8 when it would hold at most 8 columns
+    /// (N = 24, 39, 40 …), so it runs the 6×8 kernel instead of computing 16 columns; with
+    /// 32-wide panels, 16 when it would hold at most 16 (N = 48, 80 …), run by the 8×16 kernel;
     /// `panelWidth` otherwise. Panel `p` always starts at `p·k·panelWidth` floats.
     public let lastPanelWidth: Int
-    /// Rows per micro-tile: 4 for N = 24 (one 4×24 kernel covers the 16- and the 8-wide panel),
-    /// else 6 (`gemmTileRows`; blocks may end in 5-row tiles).
-    var tileRows: Int { usesTile4x24 ? 4 : gemmTileRows }
+    /// The micro-kernels' vector width for this matrix: the requested one, except that N ≤ 8
+    /// (one 8-wide panel) and N = 1 always run the 8-lane kernels, and OpenBLAS reports `.eight`.
+    public let lanes: GemmLanes
+    /// Rows per micro-tile: 8 with 16-lane kernels (blocks may end in 7-row tiles); 4 for N = 24
+    /// (one 4×24 kernel covers the 16- and the 8-wide panel); else 6 (`gemmTileRows`; blocks may
+    /// end in 5-row tiles).
+    var tileRows: Int { lanes == .sixteen ? gemmTileRows16 : usesTile4x24 ? 4 : gemmTileRows }
     /// N = 24 packed as a 16-wide and an 8-wide panel, run by `gemmMicroKernel4x24`.
-    var usesTile4x24: Bool { n == 24 && panelWidth == 16 && backend == .native }
+    var usesTile4x24: Bool { n == 24 && panelWidth == 16 && backend == .native && lanes == .eight }
     public let k: Int
     public let n: Int
     public let backend: GemmBackend
     let panelCount: Int
-    /// native: `[panelCount][k][16]`; openBLAS: `W[N][K]` copied as is. In `store`'s memory when
+    /// native: `[panelCount][k][panelWidth]` (the last panel `[k][lastPanelWidth]`); openBLAS: `W[N][K]` copied as is. In `store`'s memory when
     /// there is one, else an allocation of its own.
     let data: UnsafeMutablePointer<Float>
     /// The memory `data` lives in (kept alive by it), or nil.
@@ -55,26 +91,45 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// Packs `weights` (`[n][k]`, row-major), `bias` (`[n]` or nil) and a fused PRELU's `preluAlpha`
     /// (`[n]` or nil). Does not validate: callers (the operator wrappers) check that the buffers
     /// hold `n*k` and `n` floats.
+    /// `lanes` picks the native micro-kernels' vector width (default: this build's, ``GemmLanes/build``).
     public convenience init(weights: UnsafePointer<Float>, bias biasIn: UnsafePointer<Float>?, n: Int, k: Int,
-                            backend: GemmBackend, preluAlpha alphaIn: UnsafePointer<Float>? = nil) {
-        self.init(rows: WeightRows(n: n, k: k, values: weights), bias: biasIn, backend: backend, preluAlpha: alphaIn)
+                            backend: GemmBackend, preluAlpha alphaIn: UnsafePointer<Float>? = nil,
+                            lanes: GemmLanes = .build) {
+        self.init(rows: WeightRows(n: n, k: k, values: weights), bias: biasIn, backend: backend, preluAlpha: alphaIn,
+                  lanes: lanes)
     }
 
     /// Packs the `[n][k]` matrix `rows` (read once, panel by panel: in place for values in memory,
     /// else through the reader into `store`'s staging rows), `bias` (`[n]` or nil) and a fused
     /// PRELU's `preluAlpha` (`[n]` or nil). With a `store`, the packed panels live in its memory and
     /// its pool packs them in parallel (each panel is written by one thread, so the bits do not
-    /// depend on the thread count); without, in an allocation of their own. Does not validate.
+    /// depend on the thread count); without, in an allocation of their own. `lanes` picks the
+    /// native micro-kernels' vector width and with it the panel width (default: this build's,
+    /// ``GemmLanes/build``; results are bit-identical either way). Does not validate.
     public init(rows: WeightRows, bias biasIn: UnsafePointer<Float>?, backend: GemmBackend,
-                preluAlpha alphaIn: UnsafePointer<Float>? = nil, store: WeightStore? = nil) {
+                preluAlpha alphaIn: UnsafePointer<Float>? = nil, store: WeightStore? = nil,
+                lanes requestedLanes: GemmLanes = .build) {
         let n = rows.n, k = rows.k
         self.k = k; self.n = n; self.backend = backend
         self.store = store
-        let pw = backend == .openBLAS ? 16 : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
+        let lanes: GemmLanes = backend == .native && requestedLanes == .sixteen && n > 8 ? .sixteen : .eight
+        self.lanes = lanes
+        let pw: Int
+        if backend == .openBLAS {
+            pw = 16
+        } else if lanes == .sixteen {
+            pw = n <= 16 ? 16 : 32
+        } else {
+            pw = n == 1 ? 1 : (n <= 8 ? 8 : 16)
+        }
         panelWidth = pw
         panelCount = (n + pw - 1) / pw
         let tailColumns = n - (panelCount - 1) * pw
-        lastPanelWidth = backend == .native && pw == 16 && tailColumns <= 8 ? 8 : pw
+        if backend == .native && pw == 32 && tailColumns <= 16 {
+            lastPanelWidth = 16
+        } else {
+            lastPanelWidth = backend == .native && pw == 16 && lanes == .eight && tailColumns <= 8 ? 8 : pw
+        }
         let biasCount = Swift.max(16, panelCount * pw)
         bias = .allocate(capacity: biasCount)
         bias.initialize(repeating: 0, count: biasCount)
@@ -198,6 +253,9 @@ protocol TileEpilogue {
     init(lo: Float, hi: Float, residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?)
     /// The stored value of 8 accumulators `v` of tile row `row`, columns `col0 ..< col0+8`.
     func apply(_ v: SIMD8<Float>, bias: SIMD8<Float>, row: Int, col0: Int, cols: Int) -> SIMD8<Float>
+    /// The same, lane for lane, on 16 accumulators (columns `col0 ..< col0+16`), for the 16-lane
+    /// micro-kernels; `cols` counts the valid columns from `col0`.
+    func apply16(_ v: SIMD16<Float>, bias: SIMD16<Float>, row: Int, col0: Int, cols: Int) -> SIMD16<Float>
 }
 
 /// `Base` (`GemmEpilogue` or `UnclampedGemmEpilogue`), then a fused PRELU:
@@ -219,6 +277,13 @@ struct PreluGemmEpilogue<Base: TileEpilogue>: TileEpilogue {
         let r = base.apply(v, bias: bias, row: row, col0: col0, cols: cols)
         guard let alpha else { return r }
         return blaze_prelu8(r, loadVector(alpha + col0))
+    }
+
+    @inline(__always)
+    func apply16(_ v: SIMD16<Float>, bias: SIMD16<Float>, row: Int, col0: Int, cols: Int) -> SIMD16<Float> {
+        let r = base.apply16(v, bias: bias, row: row, col0: col0, cols: cols)
+        guard let alpha else { return r }
+        return blaze_prelu16(r, loadVector16(alpha + col0))
     }
 }
 
@@ -249,6 +314,18 @@ struct UnclampedGemmEpilogue: TileEpilogue {
         var s = SIMD8<Float>()
         let count = Swift.min(cols, skipColumns &- col0)
         if count >= 8 { s = loadVector(src) } else if count > 0 { s = loadPartialVector(src, count: count) }
+        return r + s
+    }
+
+    /// `apply` on 16 lanes.
+    @inline(__always)
+    func apply16(_ v: SIMD16<Float>, bias: SIMD16<Float>, row: Int, col0: Int, cols: Int) -> SIMD16<Float> {
+        let r = v + bias
+        guard let skip else { return r }
+        let src = skip + row * skipLd + col0
+        var s = SIMD16<Float>()
+        let count = Swift.min(cols, skipColumns &- col0)
+        if count >= 16 { s = loadVector16(src) } else if count > 0 { s = loadPartialVector16(src, count: count) }
         return r + s
     }
 }
@@ -298,10 +375,28 @@ struct GemmEpilogue: TileEpilogue {
         r = blaze_max8(lo2, r)
         return blaze_min8(hi2, r)
     }
+
+    /// `apply` on 16 lanes (the same operations in the same order, lane for lane).
+    @inline(__always)
+    func apply16(_ v: SIMD16<Float>, bias: SIMD16<Float>, row: Int, col0: Int, cols: Int) -> SIMD16<Float> {
+        var r = v + bias
+        r = blaze_max16(SIMD16(lowHalf: lo, highHalf: lo), r)
+        r = blaze_min16(SIMD16(lowHalf: hi, highHalf: hi), r)
+        guard let skip else { return r }
+        let src = skip + row * skipLd + col0
+        var s = SIMD16<Float>()
+        let count = Swift.min(cols, skipColumns &- col0)
+        if count >= 16 { s = loadVector16(src) } else if count > 0 { s = loadPartialVector16(src, count: count) }
+        r = r + s
+        r = blaze_max16(SIMD16(lowHalf: lo2, highHalf: lo2), r)
+        return blaze_min16(SIMD16(lowHalf: hi2, highHalf: hi2), r)
+    }
 }
 
 /// Rows of A per micro-tile of the native kernel.
 @usableFromInline let gemmTileRows = 6
+/// Rows of A per micro-tile of the 16-lane kernels (`GemmLanes.sixteen`).
+let gemmTileRows16 = 8
 /// Rows per parallel work unit. Fixed (never derived from the thread count), so the same
 /// kernel calls happen whatever the number of threads.
 public let gemmRowsPerUnit = 48
@@ -338,6 +433,44 @@ extension SIMD8 where Scalar == Float {
         }
         #endif
     }
+}
+
+extension SIMD16 where Scalar == Float {
+    /// `self += a * b`, as `SIMD8.multiplyAdd` (FMA exactly when that one uses it).
+    @inline(__always)
+    mutating func multiplyAdd(_ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+        #if BLAZE_FMA
+        self = self.addingProduct(a, b)
+        #else
+        if targetHasFMA {
+            self = self.addingProduct(a, b)
+        } else {
+            self = self + a * b
+        }
+        #endif
+    }
+}
+
+@inline(__always)
+func loadVector16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+func storeVector16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// The first `count` (1 ... 15) floats at `src` in the low lanes, zeros above (`blaze_load_partial16`).
+@inline(__always)
+func loadPartialVector16(_ src: UnsafePointer<Float>, count: Int) -> SIMD16<Float> {
+    blaze_load_partial16(src, count)
+}
+
+/// Stores the first `count` (0 ... 16) lanes of `v` at `c` (`blaze_store_partial16`).
+@inline(__always)
+func storePartialVector16(_ v: SIMD16<Float>, _ c: UnsafeMutablePointer<Float>, count: Int) {
+    blaze_store_partial16(c, v, count)
 }
 
 @inline(__always)
@@ -667,6 +800,12 @@ func gemmNativeTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, pan
                                       a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
                                       c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
                                       segmentStride: Int) {
+    if w.lanes == .sixteen {
+        gemmTiles16(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                    a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                    segments: segments, segmentStride: segmentStride)
+        return
+    }
     let k = w.k
     if w.usesTile4x24 && panelStart == 0 && panelEnd == 2 {
         // N = 24 is a 16-wide and an 8-wide panel: 4×24 tiles cover both in one pass.
@@ -881,6 +1020,25 @@ public enum OpenBLAS {
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)
     }
-    /// Makes OpenBLAS single-threaded: we thread over row blocks ourselves, deterministically.
-    public static func useSingleThread() { openblas_set_num_threads(1) }
+    /// Makes OpenBLAS single-threaded (we thread over row blocks ourselves, deterministically)
+    /// and stops its idle server threads; once per process, later calls do nothing.
+    ///
+    /// Why stop them: the pthreads build of OpenBLAS starts one server thread per extra core when
+    /// the library is loaded, and each spins on `sched_yield` for ~2²⁸ cycles (~0.1 s) before it
+    /// sleeps: on a 2-core machine that spinner holds the second core through the model load and
+    /// the first inferences, against our own pool's worker. `blas_thread_shutdown_` (the call
+    /// OpenBLAS makes itself around `fork`) joins them; it is looked up at run time, so an OpenBLAS
+    /// without it (a serial or OpenMP build) is simply left alone. `openblas_set_num_threads` is
+    /// not called again afterwards: it would restart the servers.
+    public static func useSingleThread() { _ = singleThreaded }
+
+    private static let singleThreaded: Void = {
+        openblas_set_num_threads(1)
+        #if os(Linux)
+        if let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "blas_thread_shutdown_") {
+            typealias Shutdown = @convention(c) () -> Int32
+            _ = unsafeBitCast(symbol, to: Shutdown.self)()
+        }
+        #endif
+    }()
 }

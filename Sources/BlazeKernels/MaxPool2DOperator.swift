@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// MAX_POOL_2D on NHWC float32 (TFLite `reference_ops::MaxPool`): the window is clipped to
 /// the input (padding cells are ignored, not zeros), max starts at `-Float.greatestFiniteMagnitude`
 /// (C++ `numeric_limits<float>::lowest()`), then the fused activation.
@@ -42,15 +44,15 @@ public final class MaxPool2DOperator: @unchecked Sendable {
                     while ch + 8 <= c {
                         var m = SIMD8<Float>(repeating: -.greatestFiniteMagnitude)
                         var v = loadVector(p00 + ch)
-                        m = m.replacing(with: v, where: v .> m)
+                        m = blaze_max8(v, m)
                         v = loadVector(p01 + ch)
-                        m = m.replacing(with: v, where: v .> m)
+                        m = blaze_max8(v, m)
                         v = loadVector(p10 + ch)
-                        m = m.replacing(with: v, where: v .> m)
+                        m = blaze_max8(v, m)
                         v = loadVector(p11 + ch)
-                        m = m.replacing(with: v, where: v .> m)
-                        m = m.replacing(with: lov, where: m .< lov)
-                        m = m.replacing(with: hiv, where: m .> hiv)
+                        m = blaze_max8(v, m)
+                        m = blaze_max8(lov, m)
+                        m = blaze_min8(hiv, m)
                         storeVector(m, out + ch)
                         ch += 8
                     }
@@ -60,11 +62,11 @@ public final class MaxPool2DOperator: @unchecked Sendable {
                     for fy in fyStart..<Swift.max(fyStart, fyEnd) {
                         for fx in fxStart..<Swift.max(fxStart, fxEnd) {
                             let v = loadVector(input + ((b * g.inputHeight + yOrigin + fy) * g.inputWidth + xOrigin + fx) * c + ch)
-                            m = m.replacing(with: v, where: v .> m)
+                            m = blaze_max8(v, m)
                         }
                     }
-                    m = m.replacing(with: lov, where: m .< lov)
-                    m = m.replacing(with: hiv, where: m .> hiv)
+                    m = blaze_max8(lov, m)
+                    m = blaze_min8(hiv, m)
                     storeVector(m, out + ch)
                     ch += 8
                 }

@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// CONV_2D 1×1, stride 1, unpadded, on NHWC float32, with mostly-zero weights kept sparse:
 /// a sparse (weights) × dense (pixels) product that never multiplies a zero weight.
 ///
@@ -62,6 +64,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     let values: UnsafeMutablePointer<Float>
     /// `[O + 8]`: bias, zeros when there is none and past O (8-channel blocks load 8).
     let bias: UnsafeMutablePointer<Float>
+    /// The store `offsets` and `values` were taken from (kept alive with them); nil: they are ours to free.
+    private let store: WeightStore?
 
     /// Fraction of the weights that are exactly zero (`±0`), 0...1.
     public var zeroFraction: Double {
@@ -75,9 +79,10 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// input channels per chunk (rounded up to a multiple of 8; ≥ I means one chunk). Neither
     /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
     /// weights are not 1×1.
-    public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
-                activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
+    public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
+                            activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
         let op = "CONV_2D (sparse 1x1)"
+        // The checks (and errors) of the designated initializer, in its order, before the array is read.
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape), weightsShape[1] == 1, weightsShape[2] == 1 else {
             throw KernelError.invalidShape(op: op, what: "weights (OHWI, 1x1)", shape: weightsShape)
@@ -88,6 +93,33 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
         guard weights.count == o * i else {
             throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * i, got: weights.count)
+        }
+        try self.init(inputShape: inputShape, weights: SparseWeightRows(n: o, k: i, dense: weights), weightsShape: weightsShape,
+                      bias: biasIn, activation: activation, tileGroups: maxGroups, chunkChannels: chunkChannels)
+    }
+
+    /// As ``init(inputShape:weights:weightsShape:bias:activation:tileGroups:chunkChannels:)-(_,[Float],_,_,_,_,_)``
+    /// with the weights given by their entries (`weights.n` = O rows of `weights.k` = I columns; e.g.
+    /// read straight from a model file's sparse tensor): the same storage, so the same bits, without
+    /// a dense copy. Throws `KernelError` also when a row's entries are not strictly increasing
+    /// columns in `0..<I` (the reader broke its contract).
+    ///
+    /// With a `store`, the entries (`offsets`, `values`) go to its huge-page chunks, as packed dense
+    /// weights do (fewer page faults at load than a heap block of fresh 4 KiB pages).
+    public init(inputShape: [Int], weights rows: SparseWeightRows, weightsShape: [Int], bias biasIn: [Float],
+                activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil,
+                store: WeightStore? = nil) throws {
+        let op = "CONV_2D (sparse 1x1)"
+        let input = try NHWCShape(inputShape, op: op, what: "input")
+        guard weightsShape.count == 4, validDimensions(weightsShape), weightsShape[1] == 1, weightsShape[2] == 1 else {
+            throw KernelError.invalidShape(op: op, what: "weights (OHWI, 1x1)", shape: weightsShape)
+        }
+        let o = weightsShape[0], i = weightsShape[3]
+        guard i == input.channels else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights input depth \(i) != input channels \(input.channels)")
+        }
+        guard rows.n == o, rows.k == i, rows.maxRowEntries >= 0 else {
+            throw KernelError.shapeMismatch(op: op, detail: "weights of \(rows.n) rows of \(rows.k), expected \(o) of \(i)")
         }
         guard biasIn.isEmpty || biasIn.count == o else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(biasIn.count) values, output channels \(o)")
@@ -119,67 +151,147 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         kc = Swift.max(8, (kc + 7) / 8 * 8)
         if kc >= i { kc = Swift.max(1, i) }
         self.chunkChannels = kc
-        chunkCount = i == 0 ? 1 : (i + kc - 1) / kc
-        // Branch-free passes (the weights' zeros are random: a branch per weight mispredicts often).
-        let nnz = weights.withUnsafeBufferPointer { wp in
-            var n = 0
-            for w in wp { n &+= isNonzero(w) }
-            return n
+        let chunks = i == 0 ? 1 : (i + kc - 1) / kc
+        chunkCount = chunks
+        // Pass 1: the nonzeros of each (chunk, row), read row by row into two small buffers per
+        // worker. Blocks of rows go to the store's pool (the rows are independent; every slot is
+        // written by its row alone, so the storage is the same for any thread count).
+        let pool = o >= 64 ? store?.pool : nil
+        let workers = pool?.threadCount ?? 1
+        let rowCapacity = Swift.max(1, rows.maxRowEntries)
+        let columns = UnsafeMutablePointer<Int32>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
+        let entries = UnsafeMutablePointer<Float>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))  // [chunk][row], then write cursors
+        counts.initialize(repeating: 0, count: Swift.max(1, chunks * o))
+        defer { columns.deallocate(); entries.deallocate(); counts.deallocate() }
+        let blockRows = 16, blocks = (o + blockRows - 1) / blockRows
+        func forEachRow(_ body: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Float>) -> Void) {
+            func block(_ b: Int, _ worker: Int) {
+                for row in (b * blockRows)..<Swift.min(o, (b + 1) * blockRows) {
+                    body(row, columns + worker * rowCapacity, entries + worker * rowCapacity)
+                }
+            }
+            if let pool { pool.parallelFor(blocks) { b, worker in block(b, worker) } } else { for b in 0..<blocks { block(b, 0) } }
         }
+        // The first bad row of each block (o: none); the error names the first bad row overall.
+        let badRow = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, blocks))
+        badRow.initialize(repeating: o, count: Swift.max(1, blocks))
+        defer { badRow.deallocate() }
+        forEachRow { row, columns, entries in
+            let count = rows.read(row: row, columns: columns, values: entries)
+            guard count >= 0, count <= rows.maxRowEntries else {
+                badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                return
+            }
+            // Columns increase, so a chunk's entries are one run: counted in a register, stored when
+            // the run ends (no division per entry).
+            var previous = -1, chunk = 0, chunkEnd = kc, run = 0
+            for e in 0..<count {
+                let c = Int(columns[e])
+                guard c > previous, c < i else {
+                    badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                    return
+                }
+                previous = c
+                if c >= chunkEnd {
+                    counts[chunk * o + row] = run
+                    run = 0
+                    chunk = c / kc
+                    chunkEnd = (chunk + 1) * kc
+                }
+                run &+= isNonzero(entries[e])
+            }
+            counts[chunk * o + row] = run
+        }
+        if let row = (0..<blocks).lazy.map({ badRow[$0] }).first(where: { $0 < o }) {
+            throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): more than \(rows.maxRowEntries) entries, or columns that do not strictly increase below \(i)")
+        }
+        var nnz = 0
+        for slot in 0..<(chunks * o) { nnz &+= counts[slot] }
         nonzeroCount = nnz
         // Long rows (≥ 16 nonzeros per chunk on average) are padded to a multiple of 4 entries
         // (measured ~3% faster on the detector's deep layers; on short rows the extra
         // multiply-adds cost more than the remainder loop saves).
-        let pad = nnz >= 16 * chunkCount * o ? 4 : 1
-        // Entries: the nonzeros, at most `pad − 1` padding entries per (chunk, row), and one slot
-        // the branch-free fill writes (and never counts) past the last entry.
-        let capacity = nnz + (pad - 1) * chunkCount * o + 1
+        let pad = nnz >= 16 * chunks * o ? 4 : 1
+        // Entries: the nonzeros, at most `pad − 1` padding entries per (chunk, row), and one spare slot.
+        let capacity = nnz + (pad - 1) * chunks * o + 1
         guard capacity <= Int(Int32.max) else {
             throw KernelError.invalidShape(op: op, what: "weights (too large for 32-bit sparse indices)", shape: weightsShape)
         }
-        rowStart = .allocate(capacity: chunkCount * o + 1)
-        offsets = .allocate(capacity: capacity)
-        values = .allocate(capacity: capacity)
+        rowStart = .allocate(capacity: chunks * o + 1)
+        self.store = store
+        if let store {
+            // Int32 and Float have the same size and alignment: the offsets take a float slice.
+            offsets = UnsafeMutableRawPointer(store.allocate(floats: capacity)).bindMemory(to: Int32.self, capacity: capacity)
+            values = store.allocate(floats: capacity)
+        } else {
+            offsets = .allocate(capacity: capacity)
+            values = .allocate(capacity: capacity)
+        }
         bias = .allocate(capacity: o + 8)
         bias.initialize(repeating: 0, count: o + 8)
         if !biasIn.isEmpty { for j in 0..<o { bias[j] = biasIn[j] } }
+        // Row starts (chunk-major); `counts` becomes each (chunk, row)'s write cursor.
         var at = 0
-        weights.withUnsafeBufferPointer { wp in
-            for c in 0..<chunkCount {
-                let k0 = c * kc, k1 = Swift.min(i, k0 + kc)
-                for row in 0..<o {
-                    let first = at
-                    rowStart[c * o + row] = Int32(first)
-                    // No weights at all (I = 0): every row is empty.
-                    guard let base = wp.baseAddress else { continue }
-                    let src = base + row * i
-                    for kk in k0..<k1 {
-                        // Written always, kept (`at` advanced) only for a nonzero weight.
-                        let w = src[kk]
-                        offsets[at] = Int32(truncatingIfNeeded: stride &* (kk &- k0))
-                        values[at] = w
-                        at &+= isNonzero(w)
-                    }
-                    // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
-                    // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
-                    if at > first {
-                        let last = offsets[at - 1]
-                        while (at - first) % pad != 0 {
-                            offsets[at] = last
-                            values[at] = 0
-                            at += 1
-                        }
-                    }
+        for slot in 0..<(chunks * o) {
+            rowStart[slot] = Int32(at)
+            let n = counts[slot]
+            counts[slot] = at
+            at += n == 0 ? 0 : (n + pad - 1) / pad * pad
+        }
+        rowStart[chunks * o] = Int32(at)
+        // Pass 2: each nonzero to its (chunk, row), input channels in increasing order; the write
+        // cursor of the current chunk's run kept in a register.
+        let stride = self.stride
+        let (rowStart, offsets, values) = (self.rowStart, self.offsets, self.values)
+        forEachRow { row, columns, entries in
+            let count = Swift.max(0, Swift.min(rows.read(row: row, columns: columns, values: entries), rows.maxRowEntries))
+            var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
+            for e in 0..<count {
+                let w = entries[e]
+                let c = Int(columns[e])
+                if c >= chunkEnd {
+                    // (A reader that answers as in pass 1 always passes these guards; they keep writes in bounds.)
+                    guard c < i else { break }
+                    counts[chunk * o + row] = position
+                    chunk = c / kc
+                    chunkStart = chunk * kc
+                    chunkEnd = chunkStart + kc
+                    position = counts[chunk * o + row]
+                    limit = Int(rowStart[chunk * o + row + 1])
+                }
+                guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
+                offsets[position] = Int32(truncatingIfNeeded: stride &* (c &- chunkStart))
+                values[position] = w
+                position += 1
+            }
+            counts[chunk * o + row] = position
+            // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
+            // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
+            // (Filling up to the next row start: exactly the padding, or every slot a reader that
+            // answered differently than in pass 1 left unwritten.)
+            for chunk in 0..<chunks {
+                let slot = chunk * o + row
+                let first = Int(rowStart[slot]), limit = Int(rowStart[slot + 1])
+                var end = counts[slot]
+                let last = end > first ? offsets[end - 1] : 0
+                while end < limit {
+                    offsets[end] = last
+                    values[end] = 0
+                    end += 1
                 }
             }
         }
-        rowStart[chunkCount * o] = Int32(at)
+        offsets[at] = 0
+        values[at] = 0
     }
 
     deinit {
         rowStart.deallocate()
-        offsets.deallocate()
-        values.deallocate()
+        if store == nil {
+            offsets.deallocate()
+            values.deallocate()
+        }
         bias.deallocate()
     }
 
@@ -376,13 +488,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             let hi2 = SIMD8<Float>(repeating: residual?.activation.upperBound ?? .infinity)
             @inline(__always) func finish(_ v: SIMD8<Float>, _ q: Int) {
                 // Bias after the sum, then max-then-min: TFLite's order (ActivationFunctionWithMinMax).
+                // `blaze_max8(lo, r)` is `r < lo ? lo : r` and `blaze_min8(hi, r)` is `r > hi ? hi : r`
+                // (one instruction each; Swift's `replacing(with:where:)` made this step spill).
                 var r = v + b
-                r = r.replacing(with: lo8, where: r .< lo8)
-                r = r.replacing(with: hi8, where: r .> hi8)
+                r = blaze_min8(hi8, blaze_max8(lo8, r))
                 if let residual {
                     r = r + loadVector(residual.data + (q &* residual.ld &+ cb))
-                    r = r.replacing(with: lo2, where: r .< lo2)
-                    r = r.replacing(with: hi2, where: r .> hi2)
+                    r = blaze_min8(hi2, blaze_max8(lo2, r))
                 }
                 storeVector(r, out + (q &* n &+ cb))
             }
@@ -431,31 +543,17 @@ enum Groups2: SparseGroupCount { static var count: Int { 2 } }
 enum Groups1: SparseGroupCount { static var count: Int { 1 } }
 
 /// The 8×8 block at `src` (rows `src + r·ld`, 8 floats each) transposed: result `i` holds element
-/// `i` of every row. Built from four 4×4 transposes of 128-bit row halves (measured 1.5× faster
-/// than assembling each column from the 8 rows' lanes, which the compiler turns into per-lane
-/// broadcasts and blends).
+/// `i` of every row. `blaze_transpose8x8` (CBlazeTarget): two 128-bit row halves per register, then
+/// unpacks and shuffles, 16 shuffles per block. (Four 4×4 transposes of the halves in Swift SIMD4,
+/// the form before, took ~40; per-lane assembly was 1.5× slower still.)
 @inline(__always)
 func transpose8x8(_ src: UnsafePointer<Float>, ld: Int)
     -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-    @inline(__always) func half(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    // Eight contiguous SIMD8 (a homogeneous tuple, 64 floats); kept in registers once inlined.
+    var t = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+             SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+    withUnsafeMutablePointer(to: &t) {
+        UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { blaze_transpose8x8(src, ld, $0) }
     }
-    @inline(__always) func t4(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
-        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-        let u0 = SIMD4(a[0], b[0], a[1], b[1]), u1 = SIMD4(a[2], b[2], a[3], b[3])
-        let u2 = SIMD4(c[0], d[0], c[1], d[1]), u3 = SIMD4(c[2], d[2], c[3], d[3])
-        return (SIMD4(u0[0], u0[1], u2[0], u2[1]), SIMD4(u0[2], u0[3], u2[2], u2[3]),
-                SIMD4(u1[0], u1[1], u3[0], u3[1]), SIMD4(u1[2], u1[3], u3[2], u3[3]))
-    }
-    let s1 = src + ld, s2 = src + 2 * ld, s3 = src + 3 * ld, s4 = src + 4 * ld
-    let s5 = src + 5 * ld, s6 = src + 6 * ld, s7 = src + 7 * ld
-    // a: rows 0-3 × columns 0-3, b: rows 4-7 × columns 0-3, c, e: the same for columns 4-7.
-    let a = t4(half(src), half(s1), half(s2), half(s3))
-    let b = t4(half(s4), half(s5), half(s6), half(s7))
-    let c = t4(half(src + 4), half(s1 + 4), half(s2 + 4), half(s3 + 4))
-    let e = t4(half(s4 + 4), half(s5 + 4), half(s6 + 4), half(s7 + 4))
-    return (SIMD8(lowHalf: a.0, highHalf: b.0), SIMD8(lowHalf: a.1, highHalf: b.1),
-            SIMD8(lowHalf: a.2, highHalf: b.2), SIMD8(lowHalf: a.3, highHalf: b.3),
-            SIMD8(lowHalf: c.0, highHalf: e.0), SIMD8(lowHalf: c.1, highHalf: e.1),
-            SIMD8(lowHalf: c.2, highHalf: e.2), SIMD8(lowHalf: c.3, highHalf: e.3))
+    return t
 }

@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -37,8 +39,8 @@ public final class UnaryOperator: @unchecked Sendable {
                 var i = start
                 while i + 8 <= end {
                     var v = loadVector(input + i)
-                    v = v.replacing(with: zero, where: v .< zero)
-                    v = v.replacing(with: hiv, where: v .> hiv)
+                    v = blaze_max8(zero, v)
+                    v = blaze_min8(hiv, v)
                     storeVector(v, output + i)
                     i += 8
                 }
@@ -51,8 +53,8 @@ public final class UnaryOperator: @unchecked Sendable {
                 while i + 8 <= end {
                     let x = loadVector(input + i)
                     let t = x + three
-                    let m = zero.replacing(with: t, where: zero .< t)  // std::max(0, t)
-                    let r = six.replacing(with: m, where: m .< six)    // std::min(6, m)
+                    let m = blaze_max8(t, zero)  // std::max(0, t): t > 0 ? t : 0
+                    let r = blaze_min8(m, six)   // std::min(6, m): m < 6 ? m : 6
                     storeVector(x * r / six, output + i)
                     i += 8
                 }

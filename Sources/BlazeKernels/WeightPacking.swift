@@ -68,6 +68,65 @@ public struct WeightRows {
     }
 }
 
+/// A `[n][k]` row-major float32 weight matrix given by its stored entries, row by row: for a
+/// mostly-zero matrix kept sparse in the model file (a DENSIFY'd tensor's CSR), so that a sparse
+/// kernel is built from the entries without a dense `[n][k]` copy in between.
+public struct SparseWeightRows {
+    /// Rows (output channels).
+    public let n: Int
+    /// Columns (floats per dense row).
+    public let k: Int
+    /// Most entries any one row has (the size of the buffers `read` writes into).
+    public let maxRowEntries: Int
+    /// Entries that are not `±0` (of all rows).
+    public let nonzeroCount: Int
+    private let reader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int
+
+    /// `reader(row, columns, values)` writes the entries of `row` (in `0..<n`) — columns strictly
+    /// increasing, each in `0..<k`, and their values (zeros allowed, they are skipped) — and returns
+    /// how many (at most `maxRowEntries`). The dense row holds those values at those columns and
+    /// `+0` elsewhere. It may be called from several threads at once and must not fail: check the
+    /// data before. `nonzeroCount` counts the entries that are not `±0`.
+    public init(n: Int, k: Int, maxRowEntries: Int, nonzeroCount: Int,
+                reader: @escaping (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int) {
+        self.n = n; self.k = k; self.maxRowEntries = maxRowEntries; self.nonzeroCount = nonzeroCount; self.reader = reader
+    }
+
+    /// The nonzero entries of dense `[n][k]` `values` (every `±0` dropped) when it holds `n·k`
+    /// floats; otherwise one row of all its floats, so that an operator's check `n == O, k == I`
+    /// fails (as ``WeightRows`` does).
+    public init(n rowCount: Int, k rowLength: Int, dense values: [Float]) {
+        let product = rowCount.multipliedReportingOverflow(by: rowLength)
+        let valid = rowCount >= 0 && rowLength >= 0 && !product.overflow && product.partialValue == values.count
+        let n = valid ? rowCount : 1, k = valid ? rowLength : values.count
+        let nonzeros = values.withUnsafeBufferPointer { wp in
+            var count = 0
+            for w in wp { count &+= isNonzero(w) }
+            return count
+        }
+        self.init(n: n, k: k, maxRowEntries: k, nonzeroCount: nonzeros) { row, columns, out in
+            values.withUnsafeBufferPointer { wp in
+                guard let base = wp.baseAddress else { return 0 }
+                // Branch-free compaction: every column written, kept only when its weight is nonzero.
+                let src = base + row * k
+                var at = 0
+                for c in 0..<k {
+                    let w = src[c]
+                    columns[at] = Int32(truncatingIfNeeded: c)
+                    out[at] = w
+                    at &+= isNonzero(w)
+                }
+                return at
+            }
+        }
+    }
+
+    /// Writes the entries of `row` at `columns` and `values` (`maxRowEntries` each) and returns their count.
+    public func read(row: Int, columns: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>) -> Int {
+        reader(row, columns, values)
+    }
+}
+
 /// Where a model's prepacked weights live while it loads and runs: memory taken from the system
 /// in large chunks (2 MiB-aligned and, on Linux, backed by transparent huge pages where the
 /// kernel allows), handed out in 64-byte-aligned pieces, and a per-thread staging area for the

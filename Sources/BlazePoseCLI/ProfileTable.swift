@@ -39,6 +39,8 @@ struct ProfileTable {
     var iterations: Int
     /// The GEMM backend, e.g. `native`.
     var gemm: String
+    /// Vector width of this build's native GEMM micro-kernels, 8 or 16 (``GemmLanes/build``).
+    var gemmLanes: Int
     /// GEMM throughput measured on this machine (``measureGemmPeakGFLOPS(threads:backend:)``).
     var gemmPeakGFLOPS: Double
     /// Sum of the per-operator medians, ms.
@@ -61,7 +63,7 @@ struct ProfileTable {
     }
 
     /// One JSON object, keys in the order documented in the README:
-    /// `{"model", "threads", "iterations", "gemm", "gemm_peak_gflops", "total_ms", "operators",
+    /// `{"model", "threads", "iterations", "gemm", "gemm_lanes", "gemm_peak_gflops", "total_ms", "operators",
     /// "layers": [{"op", "type", "output", "ms", "percent", "gflops", "percent_peak"}],
     /// "by_op": [{"type", "count", "ms", "percent", "gflops", "percent_peak"}]}`.
     func json() -> String {
@@ -75,6 +77,7 @@ struct ProfileTable {
                 + "\"gflops\":\(number(o.gflops)),\"percent_peak\":\(number(o.percentOfPeak))}"
         }
         return "{\"model\":\(string(model)),\"threads\":\(threads),\"iterations\":\(iterations),\"gemm\":\(string(gemm)),"
+            + "\"gemm_lanes\":\(gemmLanes),"
             + "\"gemm_peak_gflops\":\(number(gemmPeakGFLOPS)),\"total_ms\":\(number(totalMs)),\"operators\":\(operatorCount),"
             + "\"layers\":[\(layerObjects.joined(separator: ","))],\"by_op\":[\(opObjects.joined(separator: ","))]}"
     }

@@ -53,17 +53,28 @@ func loadInterpreter(_ path: String, _ options: InterpreterOptions) throws -> In
 /// ``loadInterpreter(_:_:)`` in two timed steps: `loadMs` reads and parses the file
 /// (`Model(contentsOf:)`), `initMs` prepares the interpreter (constant resolution, validation,
 /// weight prepacking, memory planning); wall times in milliseconds.
-func loadInterpreterTimed(_ path: String, _ options: InterpreterOptions) throws -> (interpreter: Interpreter, loadMs: Double, initMs: Double) {
+func loadInterpreterTimed(_ path: String, _ options: InterpreterOptions)
+    throws -> (interpreter: Interpreter, loadMs: Double, initMs: Double, loadCPUMs: Double, initCPUMs: Double) {
     do {
+        let cpuStart = processCPUTimeMs()
         let start = DispatchTime.now().uptimeNanoseconds
         let model = try Model(contentsOf: URL(fileURLWithPath: path))
         let loaded = DispatchTime.now().uptimeNanoseconds
+        let cpuLoaded = processCPUTimeMs()
         let interpreter = try Interpreter(model: model, options: options)
         let ready = DispatchTime.now().uptimeNanoseconds
-        return (interpreter, Double(loaded - start) / 1e6, Double(ready - loaded) / 1e6)
+        let cpuReady = processCPUTimeMs()
+        return (interpreter, Double(loaded - start) / 1e6, Double(ready - loaded) / 1e6, cpuLoaded - cpuStart, cpuReady - cpuLoaded)
     } catch {
         throw CLIError("cannot load \(path): \(error)")
     }
+}
+
+/// CPU time of this process so far (all threads), milliseconds.
+func processCPUTimeMs() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
 }
 
 /// A message for the user; printed as `error: …` with exit status 1.
@@ -232,7 +243,7 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Also reports the time to read and parse the file (load) and to prepare the interpreter (init: \
             constants, validation, prepacking, planning), the wall time of the first inference after load \
-            (first run, timed before the warm-up), the nearest-rank 5th/50th/95th percentiles of the \
+            (first run, timed before the warm-up), the process CPU time (all threads) of load and init, the nearest-rank 5th/50th/95th percentiles of the \
             timed inferences' wall times (the p-th percentile of n sorted times is the one at rank ⌈p·n/100⌉) \
             and the process's peak resident set size (MiB, read after the timed runs).
             """)
@@ -240,7 +251,7 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(parsing: .unconditional, help: "Timed inferences, 1...1000000.") var iterations = 50
     @Option(parsing: .unconditional, help: "Untimed warm-up inferences, 0...1000000.") var warmup = 5
-    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, peak_rss_mb, gflops, threads, …).") var json = false
+    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, load_cpu_ms, init_cpu_ms, peak_rss_mb, gflops, threads, gemm, gemm_lanes, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
     @OptionGroup var execution: ExecutionOptions
@@ -253,7 +264,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             warnAboutSlowOpenBLAS(execution.gemm)
-            let (interpreter, loadMs, initMs) = try loadInterpreterTimed(model, execution.interpreterOptions())
+            let (interpreter, loadMs, initMs, loadCPUMs, initCPUMs) = try loadInterpreterTimed(model, execution.interpreterOptions())
             if let input {
                 guard interpreter.inputs.count == 1 else {
                     throw CLIError("--input needs a model with one input; this one has \(interpreter.inputs.count)")
@@ -271,8 +282,11 @@ struct BenchCommand: ParsableCommand {
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
                 object["model"] = (model as NSString).lastPathComponent
                 object["gemm"] = "\(execution.gemm.backend)"
+                object["gemm_lanes"] = BuildTarget.gemmLanes.rawValue
                 object["load_ms"] = loadMs
                 object["init_ms"] = initMs
+                object["load_cpu_ms"] = loadCPUMs
+                object["init_cpu_ms"] = initCPUMs
                 object["peak_rss_mb"] = peakRSSMiB
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -281,6 +295,7 @@ struct BenchCommand: ParsableCommand {
                              (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
                 print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
                              loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
+                print("  GEMM \(execution.gemm.backend), native micro-kernels \(BuildTarget.gemmLanes) (SIMD \(BuildTarget.simdBits)-bit build)")
             }
         }
     }
@@ -304,7 +319,7 @@ struct ProfileCommand: ParsableCommand {
         commandName: "profile",
         abstract: "Per-operator time (ms, %, GFLOP/s, % of measured GEMM peak), by op type and per layer.",
         discussion: """
-            --json prints one object {model, threads, iterations, gemm, gemm_peak_gflops, total_ms, operators, \
+            --json prints one object {model, threads, iterations, gemm, gemm_lanes, gemm_peak_gflops, total_ms, operators, \
             layers: [{op, type, output, ms, percent, gflops, percent_peak}], by_op: [{type, count, ms, percent, \
             gflops, percent_peak}]}; --csv prints the per-layer table only (RFC 4180: a header row, one row per \
             layer, CRLF line ends). Rates of operators without multiply-adds are null (JSON) or empty (CSV). \
@@ -379,15 +394,15 @@ struct ProfileCommand: ParsableCommand {
             return ProfileTable.Layer(op: s.op, type: s.name + (s.variant.map { " \($0)" } ?? ""), output: output, ms: ms, percent: share(ms), gflops: gf, percentOfPeak: pp)
         }
         return ProfileTable(model: (model as NSString).lastPathComponent, threads: interpreter.threadCount, iterations: iterations,
-                            gemm: "\(execution.gemm.backend)", gemmPeakGFLOPS: peak, totalMs: total,
+                            gemm: "\(execution.gemm.backend)", gemmLanes: BuildTarget.gemmLanes.rawValue, gemmPeakGFLOPS: peak, totalMs: total,
                             operatorCount: subgraph.operators.count, layers: layers, byOp: byOp)
     }
 
     /// The text tables (the default output).
     private func printText(_ table: ProfileTable) {
         func rate(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "-" }
-        print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@)",
-                     table.model, table.threads, table.totalMs, table.gemmPeakGFLOPS, table.gemm))
+        print(String(format: "%@: %d thread(s), sum of per-op medians %.3f ms, GEMM peak here %.1f GFLOP/s (%@, %d-lane micro-kernels)",
+                     table.model, table.threads, table.totalMs, table.gemmPeakGFLOPS, table.gemm, table.gemmLanes))
         print("\nby op type:")
         print(" ", pad("op", 18), pad("count", 6, right: true), pad("ms", 9, right: true), pad("%", 6, right: true), pad("GFLOP/s", 8, right: true), pad("%peak", 6, right: true))
         for e in table.byOp {

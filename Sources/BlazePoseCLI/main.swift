@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlazeRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,13 +13,17 @@ struct BlazePoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blazepose",
         abstract: "Pure-Swift BlazePose (MediaPipe Pose) engine.",
-        version: "blazepose \(blazePoseVersion)",
+        version: "blazepose \(blazePoseVersion), \(BuildTarget.gemmLanes) GEMM micro-kernels (SIMD \(BuildTarget.simdBits)-bit build)",
         subcommands: [DetectCommand.self, TrackCommand.self, DoctorCommand.self, InspectCommand.self, RunCommand.self, CompareCommand.self, BenchCommand.self, ProfileCommand.self])
 }
 
 // A reader of standard output that goes away ends the process quietly with status 141 (SIGPIPE),
 // even when the parent started us with SIGPIPE ignored (see OutputWriter).
 signal(SIGPIPE, SIG_DFL)
+
+// OpenBLAS's idle server threads spin for ~0.1 s after the library loads; stop them before
+// anything else runs (see `OpenBLAS.useSingleThread`).
+OpenBLAS.useSingleThread()
 
 // ArgumentParser's `main()`, with its messages (help, usage errors) written through OutputWriter,
 // so that a failing standard output or error is reported, not a trap in FileHandle.

@@ -196,6 +196,21 @@ struct GraphBuilder {
         return WeightRows(n: rows.count, k: rows.length) { first, count, into in rows.read(first: first, count: count, into: into) }
     }
 
+    /// Float constant `t`, stored sparse in the file, as the entries of `rowCount` rows read straight
+    /// from its CSR (see `Model.constantSparseRows`); nil when it is not stored sparse in a layout
+    /// that allows it. Every check happens here, with the errors `constantRows` gives. Call
+    /// `doneReading(t)` once the rows have been read.
+    func constantSparseRows(_ t: Int, _ what: String, _ site: OperatorSite, rowCount: Int) throws -> SparseWeightRows? {
+        guard isValidTensor(t), let source = constants.sources[t] else {
+            throw site.fail("\(what) (tensor \(t)) must be a float constant")
+        }
+        guard let rows = try model.constantSparseRows(t, in: constants, rowCount: rowCount) else { return nil }
+        widened.tensors.insert(source.tensor)
+        return SparseWeightRows(n: rows.count, k: rows.length, maxRowEntries: rows.maxRowEntries, nonzeroCount: rows.nonzeroCount) {
+            row, columns, values in rows.read(row: row, columns: columns, values: values)
+        }
+    }
+
     /// Releases the file pages of constant `t`'s buffer once its rows were packed (when this
     /// interpreter is the model's only user).
     func doneReading(_ t: Int) {

@@ -13,6 +13,10 @@ public struct InterpreterOptions: Sendable {
     /// GEMM implementation for convolutions (default: the faster one for this build,
     /// see `GemmBackend.preferred`).
     public var gemmBackend: GemmBackend
+    /// Vector width of the native GEMM micro-kernels (default: this build's, ``GemmLanes/build``:
+    /// 16 lanes when the CPU target has AVX-512, else 8). Outputs are bit-identical for both;
+    /// `.sixteen` on a target without AVX-512 runs correctly but is not faster (for tests).
+    public var gemmLanes: GemmLanes
     /// Fuse operators at load (PAD into the next conv's padding, a residual ADD into the
     /// conv's GEMM epilogue, standalone RELU into its producer). Outputs are bit-identical
     /// either way; fused-away tensors are not materialized.
@@ -35,6 +39,7 @@ public struct InterpreterOptions: Sendable {
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 preserveIntermediates: Bool = false,
                 gemmBackend: GemmBackend = .preferred,
+                gemmLanes: GemmLanes = .build,
                 fuseOperators: Bool = true,
                 memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
                 sparseConvolutions: SparseConvolutionPolicy = .auto,
@@ -42,6 +47,7 @@ public struct InterpreterOptions: Sendable {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
+        self.gemmLanes = gemmLanes
         self.fuseOperators = fuseOperators
         self.sparseConvolutions = sparseConvolutions
         self.memoryBudget = max(0, memoryBudget)

@@ -1,7 +1,8 @@
-// Kernel-layer types that appear in this module's public API (`InterpreterOptions.gemmBackend`,
+// Kernel-layer types that appear in this module's public API (`InterpreterOptions.gemmBackend`, `.gemmLanes`,
 // `measureGemmPeakGFLOPS`) or that its tools report (OpenBLAS's core type, the build's SIMD width and FMA), re-exported so a
 // client needs only `import BlazeRuntime` and never imports the kernel layer directly.
 @_exported import enum BlazeKernels.GemmBackend
+@_exported import enum BlazeKernels.GemmLanes
 @_exported import enum BlazeKernels.OpenBLAS
 @_exported import enum BlazeKernels.BuildTarget
 

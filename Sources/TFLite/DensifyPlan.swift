@@ -217,3 +217,80 @@ struct DensifyPlan {
     }
 }
 
+
+extension DensifyPlan {
+    /// The tensor's stored entries by rows along dim 0 (``SparseConstantRows``), without densifying:
+    /// only for the layout ``validate(_:)`` checks in one pass (dense levels `0..<n-1` in dim order,
+    /// then one CSR level over the last dim, no blocks) with rank ≥ 2, `rowCount` = dim 0, and every
+    /// segment's indices strictly increasing (so each dense position gets at most one value, as in
+    /// ``densify(_:)``); nil otherwise. Call after ``validate(_:)`` passed.
+    func sparseRows(_ data: UnsafeRawBufferPointer, rowCount: Int) -> SparseConstantRows? {
+        let levels = sparsity.traversalOrder.count
+        guard denseCount > 0, levels >= 2, expanded.count == levels, expanded[0] == rowCount, quickCheck(),
+              case let .sparseCSR(segments, indices) = sparsity.dimensionMetadata[levels - 1],
+              data.baseAddress != nil else { return nil }
+        // Parents of the CSR level per row (the dims between the first and the last), and the last dim.
+        let perRow = expanded[1..<(levels - 1)].reduce(1, *), last = expanded[levels - 1]
+        // Columns (r·last + index) must fit Int32 (as the kernels store them).
+        guard rowCount * perRow * last <= Int(Int32.max) else { return nil }
+        var maxRow = 0
+        for o in 0..<rowCount {
+            let begin = segments[o * perRow], end = segments[(o + 1) * perRow]
+            maxRow = max(maxRow, end - begin)
+            for q in (o * perRow)..<((o + 1) * perRow) where !indices.strictlyIncreasing(in: segments[q]..<segments[q + 1]) {
+                return nil
+            }
+        }
+        // Entries that are not ±0, from the stored bits (FLOAT16 and FLOAT32 alike: magnitude bits zero).
+        let begin = segments[0], end = segments[rowCount * perRow]
+        var nonzeros = 0
+        if let base = data.baseAddress {
+            if isHalf {
+                for j in begin..<end { nonzeros &+= (UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)) & 0x7fff) == 0 ? 0 : 1 }
+            } else {
+                for j in begin..<end { nonzeros &+= (UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7fff_ffff) == 0 ? 0 : 1 }
+            }
+        }
+        let half = isHalf
+        return SparseConstantRows(count: rowCount, length: perRow * last, maxRowEntries: maxRow, nonzeroCount: nonzeros) { o, columns, values in
+            guard let source = data.baseAddress else { return 0 }
+            let first = segments[o * perRow], end = segments[(o + 1) * perRow]
+            // A row's entries are one contiguous run of the stored values.
+            if half { widenHalves(from: source + 2 * first, to: values, count: end - first) }
+            else { copyLittleEndianFloats(from: source + 4 * first, to: values, count: end - first) }
+            for r in 0..<perRow {
+                let q = o * perRow + r, begin = segments[q]
+                indices.write(begin..<segments[q + 1], plus: r * last, into: columns + (begin - first))
+            }
+            return end - first
+        }
+    }
+}
+
+/// A sparse constant's stored entries, row by row along dim 0 (``Model/constantSparseRows(_:in:rowCount:)``).
+public struct SparseConstantRows: @unchecked Sendable {
+    /// Rows (dim 0: the output channels of a conv's OHWI weights).
+    public let count: Int
+    /// Floats per dense row.
+    public let length: Int
+    /// Most entries stored for one row.
+    public let maxRowEntries: Int
+    /// Stored entries that are not `±0`, over all rows.
+    public let nonzeroCount: Int
+    private let reader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int
+
+    init(count: Int, length: Int, maxRowEntries: Int, nonzeroCount: Int,
+         reader: @escaping (Int, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>) -> Int) {
+        self.count = count; self.length = length; self.maxRowEntries = maxRowEntries; self.nonzeroCount = nonzeroCount
+        self.reader = reader
+    }
+
+    /// Writes the stored entries of `row` (in `0..<count`): their columns (strictly increasing, in
+    /// `0..<length`) at `columns` and their float32 values (exactly as the dense tensor holds them;
+    /// stored zeros included) at `values`, both with room for `maxRowEntries`; returns how many.
+    /// Safe to call from several threads at once.
+    public func read(row: Int, columns: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>) -> Int {
+        guard row >= 0, row < count else { return 0 }
+        return reader(row, columns, values)
+    }
+}

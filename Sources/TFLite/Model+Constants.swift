@@ -173,6 +173,24 @@ extension Model {
         }
     }
 
+    /// The stored entries of sparse constant tensor `t` of `table` by rows along dim 0, read
+    /// straight from the file's CSR without a dense copy (``SparseConstantRows``), when it is stored
+    /// sparse in the common layout (dense levels in dim order, then one CSR level over the last dim,
+    /// strictly increasing indices) with `rowCount` rows; nil for any other tensor. Makes the checks
+    /// of ``constantRows(_:in:rowCount:)`` (the same errors), so reading cannot fail. The rows point
+    /// into this model's storage: read them while the model is alive and its buffer data not released.
+    /// - Throws: as ``constantRows(_:in:rowCount:)``.
+    public func constantSparseRows(_ t: Int, in table: ConstantTable, rowCount: Int) throws -> SparseConstantRows? {
+        let (source, tensor, location, data) = try constantSource(t, in: table)
+        guard let sparsity = tensor.sparsity else { return nil }
+        guard rowCount > 0, source.count % rowCount == 0 else {
+            throw TFLiteError.invalidModel(what: "constant tensor \(t) of \(source.count) values does not split into \(rowCount) rows", location: location)
+        }
+        let plan = try DensifyPlan(tensor, sparsity: sparsity, data: data, maxElements: maxConstantElements, location: location)
+        try plan.validate(data)
+        return plan.sparseRows(data, rowCount: rowCount)
+    }
+
     /// Largest dense tensor we will materialise: bounds memory for hostile shapes.
     var maxConstantElements: Int { max(1 << 20, min(1 << 26, 64 * storage.bytes.count)) }
 

@@ -64,6 +64,34 @@ public struct SparseIndices: RandomAccessCollection, Equatable, Sendable, Expres
         }
     }
 
+    /// Whether the indices at positions `range` (inside `0..<count`) strictly increase.
+    func strictlyIncreasing(in range: Range<Int>) -> Bool {
+        guard range.count > 1 else { return true }
+        func check<T: BinaryInteger>(_ v: [T]) -> Bool {
+            v.withUnsafeBufferPointer { p in
+                var ok = true
+                for j in (range.lowerBound + 1)..<range.upperBound { ok = ok && p[j] > p[j - 1] }
+                return ok
+            }
+        }
+        switch storage {
+        case let .uint8(v): return check(v)
+        case let .uint16(v): return check(v)
+        case let .int32(v): return check(v)
+        }
+    }
+
+    /// Writes `index + base` for every position in `range` (inside `0..<count`), in order, at
+    /// `into` (`range.count` values; each must fit Int32).
+    func write(_ range: Range<Int>, plus base: Int, into: UnsafeMutablePointer<Int32>) {
+        let shift = Int32(truncatingIfNeeded: base), start = range.lowerBound
+        switch storage {
+        case let .uint8(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = Int32(p[j]) &+ shift } }
+        case let .uint16(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = Int32(p[j]) &+ shift } }
+        case let .int32(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = p[j] &+ shift } }
+        }
+    }
+
     /// Equal when they hold the same values, whatever the stored width.
     public static func == (a: SparseIndices, b: SparseIndices) -> Bool { a.elementsEqual(b) }
 }

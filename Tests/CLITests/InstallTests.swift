@@ -43,7 +43,7 @@ final class InstallTests: XCTestCase {
         XCTAssertEqual(withoutTiming(viaPath.stdout), withoutTiming(direct.stdout))
         let doctor = try runProcess(copy, ["doctor"], in: work, environment: env)
         XCTAssertTrue(doctor.stdout.contains(installed.appendingPathComponent("pose_detection.tflite").path + "  sha256 ok"), doctor.stdout)
-        XCTAssertTrue(doctor.stdout.contains("build: SIMD") && doctor.stdout.contains("OpenBLAS core:"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("build: SIMD") && doctor.stdout.contains("-lane (") && doctor.stdout.contains("OpenBLAS core:"), doctor.stdout)
     }
 
     /// A package that depends on BlazePose (`Tools/consumer`) runs `PoseLandmarker(options: .init())`

@@ -7,17 +7,21 @@ final class Conv2DTests: XCTestCase {
         var padding: Padding, activation: FusedActivation, bias: Bool = true
     }
 
-    /// Optimized (both GEMM backends) vs the naive twin on one configuration.
+    /// Optimized (both GEMM backends; the native one at 8 and 16 lanes) vs the naive twin on one
+    /// configuration; the 16-lane native results must equal the 8-lane ones bit for bit.
     func check(_ c: Case, seed: UInt64, label: String, pools: [ThreadPool] = [Pools.two]) throws {
         var rng = SeededGenerator(seed: seed)
         let input = randomFloats(c.input.reduce(1, *), &rng)
         let weights = randomFloats(c.weights.reduce(1, *), &rng)
         let bias = c.bias ? randomFloats(c.weights[0], &rng) : []
-        for backend in GemmBackend.allCases {
+        var native8: [Float]?
+        for variant in GemmVariant.all {
+            let backend = variant
             let op = try Conv2DOperator(inputShape: c.input, weights: weights, weightsShape: c.weights, bias: bias,
                                         strideHeight: c.stride.0, strideWidth: c.stride.1,
                                         dilationHeight: c.dilation.0, dilationWidth: c.dilation.1,
-                                        padding: c.padding, activation: c.activation, backend: backend)
+                                        padding: c.padding, activation: c.activation, backend: variant.backend,
+                                        lanes: variant.lanes)
             let ref = referenceConv(input: input, inputShape: c.input, weights: weights, weightsShape: c.weights,
                                     bias: bias, geometry: op.geometry, activation: c.activation)
             var first: [Float]?
@@ -26,6 +30,9 @@ final class Conv2DTests: XCTestCase {
                 assertClose(out, ref, "\(label) \(backend) threads=\(pool.threadCount)")
                 if let first { assertBitIdentical(out, first, "\(label) \(backend) threads 1 vs \(pool.threadCount)") }
                 else { first = out }
+            }
+            if variant.backend == .native, let out = first {
+                if let native8 { assertBitIdentical(out, native8, "\(label) 16-lane vs 8-lane") } else { native8 = out }
             }
         }
     }
@@ -94,18 +101,26 @@ final class Conv2DTests: XCTestCase {
             let image = randomFloats(c.h * c.w * c.i, &rng)
             let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
             let bias = randomFloats(c.o, &rng)
-            func conv(batch: Int) throws -> Conv2DOperator {
+            func conv(batch: Int, lanes: GemmLanes) throws -> Conv2DOperator {
                 try Conv2DOperator(inputShape: [batch, c.h, c.w, c.i], weights: weights, weightsShape: [c.o, c.k, c.k, c.i],
                                    bias: bias, strideHeight: c.s, strideWidth: c.s, padding: c.padding, activation: c.act,
-                                   backend: .native)
+                                   backend: .native, lanes: lanes)
             }
-            let small = try conv(batch: 1), tiled = try conv(batch: 6)
-            let pixels = small.outputShape.elementCount / c.o
-            XCTAssertLessThan(pixels, 6, "case \(n) must take the few-pixel path")
+            // The 8-lane tiled GEMM is the expected value for both widths' few-pixel kernels.
+            let tiled = try conv(batch: 6, lanes: .eight)
             let expected = Array(runConv(tiled, Array((0..<6).map { _ in image }.joined()), pool: Pools.one)
-                .prefix(small.outputShape.elementCount))
-            for pool in Pools.all {
-                assertBitIdentical(runConv(small, image, pool: pool), expected, "few pixels case \(n) threads=\(pool.threadCount)")
+                .prefix(tiled.outputShape.elementCount / 6))
+            for lanes in GemmLanes.allCases {
+                let small = try conv(batch: 1, lanes: lanes), tiled = try conv(batch: 6, lanes: lanes)
+                let pixels = small.outputShape.elementCount / c.o
+                XCTAssertLessThan(pixels, 6, "case \(n) must take the few-pixel path")
+                let tiledOut = Array(runConv(tiled, Array((0..<6).map { _ in image }.joined()), pool: Pools.one)
+                    .prefix(small.outputShape.elementCount))
+                assertBitIdentical(tiledOut, expected, "few pixels case \(n) tiled \(lanes.rawValue)-lane vs 8-lane")
+                for pool in Pools.all {
+                    assertBitIdentical(runConv(small, image, pool: pool), expected,
+                                       "few pixels case \(n) \(lanes.rawValue)-lane threads=\(pool.threadCount)")
+                }
             }
         }
     }

@@ -96,6 +96,7 @@ final class FusionKernelTests: XCTestCase {
             (11, 13, 16, 24, 1, .none, .none), (7, 7, 40, 39, 1, .relu6, .relu), (9, 6, 8, 8, 1, .none, .relu6),
             (5, 9, 24, 64, 1, .relu, .none), (8, 8, 5, 33, 3, .none, .relu), (6, 7, 9, 1, 3, .none, .none),
             (13, 3, 12, 1, 1, .relu, .reluN1To1), (7, 7, 192, 1152, 1, .relu6, .none), (8, 9, 3, 24, 3, .relu6, .relu),
+            (9, 5, 16, 48, 1, .relu6, .relu), (6, 11, 7, 50, 3, .none, .relu6),
         ]
         for (n, c) in cases.enumerated() {
             var rng = SeededGenerator(seed: UInt64(700 + n))
@@ -104,9 +105,10 @@ final class FusionKernelTests: XCTestCase {
             let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
             let bias = randomFloats(c.o, &rng)
             let skip = randomFloats(c.h * c.w * c.o, &rng, range: -3...3)
-            for backend in GemmBackend.allCases {
+            for backend in GemmVariant.all {
                 let op = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [c.o, c.k, c.k, c.i], bias: bias,
-                                            strideHeight: 1, strideWidth: 1, padding: .same, activation: c.act, backend: backend)
+                                            strideHeight: 1, strideWidth: 1, padding: .same, activation: c.act,
+                                            backend: backend.backend, lanes: backend.lanes)
                 let convOut = runConv(op, input, pool: Pools.one)
                 var expected = [Float](repeating: .nan, count: convOut.count)
                 convOut.withUnsafeBufferPointer { a in skip.withUnsafeBufferPointer { b in expected.withUnsafeMutableBufferPointer { o in
@@ -140,6 +142,8 @@ final class FusionKernelTests: XCTestCase {
             (64, 64, 8, 16, 8, 1, 1, .none, .none), (16, 16, 64, 128, 64, 1, 1, .none, .none),
             (9, 7, 5, 24, 3, 3, 1, .relu6, .none), (11, 6, 4, 40, 33, 3, 2, .none, .relu6),
             (7, 7, 16, 17, 1, 1, 1, .relu, .reluN1To1), (5, 5, 3, 9, 8, 3, 1, .none, .none),
+            (9, 9, 20, 48, 20, 1, 1, .none, .relu), (9, 9, 40, 48, 40, 1, 1, .relu6, .none),
+            (8, 8, 33, 64, 33, 3, 1, .none, .relu), (7, 6, 12, 96, 17, 1, 1, .none, .none),
         ]
         for (n, c) in cases.enumerated() {
             var rng = SeededGenerator(seed: UInt64(900 + n))
@@ -147,10 +151,10 @@ final class FusionKernelTests: XCTestCase {
             let input = randomFloats(shape.reduce(1, *), &rng)
             let weights = randomFloats(c.o * c.k * c.k * c.i, &rng)
             let bias = randomFloats(c.o, &rng)
-            for backend in GemmBackend.allCases {
+            for backend in GemmVariant.all {
                 let op = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [c.o, c.k, c.k, c.i], bias: bias,
                                             strideHeight: c.s, strideWidth: c.s, padding: .same, activation: c.act,
-                                            backend: backend)
+                                            backend: backend.backend, lanes: backend.lanes)
                 let out = op.outputShape
                 let skipShape = [1, out.height, out.width, c.cs]
                 let skip = randomFloats(skipShape.reduce(1, *), &rng, range: -3...3)
@@ -206,13 +210,14 @@ final class FusionKernelTests: XCTestCase {
         let weights = randomFloats(wShape.reduce(1, *), &rng)
         let bias = randomFloats(o, &rng)
         let alpha = randomFloats(o, &rng, range: -2...2)
-        for backend in GemmBackend.allCases {
+        for backend in GemmVariant.all {
             let plain = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: wShape, bias: bias,
                                            strideHeight: stride, strideWidth: stride, padding: padding,
-                                           activation: activation, backend: backend)
+                                           activation: activation, backend: backend.backend, lanes: backend.lanes)
             let fused = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: wShape, bias: bias,
                                            strideHeight: stride, strideWidth: stride, padding: padding,
-                                           activation: activation, backend: backend, preluAlpha: alpha)
+                                           activation: activation, backend: backend.backend, preluAlpha: alpha,
+                                           lanes: backend.lanes)
             XCTAssertTrue(fused.hasFusedPrelu)
             XCTAssertFalse(plain.hasFusedPrelu)
             let outShape = plain.outputShape.dims

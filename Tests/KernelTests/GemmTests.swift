@@ -13,7 +13,7 @@ import XCTest
 /// splits k over 8 lanes); FMA builds and OpenBLAS within 1e-5. Every result must be
 /// bit-identical across 1, 2 and 3 threads.
 final class GemmTests: XCTestCase {
-    func check(m: Int, n: Int, k: Int, backend: GemmBackend, activation: FusedActivation, bias: Bool,
+    func check(m: Int, n: Int, k: Int, backend: GemmBackend, lanes: GemmLanes = .eight, activation: FusedActivation, bias: Bool,
                residual: FusedActivation? = nil, seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         // Padded leading dimensions: A rows and C rows are wider than k and n.
@@ -22,9 +22,9 @@ final class GemmTests: XCTestCase {
         let b = bias ? randomFloats(n, &rng) : []
         let r = randomFloats(m * ldr, &rng)
         let packed = b.withUnsafeBufferPointer { bp in
-            PackedGemmWeights(weights: w, bias: bias ? bp.baseAddress : nil, n: n, k: k, backend: backend)
+            PackedGemmWeights(weights: w, bias: bias ? bp.baseAddress : nil, n: n, k: k, backend: backend, lanes: lanes)
         }
-        let label = "gemm m \(m) n \(n) k \(k) \(backend) \(activation) bias \(bias) residual \(String(describing: residual))"
+        let label = "gemm m \(m) n \(n) k \(k) \(backend) \(lanes.rawValue)-lane \(activation) bias \(bias) residual \(String(describing: residual))"
         r.withUnsafeBufferPointer { rp in
             let res = residual.map { GemmResidual(data: rp.baseAddress!, ld: ldr, activation: $0) }
             let ref = collect(m * ldc) { c in
@@ -56,11 +56,11 @@ final class GemmTests: XCTestCase {
 
     func testEveryMicroKernel() {
         var seed: UInt64 = 0
-        for backend in GemmBackend.allCases {
-            for n in [1, 3, 8, 9, 16, 17, 23, 24, 25, 39, 40, 48, 64, 65] {
-                for m in Array(1...13) + [48, 49, 97] {
+        for v in GemmVariant.all {
+            for n in [1, 3, 8, 9, 16, 17, 23, 24, 25, 31, 32, 33, 39, 40, 48, 49, 64, 65, 80, 96, 97] {
+                for m in Array(1...17) + [48, 49, 97] {
                     for k in [1, 8, 9, 33] {
-                        check(m: m, n: n, k: k, backend: backend, activation: FusedActivation.allCases[(m + n + k) % 4],
+                        check(m: m, n: n, k: k, backend: v.backend, lanes: v.lanes, activation: FusedActivation.allCases[(m + n + k) % 4],
                               bias: (m + k) % 3 != 0, seed: seed)
                         seed += 1
                     }
@@ -71,10 +71,10 @@ final class GemmTests: XCTestCase {
 
     func testLongSumsAndLargeM() {
         var seed: UInt64 = 10_000
-        for backend in GemmBackend.allCases {
+        for v in GemmVariant.all {
             for (m, n, k) in [(49, 24, 1153), (5, 40, 1153), (1, 1, 1153), (200, 40, 7), (200, 64, 12), (800, 24, 9), (800, 17, 5),
-                              (97, 1, 7), (7, 195, 768)] {
-                check(m: m, n: n, k: k, backend: backend, activation: .relu6, bias: true, seed: seed)
+                              (97, 1, 7), (7, 195, 768), (200, 130, 20), (55, 144, 24)] {
+                check(m: m, n: n, k: k, backend: v.backend, lanes: v.lanes, activation: .relu6, bias: true, seed: seed)
                 seed += 1
             }
         }
@@ -83,12 +83,96 @@ final class GemmTests: XCTestCase {
     /// The fused residual epilogue (`act2(act(acc + bias) + R)`) on every tile kind.
     func testResidualEpilogue() {
         var seed: UInt64 = 20_000
-        for backend in GemmBackend.allCases {
-            for n in [1, 8, 17, 24, 32] {
-                for m in [1, 5, 6, 49, 130] {
-                    check(m: m, n: n, k: 19, backend: backend, activation: .relu6, bias: true, residual: .relu, seed: seed)
-                    check(m: m, n: n, k: 19, backend: backend, activation: .none, bias: false, residual: FusedActivation.none, seed: seed + 1)
+        for v in GemmVariant.all {
+            for n in [1, 8, 17, 24, 32, 48, 50] {
+                for m in [1, 5, 6, 7, 8, 49, 130] {
+                    check(m: m, n: n, k: 19, backend: v.backend, lanes: v.lanes, activation: .relu6, bias: true, residual: .relu, seed: seed)
+                    check(m: m, n: n, k: 19, backend: v.backend, lanes: v.lanes, activation: .none, bias: false,
+                          residual: FusedActivation.none, seed: seed + 1)
                     seed += 2
+                }
+            }
+        }
+    }
+}
+
+/// The 16-lane micro-kernels (`GemmLanes.sixteen`: 32-wide panels, 8×32 / 7×32 / 8×16 tiles), which
+/// this build runs by default only when its target has AVX-512, forced on every machine: they must
+/// give the 8-lane kernels' results bit for bit (each output is the same k-ordered chain of
+/// multiply-adds and the same epilogue), for every epilogue and edge shape.
+final class GemmLanesTests: XCTestCase {
+    func testBuildChoiceFollowsTheTarget() {
+        XCTAssertEqual(GemmLanes.build, BuildTarget.simdBits >= 512 ? .sixteen : .eight)
+        XCTAssertEqual(BuildTarget.gemmLanes, GemmLanes.build)
+        let w = [Float](repeating: 1, count: 64 * 3)
+        let packed = PackedGemmWeights(weights: w, bias: nil, n: 64, k: 3, backend: .native)
+        XCTAssertEqual(packed.lanes, GemmLanes.build)
+        XCTAssertEqual(packed.panelWidth, GemmLanes.build == .sixteen ? 32 : 16)
+    }
+
+    func testPanelLayouts() {
+        // (n, lanes) -> (panel width, last panel width, lanes run)
+        let cases: [(Int, GemmLanes, Int, Int, GemmLanes)] = [
+            (1, .sixteen, 1, 1, .eight), (8, .sixteen, 8, 8, .eight), (9, .sixteen, 16, 16, .sixteen),
+            (16, .sixteen, 16, 16, .sixteen), (17, .sixteen, 32, 32, .sixteen), (24, .sixteen, 32, 32, .sixteen),
+            (33, .sixteen, 32, 16, .sixteen), (48, .sixteen, 32, 16, .sixteen), (49, .sixteen, 32, 32, .sixteen),
+            (64, .sixteen, 32, 32, .sixteen), (24, .eight, 16, 8, .eight), (48, .eight, 16, 16, .eight),
+        ]
+        for (n, requested, pw, last, lanes) in cases {
+            let w = [Float](repeating: 1, count: n * 5)
+            let p = PackedGemmWeights(weights: w, bias: nil, n: n, k: 5, backend: .native, lanes: requested)
+            XCTAssertEqual(p.panelWidth, pw, "n \(n) \(requested)")
+            XCTAssertEqual(p.lastPanelWidth, last, "n \(n) \(requested)")
+            XCTAssertEqual(p.lanes, lanes, "n \(n) \(requested)")
+        }
+        let blas = PackedGemmWeights(weights: [Float](repeating: 1, count: 40), bias: nil, n: 40, k: 1, backend: .openBLAS,
+                                     lanes: .sixteen)
+        XCTAssertEqual(blas.lanes, .eight)
+    }
+
+    /// Direct GEMM calls, 16-lane vs 8-lane, every epilogue (clamped, unclamped, residual with
+    /// partial skip channels, fused PRELU), 1 and 2 threads: bit-identical.
+    func testSixteenLanesEqualEightLanes() {
+        var seed: UInt64 = 30_000
+        for n in [9, 16, 17, 24, 32, 33, 40, 47, 48, 64, 65, 96, 112, 144, 195] {
+            for m in [1, 6, 7, 8, 9, 15, 16, 17, 49, 56, 100, 196] {
+                for k in [1, 5, 16, 37] {
+                    var rng = SeededGenerator(seed: seed)
+                    seed += 1
+                    let a = randomFloats(m * (k + 1), &rng), w = randomFloats(n * k, &rng)
+                    let bias = randomFloats(n, &rng), alpha = randomFloats(n, &rng, range: -2...2)
+                    let skip = randomFloats(m * n, &rng, range: -3...3)
+                    let activation = FusedActivation.allCases[Int(seed % 4)]
+                    let prelu = seed % 3 == 0
+                    let residual: FusedActivation? = seed % 2 == 0 ? nil : FusedActivation.allCases[Int(seed / 2 % 4)]
+                    let skipChannels = seed % 5 == 0 ? n - 3 : Int.max
+                    var outputs: [GemmLanes: [Float]] = [:]
+                    for lanes in GemmLanes.allCases {
+                        let packed = bias.withUnsafeBufferPointer { bp in
+                            alpha.withUnsafeBufferPointer { ap in
+                                PackedGemmWeights(weights: w, bias: bp.baseAddress, n: n, k: k, backend: .native,
+                                                  preluAlpha: prelu ? ap.baseAddress : nil, lanes: lanes)
+                            }
+                        }
+                        for pool in [Pools.one, Pools.two] {
+                            let out = skip.withUnsafeBufferPointer { sp in
+                                collect(m * n) {
+                                    gemm(m: m, a: a, lda: k + 1, weights: packed, activation: activation, c: $0, ldc: n, pool: pool,
+                                         residual: residual.map { GemmResidual(data: sp.baseAddress!, ld: n, activation: $0,
+                                                                               channels: skipChannels) })
+                                }
+                            }
+                            let label = "m \(m) n \(n) k \(k) \(activation) prelu \(prelu) residual \(String(describing: residual)) threads \(pool.threadCount)"
+                            if let expected = outputs[lanes] {
+                                assertBitIdentical(out, expected, "\(label) \(lanes.rawValue)-lane threads")
+                            } else {
+                                outputs[lanes] = out
+                            }
+                            if lanes == .sixteen, let eight = outputs[.eight] {
+                                assertBitIdentical(out, eight, "\(label) 16-lane vs 8-lane")
+                            }
+                        }
+                    }
                 }
             }
         }

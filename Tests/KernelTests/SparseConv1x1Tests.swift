@@ -101,6 +101,29 @@ final class SparseConv1x1Tests: XCTestCase {
             XCTAssertLessThanOrEqual(v.tileGroups, groups, label)
             variants.append((v, "tile groups \(groups), chunk \(chunk.map(String.init) ?? "default") (\(v.chunkCount) chunks)"))
         }
+        // Built from the weights' entries (as read from a model file's CSR), with some stored zeros
+        // (skipped) between the nonzeros: the same storage, so the same bits.
+        var stored: [[(Int32, Float)]] = []
+        for r in 0..<o {
+            stored.append((0..<i).compactMap { c in
+                let w = weights[r * i + c]
+                // Stored zeros (some -0) where the weight is zero, on every fifth column.
+                return w != 0 || (r + c) % 5 == 0 ? (Int32(c), w != 0 ? w : ((r + c) % 10 == 0 ? -0.0 : 0)) : nil
+            })
+        }
+        let entryRows = SparseWeightRows(n: o, k: i, maxRowEntries: stored.map(\.count).max() ?? 0,
+                                         nonzeroCount: weights.filter { $0 != 0 }.count) { row, columns, values in
+            for (e, entry) in stored[row].enumerated() { columns[e] = entry.0; values[e] = entry.1 }
+            return stored[row].count
+        }
+        let fromEntries = try SparseConv1x1Operator(inputShape: shape, weights: entryRows, weightsShape: [o, 1, 1, i],
+                                                    bias: bias, activation: activation, store: WeightStore())
+        XCTAssertEqual(fromEntries.nonzeroCount, op.nonzeroCount, label)
+        variants.append((fromEntries, "from entries"))
+        // Built over a pool (blocks of rows on 3 threads, from 64 output channels up): the same storage.
+        let pooled = try SparseConv1x1Operator(inputShape: shape, weights: entryRows, weightsShape: [o, 1, 1, i], bias: bias,
+                                               activation: activation, store: WeightStore(pool: ThreadPool(threads: 3)))
+        variants.append((pooled, "from entries, built on 3 threads"))
         let d = o > 1 ? Pools.all.map { runDense(dense, input, residual: residual, skipActivation: skipActivation, pool: $0) } : []
         for (variant, name) in variants {
             for (p, pool) in Pools.all.enumerated() {
@@ -142,6 +165,27 @@ final class SparseConv1x1Tests: XCTestCase {
             try check(input: s.input, o: s.weights[0], zeros: 0.75, activation: s.activation, withResidual: n % 3 == 0,
                       seed: UInt64(2000 + n), label: "\(s.model) \(s.input) w\(s.weights)")
         }
+    }
+
+    /// A row reader whose columns do not strictly increase (or leave `0..<I`) is refused, not trusted.
+    func testRejectsBadEntryRows() {
+        for bad in [[3, 3], [5, 2], [1, 8], [-1, 2]] as [[Int32]] {
+            let rows = SparseWeightRows(n: 2, k: 8, maxRowEntries: 2, nonzeroCount: 4) { _, columns, values in
+                for e in 0..<2 { columns[e] = bad[e]; values[e] = 1 }
+                return 2
+            }
+            XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: rows, weightsShape: [2, 1, 1, 8],
+                                                           bias: [], activation: .none), "\(bad)")
+        }
+        let tooMany = SparseWeightRows(n: 2, k: 8, maxRowEntries: 1, nonzeroCount: 2) { _, columns, values in
+            columns[0] = 0; values[0] = 1
+            return 2
+        }
+        XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: tooMany, weightsShape: [2, 1, 1, 8],
+                                                       bias: [], activation: .none))
+        let wrongSize = SparseWeightRows(n: 2, k: 8, dense: [Float](repeating: 1, count: 15))
+        XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: wrongSize, weightsShape: [2, 1, 1, 8],
+                                                       bias: [], activation: .none))
     }
 
     func testRejectsBadShapes() {

@@ -116,3 +116,14 @@ func collect(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Fl
     out.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     return out
 }
+
+/// One GEMM implementation a conv can run on: a backend and, for the native one, the micro-kernels'
+/// vector width. Both widths are compiled on every target, so every machine tests both.
+struct GemmVariant: CustomStringConvertible {
+    let backend: GemmBackend
+    let lanes: GemmLanes
+    var description: String { backend == .native ? "native \(lanes.rawValue)-lane" : "\(backend)" }
+    /// The native kernels at 8 and 16 lanes, and OpenBLAS.
+    static let all = [GemmVariant(backend: .native, lanes: .eight), GemmVariant(backend: .native, lanes: .sixteen),
+                      GemmVariant(backend: .openBLAS, lanes: .eight)]
+}

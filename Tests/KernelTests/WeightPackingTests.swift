@@ -14,16 +14,17 @@ final class WeightPackingTests: XCTestCase {
     func testRowsReaderAndStoreGiveTheSamePackedWeightsAsAnArray() {
         var rng = SeededGenerator(seed: 41)
         let pool = ThreadPool(threads: 1)
-        for backend in GemmBackend.allCases {
+        for variant in GemmVariant.all {
+            let backend = variant.backend, lanes = variant.lanes
             // One store for every shape: pieces of many layers share its chunks (n·k up to 130·300).
             let store = WeightStore(pool: ThreadPool(threads: 2))
             var kept: [(PackedGemmWeights, [Float], [Float], Int, Int)] = []
-            for n in [1, 3, 8, 9, 16, 24, 39, 40, 64, 130] {
+            for n in [1, 3, 8, 9, 16, 17, 24, 33, 39, 40, 48, 64, 130] {
                 for k in [1, 7, 8, 9, 33, 300] {
                     let w = randomFloats(n * k, &rng), bias = randomFloats(n, &rng), a = randomFloats(13 * k, &rng)
-                    let label = "\(backend) n \(n) k \(k)"
+                    let label = "\(variant) n \(n) k \(k)"
                     let reference = bias.withUnsafeBufferPointer {
-                        PackedGemmWeights(weights: w, bias: $0.baseAddress, n: n, k: k, backend: backend)
+                        PackedGemmWeights(weights: w, bias: $0.baseAddress, n: n, k: k, backend: backend, lanes: lanes)
                     }
                     let asked = RowRanges()
                     let reader = WeightRows(n: n, k: k) { first, count, into in
@@ -32,7 +33,7 @@ final class WeightPackingTests: XCTestCase {
                     }
                     let expected = output(reference, a: a, k: k, n: n, pool: pool)
                     let fromReader = bias.withUnsafeBufferPointer {
-                        PackedGemmWeights(rows: reader, bias: $0.baseAddress, backend: backend)
+                        PackedGemmWeights(rows: reader, bias: $0.baseAddress, backend: backend, lanes: lanes)
                     }
                     // Every row asked for exactly once, in whole panels.
                     XCTAssertEqual(asked.sorted, (0..<n).map { $0 }, label)
@@ -40,12 +41,12 @@ final class WeightPackingTests: XCTestCase {
                     let inStore = w.withUnsafeBufferPointer { wp in
                         bias.withUnsafeBufferPointer {
                             PackedGemmWeights(rows: WeightRows(n: n, k: k, values: wp.baseAddress!), bias: $0.baseAddress,
-                                              backend: backend, store: store)
+                                              backend: backend, store: store, lanes: lanes)
                         }
                     }
                     assertBitIdentical(output(inStore, a: a, k: k, n: n, pool: pool), expected, "\(label) values, store")
                     let readerInStore = bias.withUnsafeBufferPointer {
-                        PackedGemmWeights(rows: reader, bias: $0.baseAddress, backend: backend, store: store)
+                        PackedGemmWeights(rows: reader, bias: $0.baseAddress, backend: backend, store: store, lanes: lanes)
                     }
                     assertBitIdentical(output(readerInStore, a: a, k: k, n: n, pool: pool), expected, "\(label) reader, store")
                     kept.append((readerInStore, a, expected, n, k))
@@ -55,7 +56,7 @@ final class WeightPackingTests: XCTestCase {
             // no piece overlaps another and none lost its pages.
             store.finish()
             for (packed, a, expected, n, k) in kept {
-                assertBitIdentical(output(packed, a: a, k: k, n: n, pool: pool), expected, "\(backend) n \(n) k \(k) after finish")
+                assertBitIdentical(output(packed, a: a, k: k, n: n, pool: pool), expected, "\(variant) n \(n) k \(k) after finish")
             }
         }
     }

@@ -176,10 +176,12 @@ final class WheelOpTests: XCTestCase {
         let x = randomFloats(rows * inputDepth, &rng)
         let w = randomFloats(outputDepth * inputDepth, &rng)
         let b = bias ? randomFloats(outputDepth, &rng) : []
-        let op = try FullyConnectedOperator(inputShape: inputShape ?? [rows, inputDepth], weights: w,
-                                            weightsShape: [outputDepth, inputDepth], bias: b, activation: act)
-        XCTAssertEqual(op.outputShape, [rows, outputDepth])
         let count = rows * outputDepth
+        var eightLanes: [Float]?
+        for lanes in GemmLanes.allCases {
+        let op = try FullyConnectedOperator(inputShape: inputShape ?? [rows, inputDepth], weights: w,
+                                            weightsShape: [outputDepth, inputDepth], bias: b, activation: act, lanes: lanes)
+        XCTAssertEqual(op.outputShape, [rows, outputDepth])
         let ref = collect(count) { o in
             b.withUnsafeBufferPointer { bp in
                 Reference.fullyConnected(input: x, rows: rows, inputDepth: inputDepth, weights: w,
@@ -187,11 +189,14 @@ final class WheelOpTests: XCTestCase {
             }
         }
         var first: [Float]?
-        let label = "fc rows \(rows) I \(inputDepth) O \(outputDepth) bias \(bias) \(act)"
+        let label = "fc rows \(rows) I \(inputDepth) O \(outputDepth) bias \(bias) \(act) \(lanes.rawValue)-lane"
         for pool in Pools.all {
             let out = collect(count) { op.run(input: x, output: $0, pool: pool) }
             assertClose(out, ref, "\(label) threads=\(pool.threadCount)")
             if let first { assertBitIdentical(out, first, "\(label) threads 1 vs \(pool.threadCount)") } else { first = out }
+        }
+        // Both vector widths give the same bits.
+        if let eightLanes, let first { assertBitIdentical(first, eightLanes, "\(label) vs 8-lane") } else { eightLanes = first }
         }
     }
 
@@ -203,7 +208,7 @@ final class WheelOpTests: XCTestCase {
         // O over every panel layout (1 dot, 8-wide, 16-wide with 16/8-wide tails, 4-panel groups
         // and their remainders); rows below and above the GEMM switch; I short and long.
         var seed: UInt64 = 500
-        for o in [1, 2, 7, 8, 9, 16, 17, 24, 31, 40, 63, 64, 65, 129] {
+        for o in [1, 2, 7, 8, 9, 16, 17, 24, 31, 40, 48, 63, 64, 65, 96, 129, 130, 144, 160] {
             for (rows, i) in [(1, 1), (1, 37), (2, 1152), (5, 9), (6, 33), (13, 300)] {
                 try checkFullyConnected(rows: rows, inputDepth: i, outputDepth: o, bias: o % 2 == 1,
                                         act: FusedActivation.allCases[o % 4], seed: seed)

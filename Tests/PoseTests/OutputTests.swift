@@ -235,6 +235,8 @@ final class OutputTests: XCTestCase {
         let version = try runBlazePose(["--version"])
         XCTAssertEqual(version.status, 0)
         XCTAssertTrue(String(decoding: version.stdout, as: UTF8.self).hasPrefix("blazepose "), "\(version)")
+        // It names the GEMM micro-kernels' vector width, chosen at build time.
+        XCTAssertTrue(String(decoding: version.stdout, as: UTF8.self).contains("\(BuildTarget.gemmLanes) GEMM micro-kernels"), "\(version)")
         // A video file that is not Y4M: the error says how to convert it with ffmpeg.
         let dir = try temporaryDirectory()
         let clip = dir.appendingPathComponent("clip.mp4")

@@ -1,4 +1,5 @@
 import BlazePose
+import BlazeRuntime
 import BlazeSupport
 import BlazeTestSupport
 import Foundation
@@ -57,11 +58,14 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertGreaterThan(rss, 10)
         XCTAssertLessThan(rss, 24 * 1024)
         XCTAssertEqual(object["iterations"] as? Int, 12)
+        // The GEMM micro-kernels' vector width of this build (the CLI is built with the tests' flags).
+        XCTAssertEqual(object["gemm_lanes"] as? Int, BuildTarget.gemmLanes.rawValue)
 
         let text = try blazepose(["bench", detector, "--iterations", "3", "--warmup", "0", "--threads", "1"])
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("load ") && text.stdout.contains("init ") && text.stdout.contains("p95 ")
                       && text.stdout.contains("peak RSS"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("native micro-kernels \(BuildTarget.gemmLanes)"), text.stdout)
     }
 
     /// The operators of `inspect --json` (ModelReport rows): (index, op name), in file order.
@@ -93,6 +97,7 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertEqual(object["iterations"] as? Int, 2)
         XCTAssertEqual(object["operators"] as? Int, operators.count)
         XCTAssertGreaterThan(try XCTUnwrap(object["gemm_peak_gflops"] as? Double), 0)
+        XCTAssertEqual(object["gemm_lanes"] as? Int, BuildTarget.gemmLanes.rawValue)
         XCTAssertGreaterThan(try XCTUnwrap(object["total_ms"] as? Double), 0)
         let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.count, executed.count)

@@ -18,9 +18,16 @@ final class ModelAccuracyTests: XCTestCase {
         let inputs = dump.entries.filter { $0.role == "input" }
         let outputs = dump.entries.filter { $0.role == "output" }
         XCTAssertFalse(outputs.isEmpty)
-        var first: [[Float]]? = nil
-        for n in threads {
-            let interpreter = try Interpreter(contentsOf: weights, options: .init(threads: n))
+        var first: [[Float]]? = nil, firstNative: [[Float]]? = nil
+        // This build's defaults at every thread count, then the native GEMM at both vector widths
+        // (both are compiled on every target) at 2 threads: every run within the bar; runs of the
+        // same backend bit-identical (the native ones whatever the width).
+        let preferred = GemmBackend.preferred
+        let runs = threads.map { ($0, preferred, GemmLanes.build) }
+            + GemmLanes.allCases.map { (2, GemmBackend.native, $0) }
+        for (n, backend, lanes) in runs {
+            let interpreter = try Interpreter(contentsOf: weights,
+                                              options: .init(threads: n, gemmBackend: backend, gemmLanes: lanes))
             for entry in inputs {
                 guard let i = interpreter.inputs.firstIndex(where: { $0.index == entry.index }) else {
                     return XCTFail("reference input \(entry.name) is not a model input")
@@ -40,13 +47,19 @@ final class ModelAccuracyTests: XCTestCase {
                 // that amplifies float rounding), we must be no farther than XNNPACK is.
                 let tolerance = max(Self.tolerance, dump.xnnpackRelative[entry.name] ?? 0)
                 XCTAssertTrue(diff.within(tolerance),
-                              "\(model)/\(image) \(entry.name) threads \(n): max|d| \(diff.maxAbs), max|ref| \(diff.maxRef)")
-                print("accuracy \(model)/\(image) \(entry.name) threads=\(n): max|d|=\(diff.maxAbs) rel=\(diff.relative)")
+                              "\(model)/\(image) \(entry.name) threads \(n) \(backend) \(lanes): max|d| \(diff.maxAbs), max|ref| \(diff.maxRef)")
+                print("accuracy \(model)/\(image) \(entry.name) threads=\(n) \(backend) \(lanes): max|d|=\(diff.maxAbs) rel=\(diff.relative)")
                 results.append(ours)
             }
-            // Bit-identical across thread counts.
-            if let first { XCTAssertEqual(first, results, "\(model)/\(image): outputs differ between thread counts") }
-            first = results
+            // Bit-identical across thread counts and GEMM vector widths.
+            if backend == preferred {
+                if let first { XCTAssertEqual(first, results, "\(model)/\(image): outputs differ (threads \(n), \(lanes))") }
+                first = first ?? results
+            }
+            if backend == .native {
+                if let firstNative { XCTAssertEqual(firstNative, results, "\(model)/\(image): native outputs differ (\(lanes))") }
+                firstNative = firstNative ?? results
+            }
         }
     }
 

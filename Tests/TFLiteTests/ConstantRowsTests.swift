@@ -38,6 +38,54 @@ final class ConstantRowsTests: XCTestCase {
         XCTAssertGreaterThan(checked, 0, name)
     }
 
+    /// `Model.constantSparseRows` (the sparse kernel's source, read from the file's CSR) against
+    /// `constantValues`: each row's entries, placed at their columns over zeros, give the dense row
+    /// bit for bit; columns strictly increase; the nonzero count is right. Every sparse constant of
+    /// the detector and of the sparse face detector has the layout.
+    func testSparseRowsMatchConstantValues() throws {
+        var models = [("pose_detection", try loadModel("pose_detection"))]
+        let face = packageRoot.appendingPathComponent("weights/mediapipe/face_detection_full_range_sparse.tflite")
+        if FileManager.default.fileExists(atPath: face.path) { models.append(("face_detection_full_range_sparse", try Model(contentsOf: face))) }
+        for (name, model) in models {
+            let table = try model.constantTable()
+            var checked = 0
+            for (t, source) in table.sources.sorted(by: { $0.key < $1.key }) where model.subgraphs[0].tensors[source.tensor].sparsity != nil {
+                let rowCount = model.subgraphs[0].tensors[t].shape.first ?? 1
+                let expected = try model.constantValues(t, in: table)
+                guard let rows = try model.constantSparseRows(t, in: table, rowCount: rowCount) else {
+                    XCTFail("\(name) tensor \(t): no sparse rows"); continue
+                }
+                XCTAssertEqual(rows.count * rows.length, expected.count, "\(name) tensor \(t)")
+                var columns = [Int32](repeating: -1, count: max(1, rows.maxRowEntries))
+                var values = [Float](repeating: .nan, count: max(1, rows.maxRowEntries))
+                var dense = [Float](repeating: 0, count: expected.count), nonzeros = 0
+                for r in 0..<rows.count {
+                    let n = rows.read(row: r, columns: &columns, values: &values)
+                    XCTAssertLessThanOrEqual(n, rows.maxRowEntries)
+                    for e in 0..<n {
+                        if e > 0 { XCTAssertGreaterThan(columns[e], columns[e - 1], "\(name) tensor \(t) row \(r)") }
+                        dense[r * rows.length + Int(columns[e])] = values[e]
+                        nonzeros += values[e] == 0 ? 0 : 1
+                    }
+                }
+                XCTAssertEqual(dense.map(\.bitPattern), expected.map(\.bitPattern), "\(name) tensor \(t)")
+                XCTAssertEqual(rows.nonzeroCount, nonzeros, "\(name) tensor \(t)")
+                checked += 1
+            }
+            XCTAssertGreaterThan(checked, 30, name)
+        }
+        // Dense constants and other layouts (the block-sparse seed) have none.
+        let landmark = try loadModel("pose_landmark_lite"), landmarkTable = try landmark.constantTable()
+        for t in landmarkTable.sources.keys.sorted().prefix(20) {
+            XCTAssertNil(try landmark.constantSparseRows(t, in: landmarkTable, rowCount: landmark.subgraphs[0].tensors[t].shape.first ?? 1))
+        }
+        let seed = try Model(contentsOf: packageRoot.appendingPathComponent("Tests/TFLiteTests/Fixtures/tiny_block_sparse.model"))
+        let seedTable = try seed.constantTable()
+        for (t, source) in seedTable.sources where seed.subgraphs[0].tensors[source.tensor].sparsity != nil {
+            XCTAssertNil(try seed.constantSparseRows(t, in: seedTable, rowCount: seed.subgraphs[0].tensors[t].shape.first ?? 1))
+        }
+    }
+
     func testRowsMatchConstantValuesForThePoseModels() throws {
         for name in ["pose_detection", "pose_landmark_full", "pose_landmark_lite"] {
             try checkRows(try loadModel(name), name)
@@ -104,6 +152,20 @@ final class ConstantRowsTests: XCTestCase {
             XCTAssertThrowsError(try model.constantRows(t, in: table, rowCount: model.subgraphs[0].tensors[t].shape[0]), label) {
                 XCTAssertEqual("\($0)", expected, label)
             }
+            XCTAssertThrowsError(try model.constantSparseRows(t, in: table, rowCount: model.subgraphs[0].tensors[t].shape[0]), label) {
+                XCTAssertEqual("\($0)", expected, label)
+            }
+        }
+        // Valid indices that do not increase within a segment: no sparse rows (densify's last-wins
+        // placement is not a row of increasing columns), and the dense paths still read them.
+        var swapped = goodIndices
+        let first = goodSegments[0]
+        if goodSegments[1] - first >= 2 {
+            swapped.swapAt(first, first + 1)
+            let model = edited(segments: goodSegments, indices: swapped)
+            let table = try model.constantTable()
+            XCTAssertNil(try model.constantSparseRows(t, in: table, rowCount: model.subgraphs[0].tensors[t].shape[0]))
+            try checkRows(model, "detector, unsorted row")
         }
         // Still valid: the last row's entries dropped. Read by rows, it equals the widened tensor.
         var shorter = goodSegments

@@ -78,9 +78,12 @@ struct Conv2DUnit: OperatorUnit {
             && wShape.count == 4 && wShape[0] > 1 && wShape[1] == 1 && wShape[2] == 1 && window.strideHeight == 1
             && window.strideWidth == 1 && graph.fusion.paddedInput[site.index] == nil
             && (storedSparse || graph.options.sparseConvolutions == .always)
-        // The sparse kernel needs the weights as an array: made only for such a layer.
+        // The sparse kernel reads the weights' entries: straight from the file's CSR when they are
+        // stored sparse (no dense copy), else from a dense array made only for such a layer.
         let (sparse, variant) = sparseCandidate
-            ? try sparseKernel(graph, site, inputShape: xShape, weights: weightValues ?? weightRows?.array() ?? [],
+            ? try sparseKernel(graph, site, inputShape: xShape,
+                               weights: (storedSparse && byRows ? try graph.constantSparseRows(wT, "weights", site, rowCount: wShape[0]) : nil)
+                                   ?? SparseWeightRows(n: wShape[0], k: wShape[3], dense: weightValues ?? weightRows?.array() ?? []),
                                weightsShape: wShape, bias: bias, activation: act)
             : (nil, nil)
         let dense: Conv2DOperator? = sparse != nil ? nil : try graph.kernel(site) {
@@ -89,12 +92,13 @@ struct Conv2DUnit: OperatorUnit {
                                           strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                           dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                           padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
-                                          store: graph.weightStore)
+                                          store: graph.weightStore, lanes: graph.options.gemmLanes)
             }
             return try Conv2DOperator(inputShape: xShape, weights: weightValues ?? [], weightsShape: wShape, bias: bias,
                                       strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                       dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                      padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha)
+                                      padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
+                                      lanes: graph.options.gemmLanes)
         }
         if byRows { graph.doneReading(wT) }
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
@@ -160,27 +164,21 @@ struct Conv2DUnit: OperatorUnit {
     /// layers stay dense.
     /// The caller checks eligibility from the options and shapes (`prepare`'s `sparseCandidate`);
     /// `inputShape` is the conv's NHWC input, `weights` the dense OHWI `[O, 1, 1, I]` values.
-    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int], weights: [Float],
+    func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int], weights: SparseWeightRows,
                       weightsShape: [Int], bias: [Float], activation: FusedActivation) throws
         -> (SparseConv1x1Operator?, String?) {
         guard inputShape.count == 4, weightsShape.count == 4 else { return (nil, nil) }
-        // Branch-free count on the bits (a branch per weight mispredicts on random zeros): `w == 0`
-        // when the magnitude bits plus 2³¹ − 1 stay below bit 31.
-        let zeros = weights.withUnsafeBufferPointer { wp in
-            var n = 0
-            for w in wp { n &+= 1 &- Int(((w.bitPattern & 0x7fff_ffff) &+ 0x7fff_ffff) >> 31) }
-            return n
-        }
-        guard 2 * zeros >= weights.count else { return (nil, nil) }
-        let percent = "\(Int((100 * Double(zeros) / Double(max(1, weights.count))).rounded()))%"
+        let total = weights.n * weights.k, zeros = total - weights.nonzeroCount
+        guard 2 * zeros >= total else { return (nil, nil) }
+        let percent = "\(Int((100 * Double(zeros) / Double(max(1, total))).rounded()))%"
         let pixels = inputShape[0] * inputShape[1] * inputShape[2]
         let useSparse = graph.options.sparseConvolutions == .always
             || SparseCostModel.prefersSparse(pixels: pixels, inputChannels: inputShape[3],
-                                             outputChannels: weightsShape[0], nonzeros: weights.count - zeros)
+                                             outputChannels: weightsShape[0], nonzeros: weights.nonzeroCount)
         guard useSparse else { return (nil, "dense " + percent) }
         let sparse = try graph.kernel(site) {
             try SparseConv1x1Operator(inputShape: inputShape, weights: weights, weightsShape: weightsShape,
-                                      bias: bias, activation: activation)
+                                      bias: bias, activation: activation, store: graph.weightStore)
         }
         return (sparse, "sparse " + percent)
     }

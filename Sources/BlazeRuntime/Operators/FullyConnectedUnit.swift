@@ -41,8 +41,10 @@ struct FullyConnectedUnit: OperatorUnit {
             ? try graph.constantFloats(site.op.inputs[2], "bias", site) : []
         let xShape = try graph.shape(x)
         let activation = self.activation
+        let lanes = graph.options.gemmLanes
         let fc = try graph.kernel(site) {
-            try FullyConnectedOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias, activation: activation)
+            try FullyConnectedOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias, activation: activation,
+                                       lanes: lanes)
         }
         let expected = keepNumDims ? Array(xShape.dropLast()) + [fc.outputDepth] : fc.outputShape
         try graph.checkOutput(y, expected, site)

@@ -177,8 +177,10 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         let badRow = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, blocks))
         badRow.initialize(repeating: o, count: Swift.max(1, blocks))
         defer { badRow.deallocate() }
+        let columnsOnly = rows.columnReader
         forEachRow { row, columns, entries in
-            let count = rows.read(row: row, columns: columns, values: entries)
+            // Without stored ±0 the columns alone give the counts (no values read in this pass).
+            let count = columnsOnly?(row, columns) ?? rows.read(row: row, columns: columns, values: entries)
             guard count >= 0, count <= rows.maxRowEntries else {
                 badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
                 return
@@ -199,7 +201,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     chunk = c / kc
                     chunkEnd = (chunk + 1) * kc
                 }
-                run &+= isNonzero(entries[e])
+                run &+= columnsOnly == nil ? isNonzero(entries[e]) : 1
             }
             counts[chunk * o + row] = run
         }

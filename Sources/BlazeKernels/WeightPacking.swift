@@ -81,15 +81,23 @@ public struct SparseWeightRows {
     /// Entries that are not `±0` (of all rows).
     public let nonzeroCount: Int
     private let reader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int
+    /// Reads a row's columns alone (as `reader`, without values); only given when no entry is `±0`.
+    let columnReader: ((_ row: Int, _ columns: UnsafeMutablePointer<Int32>) -> Int)?
 
     /// `reader(row, columns, values)` writes the entries of `row` (in `0..<n`) — columns strictly
     /// increasing, each in `0..<k`, and their values (zeros allowed, they are skipped) — and returns
     /// how many (at most `maxRowEntries`). The dense row holds those values at those columns and
     /// `+0` elsewhere. It may be called from several threads at once and must not fail: check the
     /// data before. `nonzeroCount` counts the entries that are not `±0`.
+    ///
+    /// `columnsWhenAllNonzero(row, columns)`, when given, writes the same columns as `reader` (and
+    /// returns the same count) without reading values: give it only when no entry is `±0`. Kernels
+    /// then count a row's entries from its columns alone (no value widened twice).
     public init(n: Int, k: Int, maxRowEntries: Int, nonzeroCount: Int,
+                columnsWhenAllNonzero: ((_ row: Int, _ columns: UnsafeMutablePointer<Int32>) -> Int)? = nil,
                 reader: @escaping (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int) {
         self.n = n; self.k = k; self.maxRowEntries = maxRowEntries; self.nonzeroCount = nonzeroCount; self.reader = reader
+        self.columnReader = columnsWhenAllNonzero
     }
 
     /// The nonzero entries of dense `[n][k]` `values` (every `±0` dropped) when it holds `n·k`

@@ -206,7 +206,11 @@ struct GraphBuilder {
         }
         guard let rows = try model.constantSparseRows(t, in: constants, rowCount: rowCount) else { return nil }
         widened.tensors.insert(source.tensor)
-        return SparseWeightRows(n: rows.count, k: rows.length, maxRowEntries: rows.maxRowEntries, nonzeroCount: rows.nonzeroCount) {
+        // No stored ±0: the kernel may count entries from the columns alone.
+        let columns: ((Int, UnsafeMutablePointer<Int32>) -> Int)? = rows.nonzeroCount == rows.storedCount
+            ? { row, columns in rows.readColumns(row: row, columns: columns) } : nil
+        return SparseWeightRows(n: rows.count, k: rows.length, maxRowEntries: rows.maxRowEntries, nonzeroCount: rows.nonzeroCount,
+                                columnsWhenAllNonzero: columns) {
             row, columns, values in rows.read(row: row, columns: columns, values: values)
         }
     }

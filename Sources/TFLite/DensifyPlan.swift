@@ -245,14 +245,32 @@ extension DensifyPlan {
         let begin = segments[0], end = segments[rowCount * perRow]
         var nonzeros = 0
         if let base = data.baseAddress {
+            // Branch-free (the magnitude plus all ones carries into the top bit iff it is not zero):
+            // no mispredictions. (Still scalar in the fast build: the unaligned loads are not vectorised.)
             if isHalf {
-                for j in begin..<end { nonzeros &+= (UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)) & 0x7fff) == 0 ? 0 : 1 }
+                for j in begin..<end {
+                    let magnitude = UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) & 0x7fff
+                    nonzeros &+= Int((magnitude &+ 0x7fff) >> 15)
+                }
             } else {
-                for j in begin..<end { nonzeros &+= (UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7fff_ffff) == 0 ? 0 : 1 }
+                for j in begin..<end {
+                    let magnitude = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7fff_ffff
+                    nonzeros &+= Int((magnitude &+ 0x7fff_ffff) >> 31)
+                }
             }
         }
         let half = isHalf
-        return SparseConstantRows(count: rowCount, length: perRow * last, maxRowEntries: maxRow, nonzeroCount: nonzeros) { o, columns, values in
+        // The columns of a row alone (no values widened): r·last + index of each entry, in order.
+        let columnsOnly: (Int, UnsafeMutablePointer<Int32>) -> Int = { o, columns in
+            let first = segments[o * perRow], end = segments[(o + 1) * perRow]
+            for r in 0..<perRow {
+                let q = o * perRow + r, begin = segments[q]
+                indices.write(begin..<segments[q + 1], plus: r * last, into: columns + (begin - first))
+            }
+            return end - first
+        }
+        return SparseConstantRows(count: rowCount, length: perRow * last, maxRowEntries: maxRow, nonzeroCount: nonzeros,
+                                  storedCount: end - begin, columnReader: columnsOnly) { o, columns, values in
             guard let source = data.baseAddress else { return 0 }
             let first = segments[o * perRow], end = segments[(o + 1) * perRow]
             // A row's entries are one contiguous run of the stored values.
@@ -277,12 +295,22 @@ public struct SparseConstantRows: @unchecked Sendable {
     public let maxRowEntries: Int
     /// Stored entries that are not `±0`, over all rows.
     public let nonzeroCount: Int
+    /// Stored entries over all rows (`±0` values included).
+    public let storedCount: Int
     private let reader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int
+    private let columnReader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>) -> Int
 
-    init(count: Int, length: Int, maxRowEntries: Int, nonzeroCount: Int,
+    init(count: Int, length: Int, maxRowEntries: Int, nonzeroCount: Int, storedCount: Int,
+         columnReader: @escaping (Int, UnsafeMutablePointer<Int32>) -> Int,
          reader: @escaping (Int, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>) -> Int) {
         self.count = count; self.length = length; self.maxRowEntries = maxRowEntries; self.nonzeroCount = nonzeroCount
-        self.reader = reader
+        self.storedCount = storedCount; self.columnReader = columnReader; self.reader = reader
+    }
+
+    /// As ``read(row:columns:values:)``, the columns alone (no value is read or widened); returns how many.
+    public func readColumns(row: Int, columns: UnsafeMutablePointer<Int32>) -> Int {
+        guard row >= 0, row < count else { return 0 }
+        return columnReader(row, columns)
     }
 
     /// Writes the stored entries of `row` (in `0..<count`): their columns (strictly increasing, in

@@ -69,9 +69,10 @@ public struct SparseIndices: RandomAccessCollection, Equatable, Sendable, Expres
         guard range.count > 1 else { return true }
         func check<T: BinaryInteger>(_ v: [T]) -> Bool {
             v.withUnsafeBufferPointer { p in
-                var ok = true
-                for j in (range.lowerBound + 1)..<range.upperBound { ok = ok && p[j] > p[j - 1] }
-                return ok
+                // One flag or'ed over the run instead of `&&` (which short-circuits per element).
+                var descents: UInt8 = 0
+                for j in (range.lowerBound + 1)..<range.upperBound { descents |= p[j] > p[j - 1] ? 0 : 1 }
+                return descents == 0
             }
         }
         switch storage {

@@ -73,16 +73,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         return total == 0 ? 0 : Double(total - nonzeroCount) / Double(total)
     }
 
-    /// Validates the shapes and builds the sparse rows from `weights` (OHWI, `weightsShape` =
-    /// `[O, 1, 1, I]`, dense) and `bias` (`[O]`, or empty for none). `tileGroups` (1...8, default 8)
-    /// caps the pixel groups per tile; `chunkChannels` (default: from a 16 KiB budget) sets the
-    /// input channels per chunk (rounded up to a multiple of 8; ≥ I means one chunk). Neither
-    /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
-    /// weights are not 1×1.
-    public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
-                            activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
-        let op = "CONV_2D (sparse 1x1)"
-        // The checks (and errors) of the designated initializer, in its order, before the array is read.
+    /// The operator's name in `KernelError`s.
+    static let operatorName = "CONV_2D (sparse 1x1)"
+
+    /// The shape checks both initializers make first, in this order: the input is NHWC, the
+    /// weights OHWI 1×1, their depth the input's channels. Returns the input shape, O and I.
+    static func checkedShapes(inputShape: [Int], weightsShape: [Int]) throws -> (input: NHWCShape, o: Int, i: Int) {
+        let op = operatorName
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape), weightsShape[1] == 1, weightsShape[2] == 1 else {
             throw KernelError.invalidShape(op: op, what: "weights (OHWI, 1x1)", shape: weightsShape)
@@ -91,6 +88,20 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         guard i == input.channels else {
             throw KernelError.shapeMismatch(op: op, detail: "weights input depth \(i) != input channels \(input.channels)")
         }
+        return (input, o, i)
+    }
+
+    /// Validates the shapes and builds the sparse rows from `weights` (OHWI, `weightsShape` =
+    /// `[O, 1, 1, I]`, dense) and `bias` (`[O]`, or empty for none). `tileGroups` (1...8, default 8)
+    /// caps the pixel groups per tile; `chunkChannels` (default: from a 16 KiB budget) sets the
+    /// input channels per chunk (rounded up to a multiple of 8; ≥ I means one chunk). Neither
+    /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
+    /// weights are not 1×1.
+    public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
+                            activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
+        let op = Self.operatorName
+        // The designated initializer's first checks (and errors), before the array is read.
+        let (_, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
         guard weights.count == o * i else {
             throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * i, got: weights.count)
         }
@@ -109,15 +120,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     public init(inputShape: [Int], weights rows: SparseWeightRows, weightsShape: [Int], bias biasIn: [Float],
                 activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil,
                 store: WeightStore? = nil) throws {
-        let op = "CONV_2D (sparse 1x1)"
-        let input = try NHWCShape(inputShape, op: op, what: "input")
-        guard weightsShape.count == 4, validDimensions(weightsShape), weightsShape[1] == 1, weightsShape[2] == 1 else {
-            throw KernelError.invalidShape(op: op, what: "weights (OHWI, 1x1)", shape: weightsShape)
-        }
-        let o = weightsShape[0], i = weightsShape[3]
-        guard i == input.channels else {
-            throw KernelError.shapeMismatch(op: op, detail: "weights input depth \(i) != input channels \(input.channels)")
-        }
+        let op = Self.operatorName
+        let (input, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
         guard rows.n == o, rows.k == i, rows.maxRowEntries >= 0 else {
             throw KernelError.shapeMismatch(op: op, detail: "weights of \(rows.n) rows of \(rows.k), expected \(o) of \(i)")
         }

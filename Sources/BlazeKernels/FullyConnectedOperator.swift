@@ -157,11 +157,14 @@ func gemvMicroKernel1xW(k: Int, width: Int, a: UnsafePointer<Float>, panel: Unsa
             kk &+= 1
         }
     }
-    for (j, v) in [c0, c1].enumerated() where j * 8 < cols {
+    // Columns 8j ..< 8j+8 from accumulator j (no array: nothing is allocated in a run).
+    @inline(__always) func finish(_ v: SIMD8<Float>, _ j: Int) {
         let r = e.apply(v, bias: loadVector(bias + j * 8), row: 0, col0: 0, cols: 8)
         let count = Swift.min(8, cols - j * 8)
         if count == 8 { storeVector(r, c + j * 8) } else { for l in 0..<count { c[j * 8 + l] = r[l] } }
     }
+    if cols > 0 { finish(c0, 0) }
+    if cols > 8 { finish(c1, 1) }
 }
 
 extension Reference {

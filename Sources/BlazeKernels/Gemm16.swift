@@ -180,49 +180,52 @@ func storeTileRow16<Width: PanelVectors, E: TileEpilogue>(_: Width.Type, _ v0: S
 func gemvMicroKernel16(k: Int, a: UnsafePointer<Float>, panel: UnsafePointer<Float>, panelCount: Int,
                        lastPanelWidth: Int, bias: UnsafePointer<Float>, epilogue e: GemmEpilogue,
                        c: UnsafeMutablePointer<Float>, cols: Int) {
-    var acc = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(),
-               SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
     let stride = k &* 32
     let p0 = panel, p1 = panel + stride, p2 = panel + 2 * stride, p3 = panel + 3 * stride
-    var kk = 0
-    if panelCount == 4 && lastPanelWidth == 32 {
-        while kk < k {
-            let av = SIMD16<Float>(repeating: a[kk])
-            let o = kk &* 32
-            acc.0.multiplyAdd(av, loadVector16(p0 + o)); acc.1.multiplyAdd(av, loadVector16(p0 + o + 16))
-            acc.2.multiplyAdd(av, loadVector16(p1 + o)); acc.3.multiplyAdd(av, loadVector16(p1 + o + 16))
-            acc.4.multiplyAdd(av, loadVector16(p2 + o)); acc.5.multiplyAdd(av, loadVector16(p2 + o + 16))
-            acc.6.multiplyAdd(av, loadVector16(p3 + o)); acc.7.multiplyAdd(av, loadVector16(p3 + o + 16))
-            kk &+= 1
-        }
-    } else {
-        // Fewer panels or a 16-wide last one: panel by panel (each column's chain is the same).
-        var vectors = [SIMD16<Float>](repeating: SIMD16<Float>(), count: 8)
-        for j in 0..<panelCount {
-            let width = j == panelCount - 1 ? lastPanelWidth : 32
-            let pj = panel + j * stride
-            var v0 = SIMD16<Float>(), v1 = SIMD16<Float>()
-            kk = 0
-            if width == 32 {
-                while kk < k {
-                    let av = SIMD16<Float>(repeating: a[kk])
-                    v0.multiplyAdd(av, loadVector16(pj + kk &* 32)); v1.multiplyAdd(av, loadVector16(pj + kk &* 32 + 16))
-                    kk &+= 1
-                }
-            } else {
-                while kk < k {
-                    v0.multiplyAdd(SIMD16<Float>(repeating: a[kk]), loadVector16(pj + kk &* 16))
-                    kk &+= 1
-                }
+    // all: [8] accumulators, columns 16j ..< 16j+16 in all[j] (on the stack: no allocation in a run).
+    withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 8) { all in
+        all.initialize(repeating: SIMD16<Float>())
+        var kk = 0
+        if panelCount == 4 && lastPanelWidth == 32 {
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+            while kk < k {
+                let av = SIMD16<Float>(repeating: a[kk])
+                let o = kk &* 32
+                a0.multiplyAdd(av, loadVector16(p0 + o)); a1.multiplyAdd(av, loadVector16(p0 + o + 16))
+                a2.multiplyAdd(av, loadVector16(p1 + o)); a3.multiplyAdd(av, loadVector16(p1 + o + 16))
+                a4.multiplyAdd(av, loadVector16(p2 + o)); a5.multiplyAdd(av, loadVector16(p2 + o + 16))
+                a6.multiplyAdd(av, loadVector16(p3 + o)); a7.multiplyAdd(av, loadVector16(p3 + o + 16))
+                kk &+= 1
             }
-            vectors[2 * j] = v0; vectors[2 * j + 1] = v1
+            all[0] = a0; all[1] = a1; all[2] = a2; all[3] = a3; all[4] = a4; all[5] = a5; all[6] = a6; all[7] = a7
+        } else {
+            // Fewer panels (at most 4: ≤ 128 columns) or a 16-wide last one: panel by panel (each
+            // column's chain is the same).
+            for j in 0..<Swift.min(panelCount, 4) {
+                let width = j == panelCount - 1 ? lastPanelWidth : 32
+                let pj = panel + j * stride
+                var v0 = SIMD16<Float>(), v1 = SIMD16<Float>()
+                kk = 0
+                if width == 32 {
+                    while kk < k {
+                        let av = SIMD16<Float>(repeating: a[kk])
+                        v0.multiplyAdd(av, loadVector16(pj + kk &* 32)); v1.multiplyAdd(av, loadVector16(pj + kk &* 32 + 16))
+                        kk &+= 1
+                    }
+                } else {
+                    while kk < k {
+                        v0.multiplyAdd(SIMD16<Float>(repeating: a[kk]), loadVector16(pj + kk &* 16))
+                        kk &+= 1
+                    }
+                }
+                all[2 * j] = v0; all[2 * j + 1] = v1
+            }
         }
-        acc = (vectors[0], vectors[1], vectors[2], vectors[3], vectors[4], vectors[5], vectors[6], vectors[7])
-    }
-    let all = [acc.0, acc.1, acc.2, acc.3, acc.4, acc.5, acc.6, acc.7]
-    for j in 0..<8 where j * 16 < cols {
-        let r = e.apply16(all[j], bias: loadVector16(bias + j * 16), row: 0, col0: 0, cols: 16)
-        let count = Swift.min(16, cols - j * 16)
-        if count == 16 { storeVector16(r, c + j * 16) } else { storePartialVector16(r, c + j * 16, count: count) }
+        for j in 0..<8 where j * 16 < cols {
+            let r = e.apply16(all[j], bias: loadVector16(bias + j * 16), row: 0, col0: 0, cols: 16)
+            let count = Swift.min(16, cols - j * 16)
+            if count == 16 { storeVector16(r, c + j * 16) } else { storePartialVector16(r, c + j * 16, count: count) }
+        }
     }
 }

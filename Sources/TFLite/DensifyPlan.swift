@@ -228,7 +228,7 @@ extension DensifyPlan {
         let levels = sparsity.traversalOrder.count
         guard denseCount > 0, levels >= 2, expanded.count == levels, expanded[0] == rowCount, quickCheck(),
               case let .sparseCSR(segments, indices) = sparsity.dimensionMetadata[levels - 1],
-              data.baseAddress != nil else { return nil }
+              let base = data.baseAddress else { return nil }
         // Parents of the CSR level per row (the dims between the first and the last), and the last dim.
         let perRow = expanded[1..<(levels - 1)].reduce(1, *), last = expanded[levels - 1]
         // Columns (r·last + index) must fit Int32 (as the kernels store them).
@@ -244,19 +244,17 @@ extension DensifyPlan {
         // Entries that are not ±0, from the stored bits (FLOAT16 and FLOAT32 alike: magnitude bits zero).
         let begin = segments[0], end = segments[rowCount * perRow]
         var nonzeros = 0
-        if let base = data.baseAddress {
-            // Branch-free (the magnitude plus all ones carries into the top bit iff it is not zero):
-            // no mispredictions. (Still scalar in the fast build: the unaligned loads are not vectorised.)
-            if isHalf {
-                for j in begin..<end {
-                    let magnitude = UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) & 0x7fff
-                    nonzeros &+= Int((magnitude &+ 0x7fff) >> 15)
-                }
-            } else {
-                for j in begin..<end {
-                    let magnitude = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7fff_ffff
-                    nonzeros &+= Int((magnitude &+ 0x7fff_ffff) >> 31)
-                }
+        // Branch-free (the magnitude plus all ones carries into the top bit iff it is not zero):
+        // no mispredictions. (Still scalar in the fast build: the unaligned loads are not vectorised.)
+        if isHalf {
+            for j in begin..<end {
+                let magnitude = UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) & 0x7fff
+                nonzeros &+= Int((magnitude &+ 0x7fff) >> 15)
+            }
+        } else {
+            for j in begin..<end {
+                let magnitude = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7fff_ffff
+                nonzeros &+= Int((magnitude &+ 0x7fff_ffff) >> 31)
             }
         }
         let half = isHalf
@@ -271,16 +269,11 @@ extension DensifyPlan {
         }
         return SparseConstantRows(count: rowCount, length: perRow * last, maxRowEntries: maxRow, nonzeroCount: nonzeros,
                                   storedCount: end - begin, columnReader: columnsOnly) { o, columns, values in
-            guard let source = data.baseAddress else { return 0 }
             let first = segments[o * perRow], end = segments[(o + 1) * perRow]
-            // A row's entries are one contiguous run of the stored values.
-            if half { widenHalves(from: source + 2 * first, to: values, count: end - first) }
-            else { copyLittleEndianFloats(from: source + 4 * first, to: values, count: end - first) }
-            for r in 0..<perRow {
-                let q = o * perRow + r, begin = segments[q]
-                indices.write(begin..<segments[q + 1], plus: r * last, into: columns + (begin - first))
-            }
-            return end - first
+            // A row's entries are one contiguous run of the stored values; its columns as above.
+            if half { widenHalves(from: base + 2 * first, to: values, count: end - first) }
+            else { copyLittleEndianFloats(from: base + 4 * first, to: values, count: end - first) }
+            return columnsOnly(o, columns)
         }
     }
 }

@@ -17,7 +17,11 @@ import TFLite
 ///   activation (and has no other consumer) becomes that producer's fused activation;
 /// - a `PRELU` with a constant alpha of one value per channel (shape `[…, 1, C]`) whose input
 ///   comes from a conv (possibly with a fused ADD) or a depthwise conv (and has no other
-///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`.
+///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`;
+/// - a `DEPTHWISE_CONV_2D` whose input is a large map (≥ `pointwiseDepthwiseMinBytes`) written by a dense pointwise `CONV_2D` (1×1, stride 1, no padding, no fused ADD, native
+///   GEMM) for it alone runs inside that conv's step, in row bands
+///   (`PointwiseDepthwiseOperator`): the expanded map never goes to memory whole. Both keep their
+///   own folded RELU/PRELU. Decided after the others, so it never changes them.
 ///
 /// Tensors that are fused away are never materialized: they get no arena offset, so
 /// `compare` reports them as skipped instead of comparing stale memory.
@@ -35,6 +39,13 @@ struct FusionPlan {
     var residual: [Int: (tensor: Int, activation: BlazeKernels.FusedActivation, channels: Int?)] = [:]
     /// conv / depthwise op → the constant alpha tensor of a folded PRELU (applied last).
     var prelu: [Int: Int] = [:]
+    /// pointwise conv op → the depthwise op its step also runs, and the intermediate tensor
+    /// between them (the conv's own output, or its folded RELU/PRELU's), which is never stored.
+    var depthwiseAfter: [Int: (op: Int, intermediate: Int)] = [:]
+
+    /// Intermediate maps below this size stay in L2 when written whole, so their pair is not
+    /// fused (bytes, float32).
+    static let pointwiseDepthwiseMinBytes = 512 * 1024
 
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
     func tensors(of index: Int, _ op: Operator) -> [Int] {
@@ -173,6 +184,25 @@ extension GraphBuilder {
             }
             if fact.absorbsRelu { foldRelu(into: index, after: t) }
             if fact.absorbsPrelu { foldPrelu(into: index, after: plan.output[index] ?? t) }
+        }
+
+        // Pointwise conv → depthwise conv, on the plan the per-op fusions left: the tensor each
+        // remaining operator finally writes, and who writes it.
+        var writer: [Int: Int] = [:]
+        for (index, op) in ops.enumerated() where !plan.absorbed.contains(index) && op.outputs.count == 1 {
+            writer[plan.output[index] ?? op.outputs[0]] = index
+        }
+        for (d, op) in ops.enumerated() where !plan.absorbed.contains(d) && facts[d].readsPointwiseRows
+            && plan.paddedInput[d] == nil && op.outputs.count == 1 {
+            guard let x = op.inputs.first, let p = writer[x], p < d, facts[p].feedsDepthwise,
+                  plan.residual[p] == nil, plan.paddedInput[p] == nil, plan.depthwiseAfter[p] == nil,
+                  soleConsumer(x) == d, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
+                  isFloatActivation(plan.output[d] ?? op.outputs[0]),
+                  let floats = GraphValidation.checkedCount(xShape),
+                  floats >= FusionPlan.pointwiseDepthwiseMinBytes / 4 else { continue }
+            plan.absorbed.insert(d)
+            plan.depthwiseAfter[p] = (d, x)
+            plan.output[p] = plan.output[d] ?? op.outputs[0]
         }
         return plan
     }

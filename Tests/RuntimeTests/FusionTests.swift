@@ -23,7 +23,7 @@ final class FusionTests: XCTestCase {
         return interpreter.outputs.indices.map { interpreter.output($0) }
     }
 
-    func check(model: String, minimumRemovedSteps: Int, folder: String = "weights") throws {
+    func check(model: String, minimumRemovedSteps: Int, folder: String = "weights", pointwiseDepthwise: Int = 0) throws {
         let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
         guard FileManager.default.fileExists(atPath: weights.path) else {
             return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
@@ -35,6 +35,9 @@ final class FusionTests: XCTestCase {
             let fused = try makeInterpreter(weights, threads: threads, fused: true)
             XCTAssertGreaterThanOrEqual(unfused.steps.count - fused.steps.count, minimumRemovedSteps,
                                         "\(model): fusions did not fire (\(unfused.steps.count) → \(fused.steps.count) steps)")
+            // Pointwise → depthwise pairs in row bands (`PointwiseDepthwiseOperator`), by step label.
+            XCTAssertEqual(fused.steps.filter { $0.variant?.hasPrefix("+depthwise") == true }.count, pointwiseDepthwise,
+                           "\(model): pointwise → depthwise fusions")
             let got = try run(fused, dump)
             XCTAssertEqual(got.count, expected.count)
             for (i, (a, b)) in zip(got, expected).enumerated() {
@@ -55,7 +58,22 @@ final class FusionTests: XCTestCase {
     // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD.
     func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 94) }
-    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 27) }
+    // full: + 4 depthwise convs run in their pointwise producer's step (64×64×144, 32×32×192 and
+    // two 16×16×528 maps).
+    func testFullFusedEqualsUnfused() throws {
+        try check(model: "pose_landmark_full", minimumRemovedSteps: 31, pointwiseDepthwise: 4)
+    }
+    // Pointwise → depthwise pairs on maps ≥ 512 KiB: hand_landmark_lite 3 (112×112×64, 56×56×96 twice),
+    // hand_landmark_full 8, selfie_segmentation 2 (128×128×16, 64×64×72).
+    func testHandLandmarkLiteFusedEqualsUnfused() throws {
+        try check(model: "hand_landmark_lite", minimumRemovedSteps: 3, folder: "weights/mediapipe", pointwiseDepthwise: 3)
+    }
+    func testHandLandmarkFullFusedEqualsUnfused() throws {
+        try check(model: "hand_landmark_full", minimumRemovedSteps: 8, folder: "weights/mediapipe", pointwiseDepthwise: 8)
+    }
+    func testSelfieSegmentationFusedEqualsUnfused() throws {
+        try check(model: "selfie_segmentation", minimumRemovedSteps: 2, folder: "weights/mediapipe", pointwiseDepthwise: 2)
+    }
 
     // PRELU folded into the producing conv / depthwise conv (only where the PRELU is the sole
     // reader of its input), counted from `blazepose profile` with and without --no-fuse:

@@ -43,9 +43,15 @@ struct FusionPlan {
     /// between them (the conv's own output, or its folded RELU/PRELU's), which is never stored.
     var depthwiseAfter: [Int: (op: Int, intermediate: Int)] = [:]
 
-    /// Intermediate maps below this size stay in L2 when written whole, so their pair is not
-    /// fused (bytes, float32).
-    static let pointwiseDepthwiseMinBytes = 512 * 1024
+    /// Smallest intermediate map (bytes, float32) whose pair is fused. Measured per pair
+    /// (`blazepose profile --threads 1`, per-layer minima of 10–12 interleaved runs, Zen 3 with a
+    /// 512 KiB L2 and 32 MiB L3): hand_landmark_lite's and hand_landmark_full's 112×112×64 pair
+    /// (3.2 MB, K = 16, stride-2 depthwise) 0.621 → 0.542 and 0.604 → 0.548 ms (at 2 threads 0.669 →
+    /// 0.571); the smaller maps, which a round trip through L3 serves well, were even or slower:
+    /// 56×56×96 0.297 → 0.304 and 0.259 → 0.269, pose_landmark_full's 64×64×144 (K = 24) 0.707 →
+    /// 0.733, 32×32×192 0.413 → 0.439, two 16×16×528 pairs 0.906 → 0.991 ms (small GEMM calls
+    /// re-stream those layers' larger weights).
+    static let pointwiseDepthwiseMinBytes = 3 * 1024 * 1024
 
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
     func tensors(of index: Int, _ op: Operator) -> [Int] {

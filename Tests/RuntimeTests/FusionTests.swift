@@ -58,21 +58,13 @@ final class FusionTests: XCTestCase {
     // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD.
     func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 94) }
-    // full: + 4 depthwise convs run in their pointwise producer's step (64×64×144, 32×32×192 and
-    // two 16×16×528 maps).
-    func testFullFusedEqualsUnfused() throws {
-        try check(model: "pose_landmark_full", minimumRemovedSteps: 31, pointwiseDepthwise: 4)
-    }
-    // Pointwise → depthwise pairs on maps ≥ 512 KiB: hand_landmark_lite 3 (112×112×64, 56×56×96 twice),
-    // hand_landmark_full 8, selfie_segmentation 2 (128×128×16, 64×64×72).
+    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 27) }
+    // The pointwise → depthwise pair on a map ≥ 3 MiB (112×112×64) in both hand landmark models.
     func testHandLandmarkLiteFusedEqualsUnfused() throws {
-        try check(model: "hand_landmark_lite", minimumRemovedSteps: 3, folder: "weights/mediapipe", pointwiseDepthwise: 3)
+        try check(model: "hand_landmark_lite", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1)
     }
     func testHandLandmarkFullFusedEqualsUnfused() throws {
-        try check(model: "hand_landmark_full", minimumRemovedSteps: 8, folder: "weights/mediapipe", pointwiseDepthwise: 8)
-    }
-    func testSelfieSegmentationFusedEqualsUnfused() throws {
-        try check(model: "selfie_segmentation", minimumRemovedSteps: 2, folder: "weights/mediapipe", pointwiseDepthwise: 2)
+        try check(model: "hand_landmark_full", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1)
     }
 
     // PRELU folded into the producing conv / depthwise conv (only where the PRELU is the sole

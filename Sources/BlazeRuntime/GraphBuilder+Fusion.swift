@@ -18,8 +18,9 @@ import TFLite
 /// - a `PRELU` with a constant alpha of one value per channel (shape `[…, 1, C]`) whose input
 ///   comes from a conv (possibly with a fused ADD) or a depthwise conv (and has no other
 ///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`;
-/// - a `DEPTHWISE_CONV_2D` whose input is a large map (≥ `pointwiseDepthwiseMinBytes`) written by a dense pointwise `CONV_2D` (1×1, stride 1, no padding, no fused ADD, native
-///   GEMM) for it alone runs inside that conv's step, in row bands
+/// - a `DEPTHWISE_CONV_2D` whose input is a large map (≥ `pointwiseDepthwiseMinBytes`) written
+///   by a dense pointwise `CONV_2D` (1×1, stride 1, no padding, no fused ADD, native GEMM) for it
+///   alone runs inside that conv's step, in row bands
 ///   (`PointwiseDepthwiseOperator`): the expanded map never goes to memory whole. Both keep their
 ///   own folded RELU/PRELU. Decided after the others, so it never changes them.
 ///

@@ -56,7 +56,11 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
 
     /// `input` NHWC `inputShape` → `output` NHWC `outputShape`; SIMD over channels, same float
     /// operations in the same order as the reference (so results are bit-identical to it).
-    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    /// With `residual` (NHWC `outputShape`, `ld` = C, every channel): a fused ADD,
+    /// `output = act(resize + residual)` with the ADD's activation, applied to each finished row
+    /// while it is in L1 — the float operations of the two ops in sequence.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool,
+                    residual: GemmResidual? = nil) {
         let c = inputShape.channels, ih = inputShape.height, iw = inputShape.width
         let oh = outputShape.height, ow = outputShape.width
         pool.parallelFor(outputShape.batch * oh) { row, _ in
@@ -77,6 +81,7 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
                     let t3 = loadVector(r1 + col.offset1) * vdy * vdx
                     storeVector(((t0 + t1) + t2) + t3, out + x &* 8)
                 }
+                if let residual { addResidual(residual, row: row, to: out, count: ow * c) }
                 return
             }
             for x in 0..<ow {
@@ -103,6 +108,35 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
                     ch += 1
                 }
             }
+            if let residual { addResidual(residual, row: row, to: out, count: ow * c) }
+        }
+    }
+
+    /// The fused ADD on one finished output row (`count` = OW·C floats): `act(out + skip)` with the
+    /// clamp the ADD kernel gives each element: its vector selects (`clampVector`) on the elements
+    /// before the tensor's last partial 8-block, `FusedActivation.apply` on that block (they differ
+    /// only for −0 against a zero bound).
+    @inline(__always)
+    private func addResidual(_ residual: GemmResidual, row: Int, to out: UnsafeMutablePointer<Float>, count: Int) {
+        let skip = residual.data + row * count
+        let act = residual.activation
+        let lo = SIMD8<Float>(repeating: act.lowerBound), hi = SIMD8<Float>(repeating: act.upperBound)
+        let vectorEnd = Swift.min(count, Swift.max(0, (outputShape.elementCount & ~7) - row * count))
+        var j = 0
+        while j + 8 <= vectorEnd {
+            storeVector(clampVector(loadVector(out + j) + loadVector(skip + j), lo, hi), out + j)
+            j += 8
+        }
+        while j < vectorEnd {
+            // The vector selects, one lane: `x < lo ? lo : x`, then `r > hi ? hi : r`.
+            let x = out[j] + skip[j]
+            let r = x < act.lowerBound ? act.lowerBound : x
+            out[j] = r > act.upperBound ? act.upperBound : r
+            j += 1
+        }
+        while j < count {
+            out[j] = act.apply(out[j] + skip[j])
+            j += 1
         }
     }
 }

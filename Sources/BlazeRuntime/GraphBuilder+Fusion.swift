@@ -8,8 +8,9 @@ import TFLite
 /// - a spatial `PAD` (zeros, only H/W padded) whose single consumer is a VALID `CONV_2D` or
 ///   `DEPTHWISE_CONV_2D` becomes explicit padding of that conv: taps on the zero border
 ///   are skipped, which adds exactly `+0` to a sum that is never `-0`;
-/// - a `CONV_2D` whose output's single consumer is a same-shape `ADD` adds the other ADD
-///   operand (the skip connection) in the GEMM epilogue: `act2(act(acc + bias) + skip)`;
+/// - a `CONV_2D` (or a `RESIZE_BILINEAR`, a decoder's upsampling) whose output's single consumer
+///   is a same-shape `ADD` adds the other ADD operand (the skip connection) in its epilogue:
+///   `act2(act(acc + bias) + skip)`;
 ///   when that operand is a `PAD` that only appends zero channels (BlazeFace's `PAD → ADD`
 ///   shortcut) and is read by nothing else, the PAD is absorbed too: the epilogue reads the
 ///   PAD's input and adds `+0` to the padded channels, as the ADD did;

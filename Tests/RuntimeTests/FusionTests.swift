@@ -55,10 +55,10 @@ final class FusionTests: XCTestCase {
     }
 
     // Removed steps per model (measured with `blazepose profile`): detector 5 PAD + 15 ADD,
-    // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD.
+    // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD + 4 ADD after a RESIZE_BILINEAR.
     func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 94) }
-    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 27) }
+    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 31) }
     // The pointwise → depthwise pair on a map ≥ 3 MiB (112×112×64) in both hand landmark models.
     func testHandLandmarkLiteFusedEqualsUnfused() throws {
         try check(model: "hand_landmark_lite", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1)

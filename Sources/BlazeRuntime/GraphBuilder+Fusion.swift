@@ -125,6 +125,15 @@ extension GraphBuilder {
             plan.output[index] = op.outputs[0]
         }
 
+        /// The operator whose step writes `t` under the fusions planned so far: its producer, or
+        /// the operator that absorbed the producer and writes `t` as its final output; nil when
+        /// `t` is fused away (never stored) or has no producer.
+        func writerStep(_ t: Int) -> Int? {
+            guard let p = producer[t] else { return nil }
+            if !plan.absorbed.contains(p) { return p }
+            return plan.output.first(where: { $0.value == t && !plan.absorbed.contains($0.key) })?.key
+        }
+
         /// When `pad` is a PAD whose output `t` is read only by one operator and that only appends
         /// zero channels (NHWC, `paddings` zero except the channels' "after"), its input and
         /// that input's channel count.
@@ -171,8 +180,9 @@ extension GraphBuilder {
                     skipChannels = narrow.channels
                     skip = narrow.tensor
                 }
-                // The skip tensor must already exist when the conv runs.
-                let skipReady = subgraph.inputs.contains(skip) || (producer[skip].map { $0 < index } ?? false)
+                // The skip tensor must already exist when the conv runs: written by an earlier step,
+                // possibly as the folded output of an earlier operator (a depthwise conv's RELU).
+                let skipReady = subgraph.inputs.contains(skip) || (writerStep(skip).map { $0 < index } ?? false)
                 if skip != t, isFloatActivation(skip), isFloatActivation(y), skipReady,
                    let tShape = staticShape(t), staticShape(y) == tShape,
                    staticShape(skip) == (skipChannels.map { Array(tShape.dropLast()) + [$0] } ?? tShape) {

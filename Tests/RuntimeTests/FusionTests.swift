@@ -55,9 +55,11 @@ final class FusionTests: XCTestCase {
     }
 
     // Removed steps per model (measured with `blazepose profile`): detector 5 PAD + 15 ADD,
-    // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD + 4 ADD after a RESIZE_BILINEAR.
+    // lite 57 RELU + 37 ADD + 4 ADD after a RESIZE_BILINEAR (their skips are depthwise outputs
+    // whose folded RELU comes after the resize in file order), full 5 PAD + 22 ADD + 4 ADD after a
+    // RESIZE_BILINEAR.
     func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
-    func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 94) }
+    func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 98) }
     func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 31) }
     // The pointwise → depthwise pair on a map ≥ 3 MiB (112×112×64) in both hand landmark models.
     func testHandLandmarkLiteFusedEqualsUnfused() throws {

@@ -136,6 +136,26 @@ public final class BinaryOperator: @unchecked Sendable {
             // row's operands are one stride apart, no index arithmetic per row. For 8 or 16
             // channels the divisions of the general loop below cost more than the row itself.
             let rowA = sa[2], rowB = sb[2], strideA = sa[3], strideB = sb[3]
+            if rowA == inner && strideA == 1 && rowB == 0 && strideB == 1 && (inner == 8 || inner == 16) {
+                // A per-channel operand over 8 or 16 channels (hand_recrop's PRELU alpha over
+                // 128×128×8): its vectors stay in registers across rows, no call per 8-float row.
+                // Whole rows of 8 or 16 take binaryRun's vector path, so the bits are the same.
+                let lov = SIMD8<Float>(repeating: lo), hiv = SIMD8<Float>(repeating: hi)
+                let b0 = loadVector(b), b1 = inner == 16 ? loadVector(b + 8) : b0
+                pool.parallelFor((rows + rowsPerUnit - 1) / rowsPerUnit) { unit, _ in
+                    let r0 = unit * rowsPerUnit, r1 = Swift.min(rows, r0 + rowsPerUnit)
+                    var at = r0 * inner
+                    let end = r1 * inner
+                    while at < end {
+                        storeVector(blaze_min8(hiv, blaze_max8(lov, Op.vector(loadVector(a + at), b0))), output + at)
+                        if inner == 16 {
+                            storeVector(blaze_min8(hiv, blaze_max8(lov, Op.vector(loadVector(a + at + 8), b1))), output + at + 8)
+                        }
+                        at += inner
+                    }
+                }
+                return
+            }
             pool.parallelFor((rows + rowsPerUnit - 1) / rowsPerUnit) { unit, _ in
                 let r0 = unit * rowsPerUnit, r1 = Swift.min(rows, r0 + rowsPerUnit)
                 var r = r0

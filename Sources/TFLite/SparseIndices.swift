@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// The index vector of a sparse (CSR) level — `array_segments` or `array_indices` — kept at the
 /// width the file stores it in (`Uint8Vector`, `Uint16Vector` or `Int32Vector`) and read as `Int`.
 ///
@@ -66,30 +68,36 @@ public struct SparseIndices: RandomAccessCollection, Equatable, Sendable, Expres
 
     /// Whether the indices at positions `range` (inside `0..<count`) strictly increase.
     func strictlyIncreasing(in range: Range<Int>) -> Bool {
-        guard range.count > 1 else { return true }
-        func check<T: BinaryInteger>(_ v: [T]) -> Bool {
-            v.withUnsafeBufferPointer { p in
-                // One flag or'ed over the run instead of `&&` (which short-circuits per element).
-                var descents: UInt8 = 0
-                for j in (range.lowerBound + 1)..<range.upperBound { descents |= p[j] > p[j - 1] ? 0 : 1 }
-                return descents == 0
-            }
+        range.count < 2 || descents(in: range) == 0
+    }
+
+    /// How many positions `j` of `range` (inside `0..<count`), after its first, hold an index that
+    /// is not above the one at `j − 1` (CBlazeTarget's vectorised `blaze_descents_*`).
+    func descents(in range: Range<Int>) -> Int {
+        guard range.count > 1 else { return 0 }
+        func count<T>(_ v: [T], _ descents: (UnsafePointer<T>, Int) -> Int) -> Int {
+            v.withUnsafeBufferPointer { p in p.baseAddress.map { descents($0 + range.lowerBound, range.count) } ?? 0 }
         }
         switch storage {
-        case let .uint8(v): return check(v)
-        case let .uint16(v): return check(v)
-        case let .int32(v): return check(v)
+        case let .uint8(v): return count(v, blaze_descents_u8)
+        case let .uint16(v): return count(v, blaze_descents_u16)
+        case let .int32(v): return count(v, blaze_descents_i32)
         }
     }
 
     /// Writes `index + base` for every position in `range` (inside `0..<count`), in order, at
     /// `into` (`range.count` values; each must fit Int32).
     func write(_ range: Range<Int>, plus base: Int, into: UnsafeMutablePointer<Int32>) {
-        let shift = Int32(truncatingIfNeeded: base), start = range.lowerBound
+        guard !range.isEmpty else { return }
+        let shift = Int32(truncatingIfNeeded: base)
+        // CBlazeTarget's loops (vectorised; the Swift loops stayed scalar).
+        func write<T>(_ v: [T], _ columns: (UnsafePointer<T>, Int, Int32, UnsafeMutablePointer<Int32>) -> Void) {
+            v.withUnsafeBufferPointer { p in if let p = p.baseAddress { columns(p + range.lowerBound, range.count, shift, into) } }
+        }
         switch storage {
-        case let .uint8(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = Int32(p[j]) &+ shift } }
-        case let .uint16(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = Int32(p[j]) &+ shift } }
-        case let .int32(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = p[j] &+ shift } }
+        case let .uint8(v): write(v, blaze_columns_u8)
+        case let .uint16(v): write(v, blaze_columns_u16)
+        case let .int32(v): write(v, blaze_columns_i32)
         }
     }
 

@@ -6,9 +6,7 @@
 /// lazily afterwards except buffer bytes, whose ranges were verified here.
 extension Model {
     init(storage: ModelStorage) throws {
-        let reader = FlatBufferReader(bytes: storage.bytes)
-        reader.storage = storage
-        reader.marksStructure = true
+        let reader = FlatBufferReader(bytes: storage.bytes, marking: storage)
         let root = try reader.root()
         // Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, metadata_buffer 5, metadata 6.
         let version: UInt32 = try reader.scalar(root, 0, "version", default: 0)
@@ -257,6 +255,6 @@ extension FlatBufferReader {
                  inputs: try intVectorField(table, 1, "operator inputs") ?? [],
                  outputs: try intVectorField(table, 2, "operator outputs") ?? [],
                  options: OperatorOptions(unionType: optionsTable == nil ? 0 : unionType, customBytes: customBytes,
-                                          table: optionsTable, storage: storage, location: location.description))
+                                          table: optionsTable, storage: storage, location: location))
     }
 }

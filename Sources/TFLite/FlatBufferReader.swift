@@ -280,6 +280,21 @@ final class FlatBufferReader {
         }
     }
 
+    /// A vector of little-endian uint8 / uint16 / int32 sparse indices (`vector.elementSize` 1, 2
+    /// or 4): read in place in `storage` when decoding a model (the range was checked and marked as
+    /// structure), else copied.
+    func indices(_ vector: Vector, _ what: @autoclosure () -> String) throws -> SparseIndices {
+        try spend(vector.count, what())
+        if let storage, let base = bytes.baseAddress {
+            return SparseIndices(inPlace: base + vector.start, count: vector.count, width: vector.elementSize, owner: storage)
+        }
+        switch vector.elementSize {
+        case 1: return SparseIndices(copying: try values(vector, as: UInt8.self, what()))
+        case 2: return SparseIndices(copying: try values(vector, as: UInt16.self, what()))
+        default: return SparseIndices(copying: try values(vector, as: Int32.self, what()))
+        }
+    }
+
     func intVectorField(_ table: Table, _ id: Int, _ what: @autoclosure () -> String) throws -> [Int]? {
         guard let vector = try vectorField(table, id, elementSize: 4, what()) else { return nil }
         return try integers(vector, as: Int32.self, what())

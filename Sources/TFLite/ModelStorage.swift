@@ -209,16 +209,6 @@ public final class ModelStorage: @unchecked Sendable {
         }
     }
 
-    /// Ranges whose contents were copied out while decoding (sparse index vectors): released with
-    /// the buffer data, never read from here again.
-    private(set) var copiedRanges: [(offset: Int, count: Int)] = []
-
-    /// Notes that `[offset, offset + length)` was copied out while decoding (see `copiedRanges`).
-    func noteCopied(_ offset: Int, _ length: Int) {
-        guard pageCount > 0, length > 0 else { return }
-        copiedRanges.append((offset, length))
-    }
-
     /// Marks `[offset, offset + length)` as FlatBuffers structure (called while decoding, before any
     /// release; the range was checked to lie in the file).
     func markStructure(_ offset: Int, _ length: Int) {

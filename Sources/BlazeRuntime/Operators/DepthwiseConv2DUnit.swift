@@ -59,7 +59,8 @@ struct DepthwiseConv2DUnit: OperatorUnit {
                                         depthMultiplier: depthMultiplier,
                                         strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                         dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                        padding: padding, activation: act, preluAlpha: preluAlpha)
+                                        padding: padding, activation: act, preluAlpha: preluAlpha,
+                                        store: graph.weightStore)
         }
         try graph.checkOutput(y, conv.outputShape.dims, site)
         graph.requestScratch(conv.scratchCount(threads: graph.options.threads))

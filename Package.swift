@@ -36,7 +36,7 @@ let package = Package(
         // reads, NPY, JSON string escaping, median); no dependencies.
         .target(name: "BlazeSupport"),
         // Layer 1: the TFLite FlatBuffers reader.
-        .target(name: "TFLite", dependencies: ["BlazeSupport"]),
+        .target(name: "TFLite", dependencies: ["BlazeSupport", "CBlazeTarget"]),
         // Layer 2: raw-pointer kernels and their naive twins; the runtime on top.
         .target(name: "BlazeKernels", dependencies: ["COpenBLAS", "CBlazeTarget"]),
         .target(name: "BlazeRuntime", dependencies: ["BlazeSupport", "TFLite", "BlazeKernels"]),

@@ -47,6 +47,10 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     /// (or channel block) while it is still in L1, after bias and activation.
     let preluAlpha: UnsafeMutablePointer<Float>?
 
+    /// The store `weights`, `bias`, `blockWeights` and `preluAlpha` were taken from (kept alive
+    /// with them); nil: they are ours to free.
+    private let store: WeightStore?
+
     /// True when a PRELU is fused into the op (`preluAlpha` of `init`).
     public var hasFusedPrelu: Bool { preluAlpha != nil }
 
@@ -54,12 +58,13 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     /// `preluAlpha` (`[I·M]`, one alpha per output channel) fuses a following PRELU, applied after
     /// the activation: bit-identical to this op followed by TFLite's PRELU with that alpha
     /// broadcast over N, H and W. `rowPathOnly` keeps every layer on the row path (`usesRowPath`;
-    /// same bits, see `paddedWidth`), as `PointwiseDepthwiseOperator` needs.
+    /// same bits, see `paddedWidth`), as `PointwiseDepthwiseOperator` needs. With a `store`, the
+    /// copies go to its huge-page chunks, as packed conv weights do.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 depthMultiplier: Int, strideHeight: Int, strideWidth: Int,
                 dilationHeight: Int = 1, dilationWidth: Int = 1,
                 padding: Padding, activation: FusedActivation, preluAlpha: [Float]? = nil,
-                rowPathOnly: Bool = false) throws {
+                rowPathOnly: Bool = false, store: WeightStore? = nil) throws {
         let op = "DEPTHWISE_CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard depthMultiplier > 0 && depthMultiplier <= maxDimension else {
@@ -90,13 +95,17 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         geometry = g
         self.depthMultiplier = depthMultiplier
         self.activation = activation
-        self.weights = .allocate(capacity: kh * kw * c)
+        // With a store, the copies live in its huge-page chunks (a heap block of fresh 4 KiB pages
+        // per layer cost ~2/3 of a depthwise layer's preparation in page faults).
+        self.store = store
+        let take: (Int) -> UnsafeMutablePointer<Float> = { count in store?.allocate(floats: count) ?? .allocate(capacity: count) }
+        self.weights = take(kh * kw * c)
         self.weights.initialize(from: weights, count: kh * kw * c)
-        self.bias = .allocate(capacity: c)
+        self.bias = take(c)
         self.bias.initialize(repeating: 0, count: c)
         if !bias.isEmpty { self.bias.update(from: bias, count: c) }
         if let preluAlpha {
-            let alpha = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            let alpha = take(c)
             alpha.initialize(from: preluAlpha, count: c)
             self.preluAlpha = alpha
         } else {
@@ -108,7 +117,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         if !rowPathOnly && depthMultiplier == 1 && c % 8 == 0 && g.dilationWidth == 1 && kw >= 5 && strideWidth == 1
             && g.outputWidth <= 16 && weights.allSatisfy({ $0.isFinite }) {
             paddedWidth = planeWidth
-            let packed = UnsafeMutablePointer<Float>.allocate(capacity: kh * kw * c)
+            let packed = take(kh * kw * c)
             for block in 0..<(c / 8) {
                 for tap in 0..<(kh * kw) {
                     for lane in 0..<8 { packed[(block * kh * kw + tap) * 8 + lane] = weights[tap * c + block * 8 + lane] }
@@ -128,6 +137,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     }
 
     deinit {
+        guard store == nil else { return }
         weights.deallocate()
         bias.deallocate()
         blockWeights?.deallocate()

@@ -189,6 +189,21 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
                 return
             }
+            if columnsOnly != nil {
+                // Every entry counts: check the columns in one branch-free pass, then walk the
+                // increasing columns to each chunk's end (one mispredicted branch per chunk).
+                guard Self.columnsIncrease(columns, count, below: i) else {
+                    badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                    return
+                }
+                var e = 0
+                for chunk in 0..<chunks {
+                    let start = e, boundary = Int32(truncatingIfNeeded: Swift.min(i, (chunk + 1) * kc))
+                    while e < count, columns[e] < boundary { e += 1 }
+                    counts[chunk * o + row] = e - start
+                }
+                return
+            }
             // Columns increase, so a chunk's entries are one run: counted in a register, stored when
             // the run ends (no division per entry).
             var previous = -1, chunk = 0, chunkEnd = kc, run = 0
@@ -205,7 +220,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     chunk = c / kc
                     chunkEnd = (chunk + 1) * kc
                 }
-                run &+= columnsOnly == nil ? isNonzero(entries[e]) : 1
+                run &+= isNonzero(entries[e])
             }
             counts[chunk * o + row] = run
         }
@@ -237,7 +252,11 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         bias = .allocate(capacity: o + 8)
         bias.initialize(repeating: 0, count: o + 8)
         if !biasIn.isEmpty { for j in 0..<o { bias[j] = biasIn[j] } }
-        // Row starts (chunk-major); `counts` becomes each (chunk, row)'s write cursor.
+        // Row starts (chunk-major); `counts` becomes each (chunk, row)'s write cursor, `runs` keeps
+        // the counts (pass 2 takes each chunk's run of a row from them when no entry is ±0).
+        let runs = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))   // [chunk][row]
+        runs.update(from: counts, count: chunks * o)
+        defer { runs.deallocate() }
         var at = 0
         for slot in 0..<(chunks * o) {
             rowStart[slot] = Int32(at)
@@ -252,26 +271,44 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         let (rowStart, offsets, values) = (self.rowStart, self.offsets, self.values)
         forEachRow { row, columns, entries in
             let count = Swift.max(0, Swift.min(rows.read(row: row, columns: columns, values: entries), rows.maxRowEntries))
-            var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
-            for e in 0..<count {
-                let w = entries[e]
-                let c = Int(columns[e])
-                if c >= chunkEnd {
-                    // (A reader that answers as in pass 1 always passes these guards; they keep writes in bounds.)
-                    guard c < i else { break }
-                    counts[chunk * o + row] = position
-                    chunk = c / kc
-                    chunkStart = chunk * kc
-                    chunkEnd = chunkStart + kc
-                    position = counts[chunk * o + row]
-                    limit = Int(rowStart[chunk * o + row + 1])
+            if columnsOnly != nil {
+                // No stored zeros and the columns checked in pass 1: each chunk's entries are the
+                // next `runs` entries of the row, copied with their offsets in the transposed chunk
+                // (`blaze_chunk_offsets`, vectorised). A reader that answers differently than in
+                // pass 1 stays inside the slots pass 1 counted and the offsets inside their chunk.
+                var start = 0
+                for chunk in 0..<chunks {
+                    let slot = chunk * o + row, position = counts[slot]
+                    let n = Swift.max(0, Swift.min(runs[slot], count - start, Int(rowStart[slot + 1]) - position))
+                    let chunkStart = chunk * kc, width = Swift.min(kc, i - chunkStart)
+                    blaze_chunk_offsets(columns + start, n, Int32(truncatingIfNeeded: chunkStart), Int32(truncatingIfNeeded: width - 1),
+                                        Int32(truncatingIfNeeded: stride), offsets + position)
+                    (values + position).update(from: entries + start, count: n)
+                    counts[slot] = position + n
+                    start += n
                 }
-                guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
-                offsets[position] = Int32(truncatingIfNeeded: stride &* (c &- chunkStart))
-                values[position] = w
-                position += 1
+            } else {
+                var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
+                for e in 0..<count {
+                    let w = entries[e]
+                    let c = Int(columns[e])
+                    if c >= chunkEnd {
+                        // (A reader that answers as in pass 1 always passes these guards; they keep writes in bounds.)
+                        guard c < i else { break }
+                        counts[chunk * o + row] = position
+                        chunk = c / kc
+                        chunkStart = chunk * kc
+                        chunkEnd = chunkStart + kc
+                        position = counts[chunk * o + row]
+                        limit = Int(rowStart[chunk * o + row + 1])
+                    }
+                    guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
+                    offsets[position] = Int32(truncatingIfNeeded: stride &* (c &- chunkStart))
+                    values[position] = w
+                    position += 1
+                }
+                counts[chunk * o + row] = position
             }
-            counts[chunk * o + row] = position
             // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
             // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
             // (Filling up to the next row start: exactly the padding, or every slot a reader that
@@ -290,6 +327,14 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
         offsets[at] = 0
         values[at] = 0
+    }
+
+    /// Whether `columns[0 ..< count]` strictly increase and all lie in `0 ..< bound`: the first
+    /// and last checked against the bounds, the order in one vectorised pass (CBlazeTarget's
+    /// `blaze_descents_i32`, no data-dependent branch).
+    static func columnsIncrease(_ columns: UnsafePointer<Int32>, _ count: Int, below bound: Int) -> Bool {
+        guard count > 0 else { return true }
+        return columns[0] >= 0 && Int(columns[count - 1]) < bound && blaze_descents_i32(columns, count) == 0
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import CBlazeTarget
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -242,8 +243,10 @@ public final class WeightStore: @unchecked Sendable {
 
 /// Writes the panel of `columns` weight rows `src` (`[columns][k]`, row-major) into `dst`
 /// (`[k][width]`: for every k the `width` values of the panel's columns, zero past `columns`).
-/// Eight k at a time: eight contiguous floats of each source row go to eight destination rows
-/// that stay in L1, so both sides stream.
+/// Blocks of 8 columns × 8 k go through CBlazeTarget's `blaze_transpose8x8` (8 row loads, 16
+/// shuffles, then 8 vector stores into 8 destination rows); leftover columns take eight
+/// contiguous floats of their row to eight destination rows one float at a time. Pure data
+/// movement: the same floats whichever way.
 @inline(__always)
 func transposePanel(_ src: UnsafePointer<Float>, k: Int, columns: Int, width: Int, into dst: UnsafeMutablePointer<Float>) {
     if columns < width {
@@ -252,18 +255,32 @@ func transposePanel(_ src: UnsafePointer<Float>, k: Int, columns: Int, width: In
             for lane in columns..<width { row[lane] = 0 }
         }
     }
-    var k0 = 0
-    while k0 + 8 <= k {
-        for lane in 0..<columns {
-            let v = UnsafeRawPointer(src + lane * k + k0).loadUnaligned(as: SIMD8<Float>.self)
-            let d = dst + k0 * width + lane
-            d[0] = v[0]; d[width] = v[1]; d[2 * width] = v[2]; d[3 * width] = v[3]
-            d[4 * width] = v[4]; d[5 * width] = v[5]; d[6 * width] = v[6]; d[7 * width] = v[7]
+    let blockedColumns = columns / 8 * 8
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { buffer in
+        guard let block = buffer.baseAddress else { return }
+        var k0 = 0
+        while k0 + 8 <= k {
+            var lane0 = 0
+            while lane0 < blockedColumns {
+                // block[8i + r] = src[(lane0 + r)·k + k0 + i], which goes to dst[(k0 + i)·width + lane0 + r].
+                blaze_transpose8x8(src + lane0 * k + k0, k, block)
+                for i in 0..<8 {
+                    let v = UnsafeRawPointer(block + 8 * i).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(dst + (k0 + i) * width + lane0).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                lane0 += 8
+            }
+            for lane in blockedColumns..<columns {
+                let v = UnsafeRawPointer(src + lane * k + k0).loadUnaligned(as: SIMD8<Float>.self)
+                let d = dst + k0 * width + lane
+                d[0] = v[0]; d[width] = v[1]; d[2 * width] = v[2]; d[3 * width] = v[3]
+                d[4 * width] = v[4]; d[5 * width] = v[5]; d[6 * width] = v[6]; d[7 * width] = v[7]
+            }
+            k0 += 8
         }
-        k0 += 8
-    }
-    while k0 < k {
-        for lane in 0..<columns { dst[k0 * width + lane] = src[lane * k + k0] }
-        k0 += 1
+        while k0 < k {
+            for lane in 0..<columns { dst[k0 * width + lane] = src[lane * k + k0] }
+            k0 += 1
+        }
     }
 }

@@ -224,4 +224,117 @@ static inline void blaze_prefetch_read(const void *address) {
 #endif
 }
 
+// Load-time helpers for the model reader (TFLite's constants and sparse tensors). Loops over
+// memory in plain C, so that LLVM vectorises them for the build's target (Swift's versions of the
+// same loops stayed scalar: unaligned loads, short-circuiting compares).
+
+#include <stddef.h>
+#include <stdint.h>
+
+// IEEE binary16 bits `h` widened exactly to binary32 bits, NaN payloads kept as they are (a
+// signalling NaN stays signalling; TFLite's FP16 library does the same): sign, then exponent and
+// mantissa moved into place and the exponent rebiased (15 -> 127; 31 -> 255 for inf/NaN); zero and
+// subnormals through one exact float subtraction, 2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24.
+static inline __attribute__((always_inline)) uint32_t blaze_half_to_float_bits(uint32_t h) {
+    uint32_t sign = (h & 0x8000u) << 16;
+    uint32_t bits = (h & 0x7fffu) << 13;
+    uint32_t exponent = bits & 0x0f800000u;
+    bits += exponent == 0x0f800000u ? 0x70000000u : 0x38000000u;
+    union { uint32_t u; float f; } subnormal;
+    subnormal.u = bits + 0x00800000u;
+    subnormal.f -= 0x1p-14f;
+    bits = exponent == 0 ? subnormal.u : bits;
+    return bits | sign;
+}
+
+// Widens `count` little-endian binary16 values at `source` (any alignment) to binary32 at
+// `destination`, every value exactly as `blaze_half_to_float_bits`. With F16C, 8 at a time by
+// VCVTPH2PS, which gives the same bits for everything but signalling NaNs (it sets their quiet
+// bit): a block holding any NaN (|h| > 0x7c00, never in real weights) is widened by the scalar
+// code instead, so the result is the same with and without F16C.
+static inline void blaze_widen_halves(const void *source, float *destination, long count) {
+    const unsigned char *s = (const unsigned char *)source;
+    uint32_t *d = (uint32_t *)destination;
+    long i = 0;
+#if defined(__F16C__) && defined(__AVX__)
+    const __m128i magnitudeMask = _mm_set1_epi16(0x7fff), infinity = _mm_set1_epi16(0x7c00);
+    for (; i + 8 <= count; i += 8) {
+        __m128i h = _mm_loadu_si128((const __m128i *)(s + 2 * i));
+        // Magnitudes are below 0x8000, so the signed compare is the unsigned one.
+        __m128i nan = _mm_cmpgt_epi16(_mm_and_si128(h, magnitudeMask), infinity);
+        if (__builtin_expect(_mm_movemask_epi8(nan) != 0, 0)) {
+            for (long j = i; j < i + 8; j++) d[j] = blaze_half_to_float_bits((uint32_t)s[2 * j] | (uint32_t)s[2 * j + 1] << 8);
+        } else {
+            _mm256_storeu_ps(destination + i, _mm256_cvtph_ps(h));
+        }
+    }
+#endif
+    for (; i < count; i++) d[i] = blaze_half_to_float_bits((uint32_t)s[2 * i] | (uint32_t)s[2 * i + 1] << 8);
+}
+
+// How many of `count` little-endian binary16 (`blaze_count_nonzero_halves`) or binary32 values
+// at `source` (any alignment) are not +-0 (magnitude bits not all zero).
+static inline long blaze_count_nonzero_halves(const void *source, long count) {
+    const unsigned char *s = (const unsigned char *)source;
+    long n = 0;
+    for (long i = 0; i < count; i++) n += (((uint32_t)s[2 * i] | (uint32_t)(s[2 * i + 1] & 0x7f) << 8) != 0);
+    return n;
+}
+
+static inline long blaze_count_nonzero_floats(const void *source, long count) {
+    const unsigned char *s = (const unsigned char *)source;
+    long n = 0;
+    for (long i = 0; i < count; i++) {
+        uint32_t bits = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 | (uint32_t)s[4 * i + 2] << 16 | (uint32_t)(s[4 * i + 3] & 0x7f) << 24;
+        n += bits != 0;
+    }
+    return n;
+}
+
+// How many positions j in 1 ..< count have p[j] <= p[j - 1] (not strictly increasing there).
+static inline long blaze_descents_u8(const uint8_t *p, long count) {
+    long n = 0;
+    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    return n;
+}
+
+static inline long blaze_descents_u16(const uint16_t *p, long count) {
+    long n = 0;
+    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    return n;
+}
+
+static inline long blaze_descents_i32(const int32_t *p, long count) {
+    long n = 0;
+    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    return n;
+}
+
+// `out[j] = (int32_t)p[j] + shift` for j in 0 ..< count (sparse indices widened into columns;
+// the sums must fit int32, as the caller checks).
+static inline void blaze_columns_u8(const uint8_t *p, long count, int32_t shift, int32_t *out) {
+    for (long j = 0; j < count; j++) out[j] = (int32_t)p[j] + shift;
+}
+
+static inline void blaze_columns_u16(const uint16_t *p, long count, int32_t shift, int32_t *out) {
+    for (long j = 0; j < count; j++) out[j] = (int32_t)p[j] + shift;
+}
+
+static inline void blaze_columns_i32(const int32_t *p, long count, int32_t shift, int32_t *out) {
+    for (long j = 0; j < count; j++) out[j] = (int32_t)((uint32_t)p[j] + (uint32_t)shift);
+}
+
+// The sparse 1x1 kernel's entry offsets: `out[j] = scale * min(max(columns[j] - first, 0), last)`
+// for j in 0 ..< count (the clamp keeps every offset inside its chunk even for columns outside
+// it, which a checked reader never gives; `scale * last` must fit int32).
+static inline void blaze_chunk_offsets(const int32_t *columns, long count, int32_t first, int32_t last,
+                                       int32_t scale, int32_t *out) {
+    for (long j = 0; j < count; j++) {
+        int32_t c = columns[j] - first;
+        c = c < 0 ? 0 : c;
+        c = c > last ? last : c;
+        out[j] = scale * c;
+    }
+}
+
 #endif

@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// A checked plan to expand a sparse constant to its dense row-major form (TFLite's sparsity format:
 /// `traversalOrder` over the `n` tensor dims then `k` block dims, `blockMap`, and per-level DENSE /
 /// SPARSE_CSR metadata). The initializer checks all metadata that does not depend on the stored
@@ -234,29 +236,23 @@ extension DensifyPlan {
         // Columns (r·last + index) must fit Int32 (as the kernels store them).
         guard rowCount * perRow * last <= Int(Int32.max) else { return nil }
         var maxRow = 0
-        for o in 0..<rowCount {
-            let begin = segments[o * perRow], end = segments[(o + 1) * perRow]
-            maxRow = max(maxRow, end - begin)
-            for q in (o * perRow)..<((o + 1) * perRow) where !indices.strictlyIncreasing(in: segments[q]..<segments[q + 1]) {
-                return nil
-            }
-        }
-        // Entries that are not ±0, from the stored bits (FLOAT16 and FLOAT32 alike: magnitude bits zero).
+        for o in 0..<rowCount { maxRow = max(maxRow, segments[(o + 1) * perRow] - segments[o * perRow]) }
+        // Every segment's indices strictly increase: over all stored entries, the positions where an
+        // index does not exceed the one before may only be segment starts (one vectorised count,
+        // then one look per distinct start).
         let begin = segments[0], end = segments[rowCount * perRow]
-        var nonzeros = 0
-        // Branch-free (the magnitude plus all ones carries into the top bit iff it is not zero):
-        // no mispredictions. (Still scalar in the fast build: the unaligned loads are not vectorised.)
-        if isHalf {
-            for j in begin..<end {
-                let magnitude = UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) & 0x7fff
-                nonzeros &+= Int((magnitude &+ 0x7fff) >> 15)
-            }
-        } else {
-            for j in begin..<end {
-                let magnitude = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7fff_ffff
-                nonzeros &+= Int((magnitude &+ 0x7fff_ffff) >> 31)
-            }
+        var descentsAtStarts = 0, previousStart = begin
+        for q in 1..<(rowCount * perRow) {
+            let start = segments[q]
+            guard start != previousStart else { continue }
+            previousStart = start
+            if start < end, indices[start] <= indices[start - 1] { descentsAtStarts += 1 }
         }
+        guard indices.descents(in: begin..<end) == descentsAtStarts else { return nil }
+        // Entries that are not ±0, from the stored bits (FLOAT16 and FLOAT32 alike: magnitude bits
+        // zero), in one vectorised pass.
+        let nonzeros = isHalf ? blaze_count_nonzero_halves(base + 2 * begin, end - begin)
+                              : blaze_count_nonzero_floats(base + 4 * begin, end - begin)
         let half = isHalf
         // The columns of a row alone (no values widened): r·last + index of each entry, in order.
         let columnsOnly: (Int, UnsafeMutablePointer<Int32>) -> Int = { o, columns in

@@ -58,21 +58,35 @@ final class FlatBufferReader {
 
     let bytes: UnsafeRawBufferPointer
     /// The storage `bytes` belong to, when decoding a `Model` (kept by values that read it later).
-    var storage: ModelStorage?
+    let storage: ModelStorage?
     var count: Int { bytes.count }
     var location = Location()
-    /// While decoding a `Model`: every checked range except buffer data is marked as structure in
-    /// `storage` (pages that ``Model/releaseBufferData()`` must keep).
-    var marksStructure = false
-    private var depth = 0
-    private var tablesVisited = 0
-    /// Remaining vector elements we are willing to read; proportional to the file size so that a
-    /// vector of offsets all pointing at the same large table cannot make decoding quadratic.
-    private var elementBudget: Int
+    /// The reader's counters and flags, in memory of its own: they change for every table and
+    /// vector, and as stored `var`s of this class each change paid a dynamic exclusivity check.
+    private struct State {
+        /// While decoding a `Model`: every checked range except buffer data is marked as structure in
+        /// `storage` (pages that ``Model/releaseBufferData()`` must keep).
+        var marksStructure: Bool
+        var depth = 0
+        var tablesVisited = 0
+        /// Remaining vector elements we are willing to read; proportional to the file size so that a
+        /// vector of offsets all pointing at the same large table cannot make decoding quadratic.
+        var elementBudget: Int
+    }
+    private let state: UnsafeMutablePointer<State>
 
-    init(bytes: UnsafeRawBufferPointer) {
+    /// A reader of `bytes`; with `storage` (the model being decoded, whose `bytes` these are) it
+    /// marks the structure it checks (see ``ModelStorage``).
+    init(bytes: UnsafeRawBufferPointer, marking storage: ModelStorage? = nil) {
         self.bytes = bytes
-        self.elementBudget = 4 * bytes.count + 1_000_000
+        self.storage = storage
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(marksStructure: storage != nil, elementBudget: 4 * bytes.count + 1_000_000))
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     // MARK: errors
@@ -99,7 +113,7 @@ final class FlatBufferReader {
         guard alignment <= 1 || offset % alignment == 0 else {
             throw malformed("\(what()) is not \(alignment)-byte aligned", at: offset)
         }
-        if marksStructure { storage?.markStructure(offset, length) }
+        if state.pointee.marksStructure { storage?.markStructure(offset, length) }
     }
 
     func u8(_ offset: Int, _ what: @autoclosure () -> String) throws -> UInt8 {
@@ -114,9 +128,9 @@ final class FlatBufferReader {
 
     /// Runs `body` one nesting level deeper, enforcing the depth limit.
     func nested<R>(_ body: () throws -> R) throws -> R {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.maxDepth else {
+        state.pointee.depth += 1
+        defer { state.pointee.depth -= 1 }
+        guard state.pointee.depth <= Self.maxDepth else {
             throw TFLiteError.limitExceeded(what: "table nesting depth", limit: Self.maxDepth, location: location.description)
         }
         return try body()
@@ -135,8 +149,8 @@ final class FlatBufferReader {
 
     /// Locates and checks the table at `position` (its vtable, vtable size and object size).
     func table(at position: Int, _ what: @autoclosure () -> String) throws -> Table {
-        tablesVisited += 1
-        guard tablesVisited <= Self.maxTables else {
+        state.pointee.tablesVisited += 1
+        guard state.pointee.tablesVisited <= Self.maxTables else {
             throw TFLiteError.limitExceeded(what: "number of tables", limit: Self.maxTables, location: location.description)
         }
         try check(position, length: 4, alignment: 4, "\(what()) table")
@@ -199,9 +213,9 @@ final class FlatBufferReader {
     func vector(at position: Int, elementSize: Int, _ what: @autoclosure () -> String, isBufferData: Bool = false) throws -> Vector {
         let length = Int(try u32(position, "length of \(what())"))
         let start = position + 4
-        let marking = marksStructure
-        if isBufferData { marksStructure = false }
-        defer { marksStructure = marking }
+        let marking = state.pointee.marksStructure
+        if isBufferData { state.pointee.marksStructure = false }
+        defer { state.pointee.marksStructure = marking }
         try check(start, length: length * elementSize, alignment: elementSize, "\(what()) (\(length) elements of \(elementSize) bytes)")
         return Vector(start: start, count: length, elementSize: elementSize)
     }
@@ -213,8 +227,8 @@ final class FlatBufferReader {
     }
 
     private func spend(_ elements: Int, _ what: @autoclosure () -> String) throws {
-        elementBudget -= elements
-        guard elementBudget >= 0 else {
+        state.pointee.elementBudget -= elements
+        guard state.pointee.elementBudget >= 0 else {
             throw TFLiteError.limitExceeded(what: "vector elements read (while reading \(what()))", limit: 4 * count + 1_000_000, location: location.description)
         }
     }
@@ -263,6 +277,21 @@ final class FlatBufferReader {
                 #endif
             }
             initialized = n
+        }
+    }
+
+    /// A vector of little-endian uint8 / uint16 / int32 sparse indices (`vector.elementSize` 1, 2
+    /// or 4): read in place in `storage` when decoding a model (the range was checked and marked as
+    /// structure), else copied.
+    func indices(_ vector: Vector, _ what: @autoclosure () -> String) throws -> SparseIndices {
+        try spend(vector.count, what())
+        if let storage, let base = bytes.baseAddress {
+            return SparseIndices(inPlace: base + vector.start, count: vector.count, width: vector.elementSize, owner: storage)
+        }
+        switch vector.elementSize {
+        case 1: return SparseIndices(copying: try values(vector, as: UInt8.self, what()))
+        case 2: return SparseIndices(copying: try values(vector, as: UInt16.self, what()))
+        default: return SparseIndices(copying: try values(vector, as: Int32.self, what()))
         }
     }
 

@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 // Load-time resolution of constant tensors to float32: plain FLOAT32 buffers, DENSIFY of sparse
 // constants and DEQUANTIZE of constant FLOAT16 / INT8 / UINT8 tensors (including DENSIFY → DEQUANTIZE
 // chains), as LiteRT computes them.
@@ -291,22 +293,13 @@ public struct ConstantRows: @unchecked Sendable {
 /// Widens `count` IEEE binary16 values (little-endian, any alignment) at `source` to binary32 at
 /// `destination`, exactly as ``halfToFloat(_:)`` (same bits for every input, NaN payloads included).
 ///
-/// Branch-free per element (selects instead of ``halfToFloat(_:)``'s branches), so the compiler
-/// vectorises the loop for the build's SIMD width (AVX2 with `-target-cpu native`, SSE2 otherwise).
-/// Not `Float(Float16)`: without F16C that is a library call per element, and F16C's `vcvtph2ps`
-/// quiets signalling NaNs, which changes their bits.
+/// CBlazeTarget's `blaze_widen_halves`: with F16C (the fast build) 8 values per `vcvtph2ps`, with
+/// any block that holds a NaN (which `vcvtph2ps` would quiet) widened by the exact scalar code; without
+/// F16C the branch-free scalar code alone, which the compiler vectorises (SSE2). Not
+/// `Float(Float16)`: without F16C that is a library call per element.
 public func widenHalves(from source: UnsafeRawPointer, to destination: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<max(0, count) {
-        let h = UInt32(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-        let sign = (h & 0x8000) &<< 16
-        var bits = (h & 0x7FFF) &<< 13                      // exponent and mantissa in float position
-        let exponent = bits & 0x0F80_0000
-        bits &+= exponent == 0x0F80_0000 ? 0x7000_0000 : 0x3800_0000   // inf / NaN → 255, else rebias 15 → 127
-        // zero / subnormal: 2^-14 · (1 + m/1024) − 2^-14 = m · 2^-24, exact in float arithmetic
-        let subnormal = (Float(bitPattern: bits &+ 0x0080_0000) - 0x1p-14).bitPattern
-        bits = exponent == 0 ? subnormal : bits
-        destination[i] = Float(bitPattern: bits | sign)
-    }
+    guard count > 0 else { return }
+    blaze_widen_halves(source, destination, count)
 }
 
 /// Copies `count` little-endian binary32 values (any alignment) from `source` to `destination`.

@@ -6,9 +6,7 @@
 /// lazily afterwards except buffer bytes, whose ranges were verified here.
 extension Model {
     init(storage: ModelStorage) throws {
-        let reader = FlatBufferReader(bytes: storage.bytes)
-        reader.storage = storage
-        reader.marksStructure = true
+        let reader = FlatBufferReader(bytes: storage.bytes, marking: storage)
         let root = try reader.root()
         // Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4, metadata_buffer 5, metadata 6.
         let version: UInt32 = try reader.scalar(root, 0, "version", default: 0)
@@ -198,30 +196,24 @@ extension FlatBufferReader {
     }
 
     /// A `SparseIndexVector` union: Int32Vector 1, Uint16Vector 2, Uint8Vector 3; each is a table whose
-    /// field 0 is `values`. Kept at its stored width (``SparseIndices``), copied out of the file: its
-    /// pages are not structure, and ``Model/releaseBufferData()`` hands them back with the weights'.
+    /// field 0 is `values`. Kept at its stored width (``SparseIndices``) and, when decoding a model's
+    /// storage, read in place there: the vector is marked as structure, so
+    /// ``Model/releaseBufferData()`` keeps its pages (as much memory as a copy, without the copy).
     func sparseIndexVector(_ table: Table, typeField: Int, _ what: @autoclosure () -> String) throws -> SparseIndices {
         let type: UInt8 = try scalar(table, typeField, "\(what()) type", default: 0)
         guard let holder = try tableField(table, typeField + 1, what()) else {
             throw invalid("sparse dimension has no \(what())")
         }
         return try nested {
+            let width: Int
             switch type {
-            case 1:
-                guard let v = try vectorField(holder, 0, elementSize: 4, what(), isBufferData: true) else { return [] }
-                storage?.noteCopied(v.start, v.count * 4)
-                return SparseIndices(.int32(try values(v, as: Int32.self, what())))
-            case 2:
-                guard let v = try vectorField(holder, 0, elementSize: 2, what(), isBufferData: true) else { return [] }
-                storage?.noteCopied(v.start, v.count * 2)
-                return SparseIndices(.uint16(try values(v, as: UInt16.self, what())))
-            case 3:
-                guard let v = try vectorField(holder, 0, elementSize: 1, what(), isBufferData: true) else { return [] }
-                storage?.noteCopied(v.start, v.count * 1)
-                return SparseIndices(.uint8(try values(v, as: UInt8.self, what())))
-            default:
-                throw invalid("unknown \(what()) index vector type \(type)")
+            case 1: width = 4
+            case 2: width = 2
+            case 3: width = 1
+            default: throw invalid("unknown \(what()) index vector type \(type)")
             }
+            guard let v = try vectorField(holder, 0, elementSize: width, what()) else { return [] }
+            return try indices(v, what())
         }
     }
 
@@ -257,6 +249,6 @@ extension FlatBufferReader {
                  inputs: try intVectorField(table, 1, "operator inputs") ?? [],
                  outputs: try intVectorField(table, 2, "operator outputs") ?? [],
                  options: OperatorOptions(unionType: optionsTable == nil ? 0 : unionType, customBytes: customBytes,
-                                          table: optionsTable, storage: storage, location: location.description))
+                                          table: optionsTable, storage: storage, location: location))
     }
 }

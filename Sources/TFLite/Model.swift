@@ -61,7 +61,7 @@ public enum DimensionFormat: Sendable, Equatable {
     case sparseCSR(segments: SparseIndices, indices: SparseIndices)
 }
 
-/// TFLite sparsity parameters (a TACO-like format), decoded with index vectors widened to `Int`.
+/// TFLite sparsity parameters (a TACO-like format); index vectors at their stored width, read as `Int`.
 public struct Sparsity: Sendable, Equatable {
     /// Permutation of the `n` tensor dims followed by the `k` block dims (length `n + k`).
     public var traversalOrder: [Int]
@@ -190,10 +190,10 @@ public struct Model: @unchecked Sendable {
     /// thread reads this model. ``bufferData(_:)`` reads released pages back from the file (kept
     /// open) on first use, after checking that the file has not changed since it was loaded (size,
     /// modification time, inode); if it has, it throws ``TFLiteError/fileUnreadable(path:reason:)``.
-    /// Pages that also hold FlatBuffers structure are kept; those of the sparse index vectors (copied
-    /// into ``Sparsity`` when the file was decoded) go too.
+    /// Pages that also hold FlatBuffers structure are kept, the sparse index vectors' among them
+    /// (``Sparsity`` reads them in place).
     public func releaseBufferData() {
-        storage.release(buffers.map { (offset: $0.offset, count: $0.count) } + storage.copiedRanges)
+        storage.release(buffers.map { (offset: $0.offset, count: $0.count) })
     }
 
     /// ``releaseBufferData()`` for buffer `index` only (nothing for an index out of range).

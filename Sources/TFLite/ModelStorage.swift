@@ -26,9 +26,12 @@ public final class ModelStorage: @unchecked Sendable {
     private let identity: [Int]
     private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
     private let lock = NSLock()
-    /// Per page of `bytes`: it holds FlatBuffers structure (tables, vtables, vectors other than
-    /// buffer data, strings), marked while decoding; such pages are never released.
-    private var structurePages: [Bool]
+    /// Per page of `bytes` (`pageCount` flags): it holds FlatBuffers structure (tables, vtables,
+    /// vectors other than buffer data, strings), marked while decoding; such pages are never
+    /// released. Memory of its own (not an array in a `var`): marking runs for every checked range
+    /// while decoding, without an exclusivity check each time.
+    private let structurePages: UnsafeMutablePointer<Bool>
+    private let pageCount: Int
     /// Per page: released (zero until read back).
     private var releasedPages: [Bool]
     private var releasedAny = false
@@ -76,7 +79,7 @@ public final class ModelStorage: @unchecked Sendable {
             throw TFLiteError.malformed(what: "root table offset \(root) is outside the file (\(size) bytes)", offset: 0, location: "")
         }
         let pages = (size + Self.pageSize - 1) / Self.pageSize
-        structurePages = Array(repeating: false, count: pages)
+        pageCount = pages
         releasedPages = Array(repeating: false, count: pages)
         if size <= Self.privateReadLimit {
             // Private anonymous pages (not the heap), so released pages can be handed back (MADV_DONTNEED).
@@ -102,6 +105,8 @@ public final class ModelStorage: @unchecked Sendable {
                 throw TFLiteError.fileUnreadable(path: path, reason: "fstat: " + String(cString: strerror(errno)))
             }
             bytes = UnsafeRawBufferPointer(raw)
+            structurePages = .allocate(capacity: pages)
+            structurePages.initialize(repeating: false, count: pages)
             kind = .privateRead
             self.file = file
             identity = Self.identity(info)
@@ -111,6 +116,8 @@ public final class ModelStorage: @unchecked Sendable {
                 throw TFLiteError.fileUnreadable(path: path, reason: "mmap: " + String(cString: strerror(errno)))
             }
             bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: size)
+            structurePages = .allocate(capacity: pages)
+            structurePages.initialize(repeating: false, count: pages)
             kind = .mapped
             self.file = nil
             identity = []
@@ -188,11 +195,13 @@ public final class ModelStorage: @unchecked Sendable {
         kind = .copy
         file = nil
         identity = []
-        structurePages = []
+        structurePages = .allocate(capacity: 1)
+        pageCount = 0
         releasedPages = []
     }
 
     deinit {
+        structurePages.deallocate()
         guard let base = bytes.baseAddress else { return }
         switch kind {
         case .mapped, .privateRead: munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
@@ -200,22 +209,14 @@ public final class ModelStorage: @unchecked Sendable {
         }
     }
 
-    /// Ranges whose contents were copied out while decoding (sparse index vectors): released with
-    /// the buffer data, never read from here again.
-    private(set) var copiedRanges: [(offset: Int, count: Int)] = []
-
-    /// Notes that `[offset, offset + length)` was copied out while decoding (see `copiedRanges`).
-    func noteCopied(_ offset: Int, _ length: Int) {
-        guard !structurePages.isEmpty, length > 0 else { return }
-        copiedRanges.append((offset, length))
-    }
-
     /// Marks `[offset, offset + length)` as FlatBuffers structure (called while decoding, before any
     /// release; the range was checked to lie in the file).
     func markStructure(_ offset: Int, _ length: Int) {
-        guard !structurePages.isEmpty, offset >= 0, offset < bytes.count else { return }
+        guard pageCount > 0, offset >= 0, offset < bytes.count else { return }
         let last = min(bytes.count - 1, offset + max(1, length) - 1)
-        for page in (offset / Self.pageSize)...(last / Self.pageSize) { structurePages[page] = true }
+        var page = offset / Self.pageSize
+        let lastPage = last / Self.pageSize
+        while page <= lastPage { structurePages[page] = true; page += 1 }
     }
 
     /// Hands back the pages that lie wholly inside one of `ranges` (buffer data) and hold no

@@ -15,15 +15,15 @@ public struct OperatorOptions: @unchecked Sendable {
     let table: FlatBufferReader.Table?
     /// Keeps the file bytes alive for `customBytes` and on-demand field reads.
     let storage: ModelStorage?
-    /// "subgraph s, operator o", for errors.
-    let location: String
+    /// Where the operator is (subgraph, operator index), for errors; rendered only when one is thrown.
+    let location: FlatBufferReader.Location
 
     /// No options at all (for operators built in memory).
     public static let none = OperatorOptions(unionType: 0, customBytes: UnsafeRawBufferPointer(start: nil, count: 0),
-                                             table: nil, storage: nil, location: "")
+                                             table: nil, storage: nil, location: FlatBufferReader.Location())
 
     init(unionType: UInt8, customBytes: UnsafeRawBufferPointer, table: FlatBufferReader.Table?,
-         storage: ModelStorage?, location: String) {
+         storage: ModelStorage?, location: FlatBufferReader.Location) {
         self.unionType = unionType
         self.customBytes = customBytes
         self.table = table
@@ -37,7 +37,7 @@ public struct OperatorOptions: @unchecked Sendable {
     private func reader() -> FlatBufferReader? {
         guard let storage else { return nil }
         let reader = FlatBufferReader(bytes: storage.bytes)
-        reader.location.text = location
+        reader.location = location
         return reader
     }
 

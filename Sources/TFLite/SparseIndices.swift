@@ -1,96 +1,125 @@
+import CBlazeTarget
+
 /// The index vector of a sparse (CSR) level — `array_segments` or `array_indices` — kept at the
 /// width the file stores it in (`Uint8Vector`, `Uint16Vector` or `Int32Vector`) and read as `Int`.
 ///
 /// Widening every index to `Int` at load would take 8 bytes per index for the life of the model:
-/// 5.6 MB for the pose detector's uint8/uint16 vectors, against ~1 MB at their own width.
-public struct SparseIndices: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLiteral {
-    enum Storage: Equatable, Sendable {
-        case uint8([UInt8])
-        case uint16([UInt16])
-        case int32([Int32])
+/// 5.6 MB for the pose detector's uint8/uint16 vectors, against ~1 MB at their own width. A model
+/// read from a file keeps them where they are, in its storage (``init(inPlace:count:width:owner:)``:
+/// no copy, no fresh pages; the storage keeps those pages when it releases the weights').
+public struct SparseIndices: RandomAccessCollection, Equatable, @unchecked Sendable, ExpressibleByArrayLiteral {
+    /// Where the indices are: `count` little-endian integers of `width` bytes (1: uint8, 2: uint16,
+    /// 4: int32) at `base`, aligned to their width, kept alive by `owner` (the array or storage
+    /// holding them) and never written.
+    private let base: UnsafeRawPointer?
+    public let count: Int
+    private let width: Int
+    private let owner: AnyObject?
+
+    /// Indices read in place: `count` little-endian integers of `width` bytes (1: `UInt8`, 2: `UInt16`,
+    /// 4: `Int32`; any other width is read as 4) at `base`, aligned to `width`, valid and unchanged as
+    /// long as `owner` lives.
+    init(inPlace base: UnsafeRawPointer, count: Int, width: Int, owner: AnyObject) {
+        self.base = count > 0 ? base : nil
+        self.count = Swift.max(0, count)
+        self.width = width == 1 || width == 2 ? width : 4
+        self.owner = owner
     }
 
-    let storage: Storage
+    /// A copy of `values` at their own width.
+    init<T: FixedWidthInteger>(copying values: [T]) {
+        let box = Box(byteCount: values.count * MemoryLayout<T>.size)
+        values.withUnsafeBytes { if let source = $0.baseAddress, !$0.isEmpty { box.memory.copyMemory(from: source, byteCount: $0.count) } }
+        self.init(inPlace: UnsafeRawPointer(box.memory), count: values.count, width: MemoryLayout<T>.size, owner: box)
+    }
 
-    init(_ storage: Storage) { self.storage = storage }
+    /// Owned memory for copied indices.
+    private final class Box {
+        let memory: UnsafeMutableRawPointer
+        init(byteCount: Int) { memory = .allocate(byteCount: Swift.max(1, byteCount), alignment: 16) }
+        deinit { memory.deallocate() }
+    }
 
     /// Indices given as `Int` (stored as `Int32`; values outside its range are clamped, which a
     /// bounds check on the result then rejects).
     public init(_ values: [Int]) {
-        storage = .int32(values.map { Int32(clamping: $0) })
+        self.init(copying: values.map { Int32(clamping: $0) })
     }
 
     public init(arrayLiteral elements: Int...) { self.init(elements) }
 
     public var startIndex: Int { 0 }
 
-    public var endIndex: Int {
-        switch storage {
-        case let .uint8(v): return v.count
-        case let .uint16(v): return v.count
-        case let .int32(v): return v.count
+    public var endIndex: Int { count }
+
+    /// Calls the closure for the stored width with the indices as a typed buffer (little-endian
+    /// hosts read them as they are; big-endian ones through a byte-swapped copy).
+    @inline(__always)
+    private func withStorage<R>(_ u8: (UnsafeBufferPointer<UInt8>) -> R, _ u16: (UnsafeBufferPointer<UInt16>) -> R,
+                                _ i32: (UnsafeBufferPointer<Int32>) -> R) -> R {
+        #if _endian(little)
+        switch width {
+        case 1: return u8(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
+        case 2: return u16(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt16.self), count: count))
+        default: return i32(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: Int32.self), count: count))
         }
+        #else
+        switch width {
+        case 1: return u8(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
+        case 2: return (base.map { b in (0..<count).map { UInt16(littleEndian: b.load(fromByteOffset: 2 * $0, as: UInt16.self)) } } ?? []).withUnsafeBufferPointer(u16)
+        default: return (base.map { b in (0..<count).map { Int32(littleEndian: b.load(fromByteOffset: 4 * $0, as: Int32.self)) } } ?? []).withUnsafeBufferPointer(i32)
+        }
+        #endif
     }
 
     public subscript(position: Int) -> Int {
-        switch storage {
-        case let .uint8(v): return Int(v[position])
-        case let .uint16(v): return Int(v[position])
-        case let .int32(v): return Int(v[position])
-        }
+        precondition(position >= 0 && position < count, "SparseIndices: position \(position) out of range 0..<\(count)")
+        return withStorage({ Int($0[position]) }, { Int($0[position]) }, { Int($0[position]) })
     }
 
     /// Whether every index in `range` (positions, inside `0..<count`) is in `0..<bound`.
     func allBelow(_ bound: Int, in range: Range<Int>) -> Bool {
         guard !range.isEmpty else { return true }
-        switch storage {
-        case let .uint8(v): return v[range].reduce(0) { Swift.max($0, $1) } < bound
-        case let .uint16(v): return Int(v[range].reduce(0) { Swift.max($0, $1) }) < bound
-        case let .int32(v):
-            var low = Int32.max, high = Int32.min
-            for x in v[range] { low = Swift.min(low, x); high = Swift.max(high, x) }
-            return low >= 0 && Int(high) < bound
-        }
+        return withStorage({ p in Int(p[range].reduce(0) { Swift.max($0, $1) }) < bound },
+                           { p in Int(p[range].reduce(0) { Swift.max($0, $1) }) < bound },
+                           { p in
+                               var low = Int32.max, high = Int32.min
+                               for x in p[range] { low = Swift.min(low, x); high = Swift.max(high, x) }
+                               return low >= 0 && Int(high) < bound
+                           })
     }
 
     /// Calls `body(position, index)` for every position in `range` (inside `0..<count`), in order,
     /// switching on the stored width once.
     @inline(__always)
     func forEach(in range: Range<Int>, _ body: (Int, Int) -> Void) {
-        switch storage {
-        case let .uint8(v): v.withUnsafeBufferPointer { p in for j in range { body(j, Int(p[j])) } }
-        case let .uint16(v): v.withUnsafeBufferPointer { p in for j in range { body(j, Int(p[j])) } }
-        case let .int32(v): v.withUnsafeBufferPointer { p in for j in range { body(j, Int(p[j])) } }
-        }
+        withStorage({ p in for j in range { body(j, Int(p[j])) } },
+                    { p in for j in range { body(j, Int(p[j])) } },
+                    { p in for j in range { body(j, Int(p[j])) } })
     }
 
     /// Whether the indices at positions `range` (inside `0..<count`) strictly increase.
     func strictlyIncreasing(in range: Range<Int>) -> Bool {
-        guard range.count > 1 else { return true }
-        func check<T: BinaryInteger>(_ v: [T]) -> Bool {
-            v.withUnsafeBufferPointer { p in
-                // One flag or'ed over the run instead of `&&` (which short-circuits per element).
-                var descents: UInt8 = 0
-                for j in (range.lowerBound + 1)..<range.upperBound { descents |= p[j] > p[j - 1] ? 0 : 1 }
-                return descents == 0
-            }
-        }
-        switch storage {
-        case let .uint8(v): return check(v)
-        case let .uint16(v): return check(v)
-        case let .int32(v): return check(v)
-        }
+        range.count < 2 || descents(in: range) == 0
+    }
+
+    /// How many positions `j` of `range` (inside `0..<count`), after its first, hold an index that
+    /// is not above the one at `j − 1` (CBlazeTarget's vectorised `blaze_descents_*`).
+    func descents(in range: Range<Int>) -> Int {
+        guard range.count > 1 else { return 0 }
+        return withStorage({ p in p.baseAddress.map { blaze_descents_u8($0 + range.lowerBound, range.count) } ?? 0 },
+                           { p in p.baseAddress.map { blaze_descents_u16($0 + range.lowerBound, range.count) } ?? 0 },
+                           { p in p.baseAddress.map { blaze_descents_i32($0 + range.lowerBound, range.count) } ?? 0 })
     }
 
     /// Writes `index + base` for every position in `range` (inside `0..<count`), in order, at
-    /// `into` (`range.count` values; each must fit Int32).
+    /// `into` (`range.count` values; each must fit Int32), with CBlazeTarget's vectorised loops.
     func write(_ range: Range<Int>, plus base: Int, into: UnsafeMutablePointer<Int32>) {
-        let shift = Int32(truncatingIfNeeded: base), start = range.lowerBound
-        switch storage {
-        case let .uint8(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = Int32(p[j]) &+ shift } }
-        case let .uint16(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = Int32(p[j]) &+ shift } }
-        case let .int32(v): v.withUnsafeBufferPointer { p in for j in range { into[j - start] = p[j] &+ shift } }
-        }
+        guard !range.isEmpty else { return }
+        let shift = Int32(truncatingIfNeeded: base), start = range.lowerBound, n = range.count
+        withStorage({ p in if let p = p.baseAddress { blaze_columns_u8(p + start, n, shift, into) } },
+                    { p in if let p = p.baseAddress { blaze_columns_u16(p + start, n, shift, into) } },
+                    { p in if let p = p.baseAddress { blaze_columns_i32(p + start, n, shift, into) } })
     }
 
     /// Equal when they hold the same values, whatever the stored width.

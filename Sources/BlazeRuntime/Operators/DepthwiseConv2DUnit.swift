@@ -74,7 +74,7 @@ struct DepthwiseConv2DUnit: OperatorUnit {
                                         strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                         dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                         padding: padding, activation: act, preluAlpha: preluAlpha,
-                                        rowPathOnly: rowPathOnly)
+                                        rowPathOnly: rowPathOnly, store: graph.weightStore)
         }
         let kernelArea = wShape.count == 4 ? wShape[1] * wShape[2] : 0
         return (conv, 2.0 * Double(conv.outputShape.elementCount) * Double(kernelArea))

@@ -20,6 +20,9 @@ public final class Conv2DOperator: @unchecked Sendable {
     public let isPointwise: Bool
     /// K of the GEMM: KH·KW·I.
     let patchSize: Int
+    /// True when `run` takes the stem kernel (`runStem`: a 3×3 window on 3 input channels, native
+    /// 8-lane weights), false for the GEMM paths. Bit-identical either way.
+    public let usesStemKernel: Bool
 
     /// True when a PRELU is fused into the epilogue (`preluAlpha` of `init`).
     public var hasFusedPrelu: Bool { packed.preluAlpha != nil }
@@ -32,22 +35,24 @@ public final class Conv2DOperator: @unchecked Sendable {
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                             strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                             padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build) throws {
+                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build, stemKernel: Bool = true) throws {
         try self.init(inputShape: inputShape, weights: WeightRows(weights, weightsShape: weightsShape), weightsShape: weightsShape,
                       bias: bias, strideHeight: strideHeight, strideWidth: strideWidth, dilationHeight: dilationHeight,
                       dilationWidth: dilationWidth, padding: padding, activation: activation, backend: backend,
-                      preluAlpha: preluAlpha, lanes: lanes)
+                      preluAlpha: preluAlpha, lanes: lanes, stemKernel: stemKernel)
     }
 
     /// As the `[Float]` initializer, with the OHWI weights read from `weights` (`[O][KH·KW·I]`
     /// rows, read once while packing, never kept) into `store`'s memory when given (see
     /// ``WeightStore``). `weights.n` and `weights.k` must match `weightsShape`. `lanes` picks the
     /// native micro-kernels' vector width (default: this build's, ``GemmLanes/build``; the results
-    /// are bit-identical either way).
+    /// are bit-identical either way). `stemKernel: false` keeps a conv the stem kernel applies to
+    /// on the GEMM path (``usesStemKernel``; for tests and measurements, the bits are the same).
     public init(inputShape: [Int], weights: WeightRows, weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                 padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                preluAlpha: [Float]? = nil, store: WeightStore? = nil, lanes: GemmLanes = .build) throws {
+                preluAlpha: [Float]? = nil, store: WeightStore? = nil, lanes: GemmLanes = .build,
+                stemKernel: Bool = true) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
@@ -84,6 +89,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                                   preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store, lanes: lanes)
             }
         }
+        usesStemKernel = stemKernel && Self.stemKernelApplies(inputChannels: i, geometry: g, weights: packed)
     }
 
     /// Writes one im2col row `[KH][KW][I]` for output pixel (oy, ox) of one image (`input` NHWC `[H, W, I]`),
@@ -162,6 +168,10 @@ public final class Conv2DOperator: @unchecked Sendable {
         let totalPixels = outputShape.batch * pixelsPerImage
         let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
         let k = patchSize
+        if usesStemKernel {
+            runStem(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
+            return
+        }
         if backend == .native && packed.panelWidth > 1 {
             runDirectOrIm2col(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
             return

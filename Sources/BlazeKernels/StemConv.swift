@@ -1,5 +1,5 @@
-// The stem convolution: CONV_2D with a 3×3 window and 3 input channels (the RGB input layer of
-// every landmark and detector model: K = 27), run directly on the NHWC input by one out-of-line
+// The stem convolution: CONV_2D on 3 input channels (the RGB input layer of every landmark and
+// detector model: 3×3 windows, K = 27, or 5×5, K = 75), run directly on the NHWC input by one out-of-line
 // row loop with the micro-kernel inlined, instead of 48-pixel GEMM units, per-tile kernel calls
 // (a 3-segment direct GEMM tile, or an im2col copy at the border) and their setup.
 //
@@ -24,20 +24,21 @@ enum StemTile4x24: StemTile { static var rows: Int { 4 }; static var vectors: In
 enum StemTile6x8: StemTile { static var rows: Int { 6 }; static var vectors: Int { 1 } }
 
 /// The stem micro-kernels (`stemMicroKernel6x16`, `4x24`, `6x8` are its specializations):
-/// `T.rows` output pixels of a 3×3, 3-channel conv against one packed panel (two for 4×24).
+/// `T.rows` output pixels of a KH×KW, 3-channel conv against one packed panel (two for 4×24).
 ///
-/// - a: `[3][rowStride]` input rows, pixel `r`'s window starting at `a + r·pixelStride` in each
-///   (the 9 floats `kx·3 + i` of a window row are contiguous, NHWC); every window of the tile is
-///   read (a border tile passes a zero-padded patch).
-/// - panel: `[27][16]` (vectors 2 or 3) or `[27][8]` (vectors 1) packed weights, k = (ky·3 + kx)·3 + i;
-///   panel8: `[27][8]`, the 4×24 tile's second panel (unused otherwise). bias: `[8·vectors]`.
+/// - a: `[kernelHeight][rowStride]` input rows, pixel `r`'s window starting at `a + r·pixelStride`
+///   in each (the `rowTaps` = KW·3 floats `kx·3 + i` of a window row are contiguous, NHWC); every
+///   window of the tile is read (a border tile passes a zero-padded patch).
+/// - panel: `[K][16]` (vectors 2 or 3) or `[K][8]` (vectors 1) packed weights, K = KH·KW·3,
+///   k = (ky·KW + kx)·3 + i; panel8: `[K][8]`, the 4×24 tile's second panel (unused otherwise).
+///   bias: `[8·vectors]`.
 /// - c: output, pixels `ldc` apart; only the first `rows` pixels and `cols` channels are written.
-/// - rowTaps: 9 (the floats of a window row), a run-time value: with the constant, LLVM unrolled
-///   the tap loop by 3 and spilled accumulators of the 4×24 tile to the stack.
+/// - rowTaps is a run-time value: with the constant 9, LLVM unrolled the tap loop by 3 and
+///   spilled accumulators of the 4×24 tile to the stack.
 /// Each output: from 0, `multiplyAdd` per k in order, then `e.apply` per 8 channels.
 @inline(__always)
 func stemMicroKernel<T: StemTile, E: TileEpilogue>(_: T.Type, a: UnsafePointer<Float>, rowStride: Int, pixelStride: Int,
-                                                   rowTaps: Int, rows: Int, panel: UnsafePointer<Float>, panel8: UnsafePointer<Float>,
+                                                   kernelHeight: Int, rowTaps: Int, rows: Int, panel: UnsafePointer<Float>, panel8: UnsafePointer<Float>,
                                                    bias: UnsafePointer<Float>, epilogue e: E,
                                                    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
@@ -49,8 +50,8 @@ func stemMicroKernel<T: StemTile, E: TileEpilogue>(_: T.Type, a: UnsafePointer<F
     let step = T.vectors == 1 ? 8 : 16
     var w = panel, w8 = panel8
     var ky = 0
-    while ky < 3 {
-        // Kernel row ky: pixel r's 9 floats at a0 + r·pixelStride.
+    while ky < kernelHeight {
+        // Kernel row ky: pixel r's rowTaps floats at a0 + r·pixelStride.
         let a0 = a + ky * rowStride
         let a1 = a0 + pixelStride, a2 = a1 + pixelStride, a3 = a2 + pixelStride
         let a4 = a3 + pixelStride, a5 = a4 + pixelStride
@@ -122,17 +123,17 @@ func stemMicroKernel<T: StemTile, E: TileEpilogue>(_: T.Type, a: UnsafePointer<F
 }
 
 extension Conv2DOperator {
-    /// True when `runStem` can run this conv: the native 8-lane GEMM weights, a 3×3 undilated
-    /// window on 3 input channels, more than one output channel, a pixel stride the patch fits.
+    /// True when `runStem` can run this conv: the native 8-lane GEMM weights, more than one output
+    /// channel, 3 input channels, an undilated window at most 7 wide, a pixel stride of at most 8
+    /// (so the patch fits the scratch).
     static func stemKernelApplies(inputChannels: Int, geometry g: WindowGeometry, weights: PackedGemmWeights) -> Bool {
         weights.backend == .native && weights.lanes == .eight && weights.panelWidth > 1 && inputChannels == 3
-            && g.kernelHeight == 3 && g.kernelWidth == 3 && g.dilationHeight == 1 && g.dilationWidth == 1
-            && g.strideWidth <= 8
+            && g.kernelWidth <= 7 && g.dilationHeight == 1 && g.dilationWidth == 1 && g.strideWidth <= 8
     }
 
-    /// Floats of one worker's zero-padded patch: `[3][(6 - 1)·strideW + 3][3]` (at most 477 for
-    /// stride 8, within the `gemmRowsPerUnit · 27` floats `scratchCount` gives each worker).
-    var stemPatchFloats: Int { 3 * ((6 - 1) * geometry.strideWidth + 3) * 3 }
+    /// Floats of one worker's zero-padded patch: `[KH][(6 − 1)·strideW + KW][3]`, within the
+    /// `gemmRowsPerUnit · KH·KW·3` floats `scratchCount` gives each worker (5·strideW + KW ≤ 48·KW).
+    var stemPatchFloats: Int { geometry.kernelHeight * ((6 - 1) * geometry.strideWidth + geometry.kernelWidth) * 3 }
 
     /// The stem conv (see `stemKernelApplies`): one unit per output row; tiles of 6 pixels (4 for
     /// N = 24) along the row. A tile whose windows are all inside the input reads it directly;
@@ -176,7 +177,7 @@ extension Conv2DOperator {
 /// One output row (`unit` = b·OH + oy) of the stem conv with epilogue `E`: tiles of 6 pixels (4 for
 /// N = 24) along the row, the micro-kernels inlined here. A tile whose windows are all inside the
 /// input reads it directly; any other (the padded border, a short last tile) reads a zero-padded
-/// copy of its windows in `patch` (`[3][(tileRows − 1)·strideW + 3][3]` floats).
+/// copy of its windows in `patch` (`[KH][(tileRows − 1)·strideW + KW][3]` floats).
 /// input: NHWC `[N, H, W, 3]`; output: NHWC `[N, OH, OW, outputChannels]`.
 @inline(never)
 func stemRow<E: TileEpilogue>(_: E.Type, unit: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
@@ -185,16 +186,17 @@ func stemRow<E: TileEpilogue>(_: E.Type, unit: Int, input: UnsafePointer<Float>,
     let tileRows = w.usesTile4x24 ? 4 : 6
     let sw = g.strideWidth
     let pixelStride = sw * 3, rowStride = g.inputWidth * 3
-    let patchPixels = (tileRows - 1) * sw + 3
+    let kh = g.kernelHeight, kw = g.kernelWidth
+    let patchPixels = (tileRows - 1) * sw + kw
     // Interior columns: windows wholly inside the input row.
     let oxLo = g.padLeft <= 0 ? 0 : (g.padLeft + sw - 1) / sw
-    let oxHi = g.inputWidth + g.padLeft < 3 ? 0 : Swift.min(g.outputWidth, (g.inputWidth + g.padLeft - 3) / sw + 1)
+    let oxHi = g.inputWidth + g.padLeft < kw ? 0 : Swift.min(g.outputWidth, (g.inputWidth + g.padLeft - kw) / sw + 1)
     let alpha = w.preluAlpha.map { UnsafePointer($0) }
-    let k = w.k, rowTaps = k / 3
+    let k = w.k, rowTaps = kw * 3
     let b = unit / g.outputHeight, oy = unit % g.outputHeight
     let image = input + b * g.inputHeight * g.inputWidth * 3
     let iy0 = oy * g.strideHeight - g.padTop
-    let rowsInside = iy0 >= 0 && iy0 + 3 <= g.inputHeight
+    let rowsInside = iy0 >= 0 && iy0 + kh <= g.inputHeight
     var ox = 0
     while ox < g.outputWidth {
         let rows = Swift.min(tileRows, g.outputWidth - ox)
@@ -204,9 +206,9 @@ func stemRow<E: TileEpilogue>(_: E.Type, unit: Int, input: UnsafePointer<Float>,
             a = image + (iy0 * g.inputWidth + ox * sw - g.padLeft) * 3
             rs = rowStride
         } else {
-            // Zero-padded copy of the tile's windows: [3][patchPixels][3].
+            // Zero-padded copy of the tile's windows: [KH][patchPixels][3].
             let ix0 = ox * sw - g.padLeft
-            for ky in 0..<3 {
+            for ky in 0..<kh {
                 let iy = iy0 + ky
                 let dst = patch + ky * patchPixels * 3
                 for px in 0..<patchPixels {
@@ -225,7 +227,7 @@ func stemRow<E: TileEpilogue>(_: E.Type, unit: Int, input: UnsafePointer<Float>,
         let cTile = output + pixel * oc
         if w.usesTile4x24 {
             let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: pixel, cols: 0), preluAlpha: alpha)
-            stemMicroKernel(StemTile4x24.self, a: a, rowStride: rs, pixelStride: pixelStride, rowTaps: rowTaps, rows: rows,
+            stemMicroKernel(StemTile4x24.self, a: a, rowStride: rs, pixelStride: pixelStride, kernelHeight: kh, rowTaps: rowTaps, rows: rows,
                             panel: w.data, panel8: w.data + k * 16, bias: w.bias, epilogue: e,
                             c: cTile, ldc: oc, cols: 24)
         } else {
@@ -238,11 +240,11 @@ func stemRow<E: TileEpilogue>(_: E.Type, unit: Int, input: UnsafePointer<Float>,
                 let panel = w.data + p * k * pw
                 let cols = Swift.min(width, w.n - p * pw)
                 if width == 16 {
-                    stemMicroKernel(StemTile6x16.self, a: a, rowStride: rs, pixelStride: pixelStride, rowTaps: rowTaps,
+                    stemMicroKernel(StemTile6x16.self, a: a, rowStride: rs, pixelStride: pixelStride, kernelHeight: kh, rowTaps: rowTaps,
                                     rows: rows, panel: panel, panel8: panel, bias: w.bias + p * pw, epilogue: e,
                                     c: cTile + p * pw, ldc: oc, cols: cols)
                 } else {
-                    stemMicroKernel(StemTile6x8.self, a: a, rowStride: rs, pixelStride: pixelStride, rowTaps: rowTaps,
+                    stemMicroKernel(StemTile6x8.self, a: a, rowStride: rs, pixelStride: pixelStride, kernelHeight: kh, rowTaps: rowTaps,
                                     rows: rows, panel: panel, panel8: panel, bias: w.bias + p * pw, epilogue: e,
                                     c: cTile + p * pw, ldc: oc, cols: cols)
                 }

@@ -1,18 +1,18 @@
 import BlazeKernels
 import XCTest
 
-/// The stem kernel (3×3 window, 3 input channels; tiles 6×16, 4×24 (N = 24) and 6×8 (8-wide
-/// panels)) against its naive twin `Reference.stemConv3x3` and against the GEMM path it replaces
+/// The stem kernel (3 input channels, any window up to 7 wide; tiles 6×16, 4×24 (N = 24) and 6×8
+/// (8-wide panels)) against its naive twin `Reference.stemConv` and against the GEMM path it replaces
 /// (`stemKernel: false`), bit for bit, at 1–3 threads.
 final class StemConvTests: XCTestCase {
     struct Case {
-        var input: [Int], outputChannels: Int, stride: (Int, Int), padding: Padding
+        var input: [Int], outputChannels: Int, kernel: (Int, Int) = (3, 3), stride: (Int, Int), padding: Padding
         var activation: FusedActivation, bias: Bool = true
     }
 
     func check(_ c: Case, seed: UInt64, label: String) throws {
         var rng = SeededGenerator(seed: seed)
-        let wShape = [c.outputChannels, 3, 3, 3]
+        let wShape = [c.outputChannels, c.kernel.0, c.kernel.1, 3]
         let input = randomFloats(c.input.reduce(1, *), &rng)
         let weights = randomFloats(wShape.reduce(1, *), &rng)
         let bias = c.bias ? randomFloats(c.outputChannels, &rng) : []
@@ -26,7 +26,7 @@ final class StemConvTests: XCTestCase {
         XCTAssertFalse(gemm.usesStemKernel, label)
         let twin = collect(stem.outputShape.elementCount) { out in
             input.withUnsafeBufferPointer { ip in weights.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
-                Reference.stemConv3x3(input: ip.baseAddress!, batch: c.input[0], weights: wp.baseAddress!,
+                Reference.stemConv(input: ip.baseAddress!, batch: c.input[0], weights: wp.baseAddress!,
                                       bias: c.bias ? bp.baseAddress : nil, outputChannels: c.outputChannels,
                                       geometry: stem.geometry, activation: c.activation, output: out)
             } } }
@@ -38,17 +38,28 @@ final class StemConvTests: XCTestCase {
         }
     }
 
+    /// True when a `kernel` window fits the `h`×`w` input with `padding` (at least one output).
+    func fits(_ h: Int, _ w: Int, _ kernel: (Int, Int), _ padding: Padding) -> Bool {
+        switch padding {
+        case .same: return true
+        case .valid: return h >= kernel.0 && w >= kernel.1
+        case let .explicit(top, bottom, left, right): return h + top + bottom >= kernel.0 && w + left + right >= kernel.1
+        }
+    }
+
     func testEdgeShapes() throws {
         var cases: [Case] = []
         let paddings: [Padding] = [.same, .valid, .explicit(top: 1, bottom: 1, left: 1, right: 1),
                                    .explicit(top: 0, bottom: 2, left: 2, right: 0)]
-        for (h, w) in [(1, 1), (3, 3), (5, 7), (8, 9), (13, 6), (4, 17), (6, 26)] {
-            for stride in [(2, 2), (1, 1), (1, 2), (3, 3)] {
-                for padding in paddings where padding != .valid || (h >= 3 && w >= 3) {
-                    for o in [2, 7, 8, 16, 24, 33, 40] {
-                        let act = FusedActivation.allCases[(h + w + o) % FusedActivation.allCases.count]
-                        cases.append(Case(input: [1, h, w, 3], outputChannels: o, stride: stride, padding: padding,
-                                          activation: act, bias: (o + h) % 3 != 0))
+        for kernel in [(3, 3), (5, 5), (1, 1), (2, 2), (3, 5), (7, 7)] {
+            for (h, w) in [(1, 1), (3, 3), (5, 7), (8, 9), (13, 6), (4, 17), (6, 26)] {
+                for stride in [(2, 2), (1, 1), (1, 2), (3, 3)] {
+                    for padding in paddings where fits(h, w, kernel, padding) {
+                        for o in [2, 7, 8, 16, 24, 33, 40] {
+                            let act = FusedActivation.allCases[(h + w + o) % FusedActivation.allCases.count]
+                            cases.append(Case(input: [1, h, w, 3], outputChannels: o, kernel: kernel, stride: stride,
+                                              padding: padding, activation: act, bias: (o + h) % 3 != 0))
+                        }
                     }
                 }
             }
@@ -56,16 +67,17 @@ final class StemConvTests: XCTestCase {
         cases.append(Case(input: [2, 11, 10, 3], outputChannels: 24, stride: (2, 2), padding: .same, activation: .relu6))
         cases.append(Case(input: [3, 9, 14, 3], outputChannels: 16, stride: (2, 1), padding: .same, activation: .none))
         for (n, c) in cases.enumerated() {
-            try check(c, seed: UInt64(4000 + n), label: "stem edge case \(n) \(c.input) O=\(c.outputChannels) s\(c.stride) \(c.padding)")
+            try check(c, seed: UInt64(4000 + n),
+                      label: "stem edge case \(n) \(c.input) O=\(c.outputChannels) k\(c.kernel) s\(c.stride) \(c.padding)")
         }
     }
 
     func testRealLayerShapes() throws {
-        let stems = realConvShapes.filter { $0.weights.count == 4 && Array($0.weights.dropFirst()) == [3, 3, 3] }
+        let stems = realConvShapes.filter { $0.weights.count == 4 && $0.weights[3] == 3 && $0.weights[0] > 1 }
         XCTAssertFalse(stems.isEmpty)
         for (n, s) in stems.enumerated() {
-            try check(Case(input: s.input, outputChannels: s.weights[0], stride: s.stride, padding: s.padding,
-                           activation: s.activation),
+            try check(Case(input: s.input, outputChannels: s.weights[0], kernel: (s.weights[1], s.weights[2]),
+                           stride: s.stride, padding: s.padding, activation: s.activation),
                       seed: UInt64(4500 + n), label: "\(s.model) stem \(s.input) w\(s.weights)")
         }
     }

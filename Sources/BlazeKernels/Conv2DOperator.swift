@@ -6,7 +6,9 @@
 ///
 /// Strategy: a 1×1, stride-1, unpadded conv is a GEMM directly on the NHWC input
 /// (M = N·H·W pixels, K = I, N = O). Any other conv gathers each 48-pixel block into a
-/// per-worker im2col scratch (`[48][KH·KW·I]`, same k order as OHWI) and runs the same GEMM.
+/// per-worker im2col scratch (`[48][KH·KW·I]`, same k order as OHWI) and runs the same GEMM,
+/// except a conv on 3 input channels (the stem), which runs its own row kernel (`runStem`,
+/// `StemConv.swift`; native 8-lane weights) with the same per-output arithmetic.
 public final class Conv2DOperator: @unchecked Sendable {
     public let inputShape: NHWCShape
     public let outputShape: NHWCShape

@@ -53,11 +53,13 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     /// Validates and copies `weights` (`weightsShape` = `[1, KH, KW, I·M]`) and `bias` (`[I·M]` or empty).
     /// `preluAlpha` (`[I·M]`, one alpha per output channel) fuses a following PRELU, applied after
     /// the activation: bit-identical to this op followed by TFLite's PRELU with that alpha
-    /// broadcast over N, H and W.
+    /// broadcast over N, H and W. `rowPathOnly` keeps every layer on the row path (`usesRowPath`;
+    /// same bits, see `paddedWidth`), as `PointwiseDepthwiseOperator` needs.
     public init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                 depthMultiplier: Int, strideHeight: Int, strideWidth: Int,
                 dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padding: Padding, activation: FusedActivation, preluAlpha: [Float]? = nil) throws {
+                padding: Padding, activation: FusedActivation, preluAlpha: [Float]? = nil,
+                rowPathOnly: Bool = false) throws {
         let op = "DEPTHWISE_CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard depthMultiplier > 0 && depthMultiplier <= maxDimension else {
@@ -103,7 +105,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         // Plane rows hold the last 8-pixel block whole (its extra pixels are discarded).
         let blockedWidth = (g.outputWidth + 7) / 8 * 8
         let planeWidth = Swift.max(g.padLeft + input.width, (blockedWidth - 1) * g.strideWidth + kw)
-        if depthMultiplier == 1 && c % 8 == 0 && g.dilationWidth == 1 && kw >= 5 && strideWidth == 1
+        if !rowPathOnly && depthMultiplier == 1 && c % 8 == 0 && g.dilationWidth == 1 && kw >= 5 && strideWidth == 1
             && g.outputWidth <= 16 && weights.allSatisfy({ $0.isFinite }) {
             paddedWidth = planeWidth
             let packed = UnsafeMutablePointer<Float>.allocate(capacity: kh * kw * c)
@@ -149,18 +151,31 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             }
             return
         }
-        let c = outputShape.channels, rowCount = geometry.outputWidth * c
         pool.parallelFor(rows) { row, _ in
-            let b = row / geometry.outputHeight, oy = row % geometry.outputHeight
-            if depthMultiplier == 1 {
-                depthwiseRowMultiplier1(input: input, b: b, oy: oy, output: output)
-            } else {
-                depthwiseRowGeneric(input: input, b: b, oy: oy, output: output)
-            }
-            if let preluAlpha {
-                applyPrelu(output + row * rowCount, pixels: geometry.outputWidth, pixelStride: c, channels: c,
-                           alpha: preluAlpha)
-            }
+            runRow(input: input, b: row / geometry.outputHeight, oy: row % geometry.outputHeight, output: output)
+        }
+    }
+
+    /// True when `run` computes output rows independently with `runRow` (every layer but the
+    /// small-map path's, see `paddedWidth`; always with `rowPathOnly`).
+    public var usesRowPath: Bool { paddedWidth == 0 }
+
+    /// Output row `oy` of image `b` on the row path (`usesRowPath`), fused PRELU included: what
+    /// `run` does for one row. `input` addresses image 0, row 0 of the NHWC input; only the input
+    /// rows under the window of `oy` (`geometry.validKernelRows(outputRow: oy)`) are read, so a
+    /// caller may pass a base from which only those rows are backed by memory
+    /// (`PointwiseDepthwiseOperator`'s band of intermediate rows).
+    @inline(__always)
+    func runRow(input: UnsafePointer<Float>, b: Int, oy: Int, output: UnsafeMutablePointer<Float>) {
+        if depthMultiplier == 1 {
+            depthwiseRowMultiplier1(input: input, b: b, oy: oy, output: output)
+        } else {
+            depthwiseRowGeneric(input: input, b: b, oy: oy, output: output)
+        }
+        if let preluAlpha {
+            let c = outputShape.channels
+            applyPrelu(output + (b * geometry.outputHeight + oy) * geometry.outputWidth * c,
+                       pixels: geometry.outputWidth, pixelStride: c, channels: c, alpha: preluAlpha)
         }
     }
 

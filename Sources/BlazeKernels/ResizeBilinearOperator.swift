@@ -16,9 +16,17 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
     public let outputShape: NHWCShape
     public let alignCorners: Bool
     public let halfPixelCenters: Bool
-    /// Per output row: (y0, y1, dy); per output column: (x0, x1, dx).
+    /// Per output row: (y0, y1, dy).
     let rowsTable: [(Int, Int, Float)]
-    let colsTable: [(Int, Int, Float)]
+    /// `[OW]`: per output column the float offsets `x0·C`, `x1·C` of its two input columns and its
+    /// weights `dx`, `1 − dx`; read in the pixel loop without bounds checks or tuple unpacking.
+    let columns: UnsafeMutablePointer<ResizeColumn>
+
+    /// One output column's interpolation (see `columns`).
+    struct ResizeColumn {
+        var offset0: Int, offset1: Int
+        var dx: Float, oneMinusDx: Float
+    }
 
     public init(inputShape: [Int], outputHeight: Int, outputWidth: Int,
                 alignCorners: Bool, halfPixelCenters: Bool) throws {
@@ -36,12 +44,23 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
         let hs = resizeScale(input.height, outputHeight, alignCorners)
         let ws = resizeScale(input.width, outputWidth, alignCorners)
         rowsTable = (0..<outputHeight).map { resizeInterpolation($0, hs, halfPixelCenters, input.height) }
-        colsTable = (0..<outputWidth).map { resizeInterpolation($0, ws, halfPixelCenters, input.width) }
+        columns = .allocate(capacity: outputWidth)
+        for x in 0..<outputWidth {
+            let (x0, x1, dx) = resizeInterpolation(x, ws, halfPixelCenters, input.width)
+            (columns + x).initialize(to: ResizeColumn(offset0: x0 * input.channels, offset1: x1 * input.channels,
+                                                      dx: dx, oneMinusDx: 1 - dx))
+        }
     }
+
+    deinit { columns.deallocate() }
 
     /// `input` NHWC `inputShape` → `output` NHWC `outputShape`; SIMD over channels, same float
     /// operations in the same order as the reference (so results are bit-identical to it).
-    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    /// With `residual` (NHWC `outputShape`, `ld` = C, every channel): a fused ADD,
+    /// `output = act(resize + residual)` with the ADD's activation, applied to each finished row
+    /// while it is in L1 — the float operations of the two ops in sequence.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool,
+                    residual: GemmResidual? = nil) {
         let c = inputShape.channels, ih = inputShape.height, iw = inputShape.width
         let oh = outputShape.height, ow = outputShape.width
         pool.parallelFor(outputShape.batch * oh) { row, _ in
@@ -50,13 +69,27 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
             let oneMinusDy = 1 - dy
             let r0 = input + (b * ih + y0) * iw * c, r1 = input + (b * ih + y1) * iw * c
             let out = output + row * ow * c
+            let vdy = SIMD8<Float>(repeating: dy), v1dy = SIMD8<Float>(repeating: oneMinusDy)
+            if c == 8 {
+                // One vector per pixel (the segmentation heads' 8-channel maps, up to 256×256).
+                for x in 0..<ow {
+                    let col = columns[x]
+                    let vdx = SIMD8<Float>(repeating: col.dx), v1dx = SIMD8<Float>(repeating: col.oneMinusDx)
+                    let t0 = loadVector(r0 + col.offset0) * v1dy * v1dx
+                    let t1 = loadVector(r1 + col.offset0) * vdy * v1dx
+                    let t2 = loadVector(r0 + col.offset1) * v1dy * vdx
+                    let t3 = loadVector(r1 + col.offset1) * vdy * vdx
+                    storeVector(((t0 + t1) + t2) + t3, out + x &* 8)
+                }
+                if let residual { addResidual(residual, row: row, to: out, count: ow * c) }
+                return
+            }
             for x in 0..<ow {
-                let (x0, x1, dx) = colsTable[x]
-                let oneMinusDx = 1 - dx
-                let p00 = r0 + x0 * c, p10 = r1 + x0 * c, p01 = r0 + x1 * c, p11 = r1 + x1 * c
+                let col = columns[x]
+                let dx = col.dx, oneMinusDx = col.oneMinusDx
+                let p00 = r0 + col.offset0, p10 = r1 + col.offset0, p01 = r0 + col.offset1, p11 = r1 + col.offset1
                 let o = out + x * c
                 var ch = 0
-                let vdy = SIMD8<Float>(repeating: dy), v1dy = SIMD8<Float>(repeating: oneMinusDy)
                 let vdx = SIMD8<Float>(repeating: dx), v1dx = SIMD8<Float>(repeating: oneMinusDx)
                 while ch + 8 <= c {
                     let t0 = loadVector(p00 + ch) * v1dy * v1dx
@@ -75,6 +108,35 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
                     ch += 1
                 }
             }
+            if let residual { addResidual(residual, row: row, to: out, count: ow * c) }
+        }
+    }
+
+    /// The fused ADD on one finished output row (`count` = OW·C floats): `act(out + skip)` with the
+    /// clamp the ADD kernel gives each element: its vector selects (`clampVector`) on the elements
+    /// before the tensor's last partial 8-block, `FusedActivation.apply` on that block (they differ
+    /// only for −0 against a zero bound).
+    @inline(__always)
+    private func addResidual(_ residual: GemmResidual, row: Int, to out: UnsafeMutablePointer<Float>, count: Int) {
+        let skip = residual.data + row * count
+        let act = residual.activation
+        let lo = SIMD8<Float>(repeating: act.lowerBound), hi = SIMD8<Float>(repeating: act.upperBound)
+        let vectorEnd = Swift.min(count, Swift.max(0, (outputShape.elementCount & ~7) - row * count))
+        var j = 0
+        while j + 8 <= vectorEnd {
+            storeVector(clampVector(loadVector(out + j) + loadVector(skip + j), lo, hi), out + j)
+            j += 8
+        }
+        while j < vectorEnd {
+            // The vector selects, one lane: `x < lo ? lo : x`, then `r > hi ? hi : r`.
+            let x = out[j] + skip[j]
+            let r = x < act.lowerBound ? act.lowerBound : x
+            out[j] = r > act.upperBound ? act.upperBound : r
+            j += 1
+        }
+        while j < count {
+            out[j] = act.apply(out[j] + skip[j])
+            j += 1
         }
     }
 }

@@ -1,3 +1,5 @@
+import CBlazeTarget
+
 /// MediaPipe's `Convolution2DTransposeBias` custom operator (selfie segmentation): TFLite's
 /// TRANSPOSE_CONV on NHWC float32 plus a per-output-channel bias, as MediaPipe's CPU kernel
 /// (`mediapipe/util/tflite/operations/transpose_conv_bias.cc`) defines it.
@@ -10,6 +12,10 @@
 ///
 /// `run` gathers (one output pixel at a time, rows split across threads) in the same per-element
 /// order as the naive scatter of `Reference.transposeConvBias`, so the two are bit-identical.
+/// One output channel with a kernel no larger than the stride (selfie segmentation's 2×2, stride 2
+/// head) takes `runSingleChannelNoOverlap`: there every output pixel has at most one contributing
+/// input pixel, so its value is `bias + Σ_i x[i]·w[i]` summed in input-channel order, and eight
+/// input pixels are computed at once, one SIMD lane each (the same operations per lane).
 public final class TransposeConvBiasOperator: @unchecked Sendable {
     public let inputShape: NHWCShape
     public let outputShape: NHWCShape
@@ -81,8 +87,17 @@ public final class TransposeConvBiasOperator: @unchecked Sendable {
         return (lo, hi)
     }
 
+    /// Input channels up to which `runSingleChannelNoOverlap` is taken (its transposed block of 8
+    /// pixels × I channels lives in a fixed stack buffer).
+    static let noOverlapMaxChannels = 64
+
     /// `input` NHWC `inputShape` → `output` NHWC `outputShape`.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        if outputShape.channels == 1 && kernelHeight <= strideHeight && kernelWidth <= strideWidth
+            && inputShape.channels <= Self.noOverlapMaxChannels {
+            runSingleChannelNoOverlap(input: input, output: output, pool: pool)
+            return
+        }
         let ih = inputShape.height, iw = inputShape.width, ic = inputShape.channels
         let oh = outputShape.height, ow = outputShape.width, oc = outputShape.channels
         let kh = kernelHeight, kw = kernelWidth, sh = strideHeight, sw = strideWidth
@@ -110,6 +125,74 @@ public final class TransposeConvBiasOperator: @unchecked Sendable {
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension TransposeConvBiasOperator {
+    /// One output channel, `kH ≤ sH` and `kW ≤ sW`: output row `oy` is reached only by input row
+    /// `iy = (oy + padTop) / sH` through kernel row `ky = (oy + padTop) % sH` (none when `ky ≥ kH`),
+    /// and output column `ix·sW − padLeft + kx` only by input column `ix` through kernel column `kx`.
+    /// So each row is the bias, then for every `kx < kW` and every input pixel `ix` of row `iy`:
+    /// `bias + x[ix][0]·w[ky][kx][0] + x[ix][1]·w[ky][kx][1] + …` (left to right), the reference's
+    /// sequence for that output. Eight input pixels at a time: their `8 × I` block is transposed
+    /// (`blaze_transpose8x8`) so that channel `i` of the eight is one vector, one lane per pixel.
+    func runSingleChannelNoOverlap(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let ih = inputShape.height, iw = inputShape.width, ic = inputShape.channels
+        let oh = outputShape.height, ow = outputShape.width
+        let kh = kernelHeight, kw = kernelWidth, sh = strideHeight, sw = strideWidth
+        let pt = padTop, pl = padLeft
+        let vectorChannels = ic & ~7
+        packed.withUnsafeBufferPointer { wp in
+            guard let w = wp.baseAddress, let b0 = bias.first else { return }
+            pool.parallelFor(inputShape.batch * oh) { row, _ in
+                let n = row / oh, oy = row % oh
+                // out: this output row, `[OW]`.
+                let out = output + row * ow
+                for ox in 0..<ow { out[ox] = b0 }
+                let iy = (oy + pt) / sh, ky = (oy + pt) % sh
+                guard ky < kh, iy < ih else { return }
+                // xRow: input row iy, `[W][I]`; weights `[kH][kW][I]` (O = 1).
+                let xRow = input + (n * ih + iy) * iw * ic
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * Self.noOverlapMaxChannels) { buffer in
+                    guard let t = buffer.baseAddress else { return }
+                    var ix = 0
+                    while ix + 8 <= iw {
+                        // t: `[I][8]`, channel i of pixels ix ..< ix + 8 at t[8i ..< 8i + 8].
+                        var i = 0
+                        while i < vectorChannels {
+                            blaze_transpose8x8(xRow + ix * ic + i, ic, t + 8 * i)
+                            i += 8
+                        }
+                        while i < ic {
+                            for p in 0..<8 { t[8 * i + p] = xRow[(ix + p) * ic + i] }
+                            i += 1
+                        }
+                        for kx in 0..<kw {
+                            let wk = w + (ky * kw + kx) * ic
+                            var acc = SIMD8<Float>(repeating: b0)
+                            for c in 0..<ic { acc = acc + loadVector(t + 8 * c) * SIMD8<Float>(repeating: wk[c]) }
+                            for p in 0..<8 {
+                                let ox = (ix + p) * sw - pl + kx
+                                if ox >= 0 && ox < ow { out[ox] = acc[p] }
+                            }
+                        }
+                        ix += 8
+                    }
+                    while ix < iw {
+                        let x = xRow + ix * ic
+                        for kx in 0..<kw {
+                            let ox = ix * sw - pl + kx
+                            guard ox >= 0 && ox < ow else { continue }
+                            let wk = w + (ky * kw + kx) * ic
+                            var acc = b0
+                            for c in 0..<ic { acc = acc + x[c] * wk[c] }
+                            out[ox] = acc
+                        }
+                        ix += 1
                     }
                 }
             }

@@ -8,8 +8,9 @@ import TFLite
 /// - a spatial `PAD` (zeros, only H/W padded) whose single consumer is a VALID `CONV_2D` or
 ///   `DEPTHWISE_CONV_2D` becomes explicit padding of that conv: taps on the zero border
 ///   are skipped, which adds exactly `+0` to a sum that is never `-0`;
-/// - a `CONV_2D` whose output's single consumer is a same-shape `ADD` adds the other ADD
-///   operand (the skip connection) in the GEMM epilogue: `act2(act(acc + bias) + skip)`;
+/// - a `CONV_2D` (or a `RESIZE_BILINEAR`, a decoder's upsampling) whose output's single consumer
+///   is a same-shape `ADD` adds the other ADD operand (the skip connection) in its epilogue:
+///   `act2(act(acc + bias) + skip)`;
 ///   when that operand is a `PAD` that only appends zero channels (BlazeFace's `PAD → ADD`
 ///   shortcut) and is read by nothing else, the PAD is absorbed too: the epilogue reads the
 ///   PAD's input and adds `+0` to the padded channels, as the ADD did;
@@ -17,7 +18,12 @@ import TFLite
 ///   activation (and has no other consumer) becomes that producer's fused activation;
 /// - a `PRELU` with a constant alpha of one value per channel (shape `[…, 1, C]`) whose input
 ///   comes from a conv (possibly with a fused ADD) or a depthwise conv (and has no other
-///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`.
+///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`;
+/// - a `DEPTHWISE_CONV_2D` whose input is a large map (≥ `pointwiseDepthwiseMinBytes`) written
+///   by a dense pointwise `CONV_2D` (1×1, stride 1, no padding, no fused ADD, native GEMM) for it
+///   alone runs inside that conv's step, in row bands
+///   (`PointwiseDepthwiseOperator`): the expanded map never goes to memory whole. Both keep their
+///   own folded RELU/PRELU. Decided after the others, so it never changes them.
 ///
 /// Tensors that are fused away are never materialized: they get no arena offset, so
 /// `compare` reports them as skipped instead of comparing stale memory.
@@ -35,6 +41,19 @@ struct FusionPlan {
     var residual: [Int: (tensor: Int, activation: BlazeKernels.FusedActivation, channels: Int?)] = [:]
     /// conv / depthwise op → the constant alpha tensor of a folded PRELU (applied last).
     var prelu: [Int: Int] = [:]
+    /// pointwise conv op → the depthwise op its step also runs, and the intermediate tensor
+    /// between them (the conv's own output, or its folded RELU/PRELU's), which is never stored.
+    var depthwiseAfter: [Int: (op: Int, intermediate: Int)] = [:]
+
+    /// Smallest intermediate map (bytes, float32) whose pair is fused. Measured per pair
+    /// (`blazepose profile --threads 1`, per-layer minima of 10–12 interleaved runs, Zen 3 with a
+    /// 512 KiB L2 and 32 MiB L3): hand_landmark_lite's and hand_landmark_full's 112×112×64 pair
+    /// (3.2 MB, K = 16, stride-2 depthwise) 0.621 → 0.542 and 0.604 → 0.548 ms (at 2 threads 0.669 →
+    /// 0.571); the smaller maps, which a round trip through L3 serves well, were even or slower:
+    /// 56×56×96 0.297 → 0.304 and 0.259 → 0.269, pose_landmark_full's 64×64×144 (K = 24) 0.707 →
+    /// 0.733, 32×32×192 0.413 → 0.439, two 16×16×528 pairs 0.906 → 0.991 ms (small GEMM calls
+    /// re-stream those layers' larger weights).
+    static let pointwiseDepthwiseMinBytes = 3 * 1024 * 1024
 
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
     func tensors(of index: Int, _ op: Operator) -> [Int] {
@@ -173,6 +192,25 @@ extension GraphBuilder {
             }
             if fact.absorbsRelu { foldRelu(into: index, after: t) }
             if fact.absorbsPrelu { foldPrelu(into: index, after: plan.output[index] ?? t) }
+        }
+
+        // Pointwise conv → depthwise conv, on the plan the per-op fusions left: the tensor each
+        // remaining operator finally writes, and who writes it.
+        var writer: [Int: Int] = [:]
+        for (index, op) in ops.enumerated() where !plan.absorbed.contains(index) && op.outputs.count == 1 {
+            writer[plan.output[index] ?? op.outputs[0]] = index
+        }
+        for (d, op) in ops.enumerated() where !plan.absorbed.contains(d) && facts[d].readsPointwiseRows
+            && plan.paddedInput[d] == nil && op.outputs.count == 1 {
+            guard let x = op.inputs.first, let p = writer[x], p < d, facts[p].feedsDepthwise,
+                  plan.residual[p] == nil, plan.paddedInput[p] == nil, plan.depthwiseAfter[p] == nil,
+                  soleConsumer(x) == d, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
+                  isFloatActivation(plan.output[d] ?? op.outputs[0]),
+                  let floats = GraphValidation.checkedCount(xShape),
+                  floats >= FusionPlan.pointwiseDepthwiseMinBytes / 4 else { continue }
+            plan.absorbed.insert(d)
+            plan.depthwiseAfter[p] = (d, x)
+            plan.output[p] = plan.output[d] ?? op.outputs[0]
         }
         return plan
     }

@@ -37,7 +37,13 @@ final class CustomOpKernelTests: XCTestCase {
         var seed: UInt64 = 1
         let cases: [([Int], Int, (Int, Int), (Int, Int))] = [([1, 1, 1, 1], 1, (1, 1), (1, 1)), ([1, 3, 5, 2], 3, (3, 3), (2, 2)), ([2, 4, 3, 5], 9, (2, 3), (2, 1)),
                                  ([1, 5, 5, 3], 2, (3, 3), (1, 1)), ([1, 6, 4, 1], 1, (4, 4), (3, 2)), ([1, 2, 7, 8], 17, (1, 5), (3, 3)),
-                                 ([1, 4, 4, 4], 4, (5, 5), (2, 2))]
+                                 ([1, 4, 4, 4], 4, (5, 5), (2, 2)),
+                                 // One output channel, kernel ≤ stride (`runSingleChannelNoOverlap`): pixel and
+                                 // channel tails, kernel rows/columns the stride skips, a batch, and > 64
+                                 // channels (the general path).
+                                 ([1, 5, 11, 3], 1, (2, 2), (2, 2)), ([2, 3, 17, 16], 1, (1, 2), (3, 2)),
+                                 ([1, 4, 9, 9], 1, (2, 1), (2, 3)), ([1, 3, 8, 8], 1, (3, 3), (3, 3)),
+                                 ([1, 2, 9, 70], 1, (2, 2), (2, 2))]
         for (input, o, k, s) in cases {
             for same in [true, false] {
                 try transposeConv(input: input, out: o, kernel: k, stride: s, same: same, seed: seed,

@@ -130,6 +130,38 @@ final class FusionKernelTests: XCTestCase {
         }
     }
 
+    /// RESIZE_BILINEAR with a fused ADD (`residual`) == the resize, then the ADD kernel the
+    /// interpreter runs unfused (`BinaryOperator`), bit for bit: random maps, and maps of −0 against
+    /// a zero RELU bound, where the ADD kernel's vector selects and its scalar tail differ.
+    func testResizeResidualEqualsResizeThenAdd() throws {
+        let cases: [(input: [Int], oh: Int, ow: Int, act: FusedActivation, negativeZero: Bool)] = [
+            ([1, 32, 32, 48], 64, 64, .none, false), ([1, 64, 64, 8], 128, 128, .relu, false),
+            ([2, 5, 7, 3], 9, 13, .relu6, false), ([1, 3, 5, 8], 6, 10, .reluN1To1, false),
+            ([1, 4, 5, 3], 7, 9, .relu, true), ([1, 3, 3, 8], 6, 6, .relu, true),
+        ]
+        for (n, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(760 + n))
+            let x = c.negativeZero ? [Float](repeating: -0.0, count: c.input.reduce(1, *)) : randomFloats(c.input.reduce(1, *), &rng)
+            let resize = try ResizeBilinearOperator(inputShape: c.input, outputHeight: c.oh, outputWidth: c.ow,
+                                                    alignCorners: false, halfPixelCenters: true)
+            let count = resize.outputShape.elementCount
+            let skip = c.negativeZero ? [Float](repeating: -0.0, count: count) : randomFloats(count, &rng, range: -2...2)
+            let add = try BinaryOperator(kind: .add, aShape: resize.outputShape.dims, bShape: resize.outputShape.dims,
+                                         activation: c.act)
+            let resized = collect(count) { resize.run(input: x, output: $0, pool: Pools.one) }
+            let expected = collect(count) { o in add.run(a: resized, b: skip, output: o, pool: Pools.one) }
+            for pool in Pools.all {
+                let got = collect(count) { o in
+                    skip.withUnsafeBufferPointer { sp in
+                        resize.run(input: x, output: o, pool: pool,
+                                   residual: GemmResidual(data: sp.baseAddress!, ld: c.input[3], activation: c.act))
+                    }
+                }
+                assertBitIdentical(got, expected, "resize + ADD case \(n) threads=\(pool.threadCount)")
+            }
+        }
+    }
+
     /// A residual with fewer channels than the conv (`GemmResidual.channels`, the input of a folded
     /// channel PAD) == conv, then the reference PAD appending zero channels, then the reference ADD:
     /// pointwise, direct/im2col and 4×24 tiles, skip channel counts inside and at the edges of the

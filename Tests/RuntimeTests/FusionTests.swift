@@ -23,7 +23,7 @@ final class FusionTests: XCTestCase {
         return interpreter.outputs.indices.map { interpreter.output($0) }
     }
 
-    func check(model: String, minimumRemovedSteps: Int, folder: String = "weights") throws {
+    func check(model: String, minimumRemovedSteps: Int, folder: String = "weights", pointwiseDepthwise: Int = 0) throws {
         let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
         guard FileManager.default.fileExists(atPath: weights.path) else {
             return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
@@ -35,6 +35,9 @@ final class FusionTests: XCTestCase {
             let fused = try makeInterpreter(weights, threads: threads, fused: true)
             XCTAssertGreaterThanOrEqual(unfused.steps.count - fused.steps.count, minimumRemovedSteps,
                                         "\(model): fusions did not fire (\(unfused.steps.count) → \(fused.steps.count) steps)")
+            // Pointwise → depthwise pairs in row bands (`PointwiseDepthwiseOperator`), by step label.
+            XCTAssertEqual(fused.steps.filter { $0.variant?.hasPrefix("+depthwise") == true }.count, pointwiseDepthwise,
+                           "\(model): pointwise → depthwise fusions")
             let got = try run(fused, dump)
             XCTAssertEqual(got.count, expected.count)
             for (i, (a, b)) in zip(got, expected).enumerated() {
@@ -52,10 +55,17 @@ final class FusionTests: XCTestCase {
     }
 
     // Removed steps per model (measured with `blazepose profile`): detector 5 PAD + 15 ADD,
-    // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD.
+    // lite 57 RELU + 37 ADD, full 5 PAD + 22 ADD + 4 ADD after a RESIZE_BILINEAR.
     func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 94) }
-    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 27) }
+    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 31) }
+    // The pointwise → depthwise pair on a map ≥ 3 MiB (112×112×64) in both hand landmark models.
+    func testHandLandmarkLiteFusedEqualsUnfused() throws {
+        try check(model: "hand_landmark_lite", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1)
+    }
+    func testHandLandmarkFullFusedEqualsUnfused() throws {
+        try check(model: "hand_landmark_full", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1)
+    }
 
     // PRELU folded into the producing conv / depthwise conv (only where the PRELU is the sole
     // reader of its input), counted from `blazepose profile` with and without --no-fuse:

@@ -40,14 +40,24 @@ struct Conv2DUnit: OperatorUnit {
     func fusionFacts(_ graph: GraphBuilder, _ site: OperatorSite) -> FusionFacts {
         // Not into 1-output-channel convs: their direct kernel sums interior and border pixels in
         // different lane orders, so explicit padding there would change some bits.
-        let outChannels = site.op.inputs.count > 1 ? graph.staticShape(site.op.inputs[1])?.first : nil
+        let wShape = site.op.inputs.count > 1 ? graph.staticShape(site.op.inputs[1]) : nil
+        let outChannels = wShape?.first
+        // A dense 1×1 stride-1 conv on the native GEMM can run a following depthwise conv in row
+        // bands; weights stored sparse are left to the sparse kernel's choice.
+        let storedSparse = site.op.inputs.count > 1
+            && (graph.constants.sources[site.op.inputs[1]].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false)
+        let pointwise = wShape.map { $0.count == 4 && $0[1] == 1 && $0[2] == 1 } ?? false
+            && window.strideHeight == 1 && window.strideWidth == 1 && graph.options.gemmBackend == .native
+            && !storedSparse && graph.options.sparseConvolutions != .always
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
-                           acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true)
+                           acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true,
+                           feedsDepthwise: pointwise && (outChannels ?? 1) > 1)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
         try site.arity(inputs: 2...3)
+        if let pair = graph.fusion.depthwiseAfter[site.index] { return try preparePointwiseDepthwise(&graph, site, pair) }
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
         // OHWI weights `[O, KH, KW, I]`: a valid 4-D shape is read as O rows straight into the packed
@@ -151,6 +161,50 @@ struct Conv2DUnit: OperatorUnit {
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
         }, variant: variant)
+    }
+
+    /// The step of a pointwise conv that also runs the depthwise conv `pair.op` reading its output
+    /// (`FusionPlan.depthwiseAfter`; `PointwiseDepthwiseOperator`): input this conv's, output the
+    /// depthwise's final tensor; the intermediate `pair.intermediate` is checked but never stored.
+    func preparePointwiseDepthwise(_ graph: inout GraphBuilder, _ site: OperatorSite,
+                                   _ pair: (op: Int, intermediate: Int)) throws -> PreparedStep {
+        let x = try graph.activation(try graph.fusedInput(site), "input", site)
+        let y = try graph.activation(graph.fusedOutput(site), "output", site)
+        let wT = site.op.inputs[1]
+        guard graph.isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
+        let wShape = graph.subgraph.tensors[wT].shape
+        let weights = try graph.constantRows(wT, "weights", site, rowCount: wShape.first ?? 0)
+        let bias = site.op.inputs.count > 2 && site.op.inputs[2] >= 0
+            ? try graph.constantFloats(site.op.inputs[2], "bias", site)
+            : [Float](repeating: 0, count: wShape.first ?? 0)
+        let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
+        let xShape = try graph.shape(x)
+        let conv = try graph.kernel(site) {
+            try Conv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
+                               strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                               dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
+                               padding: window.padding, activation: graph.fusedActivation(site, own: activation),
+                               backend: graph.options.gemmBackend, preluAlpha: preluAlpha,
+                               store: graph.weightStore, lanes: graph.options.gemmLanes)
+        }
+        graph.doneReading(wT)
+        try graph.checkOutput(pair.intermediate, conv.outputShape.dims, site)
+        // The depthwise conv's unit builds its kernel (with its own folded PAD/RELU/PRELU) on the
+        // conv's output shape; errors name the depthwise operator.
+        let dwSite = graph.sites[pair.op]
+        guard let dwUnit = graph.units[pair.op] as? DepthwiseConv2DUnit else {
+            throw dwSite.fail("fused depthwise step is not a DEPTHWISE_CONV_2D")   // unreachable: planned from its facts
+        }
+        let (depthwise, dwFlops) = try dwUnit.makeOperator(&graph, dwSite, inputShape: conv.outputShape.dims,
+                                                           rowPathOnly: true)
+        try graph.checkOutput(y, depthwise.outputShape.dims, dwSite)
+        let fused = try graph.kernel(site) { try PointwiseDepthwiseOperator(pointwise: conv, depthwise: depthwise) }
+        graph.requestScratch(fused.scratchCount(threads: graph.options.threads))
+        let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *)) + dwFlops
+        return PreparedStep(flops: flops, bind: { offset in
+            let xo = offset(x), yo = offset(y)
+            return { arena, scratch, pool in fused.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
+        }, variant: "+depthwise op \(pair.op)")
     }
 
     /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label

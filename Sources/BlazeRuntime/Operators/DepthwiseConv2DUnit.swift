@@ -40,34 +40,43 @@ struct DepthwiseConv2DUnit: OperatorUnit {
 
     func fusionFacts(_ graph: GraphBuilder, _ site: OperatorSite) -> FusionFacts {
         FusionFacts(absorbsRelu: activation == .none, acceptsExplicitPadding: window.padding == .valid,
-                    absorbsPrelu: true)
+                    absorbsPrelu: true, readsPointwiseRows: true)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
         try site.arity(inputs: 2...3)
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
+        let (conv, flops) = try makeOperator(&graph, site, inputShape: try graph.shape(x))
+        try graph.checkOutput(y, conv.outputShape.dims, site)
+        graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
+        return PreparedStep(flops: flops) { offset in
+            let xo = offset(x), yo = offset(y)
+            return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
+        }
+    }
+
+    /// The kernel for this operator reading an NHWC input of `inputShape` (the graph's, or a
+    /// fused pointwise conv's output), with its folded PAD, RELU and PRELU, and its FLOPs.
+    /// `rowPathOnly` as in `DepthwiseConv2DOperator.init`. Checks arity, weights and bias.
+    func makeOperator(_ graph: inout GraphBuilder, _ site: OperatorSite, inputShape: [Int],
+                      rowPathOnly: Bool = false) throws -> (DepthwiseConv2DOperator, flops: Double) {
+        try site.arity(inputs: 2...3)
         // Bias count: the last dimension of the 1HWO weights.
         let (wShape, weights, bias) = try graph.convolutionConstants(site) { $0.last ?? 0 }
-        let xShape = try graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
         // A folded PRELU's alpha: `[…, 1, C·m]`, one value per output channel (checked by the planner).
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
         let conv = try graph.kernel(site) {
-            try DepthwiseConv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
+            try DepthwiseConv2DOperator(inputShape: inputShape, weights: weights, weightsShape: wShape, bias: bias,
                                         depthMultiplier: depthMultiplier,
                                         strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                         dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                        padding: padding, activation: act, preluAlpha: preluAlpha)
+                                        padding: padding, activation: act, preluAlpha: preluAlpha,
+                                        rowPathOnly: rowPathOnly)
         }
-        try graph.checkOutput(y, conv.outputShape.dims, site)
-        graph.requestScratch(conv.scratchCount(threads: graph.options.threads))
         let kernelArea = wShape.count == 4 ? wShape[1] * wShape[2] : 0
-        let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(kernelArea)
-        return PreparedStep(flops: flops) { offset in
-            let xo = offset(x), yo = offset(y)
-            return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
-        }
+        return (conv, 2.0 * Double(conv.outputShape.elementCount) * Double(kernelArea))
     }
 }

@@ -98,6 +98,11 @@ struct FusionFacts {
     /// The operator can apply a PRELU (constant alpha, one per output channel) that follows it
     /// (after its own activation and any fused residual).
     var absorbsPrelu = false
+    /// The operator is a dense pointwise conv (1×1, stride 1, unpadded, native GEMM) that can run
+    /// a following depthwise conv in row bands (`PointwiseDepthwiseOperator`).
+    var feedsDepthwise = false
+    /// The operator is a depthwise conv that can run inside its pointwise producer's step.
+    var readsPointwiseRows = false
     /// What the operator becomes when absorbed by a neighbour; nil = never absorbed.
     var role: FusionRole?
 }

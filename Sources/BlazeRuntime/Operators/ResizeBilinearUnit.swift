@@ -2,6 +2,8 @@ import BlazeKernels
 import TFLite
 
 /// RESIZE_BILINEAR: NHWC input, `size` an INT32 constant `[2]` (height, width) (`ResizeBilinearOperator`).
+/// Fusions: a following same-shape ADD (a decoder's upsample + skip), added to each finished row
+/// with the ADD's activation (and a RELU after it), as the conv epilogue does.
 struct ResizeBilinearUnit: OperatorUnit {
     static let kind = OperatorKind.builtin(.resizeBilinear)
     /// `ResizeBilinearOptions`: new_height 0 / new_width 1 (deprecated), align_corners 2, half_pixel_centers 3.
@@ -19,9 +21,13 @@ struct ResizeBilinearUnit: OperatorUnit {
         "align_corners \(alignCorners) half_pixel \(halfPixelCenters)"
     }
 
+    func fusionFacts(_ graph: GraphBuilder, _ site: OperatorSite) -> FusionFacts {
+        FusionFacts(acceptsResidual: true)
+    }
+
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
         try site.arity(inputs: 2...2)
-        let x = try graph.activation(site.op.inputs[0], "input", site), y = try graph.activation(site.op.outputs[0], "output", site)
+        let x = try graph.activation(site.op.inputs[0], "input", site), y = try graph.activation(graph.fusedOutput(site), "output", site)
         let size = try graph.constantInt32s(site.op.inputs[1], "size", site)
         guard size.count == 2 else { throw site.fail("size must hold 2 values, has \(size.count)") }
         let xShape = try graph.shape(x)
@@ -30,6 +36,19 @@ struct ResizeBilinearUnit: OperatorUnit {
                                        alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
         }
         try graph.checkOutput(y, resize.outputShape.dims, site)
+        if let skip = graph.fusion.residual[site.index] {
+            // Fused ADD: the skip operand has the output's shape (checked by the planner and here).
+            let s = try graph.activation(skip.tensor, "residual", site)
+            try graph.checkOutput(s, resize.outputShape.dims, site)
+            let activation = skip.activation, ld = resize.outputShape.channels
+            return PreparedStep(flops: 0) { offset in
+                let xo = offset(x), yo = offset(y), so = offset(s)
+                return { arena, _, pool in
+                    resize.run(input: arena + xo, output: arena + yo, pool: pool,
+                               residual: GemmResidual(data: arena + so, ld: ld, activation: activation))
+                }
+            }
+        }
         return PreparedStep(flops: 0) { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, _, pool in resize.run(input: arena + xo, output: arena + yo, pool: pool) }

@@ -1,0 +1,116 @@
+/// A pointwise CONV_2D (1×1, stride 1, unpadded, native GEMM) and the DEPTHWISE_CONV_2D that
+/// reads its output, run together in row bands: MobileNetV2's expand → depthwise pair
+/// (hand_landmark, pose_landmark_full, palm and face models).
+///
+/// Layouts: input NHWC `[N, H, W, I]` (the pointwise conv's input), intermediate NHWC
+/// `[N, H, W, C]` (the pointwise output = the depthwise input, never stored whole), output NHWC
+/// `[N, OH, OW, C·M]` (the depthwise output).
+///
+/// Why: the expanded map is the largest tensor of such a block (112×112×64 = 3.2 MB in
+/// hand_landmark_lite). Run apart, the pointwise conv writes it to memory and the depthwise conv
+/// reads it back; a 1×1 conv with K = 16 spends more time on that write than on its sums.
+/// Here each worker keeps a band of `bandRows` intermediate rows in its scratch (about 96 KiB,
+/// in L2): for each output row it computes the intermediate rows the window needs that the band
+/// lacks (one GEMM call over those rows' pixels), moving the rows it still needs to the band's
+/// front when it is full, then runs the depthwise row on the band.
+///
+/// Bits: a GEMM output element's arithmetic depends only on its pixel and channel, not on the
+/// rows computed with it (`gemmRows`), and a depthwise row reads the same values in the same
+/// order, so the output is bit-identical to the two operators one after the other, for any
+/// band size and thread count. Work is split into one contiguous range of output rows per
+/// thread, so the two cores stream different halves of the map; the intermediate rows at a
+/// range's edge are computed by both (the window's overlap, 1–2 rows).
+public final class PointwiseDepthwiseOperator: @unchecked Sendable {
+    public let pointwise: Conv2DOperator
+    public let depthwise: DepthwiseConv2DOperator
+    /// Intermediate rows `[bandRows][W][C]` one worker's band holds (≥ the window's height).
+    public let bandRows: Int
+    /// The depthwise output, NHWC `[N, OH, OW, C·M]`.
+    public var outputShape: NHWCShape { depthwise.outputShape }
+    /// The pointwise input, NHWC `[N, H, W, I]`.
+    public var inputShape: NHWCShape { pointwise.inputShape }
+
+    /// Pairs two prepared operators. Throws `KernelError` unless `pointwise` is a native-GEMM 1×1
+    /// conv (`isPointwise`), `depthwise` reads exactly its output shape, and the depthwise layer
+    /// computes rows independently (not its small-map path). `bandBytes` sizes the band (at least
+    /// the depthwise window's rows are kept whatever its value).
+    public init(pointwise: Conv2DOperator, depthwise: DepthwiseConv2DOperator, bandBytes: Int = 96 * 1024) throws {
+        let op = "CONV_2D + DEPTHWISE_CONV_2D"
+        guard pointwise.isPointwise, pointwise.backend == .native else {
+            throw KernelError.shapeMismatch(op: op, detail: "the first conv is not a native 1×1, stride-1, unpadded conv")
+        }
+        guard depthwise.inputShape == pointwise.outputShape else {
+            throw KernelError.shapeMismatch(op: op, detail: "depthwise input \(depthwise.inputShape) != pointwise output \(pointwise.outputShape)")
+        }
+        guard depthwise.usesRowPath else {
+            throw KernelError.shapeMismatch(op: op, detail: "the depthwise conv runs by channel blocks (small map)")
+        }
+        let g = depthwise.geometry
+        let window = (g.kernelHeight - 1) * g.dilationHeight + 1
+        let rowBytes = Swift.max(1, g.inputWidth * depthwise.inputShape.channels * 4)
+        // The window's rows always fit (a window taller than the map reads at most H rows).
+        bandRows = Swift.min(g.inputHeight, Swift.max(window + g.strideHeight, Swift.max(0, bandBytes) / rowBytes))
+        self.pointwise = pointwise
+        self.depthwise = depthwise
+    }
+
+    /// Floats of scratch `run` needs: one band `[bandRows][W][C]` per thread.
+    public func scratchCount(threads: Int) -> Int {
+        Swift.max(1, threads) * bandRows * depthwise.inputShape.width * depthwise.inputShape.channels
+    }
+
+    /// Runs both operators: `input` NHWC `inputShape`, `output` NHWC `outputShape`, `scratch` at
+    /// least `scratchCount(threads: pool.threadCount)` floats. Never validates the pointers.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
+        // A missing scratch buffer is a programming error of the caller, not a data problem.
+        guard let scratch else { preconditionFailure("PointwiseDepthwiseOperator.run: scratch buffer required") }
+        let g = depthwise.geometry
+        let h = g.inputHeight, w = g.inputWidth, c = depthwise.inputShape.channels
+        let inChannels = pointwise.inputShape.channels
+        let rowFloats = w * c, bandRows = self.bandRows
+        let packed = pointwise.packed, activation = pointwise.activation
+        let chunks = Swift.max(1, Swift.min(g.outputHeight, pool.threadCount))
+        pool.parallelFor(outputShape.batch * chunks) { unit, worker in
+            let b = unit / chunks, chunk = unit % chunks
+            let o0 = g.outputHeight * chunk / chunks, o1 = g.outputHeight * (chunk + 1) / chunks
+            // band: [bandRows][W][C], intermediate rows base..<hi of image b at band rows 0..<(hi - base).
+            let band = scratch + worker * bandRows * rowFloats
+            var base = 0, hi = 0
+            var lastNeeded = 0
+            for oy in o0..<o1 { lastNeeded = Swift.max(lastNeeded, rowsNeeded(g, outputRow: oy).upperBound) }
+            for oy in o0..<o1 {
+                let need = rowsNeeded(g, outputRow: oy)
+                if !need.isEmpty {
+                    if need.lowerBound >= hi {
+                        base = need.lowerBound; hi = base      // nothing in the band is needed again
+                    } else if need.upperBound > base + bandRows {
+                        // Keep rows need.lowerBound..<hi: move them to the band's front.
+                        let keep = hi - need.lowerBound
+                        band.update(from: band + (need.lowerBound - base) * rowFloats, count: keep * rowFloats)
+                        base = need.lowerBound
+                    }
+                    if need.upperBound > hi {
+                        // Fill the band as far as this range of output rows needs, in one GEMM call.
+                        let fillEnd = Swift.min(base + bandRows, lastNeeded)
+                        gemmRows(m: (fillEnd - hi) * w, a: input + (b * h + hi) * w * inChannels, lda: inChannels,
+                                 weights: packed, activation: activation, c: band + (hi - base) * rowFloats, ldc: c)
+                        hi = fillEnd
+                    }
+                }
+                // The depthwise row reads only rows need (all in the band) through a base that
+                // places band row 0 at intermediate row `base` of image b.
+                depthwise.runRow(input: UnsafePointer(band) - (b * h + base) * rowFloats, b: b, oy: oy, output: output)
+            }
+        }
+    }
+
+    /// Intermediate rows output row `oy`'s window reads (empty when it lies in the padding).
+    @inline(__always)
+    private func rowsNeeded(_ g: WindowGeometry, outputRow oy: Int) -> Range<Int> {
+        let ky = g.validKernelRows(outputRow: oy)
+        guard !ky.isEmpty else { return 0..<0 }
+        let origin = oy * g.strideHeight - g.padTop
+        return (origin + ky.lowerBound * g.dilationHeight)..<(origin + (ky.upperBound - 1) * g.dilationHeight + 1)
+    }
+}

@@ -1,0 +1,127 @@
+import BlazeKernels
+import XCTest
+
+/// `PointwiseDepthwiseOperator` (a 1×1 conv and the depthwise conv reading its output, in row
+/// bands) must give exactly the bits of the two operators run one after the other, for every band
+/// size, thread count and GEMM width: over edge shapes and every pointwise → depthwise pair of
+/// the models' layer shapes.
+final class PointwiseDepthwiseTests: XCTestCase {
+    struct Case {
+        var batch = 1
+        var h: Int, w: Int, i: Int, c: Int, k: Int, s: Int
+        var dilation = 1, multiplier = 1
+        var padding: Padding = .same
+        var pwAct: FusedActivation = .relu6, dwAct: FusedActivation = .relu6
+        var pwPrelu = false, dwPrelu = false
+    }
+
+    /// Runs the pair fused (band sizes from the window's height to the whole map) and apart, and
+    /// compares bitwise.
+    func check(_ t: Case, seed: UInt64, label: String, pools: [ThreadPool] = Pools.all,
+               bandBytes: [Int] = [0, 3000, 96 * 1024, 1 << 30]) throws {
+        var rng = SeededGenerator(seed: seed)
+        let inShape = [t.batch, t.h, t.w, t.i]
+        let input = randomFloats(inShape.reduce(1, *), &rng)
+        let pwWeights = randomFloats(t.c * t.i, &rng), pwBias = randomFloats(t.c, &rng)
+        let outC = t.c * t.multiplier
+        let dwWeights = randomFloats(t.k * t.k * outC, &rng), dwBias = randomFloats(outC, &rng)
+        let pwAlpha = t.pwPrelu ? randomFloats(t.c, &rng) : nil
+        let dwAlpha = t.dwPrelu ? randomFloats(outC, &rng) : nil
+        for lanes in [GemmLanes.eight, .sixteen] {
+            let pw = try Conv2DOperator(inputShape: inShape, weights: pwWeights, weightsShape: [t.c, 1, 1, t.i], bias: pwBias,
+                                        strideHeight: 1, strideWidth: 1, padding: .valid, activation: t.pwAct,
+                                        backend: .native, preluAlpha: pwAlpha, lanes: lanes)
+            let midShape = pw.outputShape.dims
+            func depthwise(rowPathOnly: Bool) throws -> DepthwiseConv2DOperator {
+                try DepthwiseConv2DOperator(inputShape: midShape, weights: dwWeights, weightsShape: [1, t.k, t.k, outC],
+                                            bias: dwBias, depthMultiplier: t.multiplier, strideHeight: t.s, strideWidth: t.s,
+                                            dilationHeight: t.dilation, dilationWidth: t.dilation, padding: t.padding,
+                                            activation: t.dwAct, preluAlpha: dwAlpha, rowPathOnly: rowPathOnly)
+            }
+            // Apart, with the depthwise kernel the interpreter would pick (possibly the small-map path).
+            let apart = try depthwise(rowPathOnly: false)
+            let mid = runConv(pw, input, pool: Pools.one)
+            var expected = [Float](repeating: .nan, count: apart.outputShape.elementCount)
+            var dwScratch = [Float](repeating: 0, count: max(1, apart.scratchCount(threads: 1)))
+            mid.withUnsafeBufferPointer { mp in expected.withUnsafeMutableBufferPointer { ep in
+                dwScratch.withUnsafeMutableBufferPointer { sp in
+                    apart.run(input: mp.baseAddress!, output: ep.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one)
+                } } }
+            for bytes in bandBytes {
+                let fused = try PointwiseDepthwiseOperator(pointwise: pw, depthwise: try depthwise(rowPathOnly: true),
+                                                           bandBytes: bytes)
+                XCTAssertEqual(fused.outputShape, apart.outputShape, label)
+                for pool in pools {
+                    var scratch = [Float](repeating: .nan, count: fused.scratchCount(threads: pool.threadCount))
+                    let got = collect(fused.outputShape.elementCount) { out in
+                        input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
+                            fused.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: pool)
+                        } }
+                    }
+                    assertBitIdentical(got, expected,
+                                       "\(label) \(lanes.rawValue)-lane band \(fused.bandRows) rows threads=\(pool.threadCount)")
+                }
+            }
+        }
+    }
+
+    func testEdgeShapes() throws {
+        let cases: [Case] = [
+            Case(h: 9, w: 7, i: 5, c: 13, k: 3, s: 1),                                   // channel tails, odd map
+            Case(h: 10, w: 12, i: 16, c: 64, k: 3, s: 2),                                // stride 2, SAME (pad bottom)
+            Case(h: 11, w: 11, i: 8, c: 24, k: 3, s: 2, padding: .valid),
+            Case(h: 8, w: 9, i: 8, c: 16, k: 5, s: 1, pwAct: .none, dwAct: .none),       // 5×5, small-map path apart
+            Case(h: 13, w: 6, i: 4, c: 8, k: 5, s: 2, padding: .explicit(top: 2, bottom: 1, left: 1, right: 2)),
+            Case(h: 7, w: 7, i: 3, c: 9, k: 3, s: 1, dilation: 2),
+            Case(h: 6, w: 5, i: 7, c: 4, k: 3, s: 1, multiplier: 3, dwAct: .relu),       // generic multiplier path
+            Case(batch: 3, h: 5, w: 6, i: 8, c: 40, k: 3, s: 2, pwPrelu: true, dwPrelu: true),
+            Case(h: 2, w: 3, i: 2, c: 8, k: 5, s: 1),                                   // window taller than the map
+            Case(h: 1, w: 1, i: 1, c: 1, k: 3, s: 1),
+            Case(h: 4, w: 4, i: 8, c: 16, k: 3, s: 3, padding: .explicit(top: 0, bottom: 3, left: 0, right: 3)),
+        ]
+        for (n, t) in cases.enumerated() { try check(t, seed: UInt64(900 + n), label: "edge case \(n)") }
+    }
+
+    /// Every pointwise conv of a model whose output shape is some depthwise conv's input in that
+    /// model (the interpreter fuses those pairs on maps ≥ 512 KiB; the smaller ones are tested
+    /// too), at the real shapes.
+    func testRealLayerPairs() throws {
+        var seen = Set<String>()
+        var n = 0
+        for conv in realConvShapes where conv.weights[1] == 1 && conv.weights[2] == 1 && conv.stride == (1, 1) {
+            for dw in realDepthwiseShapes where dw.model == conv.model && dw.input == conv.output {
+                let key = "\(conv.input) \(conv.weights) \(dw.weights) \(dw.stride) \(dw.padding) \(dw.dilation)"
+                guard seen.insert(key).inserted else { continue }
+                let t = Case(batch: conv.input[0], h: conv.input[1], w: conv.input[2], i: conv.input[3], c: conv.weights[0],
+                             k: dw.weights[1], s: dw.stride.0, dilation: dw.dilation.0, multiplier: dw.depthMultiplier,
+                             padding: dw.padding, pwAct: conv.activation, dwAct: dw.activation)
+                XCTAssertEqual(dw.weights[1], dw.weights[2], "square depthwise windows only")
+                XCTAssertEqual(dw.stride.0, dw.stride.1)
+                try check(t, seed: UInt64(1000 + n), label: "\(conv.model) \(key)", pools: [Pools.one, Pools.two],
+                          bandBytes: [96 * 1024])
+                n += 1
+            }
+        }
+        XCTAssertGreaterThan(n, 10, "the layer tables hold pointwise → depthwise pairs")
+    }
+
+    /// The pair is refused unless the first conv is a native 1×1 and the shapes chain.
+    func testRejectsWhatItCannotRun() throws {
+        let dw = try DepthwiseConv2DOperator(inputShape: [1, 8, 8, 16], weights: [Float](repeating: 0, count: 9 * 16),
+                                             weightsShape: [1, 3, 3, 16], bias: [], depthMultiplier: 1,
+                                             strideHeight: 1, strideWidth: 1, padding: .same, activation: .none,
+                                             rowPathOnly: true)
+        let blas = try Conv2DOperator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 64), weightsShape: [16, 1, 1, 4],
+                                      bias: [], strideHeight: 1, strideWidth: 1, padding: .valid, activation: .none,
+                                      backend: .openBLAS)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(pointwise: blas, depthwise: dw))
+        let threeByThree = try Conv2DOperator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 576),
+                                              weightsShape: [16, 3, 3, 4], bias: [], strideHeight: 1, strideWidth: 1,
+                                              padding: .same, activation: .none, backend: .native)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(pointwise: threeByThree, depthwise: dw))
+        let wrongShape = try Conv2DOperator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 32), weightsShape: [8, 1, 1, 4],
+                                            bias: [], strideHeight: 1, strideWidth: 1, padding: .valid, activation: .none,
+                                            backend: .native)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(pointwise: wrongShape, depthwise: dw))
+    }
+}

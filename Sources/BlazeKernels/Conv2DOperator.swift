@@ -6,7 +6,9 @@
 ///
 /// Strategy: a 1×1, stride-1, unpadded conv is a GEMM directly on the NHWC input
 /// (M = N·H·W pixels, K = I, N = O). Any other conv gathers each 48-pixel block into a
-/// per-worker im2col scratch (`[48][KH·KW·I]`, same k order as OHWI) and runs the same GEMM.
+/// per-worker im2col scratch (`[48][KH·KW·I]`, same k order as OHWI) and runs the same GEMM,
+/// except a conv on 3 input channels (the stem), which runs its own row kernel (`runStem`,
+/// `StemConv.swift`; native 8-lane weights) with the same per-output arithmetic.
 public final class Conv2DOperator: @unchecked Sendable {
     public let inputShape: NHWCShape
     public let outputShape: NHWCShape
@@ -20,6 +22,9 @@ public final class Conv2DOperator: @unchecked Sendable {
     public let isPointwise: Bool
     /// K of the GEMM: KH·KW·I.
     let patchSize: Int
+    /// True when `run` takes the stem kernel (`runStem`: a 3×3 window on 3 input channels, native
+    /// 8-lane weights), false for the GEMM paths. Bit-identical either way.
+    public let usesStemKernel: Bool
 
     /// True when a PRELU is fused into the epilogue (`preluAlpha` of `init`).
     public var hasFusedPrelu: Bool { packed.preluAlpha != nil }
@@ -32,22 +37,24 @@ public final class Conv2DOperator: @unchecked Sendable {
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                             strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                             padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build) throws {
+                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build, stemKernel: Bool = true) throws {
         try self.init(inputShape: inputShape, weights: WeightRows(weights, weightsShape: weightsShape), weightsShape: weightsShape,
                       bias: bias, strideHeight: strideHeight, strideWidth: strideWidth, dilationHeight: dilationHeight,
                       dilationWidth: dilationWidth, padding: padding, activation: activation, backend: backend,
-                      preluAlpha: preluAlpha, lanes: lanes)
+                      preluAlpha: preluAlpha, lanes: lanes, stemKernel: stemKernel)
     }
 
     /// As the `[Float]` initializer, with the OHWI weights read from `weights` (`[O][KH·KW·I]`
     /// rows, read once while packing, never kept) into `store`'s memory when given (see
     /// ``WeightStore``). `weights.n` and `weights.k` must match `weightsShape`. `lanes` picks the
     /// native micro-kernels' vector width (default: this build's, ``GemmLanes/build``; the results
-    /// are bit-identical either way).
+    /// are bit-identical either way). `stemKernel: false` keeps a conv the stem kernel applies to
+    /// on the GEMM path (``usesStemKernel``; for tests and measurements, the bits are the same).
     public init(inputShape: [Int], weights: WeightRows, weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                 padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                preluAlpha: [Float]? = nil, store: WeightStore? = nil, lanes: GemmLanes = .build) throws {
+                preluAlpha: [Float]? = nil, store: WeightStore? = nil, lanes: GemmLanes = .build,
+                stemKernel: Bool = true) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
@@ -84,6 +91,7 @@ public final class Conv2DOperator: @unchecked Sendable {
                                   preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store, lanes: lanes)
             }
         }
+        usesStemKernel = stemKernel && Self.stemKernelApplies(inputChannels: i, geometry: g, weights: packed)
     }
 
     /// Writes one im2col row `[KH][KW][I]` for output pixel (oy, ox) of one image (`input` NHWC `[H, W, I]`),
@@ -162,6 +170,10 @@ public final class Conv2DOperator: @unchecked Sendable {
         let totalPixels = outputShape.batch * pixelsPerImage
         let units = (totalPixels + gemmRowsPerUnit - 1) / gemmRowsPerUnit
         let k = patchSize
+        if usesStemKernel {
+            runStem(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
+            return
+        }
         if backend == .native && packed.panelWidth > 1 {
             runDirectOrIm2col(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
             return

@@ -576,13 +576,26 @@ func gemmMicroKernelX16<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type
         }
         segment &+= 1
     }
+    storeTile6x16(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, bias: bias, epilogue: e,
+                  rows: Height.rows > 5 ? rows : Swift.min(rows, 5), c: c, ldc: ldc, cols: cols)
+}
+
+/// The store of a tile of up to 6 rows × 16 columns (`gemmMicroKernelX16`, the stem kernel's
+/// `StemTile6x16`): the first `rows` rows of accumulators `cR0, cR1` (columns 0–7, 8–15), each
+/// through `storeTileRow` with bias `[16]`, to `c` (rows `ldc` apart, the first `cols` columns).
+@inline(__always)
+func storeTile6x16<E: TileEpilogue>(_ c00: SIMD8<Float>, _ c01: SIMD8<Float>, _ c10: SIMD8<Float>, _ c11: SIMD8<Float>,
+                                    _ c20: SIMD8<Float>, _ c21: SIMD8<Float>, _ c30: SIMD8<Float>, _ c31: SIMD8<Float>,
+                                    _ c40: SIMD8<Float>, _ c41: SIMD8<Float>, _ c50: SIMD8<Float>, _ c51: SIMD8<Float>,
+                                    bias: UnsafePointer<Float>, epilogue e: E, rows: Int,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     let bias0 = loadVector(bias), bias1 = loadVector(bias + 8)
     storeTileRow(c00, c01, bias0: bias0, bias1: bias1, epilogue: e, row: 0, to: c, cols: cols)
     if rows > 1 { storeTileRow(c10, c11, bias0: bias0, bias1: bias1, epilogue: e, row: 1, to: c + ldc, cols: cols) }
     if rows > 2 { storeTileRow(c20, c21, bias0: bias0, bias1: bias1, epilogue: e, row: 2, to: c + 2 * ldc, cols: cols) }
     if rows > 3 { storeTileRow(c30, c31, bias0: bias0, bias1: bias1, epilogue: e, row: 3, to: c + 3 * ldc, cols: cols) }
     if rows > 4 { storeTileRow(c40, c41, bias0: bias0, bias1: bias1, epilogue: e, row: 4, to: c + 4 * ldc, cols: cols) }
-    if Height.rows > 5 && rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
+    if rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
 }
 
 /// The 6×16 micro-kernel (`gemmMicroKernelX16` with 6 rows): `rows` ≤ 6 of A against one 16-wide panel.
@@ -642,6 +655,20 @@ func gemmMicroKernel4x24<E: TileEpilogue>(k: Int, segments: Int, segmentStride: 
         }
         segment &+= 1
     }
+    storeTile4x24(c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, bias: bias, epilogue: e,
+                  rows: rows, c: c, ldc: ldc)
+}
+
+/// The store of a 4×24 tile (`gemmMicroKernel4x24`, the stem kernel's `StemTile4x24`): the first
+/// `rows` (1...4) rows of accumulators `cR0, cR1, cR2` (columns 0–7, 8–15, 16–23), each through
+/// `e.apply` with bias `[24]`, to `c` (rows `ldc` apart; all 24 columns written).
+@inline(__always)
+func storeTile4x24<E: TileEpilogue>(_ c00: SIMD8<Float>, _ c01: SIMD8<Float>, _ c02: SIMD8<Float>,
+                                    _ c10: SIMD8<Float>, _ c11: SIMD8<Float>, _ c12: SIMD8<Float>,
+                                    _ c20: SIMD8<Float>, _ c21: SIMD8<Float>, _ c22: SIMD8<Float>,
+                                    _ c30: SIMD8<Float>, _ c31: SIMD8<Float>, _ c32: SIMD8<Float>,
+                                    bias: UnsafePointer<Float>, epilogue e: E, rows: Int,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int) {
     let bias0 = loadVector(bias), bias1 = loadVector(bias + 8), bias2 = loadVector(bias + 16)
     @inline(__always)
     func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, row: Int) {
@@ -689,6 +716,15 @@ func gemmMicroKernel6x8<E: TileEpilogue>(k: Int, segments: Int = 1, segmentStrid
         }
         segment &+= 1
     }
+    storeTile6x8(c0, c1, c2, c3, c4, c5, bias: bias, epilogue: e, rows: rows, c: c, ldc: ldc, cols: cols)
+}
+
+/// The store of a tile of up to 6 rows × 8 columns (`gemmMicroKernel6x8`, the stem kernel's
+/// `StemTile6x8`): the first `rows` accumulators through `storeTileRow8` with bias `[8]`.
+@inline(__always)
+func storeTile6x8<E: TileEpilogue>(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>,
+                                   _ c4: SIMD8<Float>, _ c5: SIMD8<Float>, bias: UnsafePointer<Float>, epilogue e: E,
+                                   rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
     let bias0 = loadVector(bias)
     storeTileRow8(c0, bias: bias0, epilogue: e, row: 0, to: c, cols: cols)
     if rows > 1 { storeTileRow8(c1, bias: bias0, epilogue: e, row: 1, to: c + ldc, cols: cols) }

@@ -91,34 +91,13 @@ func stemMicroKernel<T: StemTile, E: TileEpilogue>(_: T.Type, a: UnsafePointer<F
         ky &+= 1
     }
     if T.vectors == 3 {
-        let bias0 = loadVector(bias), bias1 = loadVector(bias + 8), bias2 = loadVector(bias + 16)
-        @inline(__always)
-        func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, row: Int) {
-            let out = c + row * ldc
-            storeVector(e.apply(v0, bias: bias0, row: row, col0: 0, cols: 8), out)
-            storeVector(e.apply(v1, bias: bias1, row: row, col0: 8, cols: 8), out + 8)
-            storeVector(e.apply(v2, bias: bias2, row: row, col0: 16, cols: 8), out + 16)
-        }
-        store(c00, c01, c02, row: 0)
-        if rows > 1 { store(c10, c11, c12, row: 1) }
-        if rows > 2 { store(c20, c21, c22, row: 2) }
-        if rows > 3 { store(c30, c31, c32, row: 3) }
+        storeTile4x24(c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, bias: bias, epilogue: e,
+                      rows: rows, c: c, ldc: ldc)
     } else if T.vectors == 2 {
-        let bias0 = loadVector(bias), bias1 = loadVector(bias + 8)
-        storeTileRow(c00, c01, bias0: bias0, bias1: bias1, epilogue: e, row: 0, to: c, cols: cols)
-        if rows > 1 { storeTileRow(c10, c11, bias0: bias0, bias1: bias1, epilogue: e, row: 1, to: c + ldc, cols: cols) }
-        if rows > 2 { storeTileRow(c20, c21, bias0: bias0, bias1: bias1, epilogue: e, row: 2, to: c + 2 * ldc, cols: cols) }
-        if rows > 3 { storeTileRow(c30, c31, bias0: bias0, bias1: bias1, epilogue: e, row: 3, to: c + 3 * ldc, cols: cols) }
-        if rows > 4 { storeTileRow(c40, c41, bias0: bias0, bias1: bias1, epilogue: e, row: 4, to: c + 4 * ldc, cols: cols) }
-        if rows > 5 { storeTileRow(c50, c51, bias0: bias0, bias1: bias1, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
+        storeTile6x16(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, bias: bias, epilogue: e,
+                      rows: rows, c: c, ldc: ldc, cols: cols)
     } else {
-        let bias0 = loadVector(bias)
-        storeTileRow8(c00, bias: bias0, epilogue: e, row: 0, to: c, cols: cols)
-        if rows > 1 { storeTileRow8(c10, bias: bias0, epilogue: e, row: 1, to: c + ldc, cols: cols) }
-        if rows > 2 { storeTileRow8(c20, bias: bias0, epilogue: e, row: 2, to: c + 2 * ldc, cols: cols) }
-        if rows > 3 { storeTileRow8(c30, bias: bias0, epilogue: e, row: 3, to: c + 3 * ldc, cols: cols) }
-        if rows > 4 { storeTileRow8(c40, bias: bias0, epilogue: e, row: 4, to: c + 4 * ldc, cols: cols) }
-        if rows > 5 { storeTileRow8(c50, bias: bias0, epilogue: e, row: 5, to: c + 5 * ldc, cols: cols) }
+        storeTile6x8(c00, c10, c20, c30, c40, c50, bias: bias, epilogue: e, rows: rows, c: c, ldc: ldc, cols: cols)
     }
 }
 

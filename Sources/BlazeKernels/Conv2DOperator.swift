@@ -22,8 +22,9 @@ public final class Conv2DOperator: @unchecked Sendable {
     public let isPointwise: Bool
     /// K of the GEMM: KH·KW·I.
     let patchSize: Int
-    /// True when `run` takes the stem kernel (`runStem`: a 3×3 window on 3 input channels, native
-    /// 8-lane weights), false for the GEMM paths. Bit-identical either way.
+    /// True when `run` takes the stem kernel (`runStem`: an undilated window up to 7 wide on 3 input
+    /// channels, native 8-lane weights; `stemKernelApplies`), false for the GEMM paths.
+    /// Bit-identical either way.
     public let usesStemKernel: Bool
 
     /// True when a PRELU is fused into the epilogue (`preluAlpha` of `init`).

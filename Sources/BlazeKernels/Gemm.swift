@@ -393,6 +393,14 @@ struct GemmEpilogue: TileEpilogue {
     }
 }
 
+/// True for activation NONE and a fused ADD's NONE too (bounds ±∞): the clamps are no-ops, so the
+/// micro-kernels run the epilogue without them (`UnclampedGemmEpilogue`, same bits).
+@inline(__always)
+func epilogueIsUnclamped(lo: Float, hi: Float, residual: GemmResidual?) -> Bool {
+    lo == -.infinity && hi == .infinity
+        && (residual.map { $0.activation.lowerBound == -.infinity && $0.activation.upperBound == .infinity } ?? true)
+}
+
 /// Rows of A per micro-tile of the native kernel.
 @usableFromInline let gemmTileRows = 6
 /// Rows of A per micro-tile of the 16-lane kernels (`GemmLanes.sixteen`).
@@ -772,9 +780,7 @@ func gemmNativeBlock(rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
         }
         return
     }
-    // Activation NONE (and a fused ADD's too): the clamps are no-ops, so run the epilogue without them.
-    let unclamped = lo == -.infinity && hi == .infinity
-        && (residual.map { $0.activation.lowerBound == -.infinity && $0.activation.upperBound == .infinity } ?? true)
+    let unclamped = epilogueIsUnclamped(lo: lo, hi: hi, residual: residual)
     if w.preluAlpha != nil {
         if unclamped {
             gemmNativeTilesPreluUnclamped(rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,

@@ -122,9 +122,7 @@ extension Conv2DOperator {
                  scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, residual: GemmResidual?) {
         let w = packed
         let lo = activation.lowerBound, hi = activation.upperBound
-        let unclamped = lo == -.infinity && hi == .infinity
-            && (residual.map { $0.activation.lowerBound == -.infinity && $0.activation.upperBound == .infinity } ?? true)
-        switch (w.preluAlpha != nil, unclamped) {
+        switch (w.preluAlpha != nil, epilogueIsUnclamped(lo: lo, hi: hi, residual: residual)) {
         case (false, false):
             runStemRows(GemmEpilogue.self, input: input, output: output, scratch: scratch, pool: pool, residual: residual)
         case (false, true):

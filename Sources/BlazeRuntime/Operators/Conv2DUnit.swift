@@ -60,19 +60,9 @@ struct Conv2DUnit: OperatorUnit {
         if let pair = graph.fusion.depthwiseAfter[site.index] { return try preparePointwiseDepthwise(&graph, site, pair) }
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
-        // OHWI weights `[O, KH, KW, I]`: a valid 4-D shape is read as O rows straight into the packed
-        // panels (no float32 copy); anything else goes through the array path, whose kernel reports it.
-        let wT = site.op.inputs[1]
-        guard graph.isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
-        let wShape = graph.subgraph.tensors[wT].shape
-        let byRows = wShape.count == 4 && wShape.allSatisfy { $0 > 0 }
-            && GraphValidation.checkedCount(wShape) == graph.constants.sources[wT]?.count
-        let weightRows = byRows ? try graph.constantRows(wT, "weights", site, rowCount: wShape[0]) : nil
-        let weightValues = byRows ? nil : try graph.constantFloats(wT, "weights", site)
-        // Bias `[O]` (zeros when absent).
-        let bias = site.op.inputs.count > 2 && site.op.inputs[2] >= 0
-            ? try graph.constantFloats(site.op.inputs[2], "bias", site)
-            : [Float](repeating: 0, count: wShape.first ?? 0)
+        let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
+        let byRows = weightRows != nil
+        let bias = try biasValues(graph, site, count: wShape.first ?? 0)
         let xShape = try graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
@@ -96,20 +86,9 @@ struct Conv2DUnit: OperatorUnit {
                                    ?? SparseWeightRows(n: wShape[0], k: wShape[3], dense: weightValues ?? weightRows?.array() ?? []),
                                weightsShape: wShape, bias: bias, activation: act)
             : (nil, nil)
-        let dense: Conv2DOperator? = sparse != nil ? nil : try graph.kernel(site) {
-            if let weightRows {
-                return try Conv2DOperator(inputShape: xShape, weights: weightRows, weightsShape: wShape, bias: bias,
-                                          strideHeight: window.strideHeight, strideWidth: window.strideWidth,
-                                          dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                          padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
-                                          store: graph.weightStore, lanes: graph.options.gemmLanes)
-            }
-            return try Conv2DOperator(inputShape: xShape, weights: weightValues ?? [], weightsShape: wShape, bias: bias,
-                                      strideHeight: window.strideHeight, strideWidth: window.strideWidth,
-                                      dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                                      padding: padding, activation: act, backend: backend, preluAlpha: preluAlpha,
-                                      lanes: graph.options.gemmLanes)
-        }
+        let dense: Conv2DOperator? = sparse != nil ? nil
+            : try denseKernel(graph, site, inputShape: xShape, weightRows: weightRows, weightValues: weightValues,
+                              weightsShape: wShape, bias: bias, activation: act, padding: padding, preluAlpha: preluAlpha)
         if byRows { graph.doneReading(wT) }
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
             throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
@@ -163,6 +142,48 @@ struct Conv2DUnit: OperatorUnit {
         }, variant: variant)
     }
 
+    /// The weights tensor, its shape, and its values: OHWI `[O, KH, KW, I]` with a valid 4-D shape is
+    /// read as O rows straight into the packed panels (no float32 copy; call `doneReading` once
+    /// packed); anything else goes through the array path, whose kernel reports it.
+    func weights(_ graph: GraphBuilder, _ site: OperatorSite) throws
+        -> (tensor: Int, shape: [Int], rows: WeightRows?, values: [Float]?) {
+        let wT = site.op.inputs[1]
+        guard graph.isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
+        let wShape = graph.subgraph.tensors[wT].shape
+        let byRows = wShape.count == 4 && wShape.allSatisfy { $0 > 0 }
+            && GraphValidation.checkedCount(wShape) == graph.constants.sources[wT]?.count
+        let rows = byRows ? try graph.constantRows(wT, "weights", site, rowCount: wShape[0]) : nil
+        let values = byRows ? nil : try graph.constantFloats(wT, "weights", site)
+        return (wT, wShape, rows, values)
+    }
+
+    /// Bias `[O]` (`count` zeros when the operator has none).
+    func biasValues(_ graph: GraphBuilder, _ site: OperatorSite, count: Int) throws -> [Float] {
+        site.op.inputs.count > 2 && site.op.inputs[2] >= 0
+            ? try graph.constantFloats(site.op.inputs[2], "bias", site)
+            : [Float](repeating: 0, count: count)
+    }
+
+    /// The dense kernel (GEMM, direct or stem paths) from the weights `weights(_:_:)` returned.
+    func denseKernel(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int], weightRows: WeightRows?,
+                     weightValues: [Float]?, weightsShape: [Int], bias: [Float], activation act: FusedActivation,
+                     padding: Padding, preluAlpha: [Float]?) throws -> Conv2DOperator {
+        try graph.kernel(site) {
+            if let weightRows {
+                return try Conv2DOperator(inputShape: inputShape, weights: weightRows, weightsShape: weightsShape, bias: bias,
+                                          strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                                          dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
+                                          padding: padding, activation: act, backend: graph.options.gemmBackend,
+                                          preluAlpha: preluAlpha, store: graph.weightStore, lanes: graph.options.gemmLanes)
+            }
+            return try Conv2DOperator(inputShape: inputShape, weights: weightValues ?? [], weightsShape: weightsShape, bias: bias,
+                                      strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                                      dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
+                                      padding: padding, activation: act, backend: graph.options.gemmBackend,
+                                      preluAlpha: preluAlpha, lanes: graph.options.gemmLanes)
+        }
+    }
+
     /// The step of a pointwise conv that also runs the depthwise conv `pair.op` reading its output
     /// (`FusionPlan.depthwiseAfter`; `PointwiseDepthwiseOperator`): input this conv's, output the
     /// depthwise's final tensor; the intermediate `pair.intermediate` is checked but never stored.
@@ -170,24 +191,14 @@ struct Conv2DUnit: OperatorUnit {
                                    _ pair: (op: Int, intermediate: Int)) throws -> PreparedStep {
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
-        let wT = site.op.inputs[1]
-        guard graph.isValidTensor(wT) else { throw site.fail("weights tensor index \(wT) is out of range") }
-        let wShape = graph.subgraph.tensors[wT].shape
-        let weights = try graph.constantRows(wT, "weights", site, rowCount: wShape.first ?? 0)
-        let bias = site.op.inputs.count > 2 && site.op.inputs[2] >= 0
-            ? try graph.constantFloats(site.op.inputs[2], "bias", site)
-            : [Float](repeating: 0, count: wShape.first ?? 0)
+        let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
+        let bias = try biasValues(graph, site, count: wShape.first ?? 0)
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
-        let xShape = try graph.shape(x)
-        let conv = try graph.kernel(site) {
-            try Conv2DOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias,
-                               strideHeight: window.strideHeight, strideWidth: window.strideWidth,
-                               dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
-                               padding: window.padding, activation: graph.fusedActivation(site, own: activation),
-                               backend: graph.options.gemmBackend, preluAlpha: preluAlpha,
-                               store: graph.weightStore, lanes: graph.options.gemmLanes)
-        }
-        graph.doneReading(wT)
+        let conv = try denseKernel(graph, site, inputShape: try graph.shape(x), weightRows: weightRows,
+                                   weightValues: weightValues, weightsShape: wShape, bias: bias,
+                                   activation: graph.fusedActivation(site, own: activation), padding: window.padding,
+                                   preluAlpha: preluAlpha)
+        if weightRows != nil { graph.doneReading(wT) }
         try graph.checkOutput(pair.intermediate, conv.outputShape.dims, site)
         // The depthwise conv's unit builds its kernel (with its own folded PAD/RELU/PRELU) on the
         // conv's output shape; errors name the depthwise operator.

@@ -56,18 +56,20 @@ public final class PoseLandmarker {
             weightsDirectory = directory
             detectorLabel = directory.appendingPathComponent(detectorName).path
             landmarkLabel = directory.appendingPathComponent(landmarkName).path
-            detector = try Self.load(directory.appendingPathComponent(detectorName), runtimeOptions)
-            landmarkModel = try Self.load(directory.appendingPathComponent(landmarkName), runtimeOptions)
+            let (detectorURL, landmarkURL) = (directory.appendingPathComponent(detectorName), directory.appendingPathComponent(landmarkName))
+            (detector, landmarkModel) = try Self.loadPair(threads: options.threads, { try Self.load(detectorURL, runtimeOptions) },
+                                                          { try Self.load(landmarkURL, runtimeOptions) })
         case let .files(detectorFile, landmarkFile):
             weightsDirectory = nil
             (detectorLabel, landmarkLabel) = (detectorFile.path, landmarkFile.path)
-            detector = try Self.load(detectorFile, runtimeOptions)
-            landmarkModel = try Self.load(landmarkFile, runtimeOptions)
+            (detector, landmarkModel) = try Self.loadPair(threads: options.threads, { try Self.load(detectorFile, runtimeOptions) },
+                                                          { try Self.load(landmarkFile, runtimeOptions) })
         case let .data(detectorData, landmarkData):
             weightsDirectory = nil
             (detectorLabel, landmarkLabel) = ("\(detectorName) (Data)", "\(landmarkName) (Data)")
-            detector = try Self.load(detectorData, name: detectorName, runtimeOptions)
-            landmarkModel = try Self.load(landmarkData, name: landmarkName, runtimeOptions)
+            (detector, landmarkModel) = try Self.loadPair(threads: options.threads,
+                                                          { try Self.load(detectorData, name: detectorName, runtimeOptions) },
+                                                          { try Self.load(landmarkData, name: landmarkName, runtimeOptions) })
         }
         anchors = try SSDAnchors.generate(.poseDetector)
         Self.trimHeap()
@@ -107,6 +109,39 @@ public final class PoseLandmarker {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
         _ = unsafeBitCast(symbol, to: Trim.self)(0)
         #endif
+    }
+
+    /// Builds the detector and the landmark model: at once, on two threads, when `threads` > 1 and
+    /// the machine has more than one core (each load is mostly single-threaded work: reading,
+    /// decoding, widening and packing weights), else one after the other. The two interpreters are
+    /// the same either way (they share only the activation arena, which is built for that). When
+    /// both fail, the detector's error is the one thrown, as in a sequential load.
+    private static func loadPair(threads: Int, _ loadDetector: () throws -> Interpreter,
+                                 _ loadLandmark: () throws -> Interpreter) throws -> (Interpreter, Interpreter) {
+        guard threads > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            return (try loadDetector(), try loadLandmark())
+        }
+        let results = LoadResults()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let result = Result { try (i == 0 ? loadDetector : loadLandmark)() }
+            results.set(i, result)
+        }
+        let (detector, landmark) = results.both
+        return (try detector.get(), try landmark.get())
+    }
+
+    /// The two results of ``loadPair(threads:_:_:)``, each written once by its own thread.
+    private final class LoadResults: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [Result<Interpreter, Error>?] = [nil, nil]
+        func set(_ i: Int, _ result: Result<Interpreter, Error>) { lock.lock(); results[i] = result; lock.unlock() }
+        /// Both results (after `concurrentPerform` returned, so both are set).
+        var both: (Result<Interpreter, Error>, Result<Interpreter, Error>) {
+            lock.lock()
+            defer { lock.unlock() }
+            let missing = Result<Interpreter, Error>.failure(BlazePoseError.invalidOption(name: "models", value: "", reason: "a model load did not finish"))
+            return (results[0] ?? missing, results[1] ?? missing)
+        }
     }
 
     private static func load(_ url: URL, _ options: InterpreterOptions) throws -> Interpreter {

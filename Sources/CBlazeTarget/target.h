@@ -337,4 +337,15 @@ static inline void blaze_chunk_offsets(const int32_t *columns, long count, int32
     }
 }
 
+// As blaze_chunk_offsets, into 16-bit offsets (`scale * last` must fit uint16).
+static inline void blaze_chunk_offsets_u16(const int32_t *columns, long count, int32_t first, int32_t last,
+                                           int32_t scale, uint16_t *out) {
+    for (long j = 0; j < count; j++) {
+        int32_t c = columns[j] - first;
+        c = c < 0 ? 0 : c;
+        c = c > last ? last : c;
+        out[j] = (uint16_t)(scale * c);
+    }
+}
+
 #endif

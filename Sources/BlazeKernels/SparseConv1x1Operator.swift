@@ -630,7 +630,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 storeVector(r, out + (q &* n &+ cb))
             }
             while p + 8 <= pixels {
-                let t = transpose8x8(rows + p, ld: ld)
+                let t = transpose8x8(rows + p, ld: ld, kept: true)
                 finish(t.0, p); finish(t.1, p + 1); finish(t.2, p + 2); finish(t.3, p + 3)
                 finish(t.4, p + 4); finish(t.5, p + 5); finish(t.6, p + 6); finish(t.7, p + 7)
                 p += 8
@@ -684,13 +684,17 @@ enum Groups1: SparseGroupCount { static var count: Int { 1 } }
 /// unpacks and shuffles, 16 shuffles per block. (Four 4×4 transposes of the halves in Swift SIMD4,
 /// the form before, took ~40; per-lane assembly was 1.5× slower still.)
 @inline(__always)
-func transpose8x8(_ src: UnsafePointer<Float>, ld: Int)
+func transpose8x8(_ src: UnsafePointer<Float>, ld: Int, kept: Bool = false)
     -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
     // Eight contiguous SIMD8 (a homogeneous tuple, 64 floats); kept in registers once inlined.
     var t = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
              SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
     withUnsafeMutablePointer(to: &t) {
-        UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { blaze_transpose8x8(src, ld, $0) }
+        UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) {
+            // `kept`: the rows go through an empty asm statement (`blaze_transpose8x8_kept`), for
+            // blocks that are computed on next.
+            if kept { blaze_transpose8x8_kept(src, ld, $0) } else { blaze_transpose8x8(src, ld, $0) }
+        }
     }
     return t
 }

@@ -9,8 +9,8 @@ import CBlazeTarget
 /// Geometry, fixed at init from the shape: the `M = N·H·W` pixels are cut into `⌈M/8⌉` groups of 8
 /// and the groups into `tileCount` tiles of at most 8 groups (14 for an expansion with a narrow
 /// input: ``defaultTileGroups(inputChannels:outputChannels:)``), as even as possible (so a map of
-/// 196 pixels runs 4 tiles of 7, 6, 6, 6 groups, never a 1-group tail; a small odd tile count goes
-/// up by one so that two threads get even halves); the input channels are cut into `chunkCount`
+/// 196 pixels runs 4 tiles of 7, 6, 6, 6 groups, never a 1-group tail; a small odd tile count is
+/// made even, one tile fewer or more, so that two threads get even halves); the input channels are cut into `chunkCount`
 /// chunks of `chunkChannels` (a multiple of 8) so that one chunk of a transposed tile
 /// (`chunkChannels × 8·tileGroups` floats) stays in L1.
 ///
@@ -110,7 +110,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
 
     /// Validates the shapes and builds the sparse rows from `weights` (OHWI, `weightsShape` =
     /// `[O, 1, 1, I]`, dense) and `bias` (`[O]`, or empty for none). `tileGroups` (1...14, default
-    /// ``defaultTileGroups(inputChannels:outputChannels:)``) caps the pixel groups per tile;
+    /// ``defaultTileGroups(inputChannels:outputChannels:)``) caps the pixel groups per tile (give
+    /// or take one, to make a small tile count even);
     /// `chunkChannels` (default: from ``defaultChunkBudget``) sets the input channels per chunk
     /// (rounded up to a multiple of 8, capped so that the 16-bit offsets fit; ≥ I means one chunk). Neither
     /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
@@ -158,8 +159,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         let groups = (m + 7) / 8
         let cap = Swift.max(1, Swift.min(Self.maxTileGroups, maxGroups ?? Self.defaultTileGroups(inputChannels: i, outputChannels: o)))
         var tiles = (groups + cap - 1) / cap
-        // A small odd tile count goes up by one (smaller tiles), so two threads get even halves.
-        if tiles > 1, tiles < 16, tiles % 2 == 1 { tiles += 1 }
+        // A small odd tile count is made even, so two threads get even halves: one tile fewer when
+        // the tiles then grow by at most one group (a 28×28 map's 98 groups: 12 tiles of 8 or 9,
+        // not 13 of 7 or 8, nor 14 of 7), else one more.
+        if tiles > 1, tiles < 16, tiles % 2 == 1 {
+            let fewer = tiles - 1
+            tiles = (groups + fewer - 1) / fewer <= Swift.min(cap + 1, Self.maxTileGroups) ? fewer : tiles + 1
+        }
         tileCount = tiles
         let perTile = tileCount == 0 ? 1 : Swift.max(1, (groups + tileCount - 1) / tileCount)
         self.tileGroups = perTile

@@ -514,8 +514,28 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     c += 1
                 }
             } else {
-                for c in k0..<k1 {
+                // A partial group (the map's last, e.g. 1 pixel of a 7×7 map): each 8 channels of
+                // its `rows` pixels are copied into a zero-padded 8×8 block, then transposed as a
+                // full one (one value at a time this was 8 selects per channel).
+                var block = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                             SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())   // [8 pixels][8 channels]
+                var c = k0
+                withUnsafeMutablePointer(to: &block) {
+                    UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { b in
+                        while c + 8 <= k1 {
+                            for j in 0..<rows { storeVector(loadVector(s + j * k + c), b + 8 * j) }
+                            let t = transpose8x8(b, ld: 8)
+                            storeVector(t.0, d + c * ld); storeVector(t.1, d + (c + 1) * ld)
+                            storeVector(t.2, d + (c + 2) * ld); storeVector(t.3, d + (c + 3) * ld)
+                            storeVector(t.4, d + (c + 4) * ld); storeVector(t.5, d + (c + 5) * ld)
+                            storeVector(t.6, d + (c + 6) * ld); storeVector(t.7, d + (c + 7) * ld)
+                            c += 8
+                        }
+                    }
+                }
+                while c < k1 {
                     for j in 0..<8 { d[c * ld + j] = j < rows ? s[j * k + c] : 0 }
+                    c += 1
                 }
             }
         }

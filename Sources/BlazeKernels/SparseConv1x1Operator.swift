@@ -630,8 +630,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
 
     /// Writes one block of raw sums (`rows`: `[channels ≤ 8][stride]`) to the NHWC output `out`
     /// (`[pixels][n]`, columns `cb ..< cb+channels`) after the epilogue: bias, the clamp (max then
-    /// min), then with `residual` `act2(v + residual)`. Full 8×8 blocks are transposed; the rest
-    /// runs the same operations one value at a time.
+    /// min), then with `residual` `act2(v + residual)`. Blocks of 8 channels are transposed (a
+    /// partial last pixel group too: `rows` has `stride` ≥ its end columns); fewer channels run
+    /// the same operations one value at a time.
     @inline(__always)
     func store(_ rows: UnsafePointer<Float>, pixels: Int, channel0 cb: Int, channels cn: Int, n: Int,
                residual: GemmResidual?, out: UnsafeMutablePointer<Float>) {
@@ -660,6 +661,21 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 finish(t.0, p); finish(t.1, p + 1); finish(t.2, p + 2); finish(t.3, p + 3)
                 finish(t.4, p + 4); finish(t.5, p + 5); finish(t.6, p + 6); finish(t.7, p + 7)
                 p += 8
+            }
+            if p < pixels {
+                // The partial last group: its 8 columns are inside the row stride (the columns
+                // past `pixels` hold the sums of zero pixels), so it is transposed whole and its
+                // first `pixels − p` pixels are stored.
+                let t = transpose8x8(rows + p, ld: ld, kept: true)
+                let m = pixels - p
+                finish(t.0, p)
+                if m > 1 { finish(t.1, p + 1) }
+                if m > 2 { finish(t.2, p + 2) }
+                if m > 3 { finish(t.3, p + 3) }
+                if m > 4 { finish(t.4, p + 4) }
+                if m > 5 { finish(t.5, p + 5) }
+                if m > 6 { finish(t.6, p + 6) }
+                p = pixels
             }
         }
         while p < pixels {

@@ -7,22 +7,26 @@ import CBlazeTarget
 /// TFLite tensor, or any weights), bias `[O]`, output NHWC `[N, H, W, O]`.
 ///
 /// Geometry, fixed at init from the shape: the `M = N·H·W` pixels are cut into `⌈M/8⌉` groups of 8
-/// and the groups into `tileCount` tiles of at most `tileGroups` (≤ 8) groups, as even as possible
-/// (so a map of 196 pixels runs 4 tiles of 7, 6, 6, 6 groups, never a 1-group tail); the input
-/// channels are cut into `chunkCount` chunks of `chunkChannels` (a multiple of 8) so that one chunk
-/// of a transposed tile (`chunkChannels × 8·tileGroups` floats) stays in L1.
+/// and the groups into `tileCount` tiles of at most 8 groups (14 for an expansion with a narrow
+/// input: ``defaultTileGroups(inputChannels:outputChannels:)``), as even as possible (so a map of
+/// 196 pixels runs 4 tiles of 7, 6, 6, 6 groups, never a 1-group tail; a small odd tile count is
+/// made even, one tile fewer or more, so that two threads get even halves); the input channels are cut into `chunkCount`
+/// chunks of `chunkChannels` (a multiple of 8) so that one chunk of a transposed tile
+/// (`chunkChannels × 8·tileGroups` floats) stays in L1.
 ///
 /// Storage, built once at load: compressed sparse rows per (chunk, output channel) — `rowStart`
 /// `[chunkCount·O + 1]`, entry `c·O + o` the first nonzero of output channel `o` in chunk `c`;
 /// for each nonzero weight (input channels in increasing order) its value and its input channel
-/// `i` as the float offset `stride · (i − c·chunkChannels)` of its row in the transposed chunk.
+/// `i` as the float offset `stride · (i − c·chunkChannels)` of its row in the transposed chunk, a
+/// UInt16 (the chunk width is capped so that it fits; 6 bytes per nonzero instead of 8).
 ///
 /// Strategy (the SpMM idea of XNNPACK's NCHW kernels, on an NHWC input): for one tile and one
 /// chunk, the tile's pixels × the chunk's channels are transposed (8×8 blocks) into the worker's
 /// scratch, `[chunkChannels][stride]` (pixel `p` of the tile at column `p`, zero past the last
 /// pixel); then for every output channel each nonzero `w` at input channel `i` adds
-/// `w · xT[i][8g ..< 8g+8]` to one SIMD8 accumulator per group `g` (up to 8 multiply-adds per
-/// nonzero, one load each, the zeros skipped). Between chunks the accumulators are kept in the
+/// `w · xT[i][8g ..< 8g+8]` to one SIMD8 accumulator per group `g` (up to 14 multiply-adds per
+/// nonzero, one load each, the zeros skipped; the offsets are read four per 64-bit load, one
+/// round ahead of their multiply-adds). Between chunks the accumulators are kept in the
 /// scratch as raw sums `[O][stride]`; after the last chunk each 8 output channels' sums are
 /// transposed back to NHWC with the GEMM's epilogue (bias, clamp, optional residual ADD and its clamp).
 ///
@@ -41,7 +45,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     public let activation: FusedActivation
     /// Nonzero weights kept (of `O·I`).
     public let nonzeroCount: Int
-    /// Largest pixel groups (of 8) per tile, 1...8.
+    /// Largest pixel groups (of 8) per tile, 1...``maxTileGroups``.
     public let tileGroups: Int
     /// Pixel tiles of the map (all images' pixels in a row).
     public let tileCount: Int
@@ -54,12 +58,25 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// Default budget of one transposed chunk, floats (32 KiB, Zen 3's L1: each output channel
     /// reads only its nonzeros' rows, and 16, 24, 32 and 48 KiB measured within 3% of each other).
     public static let defaultChunkBudget = 8192
+    /// Most pixel groups (of 8) per tile: 14 accumulators and the broadcast weight fill the 16
+    /// AVX registers.
+    public static let maxTileGroups = 14
+
+    /// The cap on pixel groups per tile a layer gets by default: 14 for an expansion (`O ≥ 2·I`)
+    /// whose input fits one chunk at that width (`112·I` ≤ ``defaultChunkBudget``: the detector's
+    /// 16 → 64, 24 → 144, 40 → 240 and 40 → 96 layers, whose short rows then pay their per-row
+    /// costs over 112 pixels instead of 64: 2–6% faster), else 8 (contractions and deep inputs, where
+    /// wider tiles mean more chunks or fewer, less even tiles: 4–15% slower with 14).
+    public static func defaultTileGroups(inputChannels i: Int, outputChannels o: Int) -> Int {
+        o >= 2 * i && 8 * maxTileGroups * i <= defaultChunkBudget ? maxTileGroups : 8
+    }
     /// `[chunkCount·O + 1]`: the entries of output channel `o` in chunk `c` are
     /// `rowStart[c·O + o] ..< rowStart[c·O + o + 1]`: its nonzeros, then, when the rows are long,
     /// `+0` weights up to a multiple of 4 entries (the inner loop's remainder is then never taken).
     let rowStart: UnsafeMutablePointer<Int32>
-    /// `[entries]`: `stride · (input channel − chunk start)` of each entry.
-    let offsets: UnsafeMutablePointer<Int32>
+    /// `[entries]`: `stride · (input channel − chunk start)` of each entry, < 65536 (the chunk
+    /// width is capped so that it fits).
+    let offsets: UnsafeMutablePointer<UInt16>
     /// `[entries]`: the weight values, in `rowStart` order.
     let values: UnsafeMutablePointer<Float>
     /// `[O + 8]`: bias, zeros when there is none and past O (8-channel blocks load 8).
@@ -92,13 +109,15 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     }
 
     /// Validates the shapes and builds the sparse rows from `weights` (OHWI, `weightsShape` =
-    /// `[O, 1, 1, I]`, dense) and `bias` (`[O]`, or empty for none). `tileGroups` (1...8, default 8)
-    /// caps the pixel groups per tile; `chunkChannels` (default: from a 16 KiB budget) sets the
-    /// input channels per chunk (rounded up to a multiple of 8; ≥ I means one chunk). Neither
+    /// `[O, 1, 1, I]`, dense) and `bias` (`[O]`, or empty for none). `tileGroups` (1...14, default
+    /// ``defaultTileGroups(inputChannels:outputChannels:)``) caps the pixel groups per tile (give
+    /// or take one, to make a small tile count even);
+    /// `chunkChannels` (default: from ``defaultChunkBudget``) sets the input channels per chunk
+    /// (rounded up to a multiple of 8, capped so that the 16-bit offsets fit; ≥ I means one chunk). Neither
     /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
     /// weights are not 1×1.
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
-                            activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil) throws {
+                            activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil) throws {
         let op = Self.operatorName
         // The designated initializer's first checks (and errors), before the array is read.
         let (_, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
@@ -118,7 +137,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// With a `store`, the entries (`offsets`, `values`) go to its huge-page chunks, as packed dense
     /// weights do (fewer page faults at load than a heap block of fresh 4 KiB pages).
     public init(inputShape: [Int], weights rows: SparseWeightRows, weightsShape: [Int], bias biasIn: [Float],
-                activation: FusedActivation, tileGroups maxGroups: Int = 8, chunkChannels: Int? = nil,
+                activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil,
                 store: WeightStore? = nil) throws {
         let op = Self.operatorName
         let (input, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
@@ -128,8 +147,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         guard biasIn.isEmpty || biasIn.count == o else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(biasIn.count) values, output channels \(o)")
         }
-        // Offsets are stored as Int32 (64·I must fit), row starts too.
-        guard i <= Int(Int32.max) / 64, o * i <= Int(Int32.max) else {
+        // Row starts are stored as Int32 (offsets as UInt16: the chunk width is capped below).
+        guard o * i <= Int(Int32.max) else {
             throw KernelError.invalidShape(op: op, what: "weights (too large for 32-bit sparse indices)", shape: weightsShape)
         }
         self.inputShape = input
@@ -138,8 +157,16 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         // Tiles: ⌈M/8⌉ groups over ⌈groups/cap⌉ tiles, as even as possible.
         let m = input.batch * input.height * input.width
         let groups = (m + 7) / 8
-        let cap = Swift.max(1, Swift.min(8, maxGroups))
-        tileCount = (groups + cap - 1) / cap
+        let cap = Swift.max(1, Swift.min(Self.maxTileGroups, maxGroups ?? Self.defaultTileGroups(inputChannels: i, outputChannels: o)))
+        var tiles = (groups + cap - 1) / cap
+        // A small odd tile count is made even, so two threads get even halves: one tile fewer when
+        // the tiles then grow by at most one group (a 28×28 map's 98 groups: 12 tiles of 8 or 9,
+        // not 13 of 7 or 8, nor 14 of 7), else one more.
+        if tiles > 1, tiles < 16, tiles % 2 == 1 {
+            let fewer = tiles - 1
+            tiles = (groups + fewer - 1) / fewer <= Swift.min(cap + 1, Self.maxTileGroups) ? fewer : tiles + 1
+        }
+        tileCount = tiles
         let perTile = tileCount == 0 ? 1 : Swift.max(1, (groups + tileCount - 1) / tileCount)
         self.tileGroups = perTile
         stride = 8 * perTile
@@ -153,6 +180,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             kc = (i + pieces - 1) / pieces
         }
         kc = Swift.max(8, (kc + 7) / 8 * 8)
+        // Offsets `stride · (channel − chunk start)` must fit UInt16 (with the default budget they
+        // always do; this caps explicit widths, e.g. one chunk of a deep layer).
+        kc = Swift.min(kc, (65535 / stride + 1) / 8 * 8)
         if kc >= i { kc = Swift.max(1, i) }
         self.chunkChannels = kc
         let chunks = i == 0 ? 1 : (i + kc - 1) / kc
@@ -234,16 +264,17 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         // (measured ~3% faster on the detector's deep layers; on short rows the extra
         // multiply-adds cost more than the remainder loop saves).
         let pad = nnz >= 16 * chunks * o ? 4 : 1
-        // Entries: the nonzeros, at most `pad − 1` padding entries per (chunk, row), and one spare slot.
-        let capacity = nnz + (pad - 1) * chunks * o + 1
+        // Entries: the nonzeros, at most `pad − 1` padding entries per (chunk, row), and 8 spare
+        // slots (the kernel reads offsets ahead, up to 8 past a row's end).
+        let capacity = nnz + (pad - 1) * chunks * o + 8
         guard capacity <= Int(Int32.max) else {
             throw KernelError.invalidShape(op: op, what: "weights (too large for 32-bit sparse indices)", shape: weightsShape)
         }
         rowStart = .allocate(capacity: chunks * o + 1)
         self.store = store
         if let store {
-            // Int32 and Float have the same size and alignment: the offsets take a float slice.
-            offsets = UnsafeMutableRawPointer(store.allocate(floats: capacity)).bindMemory(to: Int32.self, capacity: capacity)
+            // Two UInt16 offsets per float slot (a float slice is aligned for UInt16).
+            offsets = UnsafeMutableRawPointer(store.allocate(floats: (capacity + 1) / 2)).bindMemory(to: UInt16.self, capacity: capacity)
             values = store.allocate(floats: capacity)
         } else {
             offsets = .allocate(capacity: capacity)
@@ -281,8 +312,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     let slot = chunk * o + row, position = counts[slot]
                     let n = Swift.max(0, Swift.min(runs[slot], count - start, Int(rowStart[slot + 1]) - position))
                     let chunkStart = chunk * kc, width = Swift.min(kc, i - chunkStart)
-                    blaze_chunk_offsets(columns + start, n, Int32(truncatingIfNeeded: chunkStart), Int32(truncatingIfNeeded: width - 1),
-                                        Int32(truncatingIfNeeded: stride), offsets + position)
+                    blaze_chunk_offsets_u16(columns + start, n, Int32(truncatingIfNeeded: chunkStart), Int32(truncatingIfNeeded: width - 1),
+                                            Int32(truncatingIfNeeded: stride), offsets + position)
                     (values + position).update(from: entries + start, count: n)
                     counts[slot] = position + n
                     start += n
@@ -303,7 +334,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                         limit = Int(rowStart[chunk * o + row + 1])
                     }
                     guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
-                    offsets[position] = Int32(truncatingIfNeeded: stride &* (c &- chunkStart))
+                    offsets[position] = UInt16(truncatingIfNeeded: stride &* (c &- chunkStart))
                     values[position] = w
                     position += 1
                 }
@@ -325,8 +356,10 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 }
             }
         }
-        offsets[at] = 0
-        values[at] = 0
+        for spare in at..<(at + 8) {
+            offsets[spare] = 0
+            values[spare] = 0
+        }
     }
 
     /// Whether `columns[0 ..< count]` strictly increase and all lie in `0 ..< bound`: the first
@@ -376,7 +409,10 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         let threads = pool.threadCount
         let pieces = threads > 1 && tiles < threads && chunkCount > 1 ? Swift.min(groups, threads) : tiles
         let want = threads == 1 ? 1 : 2 * threads
-        let splits = pieces > tiles || pieces >= want ? 1 : Swift.max(1, Swift.min(blocks, (want + pieces - 1) / pieces))
+        // (Tiles that split evenly over the threads, e.g. a 14×14 map's 2 tiles of 13 and 12 groups
+        // on 2 threads, are not split either: a split transposes its tile again.)
+        let even = pieces >= threads && pieces % threads == 0
+        let splits = pieces > tiles || pieces >= want || even ? 1 : Swift.max(1, Swift.min(blocks, (want + pieces - 1) / pieces))
         let worker = perWorker
         pool.parallelFor(pieces * splits) { unit, w in
             let piece = unit / splits, s = unit % splits
@@ -388,6 +424,12 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                               xt: base, sums: base + stride * chunkChannels, output: output + p0 * n,
                               residual: residual?.offset(rows: p0, cols: 0))
             switch g1 - g0 {
+            case 14: runTile(Groups14.self, job)
+            case 13: runTile(Groups13.self, job)
+            case 12: runTile(Groups12.self, job)
+            case 11: runTile(Groups11.self, job)
+            case 10: runTile(Groups10.self, job)
+            case 9: runTile(Groups9.self, job)
             case 8: runTile(Groups8.self, job)
             case 7: runTile(Groups7.self, job)
             case 6: runTile(Groups6.self, job)
@@ -446,7 +488,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
     }
 
-    /// Transposes input channels `channels` of `pixels` ≤ 64 NHWC pixel rows (`src`: `[pixels][k]`)
+    /// Transposes input channels `channels` of `pixels` ≤ 8·``maxTileGroups`` NHWC pixel rows (`src`: `[pixels][k]`)
     /// into `dst`: `[channels.count][stride]`, pixel `p` at column `p`, zeros from `pixels` to `8·groups`.
     @inline(__always)
     func transposeChunk(_ src: UnsafePointer<Float>, pixels: Int, groups: Int, k: Int, channels: Range<Int>,
@@ -472,8 +514,28 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     c += 1
                 }
             } else {
-                for c in k0..<k1 {
+                // A partial group (the map's last, e.g. 1 pixel of a 7×7 map): each 8 channels of
+                // its `rows` pixels are copied into a zero-padded 8×8 block, then transposed as a
+                // full one (one value at a time this was 8 selects per channel).
+                var block = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                             SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())   // [8 pixels][8 channels]
+                var c = k0
+                withUnsafeMutablePointer(to: &block) {
+                    UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { b in
+                        while c + 8 <= k1 {
+                            for j in 0..<rows { storeVector(loadVector(s + j * k + c), b + 8 * j) }
+                            let t = transpose8x8(b, ld: 8)
+                            storeVector(t.0, d + c * ld); storeVector(t.1, d + (c + 1) * ld)
+                            storeVector(t.2, d + (c + 2) * ld); storeVector(t.3, d + (c + 3) * ld)
+                            storeVector(t.4, d + (c + 4) * ld); storeVector(t.5, d + (c + 5) * ld)
+                            storeVector(t.6, d + (c + 6) * ld); storeVector(t.7, d + (c + 7) * ld)
+                            c += 8
+                        }
+                    }
+                }
+                while c < k1 {
                     for j in 0..<8 { d[c * ld + j] = j < rows ? s[j * k + c] : 0 }
+                    c += 1
                 }
             }
         }
@@ -487,6 +549,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                                          resume: Bool, row: UnsafeMutablePointer<Float>) {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
         var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        var a8 = SIMD8<Float>(), a9 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a12 = SIMD8<Float>(), a13 = SIMD8<Float>()
         if resume {
             a0 = loadVector(row)
             if G.count > 1 { a1 = loadVector(row + 8) }
@@ -496,11 +560,17 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             if G.count > 5 { a5 = loadVector(row + 40) }
             if G.count > 6 { a6 = loadVector(row + 48) }
             if G.count > 7 { a7 = loadVector(row + 56) }
+            if G.count > 8 { a8 = loadVector(row + 64) }
+            if G.count > 9 { a9 = loadVector(row + 72) }
+            if G.count > 10 { a10 = loadVector(row + 80) }
+            if G.count > 11 { a11 = loadVector(row + 88) }
+            if G.count > 12 { a12 = loadVector(row + 96) }
+            if G.count > 13 { a13 = loadVector(row + 104) }
         }
         let values = self.values, offsets = self.offsets
-        @inline(__always) func step(_ j: Int) {
+        @inline(__always) func step(_ j: Int, _ offset: Int) {
             let w = SIMD8<Float>(repeating: values[j])
-            let p = x + Int(offsets[j])
+            let p = x + offset
             a0.multiplyAdd(loadVector(p), w)
             if G.count > 1 { a1.multiplyAdd(loadVector(p + 8), w) }
             if G.count > 2 { a2.multiplyAdd(loadVector(p + 16), w) }
@@ -509,14 +579,37 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             if G.count > 5 { a5.multiplyAdd(loadVector(p + 40), w) }
             if G.count > 6 { a6.multiplyAdd(loadVector(p + 48), w) }
             if G.count > 7 { a7.multiplyAdd(loadVector(p + 56), w) }
+            if G.count > 8 { a8.multiplyAdd(loadVector(p + 64), w) }
+            if G.count > 9 { a9.multiplyAdd(loadVector(p + 72), w) }
+            if G.count > 10 { a10.multiplyAdd(loadVector(p + 80), w) }
+            if G.count > 11 { a11.multiplyAdd(loadVector(p + 88), w) }
+            if G.count > 12 { a12.multiplyAdd(loadVector(p + 96), w) }
+            if G.count > 13 { a13.multiplyAdd(loadVector(p + 104), w) }
         }
         var j = start
-        while j &+ 4 <= end {
-            step(j); step(j &+ 1); step(j &+ 2); step(j &+ 3)
-            j &+= 4
+        if j &+ 4 <= end {
+            // Four 16-bit offsets per 64-bit load, loaded two rounds ahead (the multiply-adds'
+            // addresses are then ready when they issue; at most 8 entries past the row's end are
+            // read: the next rows', or the spare slots).
+            let raw = UnsafeRawPointer(offsets)
+            // 0 (end ≥ 4 here), but not provably so: `| zero` keeps LLVM from folding the
+            // loop-carried values back into loads at the top of the loop.
+            let zero = UInt64(truncatingIfNeeded: end &>> 48)
+            var packed = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 2 &* j, as: UInt64.self))
+            var following = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 2 &* (j &+ 4), as: UInt64.self)) | zero
+            repeat {
+                let next = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 2 &* (j &+ 8), as: UInt64.self))
+                step(j, Int(truncatingIfNeeded: packed & 0xffff))
+                step(j &+ 1, Int(truncatingIfNeeded: (packed &>> 16) & 0xffff))
+                step(j &+ 2, Int(truncatingIfNeeded: (packed &>> 32) & 0xffff))
+                step(j &+ 3, Int(truncatingIfNeeded: packed &>> 48))
+                packed = following
+                following = next | zero
+                j &+= 4
+            } while j &+ 4 <= end
         }
         while j < end {
-            step(j)
+            step(j, Int(offsets[j]))
             j &+= 1
         }
         storeVector(a0, row)
@@ -527,12 +620,19 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         if G.count > 5 { storeVector(a5, row + 40) }
         if G.count > 6 { storeVector(a6, row + 48) }
         if G.count > 7 { storeVector(a7, row + 56) }
+        if G.count > 8 { storeVector(a8, row + 64) }
+        if G.count > 9 { storeVector(a9, row + 72) }
+        if G.count > 10 { storeVector(a10, row + 80) }
+        if G.count > 11 { storeVector(a11, row + 88) }
+        if G.count > 12 { storeVector(a12, row + 96) }
+        if G.count > 13 { storeVector(a13, row + 104) }
     }
 
     /// Writes one block of raw sums (`rows`: `[channels ≤ 8][stride]`) to the NHWC output `out`
     /// (`[pixels][n]`, columns `cb ..< cb+channels`) after the epilogue: bias, the clamp (max then
-    /// min), then with `residual` `act2(v + residual)`. Full 8×8 blocks are transposed; the rest
-    /// runs the same operations one value at a time.
+    /// min), then with `residual` `act2(v + residual)`. Blocks of 8 channels are transposed (a
+    /// partial last pixel group too: `rows` has `stride` ≥ its end columns); fewer channels run
+    /// the same operations one value at a time.
     @inline(__always)
     func store(_ rows: UnsafePointer<Float>, pixels: Int, channel0 cb: Int, channels cn: Int, n: Int,
                residual: GemmResidual?, out: UnsafeMutablePointer<Float>) {
@@ -557,10 +657,25 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 storeVector(r, out + (q &* n &+ cb))
             }
             while p + 8 <= pixels {
-                let t = transpose8x8(rows + p, ld: ld)
+                let t = transpose8x8(rows + p, ld: ld, kept: true)
                 finish(t.0, p); finish(t.1, p + 1); finish(t.2, p + 2); finish(t.3, p + 3)
                 finish(t.4, p + 4); finish(t.5, p + 5); finish(t.6, p + 6); finish(t.7, p + 7)
                 p += 8
+            }
+            if p < pixels {
+                // The partial last group: its 8 columns are inside the row stride (the columns
+                // past `pixels` hold the sums of zero pixels), so it is transposed whole and its
+                // first `pixels − p` pixels are stored.
+                let t = transpose8x8(rows + p, ld: ld, kept: true)
+                let m = pixels - p
+                finish(t.0, p)
+                if m > 1 { finish(t.1, p + 1) }
+                if m > 2 { finish(t.2, p + 2) }
+                if m > 3 { finish(t.3, p + 3) }
+                if m > 4 { finish(t.4, p + 4) }
+                if m > 5 { finish(t.5, p + 5) }
+                if m > 6 { finish(t.6, p + 6) }
+                p = pixels
             }
         }
         while p < pixels {
@@ -589,8 +704,14 @@ func isNonzero(_ w: Float) -> Int {
     Int(((w.bitPattern & 0x7fff_ffff) &+ 0x7fff_ffff) >> 31)
 }
 
-/// Pixel groups (of 8) a sparse kernel specialization handles, 1...8, fixed at compile time.
+/// Pixel groups (of 8) a sparse kernel specialization handles, 1...14, fixed at compile time.
 protocol SparseGroupCount { static var count: Int { get } }
+enum Groups14: SparseGroupCount { static var count: Int { 14 } }
+enum Groups13: SparseGroupCount { static var count: Int { 13 } }
+enum Groups12: SparseGroupCount { static var count: Int { 12 } }
+enum Groups11: SparseGroupCount { static var count: Int { 11 } }
+enum Groups10: SparseGroupCount { static var count: Int { 10 } }
+enum Groups9: SparseGroupCount { static var count: Int { 9 } }
 enum Groups8: SparseGroupCount { static var count: Int { 8 } }
 enum Groups7: SparseGroupCount { static var count: Int { 7 } }
 enum Groups6: SparseGroupCount { static var count: Int { 6 } }
@@ -605,13 +726,17 @@ enum Groups1: SparseGroupCount { static var count: Int { 1 } }
 /// unpacks and shuffles, 16 shuffles per block. (Four 4×4 transposes of the halves in Swift SIMD4,
 /// the form before, took ~40; per-lane assembly was 1.5× slower still.)
 @inline(__always)
-func transpose8x8(_ src: UnsafePointer<Float>, ld: Int)
+func transpose8x8(_ src: UnsafePointer<Float>, ld: Int, kept: Bool = false)
     -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
     // Eight contiguous SIMD8 (a homogeneous tuple, 64 floats); kept in registers once inlined.
     var t = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
              SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
     withUnsafeMutablePointer(to: &t) {
-        UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { blaze_transpose8x8(src, ld, $0) }
+        UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) {
+            // `kept`: the rows go through an empty asm statement (`blaze_transpose8x8_kept`), for
+            // blocks that are computed on next.
+            if kept { blaze_transpose8x8_kept(src, ld, $0) } else { blaze_transpose8x8(src, ld, $0) }
+        }
     }
     return t
 }

@@ -149,6 +149,36 @@ static inline __attribute__((always_inline)) void blaze_transpose8x8(const float
 #endif
 }
 
+// As blaze_transpose8x8, with the eight transposed rows passed through an empty asm statement
+// before they are stored: for a block that is then computed on (the sparse kernel's epilogue:
+// bias, clamps, residual), LLVM otherwise merges the unpacks and shuffles with that arithmetic
+// into 128-bit halves, element inserts and stack spills (about twice the instructions).
+static inline __attribute__((always_inline)) void blaze_transpose8x8_kept(const float *src, long ld, float *out) {
+#if defined(__AVX__)
+    __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src)), _mm_loadu_ps(src + 4 * ld), 1);
+    __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld)), _mm_loadu_ps(src + 5 * ld), 1);
+    __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld)), _mm_loadu_ps(src + 6 * ld), 1);
+    __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld)), _mm_loadu_ps(src + 7 * ld), 1);
+    __m256 u0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 4)), _mm_loadu_ps(src + 4 * ld + 4), 1);
+    __m256 u1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld + 4)), _mm_loadu_ps(src + 5 * ld + 4), 1);
+    __m256 u2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld + 4)), _mm_loadu_ps(src + 6 * ld + 4), 1);
+    __m256 u3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld + 4)), _mm_loadu_ps(src + 7 * ld + 4), 1);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 v0 = _mm256_unpacklo_ps(u0, u1), v1 = _mm256_unpackhi_ps(u0, u1);
+    __m256 v2 = _mm256_unpacklo_ps(u2, u3), v3 = _mm256_unpackhi_ps(u2, u3);
+    __m256 c0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), c1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 c2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), c3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 c4 = _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(1, 0, 1, 0)), c5 = _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 c6 = _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(1, 0, 1, 0)), c7 = _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(3, 2, 3, 2));
+    __asm__("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7));
+    _mm256_storeu_ps(out + 0, c0); _mm256_storeu_ps(out + 8, c1); _mm256_storeu_ps(out + 16, c2); _mm256_storeu_ps(out + 24, c3);
+    _mm256_storeu_ps(out + 32, c4); _mm256_storeu_ps(out + 40, c5); _mm256_storeu_ps(out + 48, c6); _mm256_storeu_ps(out + 56, c7);
+#else
+    blaze_transpose8x8(src, ld, out);
+#endif
+}
+
 // The same operations on 16 floats (imported as SIMD16<Float>), for the 16-lane GEMM micro-kernels
 // (`GemmLanes.sixteen`): one AVX-512 instruction each under __AVX512F__, else the 8-float
 // versions above on the two halves (two AVX instructions), so both kernel widths build and run
@@ -334,6 +364,17 @@ static inline void blaze_chunk_offsets(const int32_t *columns, long count, int32
         c = c < 0 ? 0 : c;
         c = c > last ? last : c;
         out[j] = scale * c;
+    }
+}
+
+// As blaze_chunk_offsets, into 16-bit offsets (`scale * last` must fit uint16).
+static inline void blaze_chunk_offsets_u16(const int32_t *columns, long count, int32_t first, int32_t last,
+                                           int32_t scale, uint16_t *out) {
+    for (long j = 0; j < count; j++) {
+        int32_t c = columns[j] - first;
+        c = c < 0 ? 0 : c;
+        c = c > last ? last : c;
+        out[j] = (uint16_t)(scale * c);
     }
 }
 

@@ -69,7 +69,14 @@ final class SparseConv1x1Tests: XCTestCase {
                                            bias: bias, activation: activation)
         XCTAssertEqual(op.outputShape.dims, [shape[0], shape[1], shape[2], o], label)
         XCTAssertEqual(op.nonzeroCount, weights.filter { $0 != 0 }.count, label)
-        XCTAssertEqual(op.tileCount, (pixels + 63) / 64, label)
+        // Tiles of at most 14 groups of 8 pixels for an expansion with a narrow input, else 8; a
+        // small odd count of several tiles is made even (one fewer if the tiles grow by one group at most).
+        let groups = (pixels + 7) / 8, cap = o >= 2 * i && 112 * i <= SparseConv1x1Operator.defaultChunkBudget ? 14 : 8
+        XCTAssertEqual(SparseConv1x1Operator.defaultTileGroups(inputChannels: i, outputChannels: o), cap, label)
+        var tiles = (groups + cap - 1) / cap
+        if tiles > 1, tiles < 16, tiles % 2 == 1 { tiles += (groups + tiles - 2) / (tiles - 1) <= min(cap + 1, 14) ? -1 : 1 }
+        XCTAssertEqual(op.tileCount, tiles, label)
+        XCTAssertLessThanOrEqual(op.tileGroups, SparseConv1x1Operator.maxTileGroups, label)
         XCTAssertEqual(op.chunkCount, (i + op.chunkChannels - 1) / op.chunkChannels, label)
         var ref = [Float](repeating: .nan, count: pixels * o)
         let skip = residual ?? [0]
@@ -92,13 +99,16 @@ final class SparseConv1x1Tests: XCTestCase {
         let dense = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
                                        strideHeight: 1, strideWidth: 1, padding: .valid, activation: activation,
                                        backend: .native)
-        // The default geometry, and other tile sizes (1...8 groups) and input-channel chunkings
-        // (one chunk, chunks of 8 and 16 channels: partial sums kept between chunks), every thread count.
+        // The default geometry, and other tile sizes (1...14 groups) and input-channel chunkings
+        // (one chunk — capped so that the 16-bit offsets fit —, chunks of 8 and 16 channels:
+        // partial sums kept between chunks), every thread count.
         var variants: [(SparseConv1x1Operator, String)] = [(op, "default")]
-        for (groups, chunk) in [(8, i), (7, 8), (5, 16), (4, 8), (3, nil), (2, 16), (1, 8)] as [(Int, Int?)] {
+        for (groups, chunk) in [(14, i), (12, 8), (10, nil), (9, 16), (8, i), (7, 8), (5, 16), (4, 8), (3, nil), (2, 16),
+                                (1, 8)] as [(Int, Int?)] {
             let v = try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
                                               activation: activation, tileGroups: groups, chunkChannels: chunk)
-            XCTAssertLessThanOrEqual(v.tileGroups, groups, label)
+            XCTAssertLessThanOrEqual(v.tileGroups, groups + 1, label)  // one more to make a small tile count even
+            XCTAssertLessThanOrEqual((v.chunkChannels - 1) * 8 * v.tileGroups, 65535, label)  // 16-bit offsets
             variants.append((v, "tile groups \(groups), chunk \(chunk.map(String.init) ?? "default") (\(v.chunkCount) chunks)"))
         }
         // Built from the weights' entries (as read from a model file's CSR), with some stored zeros

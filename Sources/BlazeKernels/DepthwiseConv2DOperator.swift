@@ -240,7 +240,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 columnStride: 8, weightStride: 8, outputStride: c,
                 pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
                 kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
-            rows.run(from: 0, to: g.outputWidth, overrun: true)
+            rows.run(from: 0, to: g.outputWidth, overrun: true, inputColumns: left..<(left + w))
             if let preluAlpha {
                 applyPrelu(output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, pixels: g.outputWidth,
                            pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
@@ -667,6 +667,50 @@ struct DepthwiseInterior {
         }
     }
 
+    /// Stride 1, undilated, KW = 5, 7 pixels × 8 channels per step (the BlazePose maps are 7·2^k
+    /// wide: 7- and 14-wide rows split into whole blocks, where 8-pixel blocks compute 1–2 pixels per
+    /// row that are discarded). Each of a kernel row's 11 input vectors is loaded once and used for
+    /// every (pixel, kx) pair that reads it; visiting inputs left to right gives each pixel its taps
+    /// in kx order, so per output the arithmetic is the generic loop's exactly. `zeroLeft` /
+    /// `zeroRight` (constants at the call sites): input columns 0–1 / 9–10 of the block are zero
+    /// padding of a channel-block plane, and their taps are skipped, as the reference skips taps
+    /// outside the input (same bits, and 6 of a 7-wide row's 35 taps per kernel row fewer).
+    @inline(__always)
+    func blockUnitStride5Seven(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 5 * wc + ch
+                let w0 = loadVector(wp), w1 = loadVector(wp + wc), w2 = loadVector(wp + 2 * wc)
+                let w3 = loadVector(wp + 3 * wc), w4 = loadVector(wp + 4 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                if !zeroLeft { x = loadVector(src + 1 * c); a1 = a1 + x * w0; a0 = a0 + x * w1 }
+                x = loadVector(src + 2 * c); a2 = a2 + x * w0; a1 = a1 + x * w1; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a3 = a3 + x * w0; a2 = a2 + x * w1; a1 = a1 + x * w2; a0 = a0 + x * w3
+                x = loadVector(src + 4 * c); a4 = a4 + x * w0; a3 = a3 + x * w1; a2 = a2 + x * w2; a1 = a1 + x * w3; a0 = a0 + x * w4
+                x = loadVector(src + 5 * c); a5 = a5 + x * w0; a4 = a4 + x * w1; a3 = a3 + x * w2; a2 = a2 + x * w3; a1 = a1 + x * w4
+                x = loadVector(src + 6 * c); a6 = a6 + x * w0; a5 = a5 + x * w1; a4 = a4 + x * w2; a3 = a3 + x * w3; a2 = a2 + x * w4
+                x = loadVector(src + 7 * c); a6 = a6 + x * w1; a5 = a5 + x * w2; a4 = a4 + x * w3; a3 = a3 + x * w4
+                x = loadVector(src + 8 * c); a6 = a6 + x * w2; a5 = a5 + x * w3; a4 = a4 + x * w4
+                if !zeroRight { x = loadVector(src + 9 * c); a6 = a6 + x * w3; a5 = a5 + x * w4 }
+                if !zeroRight { x = loadVector(src + 10 * c); a6 = a6 + x * w4 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, SIMD8<Float>(), bias: loadVector(bias + ch), to: out + ch, count: 7)
+            block += 8
+        }
+    }
+
     /// Stores up to 8 output pixels `count` (1...8) of one channel block: `clamp(a + bias)`.
     @inline(__always)
     func storePixels(_ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>,
@@ -737,13 +781,39 @@ struct DepthwiseInterior {
     }
 
     /// `run(_:from:to:overrun:)` specialized for the kernel width: 3 and 5 (every BlazePose
-    /// depthwise layer) get the kx loop unrolled at compile time.
+    /// depthwise layer) get the kx loop unrolled at compile time; 5-wide stride-1 ranges that are
+    /// a multiple of 7 run 7-pixel blocks (`runSevens`, `inputColumns` passed on).
     @inline(__always)
-    func run(from oxLo: Int, to oxHi: Int, overrun: Bool = false) {
+    func run(from oxLo: Int, to oxHi: Int, overrun: Bool = false, inputColumns: Range<Int>? = nil) {
         switch kernelWidth {
         case 3: run(KernelWidth3.self, from: oxLo, to: oxHi, overrun: overrun)
-        case 5: run(KernelWidth5.self, from: oxLo, to: oxHi, overrun: overrun)
+        case 5:
+            if tapStride == columnStride && pixelStride == columnStride && oxHi > oxLo && (oxHi - oxLo) % 7 == 0 {
+                runSevens(from: oxLo, to: oxHi, inputColumns: inputColumns)
+            } else {
+                run(KernelWidth5.self, from: oxLo, to: oxHi, overrun: overrun)
+            }
         default: run(KernelWidthDynamic.self, from: oxLo, to: oxHi, overrun: overrun)
+        }
+    }
+
+    /// Output columns `oxLo..<oxHi` in 7-pixel blocks (`(oxHi − oxLo) % 7 == 0`), stride 1, KW = 5,
+    /// undilated: `blockUnitStride5Seven`. `inputColumns`: the source columns that hold input
+    /// (the rest are zeros) on a channel-block plane, nil for NHWC rows; a block whose first or
+    /// last two columns are all outside it skips their taps.
+    @inline(never)
+    func runSevens(from oxLo: Int, to oxHi: Int, inputColumns: Range<Int>?) {
+        var ox = oxLo
+        while ox < oxHi {
+            let left = inputColumns.map { ox + 2 <= $0.lowerBound } ?? false
+            let right = inputColumns.map { ox + 9 >= $0.upperBound } ?? false
+            switch (left, right) {
+            case (false, false): blockUnitStride5Seven(at: ox, zeroLeft: false, zeroRight: false)
+            case (true, false): blockUnitStride5Seven(at: ox, zeroLeft: true, zeroRight: false)
+            case (false, true): blockUnitStride5Seven(at: ox, zeroLeft: false, zeroRight: true)
+            case (true, true): blockUnitStride5Seven(at: ox, zeroLeft: true, zeroRight: true)
+            }
+            ox += 7
         }
     }
 

@@ -43,6 +43,12 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     let paddedWidth: Int
     /// `[C/8][KH·KW][8]`: the weights regrouped per channel block for the small-map path.
     let blockWeights: UnsafeMutablePointer<Float>?
+    /// Small-map path without the plane: 5×5, stride 1, SAME-like padding of 2 columns on each
+    /// side and a width that is a multiple of 7. The 7-pixel blocks (`runSevens`) then skip
+    /// exactly the taps that fall outside the input (the first two columns of a row's first block,
+    /// the last two of its last), so each channel block reads the NHWC input directly: no gather,
+    /// no zero columns, no scratch. Same per-output arithmetic as the reference.
+    let readsInputDirectly: Bool
     /// `[C]`: a fused PRELU's per-channel alpha, or nil. Applied to each finished output row
     /// (or channel block) while it is still in L1, after bias and activation.
     let preluAlpha: UnsafeMutablePointer<Float>?
@@ -124,16 +130,18 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 }
             }
             blockWeights = packed
+            readsInputDirectly = kw == 5 && g.padLeft == 2 && g.outputWidth == input.width && g.outputWidth % 7 == 0
         } else {
             paddedWidth = 0
             blockWeights = nil
+            readsInputDirectly = false
         }
     }
 
     /// Floats of scratch `run` needs: one channel-block plane `[H][paddedWidth][8]` per thread
     /// on the small-map path, else 0.
     public func scratchCount(threads: Int) -> Int {
-        paddedWidth == 0 ? 0 : Swift.max(1, threads) * inputShape.height * paddedWidth * 8
+        paddedWidth == 0 || readsInputDirectly ? 0 : Swift.max(1, threads) * inputShape.height * paddedWidth * 8
     }
 
     deinit {
@@ -151,9 +159,16 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                     scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
         let rows = outputShape.batch * geometry.outputHeight
         if paddedWidth > 0, let blockWeights {
+            let blocks = outputShape.channels / 8
+            if readsInputDirectly {
+                pool.parallelFor(outputShape.batch * blocks) { unit, _ in
+                    runChannelBlock(input: input, b: unit / blocks, block: unit % blocks, weights: blockWeights,
+                                    plane: nil, output: output)
+                }
+                return
+            }
             // A missing scratch buffer is a programming error of the caller, not a data problem.
             guard let scratch else { preconditionFailure("DepthwiseConv2DOperator.run: scratch buffer required (scratchCount > 0)") }
-            let blocks = outputShape.channels / 8
             let planeSize = inputShape.height * paddedWidth * 8
             pool.parallelFor(outputShape.batch * blocks) { unit, worker in
                 runChannelBlock(input: input, b: unit / blocks, block: unit % blocks, weights: blockWeights,
@@ -212,38 +227,52 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         }
     }
 
-    /// Small-map path, one image and one 8-channel block: gathers the block into `plane`
-    /// (`[H][paddedWidth][8]`, input column `x` at plane column `padLeft + x`, zeros in the other
-    /// columns), then computes every output row of the block from it with the 8-pixel kernels
-    /// (the last block of a row may overrun into zero columns; only real pixels are stored).
-    /// Rows above and below the input are skipped by clipping the ky range, as in the reference.
+    /// Small-map path, one image and one 8-channel block. With a `plane` (`[H][paddedWidth][8]`),
+    /// gathers the block into it (input column `x` at plane column `padLeft + x`, zeros in the
+    /// other columns), then computes every output row of the block from it with the 7- or 8-pixel
+    /// kernels (the last 8-pixel block of a row may overrun into zero columns; only real pixels are
+    /// stored). Without (`readsInputDirectly`), the 7-pixel blocks read the NHWC input in place and
+    /// skip the taps outside it. Rows above and below the input are skipped by clipping the ky
+    /// range, as in the reference.
     private func runChannelBlock(input: UnsafePointer<Float>, b: Int, block: Int, weights: UnsafePointer<Float>,
-                                 plane: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+                                 plane: UnsafeMutablePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let g = geometry
         let c = inputShape.channels, w = inputShape.width, pw = paddedWidth, left = g.padLeft
         let image = input + b * g.inputHeight * w * c + block * 8
-        for y in 0..<g.inputHeight {
-            let dst = plane + y * pw * 8
-            let src = image + y * w * c
-            fillZero(dst, left * 8)
-            for x in 0..<w { storeVector(loadVector(src + x * c), dst + (left + x) * 8) }
-            fillZero(dst + (left + w) * 8, (pw - left - w) * 8)
+        if let plane {
+            for y in 0..<g.inputHeight {
+                let dst = plane + y * pw * 8
+                let src = image + y * w * c
+                fillZero(dst, left * 8)
+                for x in 0..<w { storeVector(loadVector(src + x * c), dst + (left + x) * 8) }
+                fillZero(dst + (left + w) * 8, (pw - left - w) * 8)
+            }
         }
         let lo = SIMD8<Float>(repeating: activation.lowerBound), hi = SIMD8<Float>(repeating: activation.upperBound)
         let taps = g.kernelHeight * g.kernelWidth
         for oy in 0..<g.outputHeight {
             let inYOrigin = oy * g.strideHeight - g.padTop
             let kyRows = g.validKernelRows(outputRow: oy)
-            let rows = DepthwiseInterior(
-                source: plane + inYOrigin * pw * 8, weights: weights + block * taps * 8, bias: bias + block * 8,
-                output: output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, channels: 8,
-                columnStride: 8, weightStride: 8, outputStride: c,
-                pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
-                kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
-            rows.run(from: 0, to: g.outputWidth, overrun: true, inputColumns: left..<(left + w))
+            let out = output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8
+            if let plane {
+                let rows = DepthwiseInterior(
+                    source: plane + inYOrigin * pw * 8, weights: weights + block * taps * 8, bias: bias + block * 8,
+                    output: out, channels: 8, columnStride: 8, weightStride: 8, outputStride: c,
+                    pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
+                    kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
+                rows.run(from: 0, to: g.outputWidth, overrun: true, inputColumns: left..<(left + w))
+            } else {
+                // Source column j is input column j − padLeft (the pointer may lie before the row;
+                // the skipped columns are never dereferenced).
+                let rows = DepthwiseInterior(
+                    source: image + (inYOrigin * w - left) * c, weights: weights + block * taps * 8, bias: bias + block * 8,
+                    output: out, channels: 8, columnStride: c, weightStride: 8, outputStride: c,
+                    pixelStride: c, tapStride: c, kyStride: g.dilationHeight * w * c,
+                    kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: 5, lo: lo, hi: hi)
+                rows.runSevens(from: 0, to: g.outputWidth, inputColumns: left..<(left + w))
+            }
             if let preluAlpha {
-                applyPrelu(output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, pixels: g.outputWidth,
-                           pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
+                applyPrelu(out, pixels: g.outputWidth, pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
             }
         }
     }

@@ -49,6 +49,11 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     /// the last two of its last), so each channel block reads the NHWC input directly: no gather,
     /// no zero columns, no scratch. Same per-output arithmetic as the reference.
     let readsInputDirectly: Bool
+    /// Row path: the whole row in blocks that skip the taps outside the input
+    /// (`DepthwiseInterior.runWholeRow`), no border-column or leftover-pixel loops; nil: interior
+    /// blocks and border columns. `.unitStride5x7` also lets the small-map path read its input in
+    /// place (`readsInputDirectly`).
+    let wholeRow: DepthwiseWholeRow?
     /// `[C]`: a fused PRELU's per-channel alpha, or nil. Applied to each finished output row
     /// (or channel block) while it is still in L1, after bias and activation.
     let preluAlpha: UnsafeMutablePointer<Float>?
@@ -117,6 +122,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         } else {
             self.preluAlpha = nil
         }
+        wholeRow = DepthwiseWholeRow(g, channels: c, depthMultiplier: depthMultiplier)
         // Plane rows hold the last 8-pixel block whole (its extra pixels are discarded).
         let blockedWidth = (g.outputWidth + 7) / 8 * 8
         let planeWidth = Swift.max(g.padLeft + input.width, (blockedWidth - 1) * g.strideWidth + kw)
@@ -130,7 +136,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 }
             }
             blockWeights = packed
-            readsInputDirectly = kw == 5 && g.padLeft == 2 && g.outputWidth == input.width && g.outputWidth % 7 == 0
+            readsInputDirectly = wholeRow == .unitStride5x7
         } else {
             paddedWidth = 0
             blockWeights = nil
@@ -309,6 +315,11 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             pixelStride: g.strideWidth * c,
             tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
             kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
+        if let wholeRow {
+            // Every column and channel (C ≥ 8: overlapping last block), border taps skipped.
+            interior.runWholeRow(wholeRow, width: g.outputWidth)
+            return
+        }
         // Border columns (all channels) and the channel tail of interior columns. Interior
         // columns are visited only when there is a channel tail: for wide maps with few
         // channels (256×256×8) an empty visit per column costs as much as the work itself.
@@ -421,6 +432,35 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                         activation.apply(total + bias[o])
                 }
             }
+        }
+    }
+}
+
+/// Rows a depthwise layer (multiplier 1, C ≥ 8, undilated columns) computes whole in blocks that
+/// skip the taps outside the input (`DepthwiseInterior.runWholeRow`) instead of interior blocks,
+/// leftover-pixel loops and border columns. Each case needs the padding and width for which the
+/// first block's skipped columns are exactly those left of the input and the last block's exactly
+/// those right of it, so every output sums the same taps in the same order as the reference.
+enum DepthwiseWholeRow {
+    /// 5×5, stride 1, 2 padding columns each side (output width = input width), width 7·k.
+    case unitStride5x7
+    /// 3×3, stride 1, 1 padding column each side, width 8·k.
+    case unitStride3x8
+    /// 3×3, stride 1, 1 padding column each side, width 7·k (not 8·k).
+    case unitStride3x7
+    /// 5×5, stride 2, 2 padding columns on the left, input width = 2 · output width, output 7·k.
+    case stride2Width5x7
+
+    /// The case for this geometry, or nil.
+    init?(_ g: WindowGeometry, channels: Int, depthMultiplier: Int) {
+        guard depthMultiplier == 1, channels >= 8, g.dilationWidth == 1, g.outputWidth > 0 else { return nil }
+        let w = g.outputWidth
+        switch (g.kernelWidth, g.strideWidth) {
+        case (5, 1) where g.padLeft == 2 && w == g.inputWidth && w % 7 == 0: self = .unitStride5x7
+        case (3, 1) where g.padLeft == 1 && w == g.inputWidth && w % 8 == 0: self = .unitStride3x8
+        case (3, 1) where g.padLeft == 1 && w == g.inputWidth && w % 7 == 0: self = .unitStride3x7
+        case (5, 2) where g.padLeft == 2 && g.inputWidth == 2 * w && w % 7 == 0: self = .stride2Width5x7
+        default: return nil
         }
     }
 }
@@ -740,6 +780,119 @@ struct DepthwiseInterior {
         }
     }
 
+    /// Whole-row kernel (`runWholeRow`), stride 1, KW = 3, 8 pixels: `blockUnitStride3` with the
+    /// taps of input column 0 (`zeroLeft`: left of the input) or 9 (`zeroRight`: right of it)
+    /// skipped, as the reference skips them. Inputs visited left to right: taps in kx order.
+    @inline(__always)
+    func blockUnitStride3Eight(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 3 * wc + ch
+                let w0 = loadVector(wp + 0 * wc), w1 = loadVector(wp + 1 * wc), w2 = loadVector(wp + 2 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                x = loadVector(src + 1 * c); a1 = a1 + x * w0; a0 = a0 + x * w1
+                x = loadVector(src + 2 * c); a2 = a2 + x * w0; a1 = a1 + x * w1; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a3 = a3 + x * w0; a2 = a2 + x * w1; a1 = a1 + x * w2
+                x = loadVector(src + 4 * c); a4 = a4 + x * w0; a3 = a3 + x * w1; a2 = a2 + x * w2
+                x = loadVector(src + 5 * c); a5 = a5 + x * w0; a4 = a4 + x * w1; a3 = a3 + x * w2
+                x = loadVector(src + 6 * c); a6 = a6 + x * w0; a5 = a5 + x * w1; a4 = a4 + x * w2
+                x = loadVector(src + 7 * c); a7 = a7 + x * w0; a6 = a6 + x * w1; a5 = a5 + x * w2
+                x = loadVector(src + 8 * c); a7 = a7 + x * w1; a6 = a6 + x * w2
+                if !zeroRight { x = loadVector(src + 9 * c); a7 = a7 + x * w2 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: 8)
+            block += 8
+        }
+    }
+
+    /// Whole-row kernel, stride 1, KW = 3, 7 pixels (rows 7·k wide): input column 0 (`zeroLeft`)
+    /// or 8 (`zeroRight`) skipped. Inputs visited left to right: taps in kx order.
+    @inline(__always)
+    func blockUnitStride3Seven(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 3 * wc + ch
+                let w0 = loadVector(wp + 0 * wc), w1 = loadVector(wp + 1 * wc), w2 = loadVector(wp + 2 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                x = loadVector(src + 1 * c); a1 = a1 + x * w0; a0 = a0 + x * w1
+                x = loadVector(src + 2 * c); a2 = a2 + x * w0; a1 = a1 + x * w1; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a3 = a3 + x * w0; a2 = a2 + x * w1; a1 = a1 + x * w2
+                x = loadVector(src + 4 * c); a4 = a4 + x * w0; a3 = a3 + x * w1; a2 = a2 + x * w2
+                x = loadVector(src + 5 * c); a5 = a5 + x * w0; a4 = a4 + x * w1; a3 = a3 + x * w2
+                x = loadVector(src + 6 * c); a6 = a6 + x * w0; a5 = a5 + x * w1; a4 = a4 + x * w2
+                x = loadVector(src + 7 * c); a6 = a6 + x * w1; a5 = a5 + x * w2
+                if !zeroRight { x = loadVector(src + 8 * c); a6 = a6 + x * w2 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, SIMD8<Float>(), bias: loadVector(bias + ch), to: out + ch, count: 7)
+            block += 8
+        }
+    }
+
+    /// Whole-row kernel, stride 2, KW = 5, 7 pixels: each of a kernel row's 17 input vectors loaded
+    /// once; input columns 0–1 (`zeroLeft`) or 16 (`zeroRight`) skipped. Inputs visited left to
+    /// right: taps in kx order.
+    @inline(__always)
+    func blockStride2Width5Seven(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 5 * wc + ch
+                let w0 = loadVector(wp + 0 * wc), w1 = loadVector(wp + 1 * wc), w2 = loadVector(wp + 2 * wc), w3 = loadVector(wp + 3 * wc), w4 = loadVector(wp + 4 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                if !zeroLeft { x = loadVector(src + 1 * c); a0 = a0 + x * w1 }
+                x = loadVector(src + 2 * c); a1 = a1 + x * w0; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a1 = a1 + x * w1; a0 = a0 + x * w3
+                x = loadVector(src + 4 * c); a2 = a2 + x * w0; a1 = a1 + x * w2; a0 = a0 + x * w4
+                x = loadVector(src + 5 * c); a2 = a2 + x * w1; a1 = a1 + x * w3
+                x = loadVector(src + 6 * c); a3 = a3 + x * w0; a2 = a2 + x * w2; a1 = a1 + x * w4
+                x = loadVector(src + 7 * c); a3 = a3 + x * w1; a2 = a2 + x * w3
+                x = loadVector(src + 8 * c); a4 = a4 + x * w0; a3 = a3 + x * w2; a2 = a2 + x * w4
+                x = loadVector(src + 9 * c); a4 = a4 + x * w1; a3 = a3 + x * w3
+                x = loadVector(src + 10 * c); a5 = a5 + x * w0; a4 = a4 + x * w2; a3 = a3 + x * w4
+                x = loadVector(src + 11 * c); a5 = a5 + x * w1; a4 = a4 + x * w3
+                x = loadVector(src + 12 * c); a6 = a6 + x * w0; a5 = a5 + x * w2; a4 = a4 + x * w4
+                x = loadVector(src + 13 * c); a6 = a6 + x * w1; a5 = a5 + x * w3
+                x = loadVector(src + 14 * c); a6 = a6 + x * w2; a5 = a5 + x * w4
+                x = loadVector(src + 15 * c); a6 = a6 + x * w3
+                if !zeroRight { x = loadVector(src + 16 * c); a6 = a6 + x * w4 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, SIMD8<Float>(), bias: loadVector(bias + ch), to: out + ch, count: 7)
+            block += 8
+        }
+    }
+
     /// Stores up to 8 output pixels `count` (1...8) of one channel block: `clamp(a + bias)`.
     @inline(__always)
     func storePixels(_ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>,
@@ -823,6 +976,49 @@ struct DepthwiseInterior {
                 run(KernelWidth5.self, from: oxLo, to: oxHi, overrun: overrun)
             }
         default: run(KernelWidthDynamic.self, from: oxLo, to: oxHi, overrun: overrun)
+        }
+    }
+
+    /// A whole output row of `width` columns (source column j = input column j − padLeft) in
+    /// blocks of `kind`'s kernel, the first block skipping the taps left of the input and the
+    /// last those right of it (see `DepthwiseWholeRow` for when that is exactly every tap outside
+    /// the input).
+    @inline(never)
+    func runWholeRow(_ kind: DepthwiseWholeRow, width: Int) {
+        var ox = 0
+        switch kind {
+        case .unitStride5x7:
+            runSevens(from: 0, to: width, inputColumns: 2..<(2 + width))
+        case .unitStride3x8:
+            while ox < width {
+                switch (ox == 0, ox + 8 >= width) {
+                case (false, false): blockUnitStride3Eight(at: ox, zeroLeft: false, zeroRight: false)
+                case (true, false): blockUnitStride3Eight(at: ox, zeroLeft: true, zeroRight: false)
+                case (false, true): blockUnitStride3Eight(at: ox, zeroLeft: false, zeroRight: true)
+                case (true, true): blockUnitStride3Eight(at: ox, zeroLeft: true, zeroRight: true)
+                }
+                ox += 8
+            }
+        case .unitStride3x7:
+            while ox < width {
+                switch (ox == 0, ox + 7 >= width) {
+                case (false, false): blockUnitStride3Seven(at: ox, zeroLeft: false, zeroRight: false)
+                case (true, false): blockUnitStride3Seven(at: ox, zeroLeft: true, zeroRight: false)
+                case (false, true): blockUnitStride3Seven(at: ox, zeroLeft: false, zeroRight: true)
+                case (true, true): blockUnitStride3Seven(at: ox, zeroLeft: true, zeroRight: true)
+                }
+                ox += 7
+            }
+        case .stride2Width5x7:
+            while ox < width {
+                switch (ox == 0, ox + 7 >= width) {
+                case (false, false): blockStride2Width5Seven(at: ox, zeroLeft: false, zeroRight: false)
+                case (true, false): blockStride2Width5Seven(at: ox, zeroLeft: true, zeroRight: false)
+                case (false, true): blockStride2Width5Seven(at: ox, zeroLeft: false, zeroRight: true)
+                case (true, true): blockStride2Width5Seven(at: ox, zeroLeft: true, zeroRight: true)
+                }
+                ox += 7
+            }
         }
     }
 

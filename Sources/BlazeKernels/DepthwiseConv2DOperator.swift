@@ -275,7 +275,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                     output: out, channels: 8, columnStride: c, weightStride: 8, outputStride: c,
                     pixelStride: c, tapStride: c, kyStride: g.dilationHeight * w * c,
                     kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: 5, lo: lo, hi: hi)
-                rows.runSevens(from: 0, to: g.outputWidth, inputColumns: left..<(left + w))
+                rows.runSmallRow(width: g.outputWidth)
             }
             if let preluAlpha {
                 applyPrelu(out, pixels: g.outputWidth, pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
@@ -1019,6 +1019,21 @@ struct DepthwiseInterior {
                 }
                 ox += 7
             }
+        }
+    }
+
+    /// One channel block's 7·k-wide row on the small-map path read in place (`readsInputDirectly`,
+    /// 2 padding columns each side): `runSevens`, with the kernels of 7- and 14-wide rows inlined
+    /// here, so the small maps pay no call per block row (a 7×7 block row is ~120 taps).
+    @inline(__always)
+    func runSmallRow(width: Int) {
+        if width == 7 {
+            blockUnitStride5Seven(at: 0, zeroLeft: true, zeroRight: true)
+        } else if width == 14 {
+            blockUnitStride5Seven(at: 0, zeroLeft: true, zeroRight: false)
+            blockUnitStride5Seven(at: 7, zeroLeft: false, zeroRight: true)
+        } else {
+            runSevens(from: 0, to: width, inputColumns: 2..<(2 + width))
         }
     }
 

@@ -34,7 +34,8 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     /// C = 1152 the input columns a block reads are 4608 bytes apart, which maps them onto a few
     /// L1 sets. The small-map path runs one 8-channel block at a time: it gathers the block's
     /// input into a worker-local plane `[H][paddedWidth][8]` with explicit zero columns (a few
-    /// KB, stays in L1), then every output column runs the 8-pixel kernels. A zero tap adds
+    /// KB, stays in L1), then every output column runs the 7- or 8-pixel kernels (7·k-wide SAME
+    /// layers skip the gather: `readsInputDirectly`). A zero tap adds
     /// `0·w = ±0` to a sum that is never −0, which leaves it unchanged, so the result is
     /// bit-identical to skipping the tap (TFLite's reference), given finite weights.
     /// Measured per layer (`GemmBenchTests/testDepthwiseBench`): 7×7×1152 0.67×, 14×14×672

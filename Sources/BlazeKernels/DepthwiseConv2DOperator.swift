@@ -34,7 +34,8 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     /// C = 1152 the input columns a block reads are 4608 bytes apart, which maps them onto a few
     /// L1 sets. The small-map path runs one 8-channel block at a time: it gathers the block's
     /// input into a worker-local plane `[H][paddedWidth][8]` with explicit zero columns (a few
-    /// KB, stays in L1), then every output column runs the 8-pixel kernels. A zero tap adds
+    /// KB, stays in L1), then every output column runs the 7- or 8-pixel kernels (7·k-wide SAME
+    /// layers skip the gather: `readsInputDirectly`). A zero tap adds
     /// `0·w = ±0` to a sum that is never −0, which leaves it unchanged, so the result is
     /// bit-identical to skipping the tap (TFLite's reference), given finite weights.
     /// Measured per layer (`GemmBenchTests/testDepthwiseBench`): 7×7×1152 0.67×, 14×14×672
@@ -43,6 +44,17 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
     let paddedWidth: Int
     /// `[C/8][KH·KW][8]`: the weights regrouped per channel block for the small-map path.
     let blockWeights: UnsafeMutablePointer<Float>?
+    /// Small-map path without the plane: 5×5, stride 1, SAME-like padding of 2 columns on each
+    /// side and a width that is a multiple of 7. The 7-pixel blocks (`runSevens`) then skip
+    /// exactly the taps that fall outside the input (the first two columns of a row's first block,
+    /// the last two of its last), so each channel block reads the NHWC input directly: no gather,
+    /// no zero columns, no scratch. Same per-output arithmetic as the reference.
+    let readsInputDirectly: Bool
+    /// Row path: the whole row in blocks that skip the taps outside the input
+    /// (`DepthwiseInterior.runWholeRow`), no border-column or leftover-pixel loops; nil: interior
+    /// blocks and border columns. `.unitStride5x7` also lets the small-map path read its input in
+    /// place (`readsInputDirectly`).
+    let wholeRow: DepthwiseWholeRow?
     /// `[C]`: a fused PRELU's per-channel alpha, or nil. Applied to each finished output row
     /// (or channel block) while it is still in L1, after bias and activation.
     let preluAlpha: UnsafeMutablePointer<Float>?
@@ -111,6 +123,7 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         } else {
             self.preluAlpha = nil
         }
+        wholeRow = DepthwiseWholeRow(g, channels: c, depthMultiplier: depthMultiplier)
         // Plane rows hold the last 8-pixel block whole (its extra pixels are discarded).
         let blockedWidth = (g.outputWidth + 7) / 8 * 8
         let planeWidth = Swift.max(g.padLeft + input.width, (blockedWidth - 1) * g.strideWidth + kw)
@@ -124,16 +137,18 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                 }
             }
             blockWeights = packed
+            readsInputDirectly = wholeRow == .unitStride5x7
         } else {
             paddedWidth = 0
             blockWeights = nil
+            readsInputDirectly = false
         }
     }
 
     /// Floats of scratch `run` needs: one channel-block plane `[H][paddedWidth][8]` per thread
     /// on the small-map path, else 0.
     public func scratchCount(threads: Int) -> Int {
-        paddedWidth == 0 ? 0 : Swift.max(1, threads) * inputShape.height * paddedWidth * 8
+        paddedWidth == 0 || readsInputDirectly ? 0 : Swift.max(1, threads) * inputShape.height * paddedWidth * 8
     }
 
     deinit {
@@ -151,9 +166,16 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                     scratch: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
         let rows = outputShape.batch * geometry.outputHeight
         if paddedWidth > 0, let blockWeights {
+            let blocks = outputShape.channels / 8
+            if readsInputDirectly {
+                pool.parallelFor(outputShape.batch * blocks) { unit, _ in
+                    runChannelBlock(input: input, b: unit / blocks, block: unit % blocks, weights: blockWeights,
+                                    plane: nil, output: output)
+                }
+                return
+            }
             // A missing scratch buffer is a programming error of the caller, not a data problem.
             guard let scratch else { preconditionFailure("DepthwiseConv2DOperator.run: scratch buffer required (scratchCount > 0)") }
-            let blocks = outputShape.channels / 8
             let planeSize = inputShape.height * paddedWidth * 8
             pool.parallelFor(outputShape.batch * blocks) { unit, worker in
                 runChannelBlock(input: input, b: unit / blocks, block: unit % blocks, weights: blockWeights,
@@ -212,38 +234,52 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         }
     }
 
-    /// Small-map path, one image and one 8-channel block: gathers the block into `plane`
-    /// (`[H][paddedWidth][8]`, input column `x` at plane column `padLeft + x`, zeros in the other
-    /// columns), then computes every output row of the block from it with the 8-pixel kernels
-    /// (the last block of a row may overrun into zero columns; only real pixels are stored).
-    /// Rows above and below the input are skipped by clipping the ky range, as in the reference.
+    /// Small-map path, one image and one 8-channel block. With a `plane` (`[H][paddedWidth][8]`),
+    /// gathers the block into it (input column `x` at plane column `padLeft + x`, zeros in the
+    /// other columns), then computes every output row of the block from it with the 7- or 8-pixel
+    /// kernels (the last 8-pixel block of a row may overrun into zero columns; only real pixels are
+    /// stored). Without (`readsInputDirectly`), the 7-pixel blocks read the NHWC input in place and
+    /// skip the taps outside it. Rows above and below the input are skipped by clipping the ky
+    /// range, as in the reference.
     private func runChannelBlock(input: UnsafePointer<Float>, b: Int, block: Int, weights: UnsafePointer<Float>,
-                                 plane: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+                                 plane: UnsafeMutablePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let g = geometry
         let c = inputShape.channels, w = inputShape.width, pw = paddedWidth, left = g.padLeft
         let image = input + b * g.inputHeight * w * c + block * 8
-        for y in 0..<g.inputHeight {
-            let dst = plane + y * pw * 8
-            let src = image + y * w * c
-            fillZero(dst, left * 8)
-            for x in 0..<w { storeVector(loadVector(src + x * c), dst + (left + x) * 8) }
-            fillZero(dst + (left + w) * 8, (pw - left - w) * 8)
+        if let plane {
+            for y in 0..<g.inputHeight {
+                let dst = plane + y * pw * 8
+                let src = image + y * w * c
+                fillZero(dst, left * 8)
+                for x in 0..<w { storeVector(loadVector(src + x * c), dst + (left + x) * 8) }
+                fillZero(dst + (left + w) * 8, (pw - left - w) * 8)
+            }
         }
         let lo = SIMD8<Float>(repeating: activation.lowerBound), hi = SIMD8<Float>(repeating: activation.upperBound)
         let taps = g.kernelHeight * g.kernelWidth
         for oy in 0..<g.outputHeight {
             let inYOrigin = oy * g.strideHeight - g.padTop
             let kyRows = g.validKernelRows(outputRow: oy)
-            let rows = DepthwiseInterior(
-                source: plane + inYOrigin * pw * 8, weights: weights + block * taps * 8, bias: bias + block * 8,
-                output: output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, channels: 8,
-                columnStride: 8, weightStride: 8, outputStride: c,
-                pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
-                kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
-            rows.run(from: 0, to: g.outputWidth, overrun: true)
+            let out = output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8
+            if let plane {
+                let rows = DepthwiseInterior(
+                    source: plane + inYOrigin * pw * 8, weights: weights + block * taps * 8, bias: bias + block * 8,
+                    output: out, channels: 8, columnStride: 8, weightStride: 8, outputStride: c,
+                    pixelStride: g.strideWidth * 8, tapStride: 8, kyStride: g.dilationHeight * pw * 8,
+                    kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: g.kernelWidth, lo: lo, hi: hi)
+                rows.run(from: 0, to: g.outputWidth, overrun: true, inputColumns: left..<(left + w))
+            } else {
+                // Source column j is input column j − padLeft (the pointer may lie before the row;
+                // the skipped columns are never dereferenced).
+                let rows = DepthwiseInterior(
+                    source: image + (inYOrigin * w - left) * c, weights: weights + block * taps * 8, bias: bias + block * 8,
+                    output: out, channels: 8, columnStride: c, weightStride: 8, outputStride: c,
+                    pixelStride: c, tapStride: c, kyStride: g.dilationHeight * w * c,
+                    kyStart: kyRows.lowerBound, kyEnd: kyRows.upperBound, kernelWidth: 5, lo: lo, hi: hi)
+                rows.runSmallRow(width: g.outputWidth)
+            }
             if let preluAlpha {
-                applyPrelu(output + ((b * g.outputHeight + oy) * g.outputWidth) * c + block * 8, pixels: g.outputWidth,
-                           pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
+                applyPrelu(out, pixels: g.outputWidth, pixelStride: c, channels: 8, alpha: preluAlpha + block * 8)
             }
         }
     }
@@ -280,6 +316,11 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
             pixelStride: g.strideWidth * c,
             tapStride: g.dilationWidth * c, kyStride: g.dilationHeight * g.inputWidth * c,
             kyStart: kyStart, kyEnd: kyEnd, kernelWidth: g.kernelWidth, lo: lov, hi: hiv)
+        if let wholeRow {
+            // Every column and channel (C ≥ 8: overlapping last block), border taps skipped.
+            interior.runWholeRow(wholeRow, width: g.outputWidth)
+            return
+        }
         // Border columns (all channels) and the channel tail of interior columns. Interior
         // columns are visited only when there is a channel tail: for wide maps with few
         // channels (256×256×8) an empty visit per column costs as much as the work itself.
@@ -392,6 +433,35 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
                         activation.apply(total + bias[o])
                 }
             }
+        }
+    }
+}
+
+/// Rows a depthwise layer (multiplier 1, C ≥ 8, undilated columns) computes whole in blocks that
+/// skip the taps outside the input (`DepthwiseInterior.runWholeRow`) instead of interior blocks,
+/// leftover-pixel loops and border columns. Each case needs the padding and width for which the
+/// first block's skipped columns are exactly those left of the input and the last block's exactly
+/// those right of it, so every output sums the same taps in the same order as the reference.
+enum DepthwiseWholeRow {
+    /// 5×5, stride 1, 2 padding columns each side (output width = input width), width 7·k.
+    case unitStride5x7
+    /// 3×3, stride 1, 1 padding column each side, width 8·k.
+    case unitStride3x8
+    /// 3×3, stride 1, 1 padding column each side, width 7·k (not 8·k).
+    case unitStride3x7
+    /// 5×5, stride 2, 2 padding columns on the left, input width = 2 · output width, output 7·k.
+    case stride2Width5x7
+
+    /// The case for this geometry, or nil.
+    init?(_ g: WindowGeometry, channels: Int, depthMultiplier: Int) {
+        guard depthMultiplier == 1, channels >= 8, g.dilationWidth == 1, g.outputWidth > 0 else { return nil }
+        let w = g.outputWidth
+        switch (g.kernelWidth, g.strideWidth) {
+        case (5, 1) where g.padLeft == 2 && w == g.inputWidth && w % 7 == 0: self = .unitStride5x7
+        case (3, 1) where g.padLeft == 1 && w == g.inputWidth && w % 8 == 0: self = .unitStride3x8
+        case (3, 1) where g.padLeft == 1 && w == g.inputWidth && w % 7 == 0: self = .unitStride3x7
+        case (5, 2) where g.padLeft == 2 && g.inputWidth == 2 * w && w % 7 == 0: self = .stride2Width5x7
+        default: return nil
         }
     }
 }
@@ -667,6 +737,163 @@ struct DepthwiseInterior {
         }
     }
 
+    /// Stride 1, undilated, KW = 5, 7 pixels × 8 channels per step (the BlazePose maps are 7·2^k
+    /// wide: 7- and 14-wide rows split into whole blocks, where 8-pixel blocks compute 1–2 pixels per
+    /// row that are discarded). Each of a kernel row's 11 input vectors is loaded once and used for
+    /// every (pixel, kx) pair that reads it; visiting inputs left to right gives each pixel its taps
+    /// in kx order, so per output the arithmetic is the generic loop's exactly. `zeroLeft` /
+    /// `zeroRight` (constants at the call sites): input columns 0–1 / 9–10 of the block are zero
+    /// padding of a channel-block plane, and their taps are skipped, as the reference skips taps
+    /// outside the input (same bits, and 6 of a 7-wide row's 35 taps per kernel row fewer).
+    @inline(__always)
+    func blockUnitStride5Seven(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 5 * wc + ch
+                let w0 = loadVector(wp), w1 = loadVector(wp + wc), w2 = loadVector(wp + 2 * wc)
+                let w3 = loadVector(wp + 3 * wc), w4 = loadVector(wp + 4 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                if !zeroLeft { x = loadVector(src + 1 * c); a1 = a1 + x * w0; a0 = a0 + x * w1 }
+                x = loadVector(src + 2 * c); a2 = a2 + x * w0; a1 = a1 + x * w1; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a3 = a3 + x * w0; a2 = a2 + x * w1; a1 = a1 + x * w2; a0 = a0 + x * w3
+                x = loadVector(src + 4 * c); a4 = a4 + x * w0; a3 = a3 + x * w1; a2 = a2 + x * w2; a1 = a1 + x * w3; a0 = a0 + x * w4
+                x = loadVector(src + 5 * c); a5 = a5 + x * w0; a4 = a4 + x * w1; a3 = a3 + x * w2; a2 = a2 + x * w3; a1 = a1 + x * w4
+                x = loadVector(src + 6 * c); a6 = a6 + x * w0; a5 = a5 + x * w1; a4 = a4 + x * w2; a3 = a3 + x * w3; a2 = a2 + x * w4
+                x = loadVector(src + 7 * c); a6 = a6 + x * w1; a5 = a5 + x * w2; a4 = a4 + x * w3; a3 = a3 + x * w4
+                x = loadVector(src + 8 * c); a6 = a6 + x * w2; a5 = a5 + x * w3; a4 = a4 + x * w4
+                if !zeroRight { x = loadVector(src + 9 * c); a6 = a6 + x * w3; a5 = a5 + x * w4 }
+                if !zeroRight { x = loadVector(src + 10 * c); a6 = a6 + x * w4 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, SIMD8<Float>(), bias: loadVector(bias + ch), to: out + ch, count: 7)
+            block += 8
+        }
+    }
+
+    /// Whole-row kernel (`runWholeRow`), stride 1, KW = 3, 8 pixels: `blockUnitStride3` with the
+    /// taps of input column 0 (`zeroLeft`: left of the input) or 9 (`zeroRight`: right of it)
+    /// skipped, as the reference skips them. Inputs visited left to right: taps in kx order.
+    @inline(__always)
+    func blockUnitStride3Eight(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 3 * wc + ch
+                let w0 = loadVector(wp + 0 * wc), w1 = loadVector(wp + 1 * wc), w2 = loadVector(wp + 2 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                x = loadVector(src + 1 * c); a1 = a1 + x * w0; a0 = a0 + x * w1
+                x = loadVector(src + 2 * c); a2 = a2 + x * w0; a1 = a1 + x * w1; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a3 = a3 + x * w0; a2 = a2 + x * w1; a1 = a1 + x * w2
+                x = loadVector(src + 4 * c); a4 = a4 + x * w0; a3 = a3 + x * w1; a2 = a2 + x * w2
+                x = loadVector(src + 5 * c); a5 = a5 + x * w0; a4 = a4 + x * w1; a3 = a3 + x * w2
+                x = loadVector(src + 6 * c); a6 = a6 + x * w0; a5 = a5 + x * w1; a4 = a4 + x * w2
+                x = loadVector(src + 7 * c); a7 = a7 + x * w0; a6 = a6 + x * w1; a5 = a5 + x * w2
+                x = loadVector(src + 8 * c); a7 = a7 + x * w1; a6 = a6 + x * w2
+                if !zeroRight { x = loadVector(src + 9 * c); a7 = a7 + x * w2 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, a7, bias: loadVector(bias + ch), to: out + ch, count: 8)
+            block += 8
+        }
+    }
+
+    /// Whole-row kernel, stride 1, KW = 3, 7 pixels (rows 7·k wide): input column 0 (`zeroLeft`)
+    /// or 8 (`zeroRight`) skipped. Inputs visited left to right: taps in kx order.
+    @inline(__always)
+    func blockUnitStride3Seven(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 3 * wc + ch
+                let w0 = loadVector(wp + 0 * wc), w1 = loadVector(wp + 1 * wc), w2 = loadVector(wp + 2 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                x = loadVector(src + 1 * c); a1 = a1 + x * w0; a0 = a0 + x * w1
+                x = loadVector(src + 2 * c); a2 = a2 + x * w0; a1 = a1 + x * w1; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a3 = a3 + x * w0; a2 = a2 + x * w1; a1 = a1 + x * w2
+                x = loadVector(src + 4 * c); a4 = a4 + x * w0; a3 = a3 + x * w1; a2 = a2 + x * w2
+                x = loadVector(src + 5 * c); a5 = a5 + x * w0; a4 = a4 + x * w1; a3 = a3 + x * w2
+                x = loadVector(src + 6 * c); a6 = a6 + x * w0; a5 = a5 + x * w1; a4 = a4 + x * w2
+                x = loadVector(src + 7 * c); a6 = a6 + x * w1; a5 = a5 + x * w2
+                if !zeroRight { x = loadVector(src + 8 * c); a6 = a6 + x * w2 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, SIMD8<Float>(), bias: loadVector(bias + ch), to: out + ch, count: 7)
+            block += 8
+        }
+    }
+
+    /// Whole-row kernel, stride 2, KW = 5, 7 pixels: each of a kernel row's 17 input vectors loaded
+    /// once; input columns 0–1 (`zeroLeft`) or 16 (`zeroRight`) skipped. Inputs visited left to
+    /// right: taps in kx order.
+    @inline(__always)
+    func blockStride2Width5Seven(at ox: Int, zeroLeft: Bool, zeroRight: Bool) {
+        let c = columnStride, wc = weightStride
+        let base = source + ox * pixelStride
+        let out = output + ox * outputStride
+        var block = 0
+        while block < channels {
+            // The last block overlaps the one before when channels % 8 != 0 (same values rewritten).
+            let ch = Swift.min(block, channels - 8)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>()
+            var ky = kyStart
+            while ky < kyEnd {
+                let src = base + ky * kyStride + ch
+                let wp = weights + ky * 5 * wc + ch
+                let w0 = loadVector(wp + 0 * wc), w1 = loadVector(wp + 1 * wc), w2 = loadVector(wp + 2 * wc), w3 = loadVector(wp + 3 * wc), w4 = loadVector(wp + 4 * wc)
+                var x: SIMD8<Float>
+                if !zeroLeft { x = loadVector(src + 0 * c); a0 = a0 + x * w0 }
+                if !zeroLeft { x = loadVector(src + 1 * c); a0 = a0 + x * w1 }
+                x = loadVector(src + 2 * c); a1 = a1 + x * w0; a0 = a0 + x * w2
+                x = loadVector(src + 3 * c); a1 = a1 + x * w1; a0 = a0 + x * w3
+                x = loadVector(src + 4 * c); a2 = a2 + x * w0; a1 = a1 + x * w2; a0 = a0 + x * w4
+                x = loadVector(src + 5 * c); a2 = a2 + x * w1; a1 = a1 + x * w3
+                x = loadVector(src + 6 * c); a3 = a3 + x * w0; a2 = a2 + x * w2; a1 = a1 + x * w4
+                x = loadVector(src + 7 * c); a3 = a3 + x * w1; a2 = a2 + x * w3
+                x = loadVector(src + 8 * c); a4 = a4 + x * w0; a3 = a3 + x * w2; a2 = a2 + x * w4
+                x = loadVector(src + 9 * c); a4 = a4 + x * w1; a3 = a3 + x * w3
+                x = loadVector(src + 10 * c); a5 = a5 + x * w0; a4 = a4 + x * w2; a3 = a3 + x * w4
+                x = loadVector(src + 11 * c); a5 = a5 + x * w1; a4 = a4 + x * w3
+                x = loadVector(src + 12 * c); a6 = a6 + x * w0; a5 = a5 + x * w2; a4 = a4 + x * w4
+                x = loadVector(src + 13 * c); a6 = a6 + x * w1; a5 = a5 + x * w3
+                x = loadVector(src + 14 * c); a6 = a6 + x * w2; a5 = a5 + x * w4
+                x = loadVector(src + 15 * c); a6 = a6 + x * w3
+                if !zeroRight { x = loadVector(src + 16 * c); a6 = a6 + x * w4 }
+                ky += 1
+            }
+            storePixels(a0, a1, a2, a3, a4, a5, a6, SIMD8<Float>(), bias: loadVector(bias + ch), to: out + ch, count: 7)
+            block += 8
+        }
+    }
+
     /// Stores up to 8 output pixels `count` (1...8) of one channel block: `clamp(a + bias)`.
     @inline(__always)
     func storePixels(_ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>,
@@ -737,13 +964,97 @@ struct DepthwiseInterior {
     }
 
     /// `run(_:from:to:overrun:)` specialized for the kernel width: 3 and 5 (every BlazePose
-    /// depthwise layer) get the kx loop unrolled at compile time.
+    /// depthwise layer) get the kx loop unrolled at compile time; 5-wide stride-1 ranges that are
+    /// a multiple of 7 run 7-pixel blocks (`runSevens`, `inputColumns` passed on).
     @inline(__always)
-    func run(from oxLo: Int, to oxHi: Int, overrun: Bool = false) {
+    func run(from oxLo: Int, to oxHi: Int, overrun: Bool = false, inputColumns: Range<Int>? = nil) {
         switch kernelWidth {
         case 3: run(KernelWidth3.self, from: oxLo, to: oxHi, overrun: overrun)
-        case 5: run(KernelWidth5.self, from: oxLo, to: oxHi, overrun: overrun)
+        case 5:
+            if tapStride == columnStride && pixelStride == columnStride && oxHi > oxLo && (oxHi - oxLo) % 7 == 0 {
+                runSevens(from: oxLo, to: oxHi, inputColumns: inputColumns)
+            } else {
+                run(KernelWidth5.self, from: oxLo, to: oxHi, overrun: overrun)
+            }
         default: run(KernelWidthDynamic.self, from: oxLo, to: oxHi, overrun: overrun)
+        }
+    }
+
+    /// A whole output row of `width` columns (source column j = input column j − padLeft) in
+    /// blocks of `kind`'s kernel, the first block skipping the taps left of the input and the
+    /// last those right of it (see `DepthwiseWholeRow` for when that is exactly every tap outside
+    /// the input).
+    @inline(never)
+    func runWholeRow(_ kind: DepthwiseWholeRow, width: Int) {
+        var ox = 0
+        switch kind {
+        case .unitStride5x7:
+            runSevens(from: 0, to: width, inputColumns: 2..<(2 + width))
+        case .unitStride3x8:
+            while ox < width {
+                switch (ox == 0, ox + 8 >= width) {
+                case (false, false): blockUnitStride3Eight(at: ox, zeroLeft: false, zeroRight: false)
+                case (true, false): blockUnitStride3Eight(at: ox, zeroLeft: true, zeroRight: false)
+                case (false, true): blockUnitStride3Eight(at: ox, zeroLeft: false, zeroRight: true)
+                case (true, true): blockUnitStride3Eight(at: ox, zeroLeft: true, zeroRight: true)
+                }
+                ox += 8
+            }
+        case .unitStride3x7:
+            while ox < width {
+                switch (ox == 0, ox + 7 >= width) {
+                case (false, false): blockUnitStride3Seven(at: ox, zeroLeft: false, zeroRight: false)
+                case (true, false): blockUnitStride3Seven(at: ox, zeroLeft: true, zeroRight: false)
+                case (false, true): blockUnitStride3Seven(at: ox, zeroLeft: false, zeroRight: true)
+                case (true, true): blockUnitStride3Seven(at: ox, zeroLeft: true, zeroRight: true)
+                }
+                ox += 7
+            }
+        case .stride2Width5x7:
+            while ox < width {
+                switch (ox == 0, ox + 7 >= width) {
+                case (false, false): blockStride2Width5Seven(at: ox, zeroLeft: false, zeroRight: false)
+                case (true, false): blockStride2Width5Seven(at: ox, zeroLeft: true, zeroRight: false)
+                case (false, true): blockStride2Width5Seven(at: ox, zeroLeft: false, zeroRight: true)
+                case (true, true): blockStride2Width5Seven(at: ox, zeroLeft: true, zeroRight: true)
+                }
+                ox += 7
+            }
+        }
+    }
+
+    /// One channel block's 7·k-wide row on the small-map path read in place (`readsInputDirectly`,
+    /// 2 padding columns each side): `runSevens`, with the kernels of 7- and 14-wide rows inlined
+    /// here, so the small maps pay no call per block row (a 7×7 block row is ~120 taps).
+    @inline(__always)
+    func runSmallRow(width: Int) {
+        if width == 7 {
+            blockUnitStride5Seven(at: 0, zeroLeft: true, zeroRight: true)
+        } else if width == 14 {
+            blockUnitStride5Seven(at: 0, zeroLeft: true, zeroRight: false)
+            blockUnitStride5Seven(at: 7, zeroLeft: false, zeroRight: true)
+        } else {
+            runSevens(from: 0, to: width, inputColumns: 2..<(2 + width))
+        }
+    }
+
+    /// Output columns `oxLo..<oxHi` in 7-pixel blocks (`(oxHi − oxLo) % 7 == 0`), stride 1, KW = 5,
+    /// undilated: `blockUnitStride5Seven`. `inputColumns`: the source columns that hold input
+    /// (the rest are zeros) on a channel-block plane, nil for NHWC rows; a block whose first or
+    /// last two columns are all outside it skips their taps.
+    @inline(never)
+    func runSevens(from oxLo: Int, to oxHi: Int, inputColumns: Range<Int>?) {
+        var ox = oxLo
+        while ox < oxHi {
+            let left = inputColumns.map { ox + 2 <= $0.lowerBound } ?? false
+            let right = inputColumns.map { ox + 9 >= $0.upperBound } ?? false
+            switch (left, right) {
+            case (false, false): blockUnitStride5Seven(at: ox, zeroLeft: false, zeroRight: false)
+            case (true, false): blockUnitStride5Seven(at: ox, zeroLeft: true, zeroRight: false)
+            case (false, true): blockUnitStride5Seven(at: ox, zeroLeft: false, zeroRight: true)
+            case (true, true): blockUnitStride5Seven(at: ox, zeroLeft: true, zeroRight: true)
+            }
+            ox += 7
         }
     }
 

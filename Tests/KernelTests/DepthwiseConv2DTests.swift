@@ -58,6 +58,83 @@ final class DepthwiseConv2DTests: XCTestCase {
                   activation: .relu6, seed: 79, label: "dw multiplier 2 valid")
     }
 
+    /// 5×5 stride-1 rows whose width (or interior) is a multiple of 7 run 7-pixel blocks: on the
+    /// small-map path without a plane (SAME, width 7 or 14: the blocks skip the taps outside the
+    /// input and read NHWC in place; no scratch), on the plane with one-sided or no skipped
+    /// columns (explicit or VALID padding), and on the row path (interiors of 7·k columns, a
+    /// channel count that is not a multiple of 8; whole SAME rows of width 7·k, border taps skipped).
+    func testSevenPixelBlocks() throws {
+        var n = 0
+        for (h, w, c) in [(7, 7, 8), (3, 7, 16), (1, 7, 8), (14, 14, 24), (5, 14, 40), (2, 14, 8)] {
+            for batch in [1, 2] {
+                let op = try DepthwiseConv2DOperator(inputShape: [batch, h, w, c], weights: [Float](repeating: 0.5, count: 25 * c),
+                                                     weightsShape: [1, 5, 5, c], bias: [], depthMultiplier: 1,
+                                                     strideHeight: 1, strideWidth: 1, padding: .same, activation: .none)
+                XCTAssertFalse(op.usesRowPath, "\(h)x\(w)x\(c): small-map path")
+                XCTAssertEqual(op.scratchCount(threads: 2), 0, "\(h)x\(w)x\(c): reads its input in place")
+                try check(input: [batch, h, w, c], kernel: (5, 5), multiplier: 1, stride: (1, 1), dilation: (1, 1),
+                          padding: .same, activation: FusedActivation.allCases[n % 4], seed: UInt64(300 + n),
+                          label: "dw 7-pixel direct \(batch)x\(h)x\(w)x\(c)")
+                n += 1
+            }
+        }
+        let planeCases: [(shape: [Int], padding: Padding)] = [
+            ([1, 11, 11, 16], .valid),                                     // 7 wide, no zero columns
+            ([1, 9, 9, 8], .explicit(top: 2, bottom: 0, left: 2, right: 0)),  // left columns skipped
+            ([1, 7, 7, 8], .explicit(top: 1, bottom: 3, left: 1, right: 3)),  // right columns skipped
+            ([2, 10, 12, 24], .explicit(top: 2, bottom: 2, left: 1, right: 5)), // 14 wide, right skipped
+        ]
+        for (shape, padding) in planeCases {
+            let op = try DepthwiseConv2DOperator(inputShape: shape, weights: [Float](repeating: 0.5, count: 25 * shape[3]),
+                                                 weightsShape: [1, 5, 5, shape[3]], bias: [], depthMultiplier: 1,
+                                                 strideHeight: 1, strideWidth: 1, padding: padding, activation: .none)
+            XCTAssertFalse(op.usesRowPath, "\(shape) \(padding): small-map path")
+            XCTAssertGreaterThan(op.scratchCount(threads: 1), 0, "\(shape) \(padding): gathers a plane")
+            XCTAssertEqual(op.outputShape.width % 7, 0)
+            try check(input: shape, kernel: (5, 5), multiplier: 1, stride: (1, 1), dilation: (1, 1), padding: padding,
+                      activation: FusedActivation.allCases[n % 4], seed: UInt64(300 + n), label: "dw 7-pixel plane \(shape) \(padding)")
+            n += 1
+        }
+        let rowCases: [(shape: [Int], padding: Padding)] = [
+            ([1, 6, 25, 12], .valid),  // 21 interior columns, channels not a multiple of 8
+            ([1, 5, 32, 8], .same),    // interior 2..<30: 28 columns
+            ([1, 6, 11, 20], .valid),  // 7 columns, overlapping last channel block
+            ([2, 7, 7, 5], .same),     // 7 wide, C < 8: no interior kernel
+            ([1, 6, 28, 12], .same),   // whole rows of 7-pixel blocks, border taps skipped
+            ([2, 3, 21, 16], .same),
+        ]
+        for (shape, padding) in rowCases {
+            try check(input: shape, kernel: (5, 5), multiplier: 1, stride: (1, 1), dilation: (1, 1), padding: padding,
+                      activation: FusedActivation.allCases[n % 4], seed: UInt64(300 + n), label: "dw 7-pixel rows \(shape) \(padding)")
+            n += 1
+        }
+    }
+
+    /// Rows computed whole in blocks that skip the taps outside the input (`DepthwiseWholeRow`):
+    /// 3×3 stride 1 on 8·k and 7·k columns, 5×5 stride 2 with two padding columns on the left (a
+    /// folded PAD; 3×3 stride 2 keeps the border loop); one-block rows, several blocks, channel counts that
+    /// are not a multiple of 8, batch 2, and nearby shapes that keep the border loop.
+    func testWholeRowBlocks() throws {
+        let cases: [(shape: [Int], k: Int, s: Int, padding: Padding)] = [
+            ([1, 5, 16, 8], 3, 1, .same), ([2, 3, 8, 12], 3, 1, .same), ([1, 4, 24, 24], 3, 1, .same),
+            ([1, 5, 7, 8], 3, 1, .same), ([1, 3, 14, 20], 3, 1, .same), ([2, 6, 21, 8], 3, 1, .same),
+            ([1, 9, 16, 8], 3, 2, .explicit(top: 1, bottom: 1, left: 1, right: 1)),
+            ([2, 6, 32, 12], 3, 2, .explicit(top: 1, bottom: 1, left: 1, right: 1)),
+            ([1, 7, 16, 16], 3, 2, .explicit(top: 0, bottom: 1, left: 1, right: 0)),
+            ([1, 10, 14, 16], 5, 2, .explicit(top: 2, bottom: 2, left: 2, right: 2)),
+            ([1, 6, 28, 12], 5, 2, .explicit(top: 2, bottom: 2, left: 2, right: 2)),
+            ([2, 9, 14, 8], 5, 2, .explicit(top: 2, bottom: 1, left: 2, right: 1)),
+            // Not whole rows: widths 9 and 15, stride 2 with the SAME split (no left padding).
+            ([1, 4, 9, 8], 3, 1, .same), ([1, 4, 15, 8], 3, 1, .same), ([1, 8, 16, 8], 3, 2, .same),
+            ([1, 9, 14, 8], 5, 2, .same),
+        ]
+        for (n, c) in cases.enumerated() {
+            try check(input: c.shape, kernel: (c.k, c.k), multiplier: 1, stride: (c.s, c.s), dilation: (1, 1),
+                      padding: c.padding, activation: FusedActivation.allCases[n % 4], seed: UInt64(400 + n),
+                      label: "dw whole row \(c.shape) k\(c.k) s\(c.s) \(c.padding)")
+        }
+    }
+
     func testRealLayerShapes() throws {
         XCTAssertFalse(realDepthwiseShapes.isEmpty)
         for (n, s) in realDepthwiseShapes.enumerated() {
@@ -79,7 +156,7 @@ final class DepthwiseConv2DTests: XCTestCase {
         let op = try DepthwiseConv2DOperator(inputShape: shape, weights: weights, weightsShape: [1, 5, 5, 16], bias: [],
                                              depthMultiplier: 1, strideHeight: 1, strideWidth: 1, padding: .same,
                                              activation: .none)
-        XCTAssertEqual(op.scratchCount(threads: 1), 0, "non-finite weights must not take the small-map path")
+        XCTAssertTrue(op.usesRowPath, "non-finite weights must not take the small-map path")
         var ref = [Float](repeating: 0, count: op.outputShape.elementCount)
         var out = ref
         input.withUnsafeBufferPointer { ip in weights.withUnsafeBufferPointer { wp in

@@ -305,7 +305,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             if columnsOnly != nil {
                 // No stored zeros and the columns checked in pass 1: each chunk's entries are the
                 // next `runs` entries of the row, copied with their offsets in the transposed chunk
-                // (`blaze_chunk_offsets`, vectorised). A reader that answers differently than in
+                // (`blaze_chunk_offsets_u16`, vectorised). A reader that answers differently than in
                 // pass 1 stays inside the slots pass 1 counted and the offsets inside their chunk.
                 var start = 0
                 for chunk in 0..<chunks {
@@ -502,11 +502,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 var c = k0
                 while c + 8 <= k1 {
                     // One 8×8 block: pixel rows in, channel rows out.
-                    let t = transpose8x8(s + c, ld: k)
-                    storeVector(t.0, d + c * ld); storeVector(t.1, d + (c + 1) * ld)
-                    storeVector(t.2, d + (c + 2) * ld); storeVector(t.3, d + (c + 3) * ld)
-                    storeVector(t.4, d + (c + 4) * ld); storeVector(t.5, d + (c + 5) * ld)
-                    storeVector(t.6, d + (c + 6) * ld); storeVector(t.7, d + (c + 7) * ld)
+                    storeRows(transpose8x8(s + c, ld: k), d + c * ld, ld: ld)
                     c += 8
                 }
                 while c < k1 {
@@ -524,11 +520,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     UnsafeMutableRawPointer($0).withMemoryRebound(to: Float.self, capacity: 64) { b in
                         while c + 8 <= k1 {
                             for j in 0..<rows { storeVector(loadVector(s + j * k + c), b + 8 * j) }
-                            let t = transpose8x8(b, ld: 8)
-                            storeVector(t.0, d + c * ld); storeVector(t.1, d + (c + 1) * ld)
-                            storeVector(t.2, d + (c + 2) * ld); storeVector(t.3, d + (c + 3) * ld)
-                            storeVector(t.4, d + (c + 4) * ld); storeVector(t.5, d + (c + 5) * ld)
-                            storeVector(t.6, d + (c + 6) * ld); storeVector(t.7, d + (c + 7) * ld)
+                            storeRows(transpose8x8(b, ld: 8), d + c * ld, ld: ld)
                             c += 8
                         }
                     }
@@ -720,6 +712,14 @@ enum Groups4: SparseGroupCount { static var count: Int { 4 } }
 enum Groups3: SparseGroupCount { static var count: Int { 3 } }
 enum Groups2: SparseGroupCount { static var count: Int { 2 } }
 enum Groups1: SparseGroupCount { static var count: Int { 1 } }
+
+/// Stores the eight vectors of `t` as rows `d`, `d + ld`, …, `d + 7·ld` (8 floats each).
+@inline(__always)
+func storeRows(_ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
+               _ d: UnsafeMutablePointer<Float>, ld: Int) {
+    storeVector(t.0, d); storeVector(t.1, d + ld); storeVector(t.2, d + 2 * ld); storeVector(t.3, d + 3 * ld)
+    storeVector(t.4, d + 4 * ld); storeVector(t.5, d + 5 * ld); storeVector(t.6, d + 6 * ld); storeVector(t.7, d + 7 * ld)
+}
 
 /// The 8×8 block at `src` (rows `src + r·ld`, 8 floats each) transposed: result `i` holds element
 /// `i` of every row. `blaze_transpose8x8` (CBlazeTarget): two 128-bit row halves per register, then

@@ -106,30 +106,35 @@ static inline __attribute__((always_inline)) void blaze_store_partial8(float *p,
 // built from two 128-bit row halves (rows r and r+4, one a load, one VINSERTF128 from memory),
 // then 8 unpacks and 8 shuffles: 16 shuffles per block, against ~40 when the compiler assembles
 // the columns from 4×4 transposes of 128-bit halves. SSE (baseline x86-64): four 4×4 transposes.
+#if defined(__AVX__)
+// The AVX transpose of blaze_transpose8x8 into eight registers `c0` … `c7` (declared here):
+// `cI` = element I of every row. Shared by the plain and the `_kept` form.
+#define BLAZE_TRANSPOSE8X8_AVX(src, ld, c0, c1, c2, c3, c4, c5, c6, c7)                                        \
+    /* rI = [row I, columns 0-3 | row I+4, columns 0-3]; uI the same for columns 4-7. */                         \
+    __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src)), _mm_loadu_ps(src + 4 * ld), 1);  \
+    __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld)), _mm_loadu_ps(src + 5 * ld), 1); \
+    __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld)), _mm_loadu_ps(src + 6 * ld), 1); \
+    __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld)), _mm_loadu_ps(src + 7 * ld), 1); \
+    __m256 u0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 4)), _mm_loadu_ps(src + 4 * ld + 4), 1); \
+    __m256 u1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld + 4)), _mm_loadu_ps(src + 5 * ld + 4), 1); \
+    __m256 u2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld + 4)), _mm_loadu_ps(src + 6 * ld + 4), 1); \
+    __m256 u3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld + 4)), _mm_loadu_ps(src + 7 * ld + 4), 1); \
+    /* Rows 0,1 interleaved (a0 b0 a1 b1 | e0 f0 e1 f1), then rows 2,3; shuffles pick column pairs. */         \
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);                                   \
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);                                   \
+    __m256 v0 = _mm256_unpacklo_ps(u0, u1), v1 = _mm256_unpackhi_ps(u0, u1);                                   \
+    __m256 v2 = _mm256_unpacklo_ps(u2, u3), v3 = _mm256_unpackhi_ps(u2, u3);                                   \
+    __m256 c0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), c1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)); \
+    __m256 c2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), c3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)); \
+    __m256 c4 = _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(1, 0, 1, 0)), c5 = _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(3, 2, 3, 2)); \
+    __m256 c6 = _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(1, 0, 1, 0)), c7 = _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(3, 2, 3, 2))
+#endif
+
 static inline __attribute__((always_inline)) void blaze_transpose8x8(const float *src, long ld, float *out) {
 #if defined(__AVX__)
-    // rI = [row I, columns 0-3 | row I+4, columns 0-3]; uI the same for columns 4-7.
-    __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src)), _mm_loadu_ps(src + 4 * ld), 1);
-    __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld)), _mm_loadu_ps(src + 5 * ld), 1);
-    __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld)), _mm_loadu_ps(src + 6 * ld), 1);
-    __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld)), _mm_loadu_ps(src + 7 * ld), 1);
-    __m256 u0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 4)), _mm_loadu_ps(src + 4 * ld + 4), 1);
-    __m256 u1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld + 4)), _mm_loadu_ps(src + 5 * ld + 4), 1);
-    __m256 u2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld + 4)), _mm_loadu_ps(src + 6 * ld + 4), 1);
-    __m256 u3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld + 4)), _mm_loadu_ps(src + 7 * ld + 4), 1);
-    // Rows 0,1 interleaved (a0 b0 a1 b1 | e0 f0 e1 f1), then rows 2,3; shuffles pick column pairs.
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    _mm256_storeu_ps(out + 0, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)));
-    _mm256_storeu_ps(out + 8, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)));
-    _mm256_storeu_ps(out + 16, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)));
-    _mm256_storeu_ps(out + 24, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)));
-    __m256 v0 = _mm256_unpacklo_ps(u0, u1), v1 = _mm256_unpackhi_ps(u0, u1);
-    __m256 v2 = _mm256_unpacklo_ps(u2, u3), v3 = _mm256_unpackhi_ps(u2, u3);
-    _mm256_storeu_ps(out + 32, _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(1, 0, 1, 0)));
-    _mm256_storeu_ps(out + 40, _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(3, 2, 3, 2)));
-    _mm256_storeu_ps(out + 48, _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(1, 0, 1, 0)));
-    _mm256_storeu_ps(out + 56, _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(3, 2, 3, 2)));
+    BLAZE_TRANSPOSE8X8_AVX(src, ld, c0, c1, c2, c3, c4, c5, c6, c7);
+    _mm256_storeu_ps(out + 0, c0); _mm256_storeu_ps(out + 8, c1); _mm256_storeu_ps(out + 16, c2); _mm256_storeu_ps(out + 24, c3);
+    _mm256_storeu_ps(out + 32, c4); _mm256_storeu_ps(out + 40, c5); _mm256_storeu_ps(out + 48, c6); _mm256_storeu_ps(out + 56, c7);
 #elif defined(__SSE__)
     // Four 4×4 transposes: rows 4v..4v+3 × columns 4h..4h+3 of `src` → columns 4h.. of `out`.
     for (int h = 0; h < 2; h++) {
@@ -155,22 +160,7 @@ static inline __attribute__((always_inline)) void blaze_transpose8x8(const float
 // into 128-bit halves, element inserts and stack spills (about twice the instructions).
 static inline __attribute__((always_inline)) void blaze_transpose8x8_kept(const float *src, long ld, float *out) {
 #if defined(__AVX__)
-    __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src)), _mm_loadu_ps(src + 4 * ld), 1);
-    __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld)), _mm_loadu_ps(src + 5 * ld), 1);
-    __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld)), _mm_loadu_ps(src + 6 * ld), 1);
-    __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld)), _mm_loadu_ps(src + 7 * ld), 1);
-    __m256 u0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 4)), _mm_loadu_ps(src + 4 * ld + 4), 1);
-    __m256 u1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + ld + 4)), _mm_loadu_ps(src + 5 * ld + 4), 1);
-    __m256 u2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ld + 4)), _mm_loadu_ps(src + 6 * ld + 4), 1);
-    __m256 u3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ld + 4)), _mm_loadu_ps(src + 7 * ld + 4), 1);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 v0 = _mm256_unpacklo_ps(u0, u1), v1 = _mm256_unpackhi_ps(u0, u1);
-    __m256 v2 = _mm256_unpacklo_ps(u2, u3), v3 = _mm256_unpackhi_ps(u2, u3);
-    __m256 c0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), c1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 c2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), c3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 c4 = _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(1, 0, 1, 0)), c5 = _mm256_shuffle_ps(v0, v2, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 c6 = _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(1, 0, 1, 0)), c7 = _mm256_shuffle_ps(v1, v3, _MM_SHUFFLE(3, 2, 3, 2));
+    BLAZE_TRANSPOSE8X8_AVX(src, ld, c0, c1, c2, c3, c4, c5, c6, c7);
     __asm__("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7));
     _mm256_storeu_ps(out + 0, c0); _mm256_storeu_ps(out + 8, c1); _mm256_storeu_ps(out + 16, c2); _mm256_storeu_ps(out + 24, c3);
     _mm256_storeu_ps(out + 32, c4); _mm256_storeu_ps(out + 40, c5); _mm256_storeu_ps(out + 48, c6); _mm256_storeu_ps(out + 56, c7);
@@ -354,20 +344,9 @@ static inline void blaze_columns_i32(const int32_t *p, long count, int32_t shift
     for (long j = 0; j < count; j++) out[j] = (int32_t)((uint32_t)p[j] + (uint32_t)shift);
 }
 
-// The sparse 1x1 kernel's entry offsets: `out[j] = scale * min(max(columns[j] - first, 0), last)`
+// The sparse 1x1 kernel's 16-bit entry offsets: `out[j] = scale * min(max(columns[j] - first, 0), last)`
 // for j in 0 ..< count (the clamp keeps every offset inside its chunk even for columns outside
-// it, which a checked reader never gives; `scale * last` must fit int32).
-static inline void blaze_chunk_offsets(const int32_t *columns, long count, int32_t first, int32_t last,
-                                       int32_t scale, int32_t *out) {
-    for (long j = 0; j < count; j++) {
-        int32_t c = columns[j] - first;
-        c = c < 0 ? 0 : c;
-        c = c > last ? last : c;
-        out[j] = scale * c;
-    }
-}
-
-// As blaze_chunk_offsets, into 16-bit offsets (`scale * last` must fit uint16).
+// it, which a checked reader never gives; `scale * last` must fit uint16).
 static inline void blaze_chunk_offsets_u16(const int32_t *columns, long count, int32_t first, int32_t last,
                                            int32_t scale, uint16_t *out) {
     for (long j = 0; j < count; j++) {

@@ -980,6 +980,18 @@ struct DepthwiseInterior {
         }
     }
 
+    /// Calls `block(zeroLeft, zeroRight)` with the two flags as literals, one call per case, so
+    /// that each inlined block kernel is compiled for its edge case (no flag test per tap).
+    @inline(__always)
+    func edgeCase(_ zeroLeft: Bool, _ zeroRight: Bool, _ block: (_ zeroLeft: Bool, _ zeroRight: Bool) -> Void) {
+        switch (zeroLeft, zeroRight) {
+        case (false, false): block(false, false)
+        case (true, false): block(true, false)
+        case (false, true): block(false, true)
+        case (true, true): block(true, true)
+        }
+    }
+
     /// A whole output row of `width` columns (source column j = input column j − padLeft) in
     /// blocks of `kind`'s kernel, the first block skipping the taps left of the input and the
     /// last those right of it (see `DepthwiseWholeRow` for when that is exactly every tap outside
@@ -992,32 +1004,17 @@ struct DepthwiseInterior {
             runSevens(from: 0, to: width, inputColumns: 2..<(2 + width))
         case .unitStride3x8:
             while ox < width {
-                switch (ox == 0, ox + 8 >= width) {
-                case (false, false): blockUnitStride3Eight(at: ox, zeroLeft: false, zeroRight: false)
-                case (true, false): blockUnitStride3Eight(at: ox, zeroLeft: true, zeroRight: false)
-                case (false, true): blockUnitStride3Eight(at: ox, zeroLeft: false, zeroRight: true)
-                case (true, true): blockUnitStride3Eight(at: ox, zeroLeft: true, zeroRight: true)
-                }
+                edgeCase(ox == 0, ox + 8 >= width) { blockUnitStride3Eight(at: ox, zeroLeft: $0, zeroRight: $1) }
                 ox += 8
             }
         case .unitStride3x7:
             while ox < width {
-                switch (ox == 0, ox + 7 >= width) {
-                case (false, false): blockUnitStride3Seven(at: ox, zeroLeft: false, zeroRight: false)
-                case (true, false): blockUnitStride3Seven(at: ox, zeroLeft: true, zeroRight: false)
-                case (false, true): blockUnitStride3Seven(at: ox, zeroLeft: false, zeroRight: true)
-                case (true, true): blockUnitStride3Seven(at: ox, zeroLeft: true, zeroRight: true)
-                }
+                edgeCase(ox == 0, ox + 7 >= width) { blockUnitStride3Seven(at: ox, zeroLeft: $0, zeroRight: $1) }
                 ox += 7
             }
         case .stride2Width5x7:
             while ox < width {
-                switch (ox == 0, ox + 7 >= width) {
-                case (false, false): blockStride2Width5Seven(at: ox, zeroLeft: false, zeroRight: false)
-                case (true, false): blockStride2Width5Seven(at: ox, zeroLeft: true, zeroRight: false)
-                case (false, true): blockStride2Width5Seven(at: ox, zeroLeft: false, zeroRight: true)
-                case (true, true): blockStride2Width5Seven(at: ox, zeroLeft: true, zeroRight: true)
-                }
+                edgeCase(ox == 0, ox + 7 >= width) { blockStride2Width5Seven(at: ox, zeroLeft: $0, zeroRight: $1) }
                 ox += 7
             }
         }
@@ -1048,12 +1045,7 @@ struct DepthwiseInterior {
         while ox < oxHi {
             let left = inputColumns.map { ox + 2 <= $0.lowerBound } ?? false
             let right = inputColumns.map { ox + 9 >= $0.upperBound } ?? false
-            switch (left, right) {
-            case (false, false): blockUnitStride5Seven(at: ox, zeroLeft: false, zeroRight: false)
-            case (true, false): blockUnitStride5Seven(at: ox, zeroLeft: true, zeroRight: false)
-            case (false, true): blockUnitStride5Seven(at: ox, zeroLeft: false, zeroRight: true)
-            case (true, true): blockUnitStride5Seven(at: ox, zeroLeft: true, zeroRight: true)
-            }
+            edgeCase(left, right) { blockUnitStride5Seven(at: ox, zeroLeft: $0, zeroRight: $1) }
             ox += 7
         }
     }

@@ -30,9 +30,12 @@ public final class ActivationArena: @unchecked Sendable {
         capacity = 1
     }
 
-    /// Makes `count` floats available, zeroed, with their pages faulted in now (not during the
-    /// first `invoke`). Growing frees the old memory before mapping the new, so the two never
-    /// coexist; the contents are not kept.
+    /// Makes `count` floats available with their pages faulted in now (not during the first
+    /// `invoke`). Growing frees the old memory before mapping the new, so the two never coexist;
+    /// the contents are not kept. Within the capacity nothing happens: every page of the memory
+    /// was faulted in when it was mapped, and what it holds is unspecified (an interpreter sharing
+    /// the arena may have written it), as at the start of every `invoke`: the kernels write every
+    /// activation and scratch float before they read it.
     func reserve(_ count: Int) {
         // Interpreters sharing an arena may be built on several threads at once.
         lock.lock()
@@ -44,9 +47,16 @@ public final class ActivationArena: @unchecked Sendable {
             memory = PrefaultedMemory(byteCount: count * MemoryLayout<Float>.stride)
             base = memory.base.assumingMemoryBound(to: Float.self)
             capacity = count
-        } else {
-            base.update(repeating: 0, count: count)
         }
+    }
+
+    /// Overwrites every float of the memory with `value`: e.g. a NaN, to check that no kernel reads
+    /// an activation or scratch float it has not written in the same `invoke` (outputs must not
+    /// change). Not while an interpreter on this arena runs.
+    public func fill(_ value: Float) {
+        lock.lock()
+        defer { lock.unlock() }
+        base.update(repeating: value, count: capacity)
     }
 
     deinit {

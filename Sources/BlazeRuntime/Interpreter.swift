@@ -231,7 +231,7 @@ public final class Interpreter {
         self.inputs = subgraph.inputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
         self.outputs = subgraph.outputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
 
-        // Scratch starts on a 64-byte boundary after the activations; the memory is zeroed (pre-faulted) now.
+        // Scratch starts on a 64-byte boundary after the activations; the memory is faulted in now.
         scratchOffset = MemoryPlanner.align(max(1, plan.arenaCount))
         memory = options.sharedArena ?? ActivationArena()
         memory.reserve(scratchOffset + scratchCount)

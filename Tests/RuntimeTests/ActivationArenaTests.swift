@@ -38,4 +38,38 @@ final class ActivationArenaTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(arena.capacity, max(detector.plan.arenaCount, landmark.plan.arenaCount))
         XCTAssertLessThan(arena.capacity, detector.plan.arenaCount + landmark.plan.arenaCount)
     }
+
+    /// No kernel reads an activation or scratch float before writing it in the same `invoke`: with
+    /// the whole arena overwritten before each run (NaN, then a huge value, then -0), every model
+    /// gives the bits of a fresh arena. (Sharing relies on it: the other interpreter leaves its
+    /// values behind, and `reserve` does not clear memory it already has.)
+    func testNoKernelReadsStaleArenaMemory() throws {
+        let names = ["pose_detection", "pose_landmark_lite", "pose_landmark_full"] +
+            ["face_detection_full_range_sparse", "face_detection_short_range", "face_landmark", "face_landmark_with_attention",
+             "hand_landmark_full", "hand_landmark_lite", "hand_recrop", "iris_landmark", "palm_detection_full",
+             "palm_detection_lite", "selfie_segmentation", "selfie_segmentation_landscape"].map { "mediapipe/" + $0 }
+        var tested = 0
+        for name in names {
+            let url = Self.root.appendingPathComponent("weights/\(name).tflite")
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            // Fused (the default) at 1 and 2 threads, and every operator on its own (the PADs,
+            // ADDs and activations that fusion folds away then run).
+            for (threads, fuse) in [(1, true), (2, true), (2, false)] {
+                let expected = try outputs(Interpreter(contentsOf: url, options: .init(threads: threads, fuseOperators: fuse)))
+                let arena = ActivationArena()
+                let interpreter = try Interpreter(contentsOf: url, options: .init(threads: threads, fuseOperators: fuse, sharedArena: arena))
+                for poison in [Float.nan, 3.0e38, -0.0] {
+                    arena.fill(poison)
+                    let got = try outputs(interpreter)
+                    for (i, (g, e)) in zip(got, expected).enumerated() where g != e {
+                        let differing = zip(g, e).filter { $0 != $1 }.count
+                        XCTFail("\(name), \(threads) thread(s), fused: \(fuse), arena filled with \(poison): output \(i) differs in \(differing) of \(e.count) values")
+                    }
+                    XCTAssertEqual(got.count, expected.count)
+                }
+            }
+            tested += 1
+        }
+        if tested == 0 { throw XCTSkip("no models in weights/: run bash Tools/setup.sh") }
+    }
 }

@@ -9,7 +9,7 @@ import Foundation
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Show the weights search order, where each model file was found (sha256 vs the pinned hash), and the build's SIMD width, FMA and OpenBLAS core.",
+        abstract: "Show the weights search order, where each model file was found (sha256 vs the pinned hash), the build's SIMD width, FMA and OpenBLAS core, and what fresh memory costs here (a model load's main cost).",
         aliases: ["weights"])
 
     @Option(help: "Also look at this directory first, as --weights DIR does for detect/track.") var weights: String?
@@ -49,6 +49,14 @@ struct DoctorCommand: ParsableCommand {
         let core = OpenBLAS.coreName
         let slow = core.lowercased().contains("prescott") || core.lowercased().contains("unknown")
         print("OpenBLAS core: \(core)" + (slow ? "  (misdetected: sgemm runs far below this CPU's speed; set OPENBLAS_CORETYPE=SkylakeX or Haswell)" : ""))
+        // Fresh memory, as a model load takes it (detector + full, one after the other: about 40 MB:
+        // the files' copies, the packed weights, the arenas): three 8 MiB probes, since its cost
+        // varies from one to the next where the host backs guest memory lazily.
+        let probes = (0..<3).map { _ in ActivationArena.faultInMilliseconds(bytes: 8 << 20) / 8 }
+        let middle = probes.sorted()[1]
+        print("memory: faulting in fresh pages took " + probes.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+              + " ms/MiB (3 probes of 8 MiB, huge pages where allowed); loading the detector and the full model faults in "
+              + "about 40 MB, ~" + String(format: "%.0f", middle * 40) + " ms of its time at the middle figure")
         if anyBad { throw ExitCode.failure }
     }
 }

@@ -570,7 +570,7 @@ static inline void blaze_run_offsets_i32(const int32_t *p, long n, long room, in
 // `destination` and halves readable at `source`: 8-lane steps, then the tail in one 4- or 8-lane
 // step where the room allows (values past `count` are written but meaningless; the caller
 // rewrites those slots). The first `count` values are exactly `blaze_widen_halves`'s.
-static inline void blaze_widen_halves_room(const void *source, float *destination, long count, long room) {
+static inline __attribute__((always_inline)) void blaze_widen_halves_room(const void *source, float *destination, long count, long room) {
     long i = 0;
 #if defined(__F16C__) && defined(__AVX__)
     const unsigned char *s = (const unsigned char *)source;

@@ -251,6 +251,9 @@ static inline void blaze_prefetch_read(const void *address) {
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 // IEEE binary16 bits `h` widened exactly to binary32 bits, NaN payloads kept as they are (a
 // signalling NaN stays signalling; TFLite's FP16 library does the same): sign, then exponent and
@@ -319,11 +322,28 @@ static inline void blaze_widen_halves(const void *source, float *destination, lo
 }
 
 // How many of `count` little-endian binary16 (`blaze_count_nonzero_halves`) or binary32 values
-// at `source` (any alignment) are not +-0 (magnitude bits not all zero).
+// at `source` (any alignment) are not +-0 (magnitude bits not all zero). With SSE2 the halves go
+// 8 per compare, counted in 16-bit lanes flushed every 32767 steps (LLVM's loop kept 64-bit lanes).
 static inline long blaze_count_nonzero_halves(const void *source, long count) {
     const unsigned char *s = (const unsigned char *)source;
-    long n = 0;
-    for (long i = 0; i < count; i++) n += (((uint32_t)s[2 * i] | (uint32_t)(s[2 * i + 1] & 0x7f) << 8) != 0);
+    long n = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i magnitude = _mm_set1_epi16(0x7fff), zero = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+    while (i + 8 <= count) {
+        __m128i zeros = _mm_setzero_si128();   // per lane: how many +-0 in this stretch
+        long stop = count - i < 8L * 32767 ? count : i + 8L * 32767;
+        for (; i + 8 <= stop; i += 8) {
+            __m128i h = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s + 2 * i)), magnitude);
+            zeros = _mm_sub_epi16(zeros, _mm_cmpeq_epi16(h, zero));
+        }
+        __m128i pairs = _mm_madd_epi16(zeros, ones);   // 4 x int32
+        int32_t lanes[4];
+        _mm_storeu_si128((__m128i *)lanes, pairs);
+        n -= (long)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+    n += i;
+#endif
+    for (; i < count; i++) n += (((uint32_t)s[2 * i] | (uint32_t)(s[2 * i + 1] & 0x7f) << 8) != 0);
     return n;
 }
 
@@ -338,15 +358,44 @@ static inline long blaze_count_nonzero_floats(const void *source, long count) {
 }
 
 // How many positions j in 1 ..< count have p[j] <= p[j - 1] (not strictly increasing there).
+// With SSE2 the 8- and 16-bit ones go 16 or 8 per compare (x <= y: the saturating x - y is 0),
+// counted in 8- or 16-bit lanes flushed before they can overflow (LLVM's loops kept 64-bit lanes).
 static inline long blaze_descents_u8(const uint8_t *p, long count) {
-    long n = 0;
-    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    long n = 0, j = 1;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (j + 16 <= count) {
+        __m128i acc = _mm_setzero_si128();   // per byte lane, at most 255 steps
+        long stop = count - j < (16L * 255) ? count : j + 16L * 255;
+        for (; j + 16 <= stop; j += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(p + j)), y = _mm_loadu_si128((const __m128i *)(p + j - 1));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_subs_epu8(x, y), zero));
+        }
+        __m128i sums = _mm_sad_epu8(acc, zero);   // 2 x uint64
+        n += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+    }
+#endif
+    for (; j < count; j++) n += p[j] <= p[j - 1];
     return n;
 }
 
 static inline long blaze_descents_u16(const uint16_t *p, long count) {
-    long n = 0;
-    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    long n = 0, j = 1;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+    while (j + 8 <= count) {
+        __m128i acc = _mm_setzero_si128();   // per 16-bit lane, at most 32767 steps
+        long stop = count - j < 8L * 32767 ? count : j + 8L * 32767;
+        for (; j + 8 <= stop; j += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(p + j)), y = _mm_loadu_si128((const __m128i *)(p + j - 1));
+            acc = _mm_sub_epi16(acc, _mm_cmpeq_epi16(_mm_subs_epu16(x, y), zero));
+        }
+        int32_t lanes[4];
+        _mm_storeu_si128((__m128i *)lanes, _mm_madd_epi16(acc, ones));
+        n += (long)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+#endif
+    for (; j < count; j++) n += p[j] <= p[j - 1];
     return n;
 }
 
@@ -481,10 +530,6 @@ static inline void blaze_sparse_place_##W(const T *p, const void *values, int ha
         }                                                                                                \
     }                                                                                                    \
 }
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 // blaze_run_offsets_W(p, n, room, first, last, scale, out): `out[j] = scale * min(max(p[j] - first,
 //   0), last)` for j in 0 ..< n (the sparse kernel's 16-bit offsets of one run, every index

@@ -432,6 +432,44 @@ static inline void blaze_chunk_offsets_u16(const int32_t *columns, long count, i
     }
 }
 
+// blaze_scan_below_W(q, j, count, b): the first position from j on (j <= count) whose index is
+// >= b, count when none: on increasing indices, where the run below b ends. 16 (8-bit) or 8
+// (16-bit) indices per SSE2 compare and mask (x >= b: the saturating b - x is 0), else 16 per
+// compare LLVM vectorises; the rest one at a time.
+static inline long blaze_scan_below_u8(const uint8_t *q, long j, long count, uint8_t b) {
+#if defined(__SSE2__)
+    const __m128i bound = _mm_set1_epi8((char)b), zero = _mm_setzero_si128();
+    for (; j + 16 <= count; j += 16) {
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(bound, _mm_loadu_si128((const __m128i *)(q + j))), zero));
+        if (mask) return j + __builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (j < count && q[j] < b) j++;
+    return j;
+}
+
+static inline long blaze_scan_below_u16(const uint16_t *q, long j, long count, uint16_t b) {
+#if defined(__SSE2__)
+    const __m128i bound = _mm_set1_epi16((short)b), zero = _mm_setzero_si128();
+    for (; j + 8 <= count; j += 8) {
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_subs_epu16(bound, _mm_loadu_si128((const __m128i *)(q + j))), zero));
+        if (mask) return j + (__builtin_ctz((unsigned)mask) >> 1);
+    }
+#endif
+    while (j < count && q[j] < b) j++;
+    return j;
+}
+
+static inline long blaze_scan_below_i32(const int32_t *q, long j, long count, int32_t b) {
+    for (; j + 16 <= count; j += 16) {
+        unsigned mask = 0;
+        for (int k = 0; k < 16; k++) mask |= (unsigned)(q[j + k] >= b) << k;
+        if (mask) return j + __builtin_ctz(mask);
+    }
+    while (j < count && q[j] < b) j++;
+    return j;
+}
+
 // The sparse reader's checks and the sparse 1x1 kernel's build, read straight from a CSR's index
 // vector at its stored width (uint8, uint16, int32: one function per width W, from one macro;
 // `TOP` is the width's largest value):
@@ -447,8 +485,9 @@ static inline void blaze_chunk_offsets_u16(const int32_t *columns, long count, i
 // blaze_sparse_runs_W(p, starts, rows, chunkWidth, chunks, runs): for each row r (entries
 //   starts[r] ..< starts[r + 1], non-decreasing starts) and chunk c, how many of its entries lie
 //   in chunk c (columns c * chunkWidth ..< (c + 1) * chunkWidth), at runs[c * rows + r]: on
-//   strictly increasing indices each chunk boundary is found by a forward scan, 16 indices per
-//   compare and mask (no pass per chunk, no division). On any other contents the runs of a row
+//   strictly increasing indices each chunk boundary is found by a forward scan
+//   (`blaze_scan_below_W`: 8 to 16 indices per compare and mask; no pass per chunk, no division).
+//   On any other contents the runs of a row
 //   are still >= 0 and add up to its entries.
 // blaze_sparse_place_W(...): the kernel's entries for rows r0 ..< r1, see the comment at the macro.
 #define BLAZE_CSR_HELPERS(W, T, TOP)                                                                     \
@@ -483,14 +522,7 @@ static inline void blaze_sparse_runs_##W(const T *p, const int32_t *starts, long
             if (boundary > (long)(TOP)) {                                                                \
                 j = count;                                                                               \
             } else {                                                                                     \
-                T b = (T)boundary;                                                                       \
-                for (; j + 16 <= count; j += 16) {                                                       \
-                    unsigned mask = 0;                                                                   \
-                    for (int k = 0; k < 16; k++) mask |= (unsigned)(q[j + k] >= b) << k;                 \
-                    if (mask) { j += __builtin_ctz(mask); goto found##W; }                               \
-                }                                                                                        \
-                while (j < count && q[j] < b) j++;                                                       \
-            found##W:;                                                                                   \
+                j = blaze_scan_below_##W(q, j, count, (T)boundary);                                      \
             }                                                                                            \
             runs[c * rows + r] = j - previous;                                                           \
             previous = j;                                                                                \

@@ -187,17 +187,24 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         self.chunkChannels = kc
         let chunks = i == 0 ? 1 : (i + kc - 1) / kc
         chunkCount = chunks
-        // Pass 1: the nonzeros of each (chunk, row), read row by row into two small buffers per
-        // worker. Blocks of rows go to the store's pool (the rows are independent; every slot is
-        // written by its row alone, so the storage is the same for any thread count).
+        // Pass 1: the nonzeros of each (chunk, row). Rows given as a stored CSR (`rows.stored`) are
+        // counted from their indices in place (`countStoredRuns`: all rows checked at once, each
+        // row's chunk boundaries found by a forward scan of its increasing indices). Rows given by
+        // a reader are read row by row into two small buffers per worker, blocks of rows over the
+        // store's pool (the rows are independent; every slot is written by its row alone, so the
+        // storage is the same for any thread count).
+        let csr = rows.stored, columnsOnly = rows.columnReader
         let pool = o >= 64 ? store?.pool : nil
         let workers = pool?.threadCount ?? 1
-        let rowCapacity = Swift.max(1, rows.maxRowEntries)
+        let rowCapacity = csr == nil ? Swift.max(1, rows.maxRowEntries) : 1
         let columns = UnsafeMutablePointer<Int32>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
         let entries = UnsafeMutablePointer<Float>.allocate(capacity: workers * rowCapacity)   // [workers][maxRowEntries]
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))  // [chunk][row], then write cursors
         counts.initialize(repeating: 0, count: Swift.max(1, chunks * o))
-        defer { columns.deallocate(); entries.deallocate(); counts.deallocate() }
+        // [O + 1]: the CSR's row starts, copied (read by both passes, so both see the same rows).
+        let starts = UnsafeMutablePointer<Int32>.allocate(capacity: o + 1)
+        starts.initialize(repeating: 0, count: o + 1)
+        defer { columns.deallocate(); entries.deallocate(); counts.deallocate(); starts.deallocate() }
         let blockRows = 16, blocks = (o + blockRows - 1) / blockRows
         func forEachRow(_ body: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ entries: UnsafeMutablePointer<Float>) -> Void) {
             func block(_ b: Int, _ worker: Int) {
@@ -207,55 +214,64 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             }
             if let pool { pool.parallelFor(blocks) { b, worker in block(b, worker) } } else { for b in 0..<blocks { block(b, 0) } }
         }
-        // The first bad row of each block (o: none); the error names the first bad row overall.
-        let badRow = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, blocks))
-        badRow.initialize(repeating: o, count: Swift.max(1, blocks))
-        defer { badRow.deallocate() }
-        let columnsOnly = rows.columnReader
-        forEachRow { row, columns, entries in
-            // Without stored ±0 the columns alone give the counts (no values read in this pass).
-            let count = columnsOnly?(row, columns) ?? rows.read(row: row, columns: columns, values: entries)
-            guard count >= 0, count <= rows.maxRowEntries else {
-                badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
-                return
+        if let csr {
+            guard csr.rowStarts.count == o + 1 else {
+                throw KernelError.shapeMismatch(op: op, detail: "weights' stored rows have \(csr.rowStarts.count) row starts, expected \(o + 1)")
             }
-            if columnsOnly != nil {
-                // Every entry counts: check the columns in one branch-free pass, then walk the
-                // increasing columns to each chunk's end (one mispredicted branch per chunk).
-                guard Self.columnsIncrease(columns, count, below: i) else {
+            csr.rowStarts.withUnsafeBufferPointer { if let b = $0.baseAddress { starts.update(from: b, count: o + 1) } }
+            if let row = Self.countStoredRuns(csr, starts: starts, rows: o, columns: i, chunkChannels: kc, chunks: chunks, counts: counts) {
+                throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): row starts that decrease, or columns that do not strictly increase below \(i)")
+            }
+        } else {
+            // The first bad row of each block (o: none); the error names the first bad row overall.
+            let badRow = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, blocks))
+            badRow.initialize(repeating: o, count: Swift.max(1, blocks))
+            defer { badRow.deallocate() }
+            forEachRow { row, columns, entries in
+                // Without stored ±0 the columns alone give the counts (no values read in this pass).
+                let count = columnsOnly?(row, columns) ?? rows.read(row: row, columns: columns, values: entries)
+                guard count >= 0, count <= rows.maxRowEntries else {
                     badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
                     return
                 }
-                var e = 0
-                for chunk in 0..<chunks {
-                    let start = e, boundary = Int32(truncatingIfNeeded: Swift.min(i, (chunk + 1) * kc))
-                    while e < count, columns[e] < boundary { e += 1 }
-                    counts[chunk * o + row] = e - start
-                }
-                return
-            }
-            // Columns increase, so a chunk's entries are one run: counted in a register, stored when
-            // the run ends (no division per entry).
-            var previous = -1, chunk = 0, chunkEnd = kc, run = 0
-            for e in 0..<count {
-                let c = Int(columns[e])
-                guard c > previous, c < i else {
-                    badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                if columnsOnly != nil {
+                    // Every entry counts: check the columns in one branch-free pass, then walk the
+                    // increasing columns to each chunk's end (one mispredicted branch per chunk).
+                    guard Self.columnsIncrease(columns, count, below: i) else {
+                        badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                        return
+                    }
+                    var e = 0
+                    for chunk in 0..<chunks {
+                        let start = e, boundary = Int32(truncatingIfNeeded: Swift.min(i, (chunk + 1) * kc))
+                        while e < count, columns[e] < boundary { e += 1 }
+                        counts[chunk * o + row] = e - start
+                    }
                     return
                 }
-                previous = c
-                if c >= chunkEnd {
-                    counts[chunk * o + row] = run
-                    run = 0
-                    chunk = c / kc
-                    chunkEnd = (chunk + 1) * kc
+                // Columns increase, so a chunk's entries are one run: counted in a register, stored when
+                // the run ends (no division per entry).
+                var previous = -1, chunk = 0, chunkEnd = kc, run = 0
+                for e in 0..<count {
+                    let c = Int(columns[e])
+                    guard c > previous, c < i else {
+                        badRow[row / blockRows] = Swift.min(badRow[row / blockRows], row)
+                        return
+                    }
+                    previous = c
+                    if c >= chunkEnd {
+                        counts[chunk * o + row] = run
+                        run = 0
+                        chunk = c / kc
+                        chunkEnd = (chunk + 1) * kc
+                    }
+                    run &+= isNonzero(entries[e])
                 }
-                run &+= isNonzero(entries[e])
+                counts[chunk * o + row] = run
             }
-            counts[chunk * o + row] = run
-        }
-        if let row = (0..<blocks).lazy.map({ badRow[$0] }).first(where: { $0 < o }) {
-            throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): more than \(rows.maxRowEntries) entries, or columns that do not strictly increase below \(i)")
+            if let row = (0..<blocks).lazy.map({ badRow[$0] }).first(where: { $0 < o }) {
+                throw KernelError.shapeMismatch(op: op, detail: "weights row \(row): more than \(rows.maxRowEntries) entries, or columns that do not strictly increase below \(i)")
+            }
         }
         var nnz = 0
         for slot in 0..<(chunks * o) { nnz &+= counts[slot] }
@@ -293,72 +309,162 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             rowStart[slot] = Int32(at)
             let n = counts[slot]
             counts[slot] = at
-            at += n == 0 ? 0 : (n + pad - 1) / pad * pad
+            at += pad == 4 ? (n + 3) & ~3 : n   // (no division by a variable: one per slot showed in perf)
         }
         rowStart[chunks * o] = Int32(at)
-        // Pass 2: each nonzero to its (chunk, row), input channels in increasing order; the write
-        // cursor of the current chunk's run kept in a register.
+        // Pass 2: each nonzero to its (chunk, row), input channels in increasing order (from a
+        // reader: the write cursor of the current chunk's run kept in a register).
         let stride = self.stride
         let (rowStart, offsets, values) = (self.rowStart, self.offsets, self.values)
-        forEachRow { row, columns, entries in
-            let count = Swift.max(0, Swift.min(rows.read(row: row, columns: columns, values: entries), rows.maxRowEntries))
-            if columnsOnly != nil {
-                // No stored zeros and the columns checked in pass 1: each chunk's entries are the
-                // next `runs` entries of the row, copied with their offsets in the transposed chunk
-                // (`blaze_chunk_offsets_u16`, vectorised). A reader that answers differently than in
-                // pass 1 stays inside the slots pass 1 counted and the offsets inside their chunk.
-                var start = 0
-                for chunk in 0..<chunks {
-                    let slot = chunk * o + row, position = counts[slot]
-                    let n = Swift.max(0, Swift.min(runs[slot], count - start, Int(rowStart[slot + 1]) - position))
-                    let chunkStart = chunk * kc, width = Swift.min(kc, i - chunkStart)
-                    blaze_chunk_offsets_u16(columns + start, n, Int32(truncatingIfNeeded: chunkStart), Int32(truncatingIfNeeded: width - 1),
-                                            Int32(truncatingIfNeeded: stride), offsets + position)
-                    (values + position).update(from: entries + start, count: n)
-                    counts[slot] = position + n
-                    start += n
+        if let csr {
+            // Whole blocks of rows straight from the stored CSR, each chunk's run (its length kept
+            // from pass 1) and its padding in one C loop (`blaze_sparse_place_*`): the offsets from
+            // the indices at their own width, the values widened into place. Stored data that
+            // changes after pass 1 (a file mapped in place) still lands inside the slots pass 1
+            // counted, and its offsets inside their chunk.
+            if let pool {
+                pool.parallelFor(blocks) { b, _ in
+                    Self.placeStored(csr, starts: starts, runs: runs, rowStart: rowStart, rows: o, chunks: chunks, chunkChannels: kc,
+                                     inputs: i, stride: stride, from: b * blockRows, to: Swift.min(o, (b + 1) * blockRows),
+                                     offsets: offsets, values: values)
                 }
             } else {
-                var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
-                for e in 0..<count {
-                    let w = entries[e]
-                    let c = Int(columns[e])
-                    if c >= chunkEnd {
-                        // (A reader that answers as in pass 1 always passes these guards; they keep writes in bounds.)
-                        guard c < i else { break }
-                        counts[chunk * o + row] = position
-                        chunk = c / kc
-                        chunkStart = chunk * kc
-                        chunkEnd = chunkStart + kc
-                        position = counts[chunk * o + row]
-                        limit = Int(rowStart[chunk * o + row + 1])
-                    }
-                    guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
-                    offsets[position] = UInt16(truncatingIfNeeded: stride &* (c &- chunkStart))
-                    values[position] = w
-                    position += 1
-                }
-                counts[chunk * o + row] = position
+                Self.placeStored(csr, starts: starts, runs: runs, rowStart: rowStart, rows: o, chunks: chunks, chunkChannels: kc,
+                                 inputs: i, stride: stride, from: 0, to: o, offsets: offsets, values: values)
             }
-            // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
-            // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
-            // (Filling up to the next row start: exactly the padding, or every slot a reader that
-            // answered differently than in pass 1 left unwritten.)
-            for chunk in 0..<chunks {
-                let slot = chunk * o + row
-                let first = Int(rowStart[slot]), limit = Int(rowStart[slot + 1])
-                var end = counts[slot]
-                let last = end > first ? offsets[end - 1] : 0
-                while end < limit {
-                    offsets[end] = last
-                    values[end] = 0
-                    end += 1
+        } else {
+            forEachRow { row, columns, entries in
+                let count = Swift.max(0, Swift.min(rows.read(row: row, columns: columns, values: entries), rows.maxRowEntries))
+                if columnsOnly != nil {
+                    // No stored zeros and the columns checked in pass 1: each chunk's entries are the
+                    // next `runs` entries of the row, copied with their offsets in the transposed chunk
+                    // (`blaze_chunk_offsets_u16`, vectorised). A reader that answers differently than in
+                    // pass 1 stays inside the slots pass 1 counted and the offsets inside their chunk.
+                    var start = 0
+                    for chunk in 0..<chunks {
+                        let slot = chunk * o + row, position = counts[slot]
+                        let n = Swift.max(0, Swift.min(runs[slot], count - start, Int(rowStart[slot + 1]) - position))
+                        let chunkStart = chunk * kc, width = Swift.min(kc, i - chunkStart)
+                        blaze_chunk_offsets_u16(columns + start, n, Int32(truncatingIfNeeded: chunkStart), Int32(truncatingIfNeeded: width - 1),
+                                                Int32(truncatingIfNeeded: stride), offsets + position)
+                        (values + position).update(from: entries + start, count: n)
+                        counts[slot] = position + n
+                        start += n
+                    }
+                } else {
+                    var chunk = 0, chunkStart = 0, chunkEnd = kc, position = counts[row], limit = Int(rowStart[row + 1])
+                    for e in 0..<count {
+                        let w = entries[e]
+                        let c = Int(columns[e])
+                        if c >= chunkEnd {
+                            // (A reader that answers as in pass 1 always passes these guards; they keep writes in bounds.)
+                            guard c < i else { break }
+                            counts[chunk * o + row] = position
+                            chunk = c / kc
+                            chunkStart = chunk * kc
+                            chunkEnd = chunkStart + kc
+                            position = counts[chunk * o + row]
+                            limit = Int(rowStart[chunk * o + row + 1])
+                        }
+                        guard isNonzero(w) != 0, c >= chunkStart, position < limit else { continue }
+                        offsets[position] = UInt16(truncatingIfNeeded: stride &* (c &- chunkStart))
+                        values[position] = w
+                        position += 1
+                    }
+                    counts[chunk * o + row] = position
+                }
+                // Padding: +0 weights on the row's last nonzero's channel, after it. For a finite
+                // input they add `+0 · x = ±0` to a sum that is never `-0`: no bit changes.
+                // (Filling up to the next row start: exactly the padding, or every slot a reader that
+                // answered differently than in pass 1 left unwritten.)
+                for chunk in 0..<chunks {
+                    let slot = chunk * o + row
+                    let first = Int(rowStart[slot]), limit = Int(rowStart[slot + 1])
+                    var end = counts[slot]
+                    let last = end > first ? offsets[end - 1] : 0
+                    while end < limit {
+                        offsets[end] = last
+                        values[end] = 0
+                        end += 1
+                    }
                 }
             }
         }
         for spare in at..<(at + 8) {
             offsets[spare] = 0
             values[spare] = 0
+        }
+    }
+
+    /// Pass 1 on a stored CSR: checks every row (starts that do not decrease, from ≥ 0; columns
+    /// strictly increasing below `i`) and writes its entries per chunk at `counts` (`[chunks][o]`).
+    /// The columns are checked over all rows at once, as the file reader does (smallest and
+    /// largest in one vectorised pass, descents counted in another and matched against those at
+    /// row starts; a row at a time only to name the first bad row); the runs come from
+    /// `blaze_sparse_runs_*` (a forward scan per row to each chunk boundary, 16 indices per
+    /// compare). Returns the first bad row, nil when all are good.
+    static func countStoredRuns(_ csr: StoredSparseRows, starts: UnsafePointer<Int32>, rows o: Int, columns i: Int,
+                                chunkChannels kc: Int, chunks: Int, counts: UnsafeMutablePointer<Int>) -> Int? {
+        guard starts[0] >= 0 else { return 0 }
+        for row in 0..<o where starts[row + 1] < starts[row] { return row }
+        let begin = Int(starts[0]), end = Int(starts[o]), n = end - begin, base = csr.indices
+        if n > 0 {
+            var low = 0, high = 0, descents = 0, atStarts = 0
+            switch csr.indexWidth {
+            case 1:
+                let p = base.assumingMemoryBound(to: UInt8.self)
+                blaze_index_bounds_u8(p + begin, n, &low, &high)
+                descents = blaze_descents_u8(p + begin, n)
+                atStarts = blaze_start_descents_u8(p, starts, o + 1, begin, end)
+            case 2:
+                let p = base.assumingMemoryBound(to: UInt16.self)
+                blaze_index_bounds_u16(p + begin, n, &low, &high)
+                descents = blaze_descents_u16(p + begin, n)
+                atStarts = blaze_start_descents_u16(p, starts, o + 1, begin, end)
+            default:
+                let p = base.assumingMemoryBound(to: Int32.self)
+                blaze_index_bounds_i32(p + begin, n, &low, &high)
+                descents = blaze_descents_i32(p + begin, n)
+                atStarts = blaze_start_descents_i32(p, starts, o + 1, begin, end)
+            }
+            if low < 0 || high >= i || descents != atStarts {
+                for row in 0..<o {
+                    let first = Int(starts[row]), count = Int(starts[row + 1]) - first
+                    let ok: Int32
+                    switch csr.indexWidth {
+                    case 1: ok = blaze_increasing_below_u8(base.assumingMemoryBound(to: UInt8.self) + first, count, i)
+                    case 2: ok = blaze_increasing_below_u16(base.assumingMemoryBound(to: UInt16.self) + first, count, i)
+                    default: ok = blaze_increasing_below_i32(base.assumingMemoryBound(to: Int32.self) + first, count, i)
+                    }
+                    if ok == 0 { return row }
+                }
+                return 0   // (not reached: some row holds what the whole-vector check found)
+            }
+        }
+        switch csr.indexWidth {
+        case 1: blaze_sparse_runs_u8(base.assumingMemoryBound(to: UInt8.self), starts, o, kc, chunks, counts)
+        case 2: blaze_sparse_runs_u16(base.assumingMemoryBound(to: UInt16.self), starts, o, kc, chunks, counts)
+        default: blaze_sparse_runs_i32(base.assumingMemoryBound(to: Int32.self), starts, o, kc, chunks, counts)
+        }
+        return nil
+    }
+
+    /// Pass 2 on a stored CSR for rows `r0 ..< r1`: `blaze_sparse_place_*` at the indices' width.
+    static func placeStored(_ csr: StoredSparseRows, starts: UnsafePointer<Int32>, runs: UnsafePointer<Int>,
+                            rowStart: UnsafePointer<Int32>, rows o: Int, chunks: Int, chunkChannels kc: Int, inputs i: Int,
+                            stride: Int, from r0: Int, to r1: Int, offsets: UnsafeMutablePointer<UInt16>,
+                            values: UnsafeMutablePointer<Float>) {
+        let half: Int32 = csr.valuesAreHalf ? 1 : 0
+        switch csr.indexWidth {
+        case 1:
+            blaze_sparse_place_u8(csr.indices.assumingMemoryBound(to: UInt8.self), csr.values, half, starts, runs, rowStart,
+                                  o, chunks, kc, i, stride, r0, r1, offsets, values)
+        case 2:
+            blaze_sparse_place_u16(csr.indices.assumingMemoryBound(to: UInt16.self), csr.values, half, starts, runs, rowStart,
+                                   o, chunks, kc, i, stride, r0, r1, offsets, values)
+        default:
+            blaze_sparse_place_i32(csr.indices.assumingMemoryBound(to: Int32.self), csr.values, half, starts, runs, rowStart,
+                                   o, chunks, kc, i, stride, r0, r1, offsets, values)
         }
     }
 

@@ -84,6 +84,9 @@ public struct SparseWeightRows {
     private let reader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int
     /// Reads a row's columns alone (as `reader`, without values); only given when no entry is `±0`.
     let columnReader: ((_ row: Int, _ columns: UnsafeMutablePointer<Int32>) -> Int)?
+    /// The same entries as a CSR in memory, read in place instead of through `reader` (only given
+    /// when no entry is `±0`).
+    public let stored: StoredSparseRows?
 
     /// `reader(row, columns, values)` writes the entries of `row` (in `0..<n`) — columns strictly
     /// increasing, each in `0..<k`, and their values (zeros allowed, they are skipped) — and returns
@@ -94,11 +97,18 @@ public struct SparseWeightRows {
     /// `columnsWhenAllNonzero(row, columns)`, when given, writes the same columns as `reader` (and
     /// returns the same count) without reading values: give it only when no entry is `±0`. Kernels
     /// then count a row's entries from its columns alone (no value widened twice).
+    ///
+    /// `storedWhenAllNonzero`, when given, holds the same entries (`rowStarts.count == n + 1`) as
+    /// a CSR in memory: kernels then read it in place (no call per row, no staging copy), check
+    /// it as they check `reader`'s rows, and stay in bounds even if its memory changes while they
+    /// read it. Give it only when no entry is `±0`.
     public init(n: Int, k: Int, maxRowEntries: Int, nonzeroCount: Int,
                 columnsWhenAllNonzero: ((_ row: Int, _ columns: UnsafeMutablePointer<Int32>) -> Int)? = nil,
+                storedWhenAllNonzero: StoredSparseRows? = nil,
                 reader: @escaping (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int) {
         self.n = n; self.k = k; self.maxRowEntries = maxRowEntries; self.nonzeroCount = nonzeroCount; self.reader = reader
         self.columnReader = columnsWhenAllNonzero
+        self.stored = storedWhenAllNonzero
     }
 
     /// The nonzero entries of dense `[n][k]` `values` (every `±0` dropped) when it holds `n·k`
@@ -133,6 +143,34 @@ public struct SparseWeightRows {
     /// Writes the entries of `row` at `columns` and `values` (`maxRowEntries` each) and returns their count.
     public func read(row: Int, columns: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>) -> Int {
         reader(row, columns, values)
+    }
+}
+
+/// The entries of a row-major `[n][k]` weight matrix as a compressed sparse row (CSR) array in
+/// memory, read in place (e.g. a DENSIFY'd tensor in a model file: its last level's
+/// `array_indices` at their stored width and its float16 or float32 values): row `r`'s entries are
+/// positions `rowStarts[r] ..< rowStarts[r + 1]` of `indices` (their columns) and `values`. The
+/// memory is the caller's: it must stay mapped, with at least `rowStarts.last` entries, while a
+/// kernel is built from it. Kernels check the rows (starts that do not decrease, columns that
+/// strictly increase below `k`) and stay in bounds for any contents.
+public struct StoredSparseRows: @unchecked Sendable {
+    /// `[n + 1]`: where each row's entries start (and the last row's end), positions in `indices` and `values`.
+    public let rowStarts: [Int32]
+    /// The columns: little-endian (the host's order) integers of `indexWidth` bytes — 1: UInt8,
+    /// 2: UInt16, 4: Int32 — aligned to their width.
+    public let indices: UnsafeRawPointer
+    /// Bytes per index: 1, 2 or 4.
+    public let indexWidth: Int
+    /// The values: little-endian IEEE binary16 (`valuesAreHalf`, widened exactly) or binary32, any alignment.
+    public let values: UnsafeRawPointer
+    /// Whether `values` are binary16.
+    public let valuesAreHalf: Bool
+
+    /// Nil when `indexWidth` is not 1, 2 or 4.
+    public init?(rowStarts: [Int32], indices: UnsafeRawPointer, indexWidth: Int, values: UnsafeRawPointer, valuesAreHalf: Bool) {
+        guard indexWidth == 1 || indexWidth == 2 || indexWidth == 4 else { return nil }
+        self.rowStarts = rowStarts; self.indices = indices; self.indexWidth = indexWidth
+        self.values = values; self.valuesAreHalf = valuesAreHalf
     }
 }
 

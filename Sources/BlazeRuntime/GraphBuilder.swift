@@ -209,8 +209,13 @@ struct GraphBuilder {
         // No stored ±0: the kernel may count entries from the columns alone.
         let columns: ((Int, UnsafeMutablePointer<Int32>) -> Int)? = rows.nonzeroCount == rows.storedCount
             ? { row, columns in rows.readColumns(row: row, columns: columns) } : nil
+        // No stored ±0 and one segment per row: the kernel reads the file's CSR in place.
+        let stored = rows.nonzeroCount == rows.storedCount ? rows.stored.flatMap {
+            StoredSparseRows(rowStarts: $0.rowStarts, indices: $0.indices, indexWidth: $0.indexWidth, values: $0.values,
+                             valuesAreHalf: $0.valuesAreHalf)
+        } : nil
         return SparseWeightRows(n: rows.count, k: rows.length, maxRowEntries: rows.maxRowEntries, nonzeroCount: rows.nonzeroCount,
-                                columnsWhenAllNonzero: columns) {
+                                columnsWhenAllNonzero: columns, storedWhenAllNonzero: stored) {
             row, columns, values in rows.read(row: row, columns: columns, values: values)
         }
     }

@@ -250,6 +250,10 @@ static inline void blaze_prefetch_read(const void *address) {
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 // IEEE binary16 bits `h` widened exactly to binary32 bits, NaN payloads kept as they are (a
 // signalling NaN stays signalling; TFLite's FP16 library does the same): sign, then exponent and
@@ -288,16 +292,58 @@ static inline void blaze_widen_halves(const void *source, float *destination, lo
             _mm256_storeu_ps(destination + i, _mm256_cvtph_ps(h));
         }
     }
+    if (i + 4 <= count) {
+        // Four more by one 4-lane VCVTPH2PS (short runs: the sparse kernel's rows of a chunk).
+        __m128i h = _mm_loadl_epi64((const __m128i *)(s + 2 * i));
+        __m128i nan = _mm_cmpgt_epi16(_mm_and_si128(h, magnitudeMask), infinity);
+        if (__builtin_expect((_mm_movemask_epi8(nan) & 0xff) != 0, 0)) {
+            for (long j = i; j < i + 4; j++) d[j] = blaze_half_to_float_bits((uint32_t)s[2 * j] | (uint32_t)s[2 * j + 1] << 8);
+        } else {
+            _mm_storeu_ps(destination + i, _mm_cvtph_ps(h));
+        }
+        i += 4;
+    }
+    if (i < count) {
+        // The last one to three through the same 4-lane conversion of a zero-padded copy (the
+        // scalar code below costs ~10 instructions a value).
+        uint16_t tail[4] = {0, 0, 0, 0};
+        for (long j = i; j < count; j++) tail[j - i] = (uint16_t)(s[2 * j] | s[2 * j + 1] << 8);
+        __m128i h = _mm_loadl_epi64((const __m128i *)tail);
+        __m128i nan = _mm_cmpgt_epi16(_mm_and_si128(h, magnitudeMask), infinity);
+        if (__builtin_expect((_mm_movemask_epi8(nan) & 0xff) == 0, 1)) {
+            float widened[4];
+            _mm_storeu_ps(widened, _mm_cvtph_ps(h));
+            for (long j = i; j < count; j++) destination[j] = widened[j - i];
+            i = count;
+        }
+    }
 #endif
     for (; i < count; i++) d[i] = blaze_half_to_float_bits((uint32_t)s[2 * i] | (uint32_t)s[2 * i + 1] << 8);
 }
 
 // How many of `count` little-endian binary16 (`blaze_count_nonzero_halves`) or binary32 values
-// at `source` (any alignment) are not +-0 (magnitude bits not all zero).
+// at `source` (any alignment) are not +-0 (magnitude bits not all zero). With SSE2 the halves go
+// 8 per compare, counted in 16-bit lanes flushed every 32767 steps (LLVM's loop kept 64-bit lanes).
 static inline long blaze_count_nonzero_halves(const void *source, long count) {
     const unsigned char *s = (const unsigned char *)source;
-    long n = 0;
-    for (long i = 0; i < count; i++) n += (((uint32_t)s[2 * i] | (uint32_t)(s[2 * i + 1] & 0x7f) << 8) != 0);
+    long n = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i magnitude = _mm_set1_epi16(0x7fff), zero = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+    while (i + 8 <= count) {
+        __m128i zeros = _mm_setzero_si128();   // per lane: how many +-0 in this stretch
+        long stop = count - i < 8L * 32767 ? count : i + 8L * 32767;
+        for (; i + 8 <= stop; i += 8) {
+            __m128i h = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s + 2 * i)), magnitude);
+            zeros = _mm_sub_epi16(zeros, _mm_cmpeq_epi16(h, zero));
+        }
+        __m128i pairs = _mm_madd_epi16(zeros, ones);   // 4 x int32
+        int32_t lanes[4];
+        _mm_storeu_si128((__m128i *)lanes, pairs);
+        n -= (long)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+    n += i;
+#endif
+    for (; i < count; i++) n += (((uint32_t)s[2 * i] | (uint32_t)(s[2 * i + 1] & 0x7f) << 8) != 0);
     return n;
 }
 
@@ -312,15 +358,44 @@ static inline long blaze_count_nonzero_floats(const void *source, long count) {
 }
 
 // How many positions j in 1 ..< count have p[j] <= p[j - 1] (not strictly increasing there).
+// With SSE2 the 8- and 16-bit ones go 16 or 8 per compare (x <= y: the saturating x - y is 0),
+// counted in 8- or 16-bit lanes flushed before they can overflow (LLVM's loops kept 64-bit lanes).
 static inline long blaze_descents_u8(const uint8_t *p, long count) {
-    long n = 0;
-    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    long n = 0, j = 1;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (j + 16 <= count) {
+        __m128i acc = _mm_setzero_si128();   // per byte lane, at most 255 steps
+        long stop = count - j < (16L * 255) ? count : j + 16L * 255;
+        for (; j + 16 <= stop; j += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(p + j)), y = _mm_loadu_si128((const __m128i *)(p + j - 1));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_subs_epu8(x, y), zero));
+        }
+        __m128i sums = _mm_sad_epu8(acc, zero);   // 2 x uint64
+        n += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+    }
+#endif
+    for (; j < count; j++) n += p[j] <= p[j - 1];
     return n;
 }
 
 static inline long blaze_descents_u16(const uint16_t *p, long count) {
-    long n = 0;
-    for (long j = 1; j < count; j++) n += p[j] <= p[j - 1];
+    long n = 0, j = 1;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+    while (j + 8 <= count) {
+        __m128i acc = _mm_setzero_si128();   // per 16-bit lane, at most 32767 steps
+        long stop = count - j < 8L * 32767 ? count : j + 8L * 32767;
+        for (; j + 8 <= stop; j += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(p + j)), y = _mm_loadu_si128((const __m128i *)(p + j - 1));
+            acc = _mm_sub_epi16(acc, _mm_cmpeq_epi16(_mm_subs_epu16(x, y), zero));
+        }
+        int32_t lanes[4];
+        _mm_storeu_si128((__m128i *)lanes, _mm_madd_epi16(acc, ones));
+        n += (long)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+#endif
+    for (; j < count; j++) n += p[j] <= p[j - 1];
     return n;
 }
 
@@ -356,5 +431,263 @@ static inline void blaze_chunk_offsets_u16(const int32_t *columns, long count, i
         out[j] = (uint16_t)(scale * c);
     }
 }
+
+// blaze_scan_below_W(q, j, count, b): the first position from j on (j <= count) whose index is
+// >= b, count when none: on increasing indices, where the run below b ends. 16 (8-bit) or 8
+// (16-bit) indices per SSE2 compare and mask (x >= b: the saturating b - x is 0), else 16 per
+// compare LLVM vectorises; the rest one at a time.
+static inline long blaze_scan_below_u8(const uint8_t *q, long j, long count, uint8_t b) {
+#if defined(__SSE2__)
+    const __m128i bound = _mm_set1_epi8((char)b), zero = _mm_setzero_si128();
+    for (; j + 16 <= count; j += 16) {
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(bound, _mm_loadu_si128((const __m128i *)(q + j))), zero));
+        if (mask) return j + __builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (j < count && q[j] < b) j++;
+    return j;
+}
+
+static inline long blaze_scan_below_u16(const uint16_t *q, long j, long count, uint16_t b) {
+#if defined(__SSE2__)
+    const __m128i bound = _mm_set1_epi16((short)b), zero = _mm_setzero_si128();
+    for (; j + 8 <= count; j += 8) {
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_subs_epu16(bound, _mm_loadu_si128((const __m128i *)(q + j))), zero));
+        if (mask) return j + (__builtin_ctz((unsigned)mask) >> 1);
+    }
+#endif
+    while (j < count && q[j] < b) j++;
+    return j;
+}
+
+static inline long blaze_scan_below_i32(const int32_t *q, long j, long count, int32_t b) {
+    for (; j + 16 <= count; j += 16) {
+        unsigned mask = 0;
+        for (int k = 0; k < 16; k++) mask |= (unsigned)(q[j + k] >= b) << k;
+        if (mask) return j + __builtin_ctz(mask);
+    }
+    while (j < count && q[j] < b) j++;
+    return j;
+}
+
+// The sparse reader's checks and the sparse 1x1 kernel's build, read straight from a CSR's index
+// vector at its stored width (uint8, uint16, int32: one function per width W, from one macro;
+// `TOP` is the width's largest value):
+//
+// blaze_index_bounds_W(p, count, &low, &high): the smallest and largest of p[0 ..< count]
+//   (count >= 1), in one pass.
+// blaze_start_descents_W(p, starts, n, begin, end): how many distinct starts s of the
+//   non-decreasing starts[0 ..< n] with begin < s < end hold p[s] <= p[s - 1] (the descents a
+//   whole-vector `blaze_descents_W` counts that are only segment boundaries).
+// blaze_increasing_below_W(p, count, bound): 1 when p[0 ..< count] strictly increase and all lie in
+//   0 ..< bound (first and last checked, the order in one pass that ORs the descents at the
+//   indices' own width), else 0.
+// blaze_sparse_runs_W(p, starts, rows, chunkWidth, chunks, runs): for each row r (entries
+//   starts[r] ..< starts[r + 1], non-decreasing starts) and chunk c, how many of its entries lie
+//   in chunk c (columns c * chunkWidth ..< (c + 1) * chunkWidth), at runs[c * rows + r]: on
+//   strictly increasing indices each chunk boundary is found by a forward scan
+//   (`blaze_scan_below_W`: 8 to 16 indices per compare and mask; no pass per chunk, no division).
+//   On any other contents the runs of a row
+//   are still >= 0 and add up to its entries.
+// blaze_sparse_place_W(...): the kernel's entries for rows r0 ..< r1, see the comment at the macro.
+#define BLAZE_CSR_HELPERS(W, T, TOP)                                                                     \
+static inline void blaze_index_bounds_##W(const T *p, long count, long *low, long *high) {               \
+    T lo = p[0], hi = p[0];                                                                              \
+    for (long j = 1; j < count; j++) { T x = p[j]; lo = x < lo ? x : lo; hi = x > hi ? x : hi; }         \
+    *low = (long)lo; *high = (long)hi;                                                                   \
+}                                                                                                        \
+static inline long blaze_start_descents_##W(const T *p, const int32_t *starts, long n, long begin, long end) { \
+    long count = 0, previous = begin;                                                                    \
+    for (long r = 0; r < n; r++) {                                                                       \
+        long s = starts[r];                                                                              \
+        if (s != previous && s > begin && s < end && p[s] <= p[s - 1]) count++;                          \
+        previous = s;                                                                                    \
+    }                                                                                                    \
+    return count;                                                                                        \
+}                                                                                                        \
+static inline int blaze_increasing_below_##W(const T *p, long count, long bound) {                     \
+    if (count <= 0) return 1;                                                                            \
+    if ((long)p[0] < 0 || (long)p[count - 1] >= bound) return 0;                                         \
+    T descents = 0;                                                                                      \
+    for (long j = 1; j < count; j++) descents |= (T)(p[j] <= p[j - 1]);                                  \
+    return descents == 0;                                                                                \
+}                                                                                                        \
+static inline void blaze_sparse_runs_##W(const T *p, const int32_t *starts, long rows, long chunkWidth,  \
+                                         long chunks, long *runs) {                                      \
+    for (long r = 0; r < rows; r++) {                                                                    \
+        const T *q = p + starts[r];                                                                      \
+        long count = (long)starts[r + 1] - (long)starts[r], j = 0, previous = 0;                         \
+        for (long c = 0; c + 1 < chunks; c++) {                                                          \
+            long boundary = (c + 1) * chunkWidth;                                                        \
+            if (boundary > (long)(TOP)) {                                                                \
+                j = count;                                                                               \
+            } else {                                                                                     \
+                j = blaze_scan_below_##W(q, j, count, (T)boundary);                                      \
+            }                                                                                            \
+            runs[c * rows + r] = j - previous;                                                           \
+            previous = j;                                                                                \
+        }                                                                                                \
+        runs[(chunks - 1) * rows + r] = count - previous;                                                \
+    }                                                                                                    \
+}                                                                                                        \
+static inline void blaze_sparse_place_##W(const T *p, const void *values, int half, const int32_t *starts, \
+                                          const long *runs, const int32_t *rowStart, long rows,          \
+                                          long chunks, long chunkWidth, long inputs, long stride,        \
+                                          long r0, long r1, uint16_t *offsets, float *out) {             \
+    for (long r = r0; r < r1; r++) {                                                                     \
+        long first = starts[r], count = (long)starts[r + 1] - first, start = 0;                          \
+        for (long c = 0; c < chunks; c++) {                                                              \
+            long slot = c * rows + r, position = rowStart[slot], limit = rowStart[slot + 1];             \
+            long n = runs[slot];                                                                         \
+            n = n < count - start ? n : count - start;                                                   \
+            n = n < limit - position ? n : limit - position;                                             \
+            n = n < 0 ? 0 : n;                                                                           \
+            long chunkStart = c * chunkWidth;                                                            \
+            long width = inputs - chunkStart < chunkWidth ? inputs - chunkStart : chunkWidth;            \
+            uint16_t *o = offsets + position;                                                            \
+            /* Vector steps may run past the run, up to its slots' end (the padding, rewritten below) \
+               and the last row's last entry (so reads stay inside the stored vectors). */               \
+            long room = limit - position, stored = (long)starts[rows] - (first + start);                \
+            room = room < stored ? room : stored;                                                        \
+            blaze_run_offsets_##W(p + first + start, n, room, (int32_t)chunkStart, (int32_t)(width - 1), \
+                                  (int32_t)stride, o);                                                   \
+            if (half) {                                                                                  \
+                blaze_widen_halves_room((const unsigned char *)values + 2 * (first + start), out + position, n, room); \
+            } else {                                                                                     \
+                blaze_copy_floats((const unsigned char *)values + 4 * (first + start), out + position, n); \
+            }                                                                                            \
+            uint16_t last = n > 0 ? o[n - 1] : 0;                                                        \
+            for (long e = position + n; e < limit; e++) { offsets[e] = last; out[e] = 0; }               \
+            start += n;                                                                                  \
+        }                                                                                                \
+    }                                                                                                    \
+}
+
+// blaze_run_offsets_W(p, n, room, first, last, scale, out): `out[j] = scale * min(max(p[j] - first,
+//   0), last)` for j in 0 ..< n (the sparse kernel's 16-bit offsets of one run, every index
+//   clamped into its chunk; `scale * last` must fit uint16), with `room` >= n indices readable and
+//   offsets writable (past n: meaningless values the caller rewrites). For 8- and 16-bit indices
+//   8 at a time in 16-bit lanes with SSE2 (saturating subtract, min as a - (a -sat b), low 16 bits
+//   of the product: the same values), the tail in one 4- or 8-lane step where the room allows;
+//   LLVM left the scalar loop scalar inside the larger function.
+//
+// One step of 8 (or 4) offsets from 16-bit lanes `x`: the clamp and the product.
+#if defined(__SSE2__)
+static inline __attribute__((always_inline)) __m128i blaze_offsets8(__m128i x, __m128i lo, __m128i top, __m128i factor) {
+    x = _mm_subs_epu16(x, lo);
+    x = _mm_sub_epi16(x, _mm_subs_epu16(x, top));
+    return _mm_mullo_epi16(x, factor);
+}
+#endif
+
+static inline void blaze_run_offsets_u16(const uint16_t *p, long n, long room, int32_t first, int32_t last,
+                                         int32_t scale, uint16_t *out) {
+    long j = 0;
+#if defined(__SSE2__)
+    if (first >= 0 && first <= 0xffff && last >= 0 && last <= 0xffff) {
+        const __m128i lo = _mm_set1_epi16((short)first), top = _mm_set1_epi16((short)last);
+        const __m128i factor = _mm_set1_epi16((short)scale);
+        for (; j < n && j + 8 <= room; j += 8) {
+            _mm_storeu_si128((__m128i *)(out + j), blaze_offsets8(_mm_loadu_si128((const __m128i *)(p + j)), lo, top, factor));
+        }
+        if (j < n && j + 4 <= room) {
+            _mm_storel_epi64((__m128i *)(out + j), blaze_offsets8(_mm_loadl_epi64((const __m128i *)(p + j)), lo, top, factor));
+            j += 4;
+        }
+    }
+#endif
+    for (; j < n; j++) {
+        int32_t x = (int32_t)p[j] - first;
+        x = x < 0 ? 0 : x;
+        x = x > last ? last : x;
+        out[j] = (uint16_t)(scale * x);
+    }
+}
+
+static inline void blaze_run_offsets_u8(const uint8_t *p, long n, long room, int32_t first, int32_t last,
+                                        int32_t scale, uint16_t *out) {
+    long j = 0;
+#if defined(__SSE2__)
+    if (first >= 0 && first <= 0xffff && last >= 0 && last <= 0xffff) {
+        const __m128i lo = _mm_set1_epi16((short)first), top = _mm_set1_epi16((short)last);
+        const __m128i factor = _mm_set1_epi16((short)scale), zero = _mm_setzero_si128();
+        for (; j < n && j + 8 <= room; j += 8) {
+            __m128i x = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(p + j)), zero);
+            _mm_storeu_si128((__m128i *)(out + j), blaze_offsets8(x, lo, top, factor));
+        }
+        if (j < n && j + 4 <= room) {
+            int32_t four;
+            memcpy(&four, p + j, 4);
+            __m128i x = _mm_unpacklo_epi8(_mm_cvtsi32_si128(four), zero);
+            _mm_storel_epi64((__m128i *)(out + j), blaze_offsets8(x, lo, top, factor));
+            j += 4;
+        }
+    }
+#endif
+    for (; j < n; j++) {
+        int32_t x = (int32_t)p[j] - first;
+        x = x < 0 ? 0 : x;
+        x = x > last ? last : x;
+        out[j] = (uint16_t)(scale * x);
+    }
+}
+
+static inline void blaze_run_offsets_i32(const int32_t *p, long n, long room, int32_t first, int32_t last,
+                                         int32_t scale, uint16_t *out) {
+    (void)room;
+    for (long j = 0; j < n; j++) {
+        int32_t x = (int32_t)((uint32_t)p[j] - (uint32_t)first);
+        x = x < 0 ? 0 : x;
+        x = x > last ? last : x;
+        out[j] = (uint16_t)(scale * x);
+    }
+}
+
+// As `blaze_widen_halves` for `count` values, with `room` >= count floats writable at
+// `destination` and halves readable at `source`: 8-lane steps, then the tail in one 4- or 8-lane
+// step where the room allows (values past `count` are written but meaningless; the caller
+// rewrites those slots). The first `count` values are exactly `blaze_widen_halves`'s.
+static inline __attribute__((always_inline)) void blaze_widen_halves_room(const void *source, float *destination, long count, long room) {
+    long i = 0;
+#if defined(__F16C__) && defined(__AVX__)
+    const unsigned char *s = (const unsigned char *)source;
+    const __m128i magnitudeMask = _mm_set1_epi16(0x7fff), infinity = _mm_set1_epi16(0x7c00);
+    for (; i < count && i + 4 <= room; ) {
+        int eight = i + 8 <= room;
+        __m128i h = eight ? _mm_loadu_si128((const __m128i *)(s + 2 * i)) : _mm_loadl_epi64((const __m128i *)(s + 2 * i));
+        __m128i nan = _mm_cmpgt_epi16(_mm_and_si128(h, magnitudeMask), infinity);
+        if (__builtin_expect(_mm_movemask_epi8(nan) != 0, 0)) break;   // the exact code below from here
+        if (eight) { _mm256_storeu_ps(destination + i, _mm256_cvtph_ps(h)); i += 8; }
+        else { _mm_storeu_ps(destination + i, _mm_cvtph_ps(h)); i += 4; }
+    }
+    if (i >= count) return;
+#endif
+    blaze_widen_halves((const unsigned char *)source + 2 * i, destination + i, count - i);
+}
+
+// Copies `count` little-endian binary32 values (any alignment) to `destination`.
+static inline void blaze_copy_floats(const void *source, float *destination, long count) {
+    const unsigned char *s = (const unsigned char *)source;
+    uint32_t *d = (uint32_t *)destination;
+    for (long i = 0; i < count; i++) {
+        d[i] = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 | (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24;
+    }
+}
+
+// blaze_sparse_place_W(p, values, half, starts, runs, rowStart, rows, chunks, chunkWidth, inputs,
+//   stride, r0, r1, offsets, out): pass 2 of the sparse 1x1 kernel's build for rows r0 ..< r1.
+//   Row r's entries are p[starts[r] ...] (their columns) and `values` at the same positions
+//   (binary16 when `half`, else binary32; little-endian, any alignment); its run in chunk c is the
+//   next runs[c * rows + r] of them (pass 1), written from slot rowStart[c * rows + r] as offsets
+//   `stride * (column - c * chunkWidth)` (the column clamped into the chunk) and float32 values,
+//   then +0 weights on the last offset up to the next row start (the padding, or slots a run
+//   shortened by the clamps left). Every write stays inside the row's slots for any contents
+//   (and every read inside entries starts[r0] ..< starts[rows]): the runs' last few entries go
+//   through 8- or 4-lane steps that may cover slots of the padding (rewritten after) instead of
+//   a scalar loop per entry (the detector's runs are 4 to 40 entries long).
+BLAZE_CSR_HELPERS(u8, uint8_t, 0xff)
+BLAZE_CSR_HELPERS(u16, uint16_t, 0xffff)
+BLAZE_CSR_HELPERS(i32, int32_t, 0x7fffffff)
+#undef BLAZE_CSR_HELPERS
 
 #endif

@@ -99,35 +99,42 @@ struct DensifyPlan {
     /// Checks every index `densify(_:)` would read, so that a later ``densifyRows(_:first:count:rowLength:into:)``
     /// cannot fail. Common layouts (dense levels in dim order, then one CSR level) are checked in
     /// one pass over the stored vectors; anything else, or any problem found, is checked by
-    /// densifying, which throws the error of the first bad index in walk order.
-    func validate(_ data: UnsafeRawBufferPointer) throws {
-        guard denseCount > 0 else { return }
-        if quickCheck() { return }
+    /// densifying, which throws the error of the first bad index in walk order. Returns the CSR
+    /// level's segments (`[parents + 1]`, as Int32) when the one-pass check passed, else nil.
+    @discardableResult
+    func validate(_ data: UnsafeRawBufferPointer) throws -> [Int32]? {
+        guard denseCount > 0 else { return nil }
+        if let starts = quickCheck() { return starts }
         _ = try densify(data)
+        return nil
     }
 
-    /// True when the layout is dense levels `0..<n-1` in dim order (sizes matching) followed by one
-    /// CSR level over the last dim, and every segment and index that the walk reads is in range.
-    private func quickCheck() -> Bool {
+    /// The segments of the last level (the first `parents + 1`, as Int32) when the layout is dense
+    /// levels `0..<n-1` in dim order (sizes matching) followed by one CSR level over the last dim,
+    /// and every segment and index that the walk reads is in range; else nil. The segments are
+    /// widened in one pass and checked in another, the indices' bounds found in a third (all
+    /// CBlazeTarget loops or loops LLVM vectorises).
+    private func quickCheck() -> [Int32]? {
         let levels = sparsity.traversalOrder.count
-        guard levels >= 1, sparsity.blockMap.isEmpty, sparsity.traversalOrder == Array(0..<levels) else { return false }
+        guard levels >= 1, sparsity.blockMap.isEmpty, sparsity.traversalOrder == Array(0..<levels) else { return nil }
         var parents = 1
         for level in 0..<(levels - 1) {
-            guard case let .dense(size) = sparsity.dimensionMetadata[level], size == expanded[level] else { return false }
+            guard case let .dense(size) = sparsity.dimensionMetadata[level], size == expanded[level] else { return nil }
             parents *= size
         }
         guard case let .sparseCSR(segments, indices) = sparsity.dimensionMetadata[levels - 1],
-              segments.count >= parents + 1 else { return false }
-        var previous = segments[0]
-        guard previous >= 0 else { return false }
-        for p in 1...parents {
-            let next = segments[p]
-            guard next >= previous else { return false }
-            previous = next
+              segments.count >= parents + 1 else { return nil }
+        var starts = [Int32](repeating: 0, count: parents + 1)   // [parents + 1]
+        let decreases = starts.withUnsafeMutableBufferPointer { out -> Int in
+            guard let s = out.baseAddress else { return 1 }
+            segments.write(0..<(parents + 1), plus: 0, into: s)
+            var decreases = 0
+            for p in 1..<(parents + 1) { decreases &+= s[p] < s[p - 1] ? 1 : 0 }
+            return decreases
         }
-        let begin = segments[0], end = previous
-        guard end <= indices.count, begin == end || end <= valueCount else { return false }
-        return indices.allBelow(expanded[levels - 1], in: begin..<end)
+        let begin = Int(starts[0]), end = Int(starts[parents])
+        guard decreases == 0, begin >= 0, end <= indices.count, begin == end || end <= valueCount else { return nil }
+        return indices.allBelow(expanded[levels - 1], in: begin..<end) ? starts : nil
     }
 
     /// Rows `first ..< first + count` along dim 0 (`rowLength` floats each, `denseCount / shape[0]`)
@@ -225,47 +232,49 @@ extension DensifyPlan {
     /// only for the layout ``validate(_:)`` checks in one pass (dense levels `0..<n-1` in dim order,
     /// then one CSR level over the last dim, no blocks) with rank ≥ 2, `rowCount` = dim 0, and every
     /// segment's indices strictly increasing (so each dense position gets at most one value, as in
-    /// ``densify(_:)``); nil otherwise. Call after ``validate(_:)`` passed.
-    func sparseRows(_ data: UnsafeRawBufferPointer, rowCount: Int) -> SparseConstantRows? {
+    /// ``densify(_:)``); nil otherwise. `starts`: what ``validate(_:)`` returned (nil: no rows).
+    func sparseRows(_ data: UnsafeRawBufferPointer, rowCount: Int, starts: [Int32]?) -> SparseConstantRows? {
         let levels = sparsity.traversalOrder.count
-        guard denseCount > 0, levels >= 2, expanded.count == levels, expanded[0] == rowCount, quickCheck(),
-              case let .sparseCSR(segments, indices) = sparsity.dimensionMetadata[levels - 1],
+        guard denseCount > 0, levels >= 2, expanded.count == levels, expanded[0] == rowCount, let starts,
+              case let .sparseCSR(_, indices) = sparsity.dimensionMetadata[levels - 1],
               let base = data.baseAddress else { return nil }
         // Parents of the CSR level per row (the dims between the first and the last), and the last dim.
         let perRow = expanded[1..<(levels - 1)].reduce(1, *), last = expanded[levels - 1]
         // Columns (r·last + index) must fit Int32 (as the kernels store them).
-        guard rowCount * perRow * last <= Int(Int32.max) else { return nil }
-        var maxRow = 0
-        for o in 0..<rowCount { maxRow = max(maxRow, segments[(o + 1) * perRow] - segments[o * perRow]) }
-        // Every segment's indices strictly increase: over all stored entries, the positions where an
-        // index does not exceed the one before may only be segment starts (one vectorised count,
-        // then one look per distinct start).
-        let begin = segments[0], end = segments[rowCount * perRow]
-        var descentsAtStarts = 0, previousStart = begin
-        for q in 1..<(rowCount * perRow) {
-            let start = segments[q]
-            guard start != previousStart else { continue }
-            previousStart = start
-            if start < end, indices[start] <= indices[start - 1] { descentsAtStarts += 1 }
+        guard rowCount * perRow * last <= Int(Int32.max), starts.count == rowCount * perRow + 1 else { return nil }
+        let begin = Int(starts[0]), end = Int(starts[rowCount * perRow])
+        let (maxRow, increasing) = starts.withUnsafeBufferPointer { s -> (Int, Bool) in
+            var maxRow = 0
+            for o in 0..<rowCount { maxRow = max(maxRow, Int(s[(o + 1) * perRow]) - Int(s[o * perRow])) }
+            // Every segment's indices strictly increase: over all stored entries, the positions where
+            // an index does not exceed the one before may only be segment starts (one vectorised
+            // count, then one look per distinct start).
+            return (maxRow, indices.descents(in: begin..<end) == indices.descents(atStarts: s, in: begin..<end))
         }
-        guard indices.descents(in: begin..<end) == descentsAtStarts else { return nil }
+        guard increasing else { return nil }
         // Entries that are not ±0, from the stored bits (FLOAT16 and FLOAT32 alike: magnitude bits
         // zero), in one vectorised pass.
         let nonzeros = isHalf ? blaze_count_nonzero_halves(base + 2 * begin, end - begin)
                               : blaze_count_nonzero_floats(base + 4 * begin, end - begin)
         let half = isHalf
+        // One parent per row (a conv's `[O, 1, 1, I]`): the CSR itself, read in place.
+        var stored: SparseConstantRows.Stored?
+        if perRow == 1, end > begin, let (indexBase, width) = indices.inPlace {
+            stored = SparseConstantRows.Stored(rowStarts: starts, indices: indexBase, indexWidth: width,
+                                               values: base, valuesAreHalf: half)
+        }
         // The columns of a row alone (no values widened): r·last + index of each entry, in order.
         let columnsOnly: (Int, UnsafeMutablePointer<Int32>) -> Int = { o, columns in
-            let first = segments[o * perRow], end = segments[(o + 1) * perRow]
+            let first = Int(starts[o * perRow]), end = Int(starts[(o + 1) * perRow])
             for r in 0..<perRow {
-                let q = o * perRow + r, begin = segments[q]
-                indices.write(begin..<segments[q + 1], plus: r * last, into: columns + (begin - first))
+                let q = o * perRow + r, begin = Int(starts[q])
+                indices.write(begin..<Int(starts[q + 1]), plus: r * last, into: columns + (begin - first))
             }
             return end - first
         }
         return SparseConstantRows(count: rowCount, length: perRow * last, maxRowEntries: maxRow, nonzeroCount: nonzeros,
-                                  storedCount: end - begin, columnReader: columnsOnly) { o, columns, values in
-            let first = segments[o * perRow], end = segments[(o + 1) * perRow]
+                                  storedCount: end - begin, stored: stored, columnReader: columnsOnly) { o, columns, values in
+            let first = Int(starts[o * perRow]), end = Int(starts[(o + 1) * perRow])
             // A row's entries are one contiguous run of the stored values; its columns as above.
             if half { widenHalves(from: base + 2 * first, to: values, count: end - first) }
             else { copyLittleEndianFloats(from: base + 4 * first, to: values, count: end - first) }
@@ -286,14 +295,36 @@ public struct SparseConstantRows: @unchecked Sendable {
     public let nonzeroCount: Int
     /// Stored entries over all rows (`±0` values included).
     public let storedCount: Int
+    /// The rows as the file stores them, when each row is one segment of the CSR level (a conv's
+    /// `[O, 1, 1, I]` weights) on a little-endian host: read them in place instead of through
+    /// ``read(row:columns:values:)``. Nil otherwise.
+    public let stored: Stored?
     private let reader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>) -> Int
     private let columnReader: (_ row: Int, _ columns: UnsafeMutablePointer<Int32>) -> Int
 
-    init(count: Int, length: Int, maxRowEntries: Int, nonzeroCount: Int, storedCount: Int,
+    /// The CSR level of a sparse constant whose rows are its segments, in the model's storage:
+    /// row `r`'s entries are positions `rowStarts[r] ..< rowStarts[r + 1]` of `indices` (their
+    /// columns, strictly increasing below ``SparseConstantRows/length``) and `values`. Valid while
+    /// the model is alive and its buffer data not released.
+    public struct Stored: @unchecked Sendable {
+        /// `[count + 1]`: the segments (`array_segments`), non-decreasing.
+        public let rowStarts: [Int32]
+        /// `array_indices`: little-endian integers of `indexWidth` bytes (1: UInt8, 2: UInt16,
+        /// 4: Int32), aligned to their width.
+        public let indices: UnsafeRawPointer
+        /// Bytes per index: 1, 2 or 4.
+        public let indexWidth: Int
+        /// The stored values: little-endian IEEE binary16 (`valuesAreHalf`) or binary32, any alignment.
+        public let values: UnsafeRawPointer
+        /// Whether `values` are binary16.
+        public let valuesAreHalf: Bool
+    }
+
+    init(count: Int, length: Int, maxRowEntries: Int, nonzeroCount: Int, storedCount: Int, stored: Stored?,
          columnReader: @escaping (Int, UnsafeMutablePointer<Int32>) -> Int,
          reader: @escaping (Int, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>) -> Int) {
         self.count = count; self.length = length; self.maxRowEntries = maxRowEntries; self.nonzeroCount = nonzeroCount
-        self.storedCount = storedCount; self.columnReader = columnReader; self.reader = reader
+        self.storedCount = storedCount; self.stored = stored; self.columnReader = columnReader; self.reader = reader
     }
 
     /// As ``read(row:columns:values:)``, the columns alone (no value is read or widened); returns how many.

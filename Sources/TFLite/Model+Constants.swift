@@ -189,8 +189,8 @@ extension Model {
             throw TFLiteError.invalidModel(what: "constant tensor \(t) of \(source.count) values does not split into \(rowCount) rows", location: location)
         }
         let plan = try DensifyPlan(tensor, sparsity: sparsity, data: data, maxElements: maxConstantElements, location: location)
-        try plan.validate(data)
-        return plan.sparseRows(data, rowCount: rowCount)
+        let starts = try plan.validate(data)
+        return plan.sparseRows(data, rowCount: rowCount, starts: starts)
     }
 
     /// Largest dense tensor we will materialise: bounds memory for hostile shapes.

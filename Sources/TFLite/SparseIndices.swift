@@ -77,16 +77,15 @@ public struct SparseIndices: RandomAccessCollection, Equatable, @unchecked Senda
         return withStorage({ Int($0[position]) }, { Int($0[position]) }, { Int($0[position]) })
     }
 
-    /// Whether every index in `range` (positions, inside `0..<count`) is in `0..<bound`.
+    /// Whether every index in `range` (positions, inside `0..<count`) is in `0..<bound`: the
+    /// smallest and largest in one vectorised pass (CBlazeTarget's `blaze_index_bounds_*`).
     func allBelow(_ bound: Int, in range: Range<Int>) -> Bool {
         guard !range.isEmpty else { return true }
-        return withStorage({ p in Int(p[range].reduce(0) { Swift.max($0, $1) }) < bound },
-                           { p in Int(p[range].reduce(0) { Swift.max($0, $1) }) < bound },
-                           { p in
-                               var low = Int32.max, high = Int32.min
-                               for x in p[range] { low = Swift.min(low, x); high = Swift.max(high, x) }
-                               return low >= 0 && Int(high) < bound
-                           })
+        var low = 0, high = 0
+        withStorage({ p in if let p = p.baseAddress { blaze_index_bounds_u8(p + range.lowerBound, range.count, &low, &high) } },
+                    { p in if let p = p.baseAddress { blaze_index_bounds_u16(p + range.lowerBound, range.count, &low, &high) } },
+                    { p in if let p = p.baseAddress { blaze_index_bounds_i32(p + range.lowerBound, range.count, &low, &high) } })
+        return low >= 0 && high < bound
     }
 
     /// Calls `body(position, index)` for every position in `range` (inside `0..<count`), in order,
@@ -110,6 +109,28 @@ public struct SparseIndices: RandomAccessCollection, Equatable, @unchecked Senda
         return withStorage({ p in p.baseAddress.map { blaze_descents_u8($0 + range.lowerBound, range.count) } ?? 0 },
                            { p in p.baseAddress.map { blaze_descents_u16($0 + range.lowerBound, range.count) } ?? 0 },
                            { p in p.baseAddress.map { blaze_descents_i32($0 + range.lowerBound, range.count) } ?? 0 })
+    }
+
+    /// How many distinct starts `s` of `starts` (non-decreasing positions) with `range.lowerBound <
+    /// s < range.upperBound` (inside `0..<count`) hold an index not above the one at `s − 1`: the
+    /// descents of ``descents(in:)`` over `range` that fall on segment boundaries.
+    func descents(atStarts starts: UnsafeBufferPointer<Int32>, in range: Range<Int>) -> Int {
+        guard let s = starts.baseAddress, range.count > 1 else { return 0 }
+        let n = starts.count, begin = range.lowerBound, end = range.upperBound
+        return withStorage({ p in p.baseAddress.map { blaze_start_descents_u8($0, s, n, begin, end) } ?? 0 },
+                           { p in p.baseAddress.map { blaze_start_descents_u16($0, s, n, begin, end) } ?? 0 },
+                           { p in p.baseAddress.map { blaze_start_descents_i32($0, s, n, begin, end) } ?? 0 })
+    }
+
+    /// The indices in place for CBlazeTarget's loops: their first byte and their width (1, 2 or
+    /// 4 bytes), nil when there are none or the host is big-endian (they are stored little-endian).
+    var inPlace: (base: UnsafeRawPointer, width: Int)? {
+        #if _endian(little)
+        guard let base else { return nil }
+        return (base, width)
+        #else
+        return nil
+        #endif
     }
 
     /// Writes `index + base` for every position in `range` (inside `0..<count`), in order, at

@@ -17,6 +17,41 @@ final class SparseConv1x1Tests: XCTestCase {
         return w
     }
 
+    /// `body` with the nonzero entries of `weights` (`[o][i]`) as a CSR in memory read in place
+    /// (``StoredSparseRows``): indices of `width` bytes, float32 values (binary16 bits when `half`:
+    /// exact for weights that are halves), after `lead` unused entries (so row 0 starts past 0).
+    func withStoredRows<R>(_ weights: [Float], o: Int, i: Int, width: Int, half: Bool = false, lead: Int = 3,
+                           _ body: (SparseWeightRows) throws -> R) rethrows -> R {
+        var starts: [Int32] = [], columns = [Int](repeating: 1, count: lead), values = [Float](repeating: 9, count: lead)
+        for r in 0..<o {
+            starts.append(Int32(columns.count))
+            for c in 0..<i where weights[r * i + c] != 0 { columns.append(c); values.append(weights[r * i + c]) }
+        }
+        starts.append(Int32(columns.count))
+        let n = columns.count
+        let indexBytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, n * width), alignment: 16)
+        let valueBytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, n * (half ? 2 : 4)), alignment: 16)
+        defer { indexBytes.deallocate(); valueBytes.deallocate() }
+        for e in 0..<n {
+            switch width {
+            case 1: indexBytes.storeBytes(of: UInt8(columns[e]), toByteOffset: e, as: UInt8.self)
+            case 2: indexBytes.storeBytes(of: UInt16(columns[e]).littleEndian, toByteOffset: 2 * e, as: UInt16.self)
+            default: indexBytes.storeBytes(of: Int32(columns[e]).littleEndian, toByteOffset: 4 * e, as: Int32.self)
+            }
+            if half {
+                valueBytes.storeBytes(of: Float16(values[e]).bitPattern.littleEndian, toByteOffset: 2 * e, as: UInt16.self)
+            } else {
+                valueBytes.storeBytes(of: values[e].bitPattern.littleEndian, toByteOffset: 4 * e, as: UInt32.self)
+            }
+        }
+        let stored = StoredSparseRows(rowStarts: starts, indices: UnsafeRawPointer(indexBytes), indexWidth: width,
+                                      values: UnsafeRawPointer(valueBytes), valuesAreHalf: half)
+        XCTAssertNotNil(stored)
+        // The reader is not called when the CSR is given (it would give no entries).
+        let rows = SparseWeightRows(n: o, k: i, maxRowEntries: 0, nonzeroCount: n - lead, storedWhenAllNonzero: stored) { _, _, _ in 0 }
+        return try body(rows)
+    }
+
     func runSparse(_ op: SparseConv1x1Operator, _ input: [Float], residual: [Float]?, skipActivation: FusedActivation,
                    pool: ThreadPool) -> [Float] {
         var out = [Float](repeating: .nan, count: op.outputShape.elementCount)
@@ -134,6 +169,24 @@ final class SparseConv1x1Tests: XCTestCase {
         let pooled = try SparseConv1x1Operator(inputShape: shape, weights: entryRows, weightsShape: [o, 1, 1, i], bias: bias,
                                                activation: activation, store: WeightStore(pool: ThreadPool(threads: 3)))
         variants.append((pooled, "from entries, built on 3 threads"))
+        // Built from a CSR read in place (a model file's, e.g.) at every index width that holds
+        // the columns, float32 values: the same storage. Once on 3 threads too.
+        for width in [1, 2, 4] where width == 4 || i <= (width == 1 ? 256 : 65536) {
+            let v = try withStoredRows(weights, o: o, i: i, width: width) {
+                try SparseConv1x1Operator(inputShape: shape, weights: $0, weightsShape: [o, 1, 1, i], bias: bias,
+                                          activation: activation, store: WeightStore(pool: width == 2 ? ThreadPool(threads: 3) : nil))
+            }
+            XCTAssertEqual(v.nonzeroCount, op.nonzeroCount, label)
+            variants.append((v, "stored CSR, \(8 * width)-bit indices"))
+        }
+        // Other tile sizes and chunkings from the stored CSR (runs split at chunk boundaries).
+        for (groups, chunk) in [(7, 8), (3, 16)] {
+            let v = try withStoredRows(weights, o: o, i: i, width: 2) {
+                try SparseConv1x1Operator(inputShape: shape, weights: $0, weightsShape: [o, 1, 1, i], bias: bias,
+                                          activation: activation, tileGroups: groups, chunkChannels: chunk)
+            }
+            variants.append((v, "stored CSR, tile groups \(groups), chunk \(chunk) (\(v.chunkCount) chunks)"))
+        }
         let d = o > 1 ? Pools.all.map { runDense(dense, input, residual: residual, skipActivation: skipActivation, pool: $0) } : []
         for (variant, name) in variants {
             for (p, pool) in Pools.all.enumerated() {
@@ -196,6 +249,66 @@ final class SparseConv1x1Tests: XCTestCase {
         let wrongSize = SparseWeightRows(n: 2, k: 8, dense: [Float](repeating: 1, count: 15))
         XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: wrongSize, weightsShape: [2, 1, 1, 8],
                                                        bias: [], activation: .none))
+    }
+
+    /// Binary16 values widened in place from a stored CSR (runs of every length, so every tail
+    /// of the 8- and 4-lane steps): the same bits as the same weights given dense.
+    func testStoredHalfValues() throws {
+        var rng = SeededGenerator(seed: 91)
+        for (shape, o) in [([1, 7, 7, 192], 70), ([1, 14, 14, 37], 29), ([1, 3, 5, 1152], 24), ([2, 4, 4, 16], 64)] {
+            let i = shape[3]
+            let weights = sparseWeights(o: o, i: i, zeros: 0.6, &rng).map { Float(Float16($0)) }
+            let input = randomFloats(shape.reduce(1, *), &rng, range: -3...3)
+            let bias = randomFloats(o, &rng)
+            let dense = try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
+                                                  activation: .relu6)
+            for width in [2, 4] {
+                let stored = try withStoredRows(weights, o: o, i: i, width: width, half: true) {
+                    try SparseConv1x1Operator(inputShape: shape, weights: $0, weightsShape: [o, 1, 1, i], bias: bias,
+                                              activation: .relu6, store: WeightStore())
+                }
+                for pool in Pools.all {
+                    assertBitIdentical(runSparse(stored, input, residual: nil, skipActivation: .none, pool: pool),
+                                       runSparse(dense, input, residual: nil, skipActivation: .none, pool: pool),
+                                       "\(shape) o=\(o) \(8 * width)-bit, threads=\(pool.threadCount)")
+                }
+            }
+        }
+    }
+
+    /// A stored CSR with starts that decrease or columns that do not strictly increase below I
+    /// is refused, not trusted (at every index width).
+    func testRejectsBadStoredRows() {
+        func attempt(starts: [Int32], columns: [Int32], width: Int) -> Bool {
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: 4 * max(1, columns.count), alignment: 16)
+            let values = [Float](repeating: 1, count: max(1, columns.count))
+            defer { bytes.deallocate() }
+            for (e, c) in columns.enumerated() {
+                switch width {
+                case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: c), toByteOffset: e, as: UInt8.self)
+                case 2: bytes.storeBytes(of: UInt16(truncatingIfNeeded: c), toByteOffset: 2 * e, as: UInt16.self)
+                default: bytes.storeBytes(of: c, toByteOffset: 4 * e, as: Int32.self)
+                }
+            }
+            return values.withUnsafeBytes { v in
+                let stored = StoredSparseRows(rowStarts: starts, indices: UnsafeRawPointer(bytes), indexWidth: width,
+                                              values: v.baseAddress!, valuesAreHalf: false)
+                let rows = SparseWeightRows(n: 2, k: 8, maxRowEntries: 0, nonzeroCount: columns.count, storedWhenAllNonzero: stored) { _, _, _ in 0 }
+                return (try? SparseConv1x1Operator(inputShape: [1, 4, 4, 8], weights: rows, weightsShape: [2, 1, 1, 8],
+                                                   bias: [], activation: .none, chunkChannels: 8)) != nil
+            }
+        }
+        for width in [1, 2, 4] {
+            XCTAssertTrue(attempt(starts: [0, 2, 4], columns: [1, 5, 0, 7], width: width), "good, \(width)")
+            XCTAssertTrue(attempt(starts: [1, 1, 3], columns: [9, 2, 6], width: width), "good, empty row, \(width)")
+            for (starts, columns) in [([0, 2, 4], [3, 3, 0, 1]), ([0, 2, 4], [5, 2, 0, 1]), ([0, 2, 4], [1, 8, 0, 1]),
+                                      ([0, 3, 2], [1, 2, 3]), ([-1, 1, 2], [1, 2, 3]), ([0, 1], [1])] as [([Int32], [Int32])] {
+                XCTAssertFalse(attempt(starts: starts, columns: columns, width: width), "\(starts) \(columns), \(width)")
+            }
+        }
+        XCTAssertFalse(attempt(starts: [0, 2, 4], columns: [-1, 2, 0, 1], width: 4))
+        XCTAssertNil(StoredSparseRows(rowStarts: [0], indices: UnsafeRawPointer(bitPattern: 16)!, indexWidth: 3,
+                                      values: UnsafeRawPointer(bitPattern: 16)!, valuesAreHalf: false))
     }
 
     func testRejectsBadShapes() {

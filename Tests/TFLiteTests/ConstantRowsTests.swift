@@ -46,6 +46,7 @@ final class ConstantRowsTests: XCTestCase {
         var models = [("pose_detection", try loadModel("pose_detection"))]
         let face = packageRoot.appendingPathComponent("weights/mediapipe/face_detection_full_range_sparse.tflite")
         if FileManager.default.fileExists(atPath: face.path) { models.append(("face_detection_full_range_sparse", try Model(contentsOf: face))) }
+        var storedChecked = 0
         for (name, model) in models {
             let table = try model.constantTable()
             var checked = 0
@@ -70,10 +71,32 @@ final class ConstantRowsTests: XCTestCase {
                 }
                 XCTAssertEqual(dense.map(\.bitPattern), expected.map(\.bitPattern), "\(name) tensor \(t)")
                 XCTAssertEqual(rows.nonzeroCount, nonzeros, "\(name) tensor \(t)")
+                // The CSR read in place (one segment per row: a conv's [O, 1, 1, I]) holds the same
+                // entries: its columns at their width, its values as stored.
+                if let stored = rows.stored {
+                    XCTAssertEqual(stored.rowStarts.count, rows.count + 1, "\(name) tensor \(t)")
+                    var placed = [Float](repeating: 0, count: expected.count)
+                    for r in 0..<rows.count {
+                        for e in Int(stored.rowStarts[r])..<Int(stored.rowStarts[r + 1]) {
+                            let c: Int
+                            switch stored.indexWidth {
+                            case 1: c = Int(stored.indices.load(fromByteOffset: e, as: UInt8.self))
+                            case 2: c = Int(UInt16(littleEndian: stored.indices.load(fromByteOffset: 2 * e, as: UInt16.self)))
+                            default: c = Int(Int32(littleEndian: stored.indices.load(fromByteOffset: 4 * e, as: Int32.self)))
+                            }
+                            placed[r * rows.length + c] = stored.valuesAreHalf
+                                ? halfToFloat(UInt16(littleEndian: stored.values.loadUnaligned(fromByteOffset: 2 * e, as: UInt16.self)))
+                                : Float(bitPattern: UInt32(littleEndian: stored.values.loadUnaligned(fromByteOffset: 4 * e, as: UInt32.self)))
+                        }
+                    }
+                    XCTAssertEqual(placed.map(\.bitPattern), expected.map(\.bitPattern), "\(name) tensor \(t) stored")
+                    storedChecked += 1
+                }
                 checked += 1
             }
             XCTAssertGreaterThan(checked, 30, name)
         }
+        XCTAssertGreaterThan(storedChecked, 30)
         // Dense constants and other layouts (the block-sparse seed) have none.
         let landmark = try loadModel("pose_landmark_lite"), landmarkTable = try landmark.constantTable()
         for t in landmarkTable.sources.keys.sorted().prefix(20) {

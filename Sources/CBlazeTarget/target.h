@@ -580,6 +580,14 @@ static inline __attribute__((always_inline)) __m128i blaze_offsets8(__m128i x, _
 }
 #endif
 
+// One offset of `blaze_run_offsets_W`: `x` (an index minus its chunk's first) clamped into
+// 0 ... last, times `scale`.
+static inline uint16_t blaze_offset1(int32_t x, int32_t last, int32_t scale) {
+    x = x < 0 ? 0 : x;
+    x = x > last ? last : x;
+    return (uint16_t)(scale * x);
+}
+
 static inline void blaze_run_offsets_u16(const uint16_t *p, long n, long room, int32_t first, int32_t last,
                                          int32_t scale, uint16_t *out) {
     long j = 0;
@@ -596,12 +604,7 @@ static inline void blaze_run_offsets_u16(const uint16_t *p, long n, long room, i
         }
     }
 #endif
-    for (; j < n; j++) {
-        int32_t x = (int32_t)p[j] - first;
-        x = x < 0 ? 0 : x;
-        x = x > last ? last : x;
-        out[j] = (uint16_t)(scale * x);
-    }
+    for (; j < n; j++) out[j] = blaze_offset1((int32_t)p[j] - first, last, scale);
 }
 
 static inline void blaze_run_offsets_u8(const uint8_t *p, long n, long room, int32_t first, int32_t last,
@@ -624,23 +627,13 @@ static inline void blaze_run_offsets_u8(const uint8_t *p, long n, long room, int
         }
     }
 #endif
-    for (; j < n; j++) {
-        int32_t x = (int32_t)p[j] - first;
-        x = x < 0 ? 0 : x;
-        x = x > last ? last : x;
-        out[j] = (uint16_t)(scale * x);
-    }
+    for (; j < n; j++) out[j] = blaze_offset1((int32_t)p[j] - first, last, scale);
 }
 
 static inline void blaze_run_offsets_i32(const int32_t *p, long n, long room, int32_t first, int32_t last,
                                          int32_t scale, uint16_t *out) {
     (void)room;
-    for (long j = 0; j < n; j++) {
-        int32_t x = (int32_t)((uint32_t)p[j] - (uint32_t)first);
-        x = x < 0 ? 0 : x;
-        x = x > last ? last : x;
-        out[j] = (uint16_t)(scale * x);
-    }
+    for (long j = 0; j < n; j++) out[j] = blaze_offset1((int32_t)((uint32_t)p[j] - (uint32_t)first), last, scale);
 }
 
 // As `blaze_widen_halves` for `count` values, with `room` >= count floats writable at

@@ -111,8 +111,7 @@ def main() -> int:
     try:
         for r in range(a.rounds):
             for m in names:
-                order = [("ours", run_ours), ("litert", None)] if r % 2 == 0 else [("litert", None), ("ours", run_ours)]
-                for side, _ in order:
+                for side in (("ours", "litert") if r % 2 == 0 else ("litert", "ours")):
                     if side == "ours":
                         ours[m].append(run_ours(a.binary, paths[m], a.threads))
                     else:

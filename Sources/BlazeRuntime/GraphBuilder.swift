@@ -206,11 +206,12 @@ struct GraphBuilder {
         }
         guard let rows = try model.constantSparseRows(t, in: constants, rowCount: rowCount) else { return nil }
         widened.tensors.insert(source.tensor)
-        // No stored ±0: the kernel may count entries from the columns alone.
-        let columns: ((Int, UnsafeMutablePointer<Int32>) -> Int)? = rows.nonzeroCount == rows.storedCount
+        // No stored ±0: the kernel may count entries from the columns alone, and (one segment per
+        // row) read the file's CSR in place.
+        let allNonzero = rows.nonzeroCount == rows.storedCount
+        let columns: ((Int, UnsafeMutablePointer<Int32>) -> Int)? = allNonzero
             ? { row, columns in rows.readColumns(row: row, columns: columns) } : nil
-        // No stored ±0 and one segment per row: the kernel reads the file's CSR in place.
-        let stored = rows.nonzeroCount == rows.storedCount ? rows.stored.flatMap {
+        let stored = allNonzero ? rows.stored.flatMap {
             StoredSparseRows(rowStarts: $0.rowStarts, indices: $0.indices, indexWidth: $0.indexWidth, values: $0.values,
                              valuesAreHalf: $0.valuesAreHalf)
         } : nil

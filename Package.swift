@@ -38,7 +38,7 @@ let package = Package(
         // Layer 1: the TFLite FlatBuffers reader.
         .target(name: "TFLite", dependencies: ["BlazeSupport", "CBlazeTarget"]),
         // Layer 2: raw-pointer kernels and their naive twins; the runtime on top.
-        .target(name: "BlazeKernels", dependencies: ["COpenBLAS", "CBlazeTarget"]),
+        .target(name: "BlazeKernels", dependencies: ["BlazeSupport", "COpenBLAS", "CBlazeTarget"]),
         .target(name: "BlazeRuntime", dependencies: ["BlazeSupport", "TFLite", "BlazeKernels"]),
         // Layer 3: pose geometry (plain values), image I/O and resampling, the pipeline.
         .target(name: "PoseGeometry"),

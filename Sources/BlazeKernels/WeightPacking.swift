@@ -1,3 +1,4 @@
+import BlazeSupport
 import CBlazeTarget
 #if canImport(Glibc)
 import Glibc
@@ -188,6 +189,8 @@ public final class WeightStore: @unchecked Sendable {
     private var chunks: [(base: UnsafeMutableRawPointer, size: Int, mapped: Bool)] = []
     /// Bytes used in the last chunk.
     private var used = 0
+    /// Bytes of the last chunk faulted in (a multiple of 2 MiB, or its size).
+    private var populated = 0
     /// Staging rows for the packers, one slice per worker (`[threads][stagingFloats]`).
     private var staging: UnsafeMutablePointer<Float>?
     private var stagingFloats = 0
@@ -217,6 +220,7 @@ public final class WeightStore: @unchecked Sendable {
     func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = (Swift.max(1, count) * MemoryLayout<Float>.stride + 63) & ~63
         if let last = chunks.last, used + bytes <= last.size {
+            faultIn(upTo: used + bytes)
             defer { used += bytes }
             return (last.base + used).assumingMemoryBound(to: Float.self)
         }
@@ -224,7 +228,18 @@ public final class WeightStore: @unchecked Sendable {
         let size = Swift.max(Self.minimumChunk, (bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage)
         chunks.append(Self.mapChunk(size))
         used = bytes
+        populated = 0
+        faultIn(upTo: bytes)
         return chunks[chunks.count - 1].base.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Faults in the last chunk up to `end` bytes, rounded up to its next 2 MiB boundary, before
+    /// the packers write there (``HugePages/populate(_:_:)``: huge pages while they are fast).
+    private func faultIn(upTo end: Int) {
+        guard let last = chunks.last, last.mapped, end > populated else { return }
+        let target = Swift.min(last.size, (end + Self.hugePage - 1) / Self.hugePage * Self.hugePage)
+        _ = HugePages.populate(last.base + populated, target - populated)
+        populated = target
     }
 
     /// Hands the untouched tail of the current chunk (whole pages past the last piece) back to the
@@ -249,7 +264,7 @@ public final class WeightStore: @unchecked Sendable {
             if head > 0 { munmap(raw, head) }
             if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), tail) }
             let base = UnsafeMutableRawPointer(bitPattern: aligned)!
-            _ = madvise(base, size, Int32(MADV_HUGEPAGE))
+            HugePages.advise(base, size)
             return (base, size, true)
         }
         #endif

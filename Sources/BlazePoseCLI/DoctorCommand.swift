@@ -55,8 +55,11 @@ struct DoctorCommand: ParsableCommand {
         let probes = (0..<3).map { _ in ActivationArena.faultInMilliseconds(bytes: 8 << 20) / 8 }
         let middle = probes.sorted()[1]
         print("memory: faulting in fresh pages took " + probes.map { String(format: "%.2f", $0) }.joined(separator: ", ")
-              + " ms/MiB (3 probes of 8 MiB, huge pages where allowed); loading the detector and the full model faults in "
+              + " ms/MiB (3 probes of 8 MiB, 2 MiB pages while they are fast); loading the detector and the full model faults in "
               + "about 40 MB, ~" + String(format: "%.0f", middle * 40) + " ms of its time at the middle figure")
+        print("memory pages: " + (HugePages.useHugePages
+              ? "2 MiB huge pages (none took over \(HugePages.slowHugePageMilliseconds) ms to fault in)"
+              : "4 KiB pages (a 2 MiB huge page took over \(HugePages.slowHugePageMilliseconds) ms to fault in, as on a host that backs memory lazily)"))
         if anyBad { throw ExitCode.failure }
     }
 }

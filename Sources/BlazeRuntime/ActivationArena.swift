@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BlazeSupport
 import Foundation
 
 /// The activation memory (arena and scratch) of one or more interpreters that never run at the
@@ -106,7 +107,7 @@ struct PrefaultedMemory {
                     // Huge pages for the whole 2 MiB pages the request covers; the tail stays in 4 KiB
                     // pages, so that resident memory is the request rounded to 4 KiB, not 2 MiB.
                     let whole = bytes / Self.hugePage * Self.hugePage
-                    _ = madvise(start, whole, Int32(MADV_HUGEPAGE))
+                    HugePages.advise(start, whole)
                     Self.populate(start, bytes)
                     base = start
                     mappedBytes = size
@@ -120,15 +121,15 @@ struct PrefaultedMemory {
         mappedBytes = 0
     }
 
-    /// Faults in `[start, start + bytes)` (fresh pages read as zero): `MADV_POPULATE_WRITE` (Linux
-    /// 5.14), from 4 MiB up in two halves on two threads (the kernel zeroes each page, and the two
-    /// cores zero twice as fast); else one write per page.
+    /// Faults in `[start, start + bytes)` (fresh pages read as zero): ``HugePages/populate(_:_:)``
+    /// (`MADV_POPULATE_WRITE`, Linux 5.14; huge pages while they are fast), from 4 MiB up in two
+    /// halves on two threads (the kernel zeroes each page, and the two cores zero twice as fast);
+    /// else one write per page.
     private static func populate(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
         #if os(Linux)
-        let populateWrite: Int32 = 23   // MADV_POPULATE_WRITE
         func fault(_ offset: Int, _ count: Int) {
             guard count > 0 else { return }
-            if madvise(start + offset, count, populateWrite) != 0 {
+            if !HugePages.populate(start + offset, count) {
                 var page = 0
                 while page < count { (start + offset).storeBytes(of: 0, toByteOffset: page, as: UInt8.self); page += 4096 }
             }

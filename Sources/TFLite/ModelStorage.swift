@@ -141,7 +141,7 @@ public final class ModelStorage: @unchecked Sendable {
             let end = (aligned + size + pageSize - 1) / pageSize * pageSize
             if address + span > end, let cut = UnsafeMutableRawPointer(bitPattern: end) { munmap(cut, address + span - end) }
             guard let base = UnsafeMutableRawPointer(bitPattern: aligned) else { return nil }
-            _ = madvise(base, size, Int32(MADV_HUGEPAGE))
+            HugePages.advise(base, size)
             return base
         }
         #endif
@@ -152,9 +152,11 @@ public final class ModelStorage: @unchecked Sendable {
     /// Reads the whole file into `buffer` (`file.size` bytes): from 4 MiB up, the two halves on two
     /// threads (page faults and the copy out of the page cache take turns otherwise). Throws the
     /// error of the first half that fails, as one sequential read would.
+    /// Each part is faulted in first (``HugePages/populate(_:_:)``: huge pages while they are fast).
     private static func read(_ file: RegularFile, into buffer: UnsafeMutableRawBufferPointer) throws {
         let size = buffer.count, page = pageSize
         guard size >= 4 << 20, ProcessInfo.processInfo.activeProcessorCount > 1, let base = buffer.baseAddress else {
+            if let base = buffer.baseAddress { _ = HugePages.populate(base, size) }
             try file.read(at: 0, into: buffer)
             return
         }
@@ -163,6 +165,7 @@ public final class ModelStorage: @unchecked Sendable {
         let errors = ReadErrors()
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             let (offset, count) = parts[i]
+            _ = HugePages.populate(base + offset, count)
             do { try file.read(at: offset, into: UnsafeMutableRawBufferPointer(start: base + offset, count: count)) } catch {
                 errors.set(i, error)
             }

@@ -45,6 +45,7 @@ final class InstallTests: XCTestCase {
         XCTAssertTrue(doctor.stdout.contains(installed.appendingPathComponent("pose_detection.tflite").path + "  sha256 ok"), doctor.stdout)
         XCTAssertTrue(doctor.stdout.contains("build: SIMD") && doctor.stdout.contains("-lane (") && doctor.stdout.contains("OpenBLAS core:"), doctor.stdout)
         XCTAssertTrue(doctor.stdout.contains("memory: faulting in fresh pages took ") && doctor.stdout.contains(" ms/MiB (3 probes of 8 MiB"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("memory pages: 2 MiB huge pages (") || doctor.stdout.contains("memory pages: 4 KiB pages ("), doctor.stdout)
     }
 
     /// A package that depends on BlazePose (`Tools/consumer`) runs `PoseLandmarker(options: .init())`

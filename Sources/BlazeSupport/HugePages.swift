@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Whether the large mappings of a load (the model file's copy, the packed weights, the activation
+/// arena) are faulted in as transparent huge pages (2 MiB) or as 4 KiB pages: huge pages until one
+/// is slow, then 4 KiB pages for the rest of the process.
+///
+/// Why it is measured and not fixed: which is faster depends on the host. On the 2-vCPU Zen 3
+/// virtual machine this engine is measured on, memory the guest frees is handed back to the host
+/// after about two seconds (virtio-balloon free page reporting, which reports free blocks of
+/// 2 MiB and more). A huge page the kernel then gives us is often one the host must fault in
+/// again, while 4 KiB pages come from smaller free blocks the host still backs. C probes,
+/// `MADV_POPULATE_WRITE` in 2 MiB steps, fresh processes:
+///
+/// | state of the machine | one 2 MiB page | 4 KiB pages |
+/// |---|---|---|
+/// | a process freed memory < 2 s before (benchmark loops) | 0.22–0.58 ms, all of them | ~0.6 ms/MiB |
+/// | idle for 3 s (a one-shot `detect`) | 0.22–0.58 ms for the first 0–24 MiB, then 2.9–4.7 ms each | 0.57–0.69 ms/MiB |
+///
+/// 32 MiB after 3 s idle: huge pages 26–58 ms, 4 KiB pages 18–22 ms, huge pages until the first
+/// slow one and then 4 KiB pages 12–23 ms. After a slow page (above ``slowHugePageMilliseconds``,
+/// what 2 MiB of 4 KiB pages cost) the rest of that mapping and every later one use 4 KiB pages.
+/// Only speed depends on this: the memory holds the same bytes either way.
+public enum HugePages {
+    /// A huge page that takes longer than this to fault in (2 MiB at ~0.6 ms/MiB in 4 KiB pages)
+    /// switches the process to 4 KiB pages.
+    public static let slowHugePageMilliseconds = 1.2
+    static let hugePage = 2 << 20
+
+    /// False once a huge page was slow to fault in: later mappings use 4 KiB pages.
+    public static var useHugePages: Bool { !state.slow }
+
+    private static let state = SlowFlag()
+    private final class SlowFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var slow: Bool {
+            get { lock.lock(); defer { lock.unlock() }; return value }
+            set { lock.lock(); value = newValue; lock.unlock() }
+        }
+    }
+
+    /// Advises fresh private anonymous memory `[base, base + bytes)` for huge pages, or against
+    /// them once this process has met a slow one. No effect except on Linux.
+    public static func advise(_ base: UnsafeMutableRawPointer, _ bytes: Int) {
+        #if os(Linux)
+        guard bytes > 0 else { return }
+        _ = madvise(base, bytes, Int32(useHugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+        #endif
+    }
+
+    /// Faults in `[start, start + bytes)` (private anonymous memory advised with ``advise(_:_:)``;
+    /// contents unchanged; from the first page boundary at or after `start`) with `MADV_POPULATE_WRITE` (Linux 5.14), one 2 MiB page at a time while
+    /// huge pages are fast. When one takes longer than ``slowHugePageMilliseconds``, the rest of
+    /// the range is advised against huge pages and faulted in as 4 KiB pages, and so is every later
+    /// mapping of the process. Returns false when the system has no `MADV_POPULATE_WRITE` (the
+    /// caller then writes to fault in) and on other systems.
+    public static func populate(_ start: UnsafeMutableRawPointer, _ bytes: Int) -> Bool {
+        #if os(Linux)
+        guard bytes > 0 else { return true }
+        let populateWrite: Int32 = 23   // MADV_POPULATE_WRITE
+        // From the first whole page (`madvise` takes page-aligned starts; a partial first page is
+        // faulted in when written).
+        let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+        let begin = (Int(bitPattern: start) + page - 1) / page * page, end = Int(bitPattern: start) + bytes
+        guard begin < end else { return true }
+        var at = begin
+        while at < end {
+            guard useHugePages, let here = UnsafeMutableRawPointer(bitPattern: at) else {
+                // 4 KiB pages from here on: one call for the rest.
+                guard let here = UnsafeMutableRawPointer(bitPattern: at) else { return false }
+                _ = madvise(here, end - at, Int32(MADV_NOHUGEPAGE))
+                return madvise(here, end - at, populateWrite) == 0
+            }
+            let stepEnd = min(end, (at / hugePage + 1) * hugePage)
+            var t0 = timespec(), t1 = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t0)
+            guard madvise(here, stepEnd - at, populateWrite) == 0 else { return false }
+            clock_gettime(CLOCK_MONOTONIC, &t1)
+            let milliseconds = Double(t1.tv_sec - t0.tv_sec) * 1e3 + Double(t1.tv_nsec - t0.tv_nsec) / 1e6
+            // Only a whole huge page says something about huge pages.
+            if stepEnd - at == hugePage, milliseconds > slowHugePageMilliseconds { state.slow = true }
+            at = stepEnd
+        }
+        return true
+        #else
+        return false
+        #endif
+    }
+}

@@ -251,7 +251,7 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(parsing: .unconditional, help: "Timed inferences, 1...1000000.") var iterations = 50
     @Option(parsing: .unconditional, help: "Untimed warm-up inferences, 0...1000000.") var warmup = 5
-    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, load_cpu_ms, init_cpu_ms, peak_rss_mb, gflops, threads, gemm, gemm_lanes, …).") var json = false
+    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, load_cpu_ms, init_cpu_ms, peak_rss_mb, memory_pages (2MiB, or 4KiB after a slow huge page), gflops, threads, gemm, gemm_lanes, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
     @OptionGroup var execution: ExecutionOptions
@@ -288,13 +288,15 @@ struct BenchCommand: ParsableCommand {
                 object["load_cpu_ms"] = loadCPUMs
                 object["init_cpu_ms"] = initCPUMs
                 object["peak_rss_mb"] = peakRSSMiB
+                object["memory_pages"] = HugePages.useHugePages ? "2MiB" : "4KiB"
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
                              (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
-                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
-                             loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
+                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB, memory in %@ pages",
+                             loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB,
+                             HugePages.useHugePages ? "2 MiB" : "4 KiB"))
                 print("  GEMM \(execution.gemm.backend), native micro-kernels \(BuildTarget.gemmLanes) (SIMD \(BuildTarget.simdBits)-bit build)")
             }
         }

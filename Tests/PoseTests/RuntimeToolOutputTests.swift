@@ -58,13 +58,15 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertGreaterThan(rss, 10)
         XCTAssertLessThan(rss, 24 * 1024)
         XCTAssertEqual(object["iterations"] as? Int, 12)
+        // The page size the load's memory settled on (HugePages).
+        XCTAssertTrue(["2MiB", "4KiB"].contains(object["memory_pages"] as? String ?? ""), "\(object["memory_pages"] ?? "missing")")
         // The GEMM micro-kernels' vector width of this build (the CLI is built with the tests' flags).
         XCTAssertEqual(object["gemm_lanes"] as? Int, BuildTarget.gemmLanes.rawValue)
 
         let text = try blazepose(["bench", detector, "--iterations", "3", "--warmup", "0", "--threads", "1"])
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("load ") && text.stdout.contains("init ") && text.stdout.contains("p95 ")
-                      && text.stdout.contains("peak RSS"), text.stdout)
+                      && text.stdout.contains("peak RSS") && text.stdout.contains(" pages"), text.stdout)
         XCTAssertTrue(text.stdout.contains("native micro-kernels \(BuildTarget.gemmLanes)"), text.stdout)
     }
 

@@ -49,8 +49,9 @@ rows = [json.loads(line) for line in sys.stdin if line.strip()]
 load = [r["load_ms"] + r["init_ms"] for r in rows]
 first = [r["first_run_ms"] / r["median_ms"] for r in rows]
 rss = max(r["peak_rss_mb"] for r in rows)
-print("%s: load+init median %.1f ms (min %.1f, max %.1f); first run / warm median %.2fx (min %.2f, max %.2f); peak RSS %.1f MB"
-      % (rows[0]["model"], statistics.median(load), min(load), max(load), statistics.median(first), min(first), max(first), rss))'
+huge = sum(1 for r in rows if r.get("memory_pages") == "2MiB")
+print("%s: load+init median %.1f ms (min %.1f, max %.1f); first run / warm median %.2fx (min %.2f, max %.2f); peak RSS %.1f MB; 2 MiB pages in %d of %d processes"
+      % (rows[0]["model"], statistics.median(load), min(load), max(load), statistics.median(first), min(first), max(first), rss, huge, len(rows)))'
     done
 fi
 

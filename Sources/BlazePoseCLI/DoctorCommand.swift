@@ -58,8 +58,8 @@ struct DoctorCommand: ParsableCommand {
               + " ms/MiB (3 probes of 8 MiB, 2 MiB pages while they are fast); loading the detector and the full model faults in "
               + "about 40 MB, ~" + String(format: "%.0f", middle * 40) + " ms of its time at the middle figure")
         print("memory pages: " + (HugePages.useHugePages
-              ? "2 MiB huge pages (none took over \(HugePages.slowHugePageMilliseconds) ms to fault in)"
-              : "4 KiB pages (a 2 MiB huge page took over \(HugePages.slowHugePageMilliseconds) ms to fault in, as on a host that backs memory lazily)"))
+              ? "2 MiB huge pages (fewer than \(HugePages.slowHugePagesToSwitch) took over \(HugePages.slowHugePageMilliseconds) ms to fault in)"
+              : "4 KiB pages (\(HugePages.slowHugePagesToSwitch) huge pages took over \(HugePages.slowHugePageMilliseconds) ms to fault in, as on a host that takes freed memory back)"))
         if anyBad { throw ExitCode.failure }
     }
 }

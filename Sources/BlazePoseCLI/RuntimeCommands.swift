@@ -251,7 +251,7 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Path to a .tflite model.") var model: String
     @Option(parsing: .unconditional, help: "Timed inferences, 1...1000000.") var iterations = 50
     @Option(parsing: .unconditional, help: "Untimed warm-up inferences, 0...1000000.") var warmup = 5
-    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, load_cpu_ms, init_cpu_ms, peak_rss_mb, memory_pages (2MiB, or 4KiB after a slow huge page), gflops, threads, gemm, gemm_lanes, …).") var json = false
+    @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, load_cpu_ms, init_cpu_ms, peak_rss_mb, memory_pages (2MiB, or 4KiB after slow huge pages), gflops, threads, gemm, gemm_lanes, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
     @OptionGroup var execution: ExecutionOptions

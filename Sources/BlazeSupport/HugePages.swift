@@ -22,7 +22,7 @@ import Foundation
 /// | idle for 3 s (a one-shot `detect`) | 0.22–0.58 ms for the first 0–24 MiB, then 2.9–4.7 ms each | 0.57–0.69 ms/MiB |
 ///
 /// 32 MiB after 3 s idle: huge pages 26–58 ms, 4 KiB pages 18–22 ms, huge pages until the first
-/// slow one and then 4 KiB pages 12–23 ms. After ``slowHugePagesToSwitch`` slow pages (each above
+/// slow one and then 4 KiB pages 12–23 ms (the probe's rule; the engine waits for a second). After ``slowHugePagesToSwitch`` slow pages (each above
 /// ``slowHugePageMilliseconds``, what 2 MiB of 4 KiB pages cost) the rest of that mapping and
 /// every later one use 4 KiB pages. Only speed depends on this: the memory holds the same bytes
 /// either way.
@@ -58,12 +58,13 @@ public enum HugePages {
         #endif
     }
 
-    /// Faults in `[start, start + bytes)` (private anonymous memory advised with ``advise(_:_:)``;
-    /// contents unchanged; from the first page boundary at or after `start`) with `MADV_POPULATE_WRITE` (Linux 5.14), one 2 MiB page at a time while
-    /// huge pages are fast. Once ``slowHugePagesToSwitch`` have taken longer than
-    /// ``slowHugePageMilliseconds``, the rest of the range is advised against huge pages and
-    /// faulted in as 4 KiB pages, and so is every later mapping of the process. Returns false when the system has no `MADV_POPULATE_WRITE` (the
-    /// caller then writes to fault in) and on other systems.
+    /// Faults in `[start, start + bytes)` (private anonymous memory advised with ``advise(_:_:)``,
+    /// from the first page boundary at or after `start`; contents unchanged) with
+    /// `MADV_POPULATE_WRITE` (Linux 5.14), one 2 MiB page at a time while huge pages are fast.
+    /// Once ``slowHugePagesToSwitch`` have taken longer than ``slowHugePageMilliseconds``, the rest
+    /// of the range is advised against huge pages and faulted in as 4 KiB pages, and so is every
+    /// later mapping of the process. Returns false when the system has no `MADV_POPULATE_WRITE`
+    /// (the caller then writes to fault in) and on other systems.
     public static func populate(_ start: UnsafeMutableRawPointer, _ bytes: Int) -> Bool {
         #if os(Linux)
         guard bytes > 0 else { return true }

@@ -75,19 +75,16 @@ public enum HugePages {
         let begin = (Int(bitPattern: start) + page - 1) / page * page, end = Int(bitPattern: start) + bytes
         guard begin < end else { return true }
         var at = begin
-        while at < end {
-            guard useHugePages, let here = UnsafeMutableRawPointer(bitPattern: at) else {
+        while at < end, let here = UnsafeMutableRawPointer(bitPattern: at) {
+            guard useHugePages else {
                 // 4 KiB pages from here on: one call for the rest.
-                guard let here = UnsafeMutableRawPointer(bitPattern: at) else { return false }
                 _ = madvise(here, end - at, Int32(MADV_NOHUGEPAGE))
                 return madvise(here, end - at, populateWrite) == 0
             }
             let stepEnd = min(end, (at / hugePage + 1) * hugePage)
-            var t0 = timespec(), t1 = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &t0)
+            let start = DispatchTime.now().uptimeNanoseconds
             guard madvise(here, stepEnd - at, populateWrite) == 0 else { return false }
-            clock_gettime(CLOCK_MONOTONIC, &t1)
-            let milliseconds = Double(t1.tv_sec - t0.tv_sec) * 1e3 + Double(t1.tv_nsec - t0.tv_nsec) / 1e6
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             // Only a whole huge page says something about huge pages.
             if stepEnd - at == hugePage, milliseconds > slowHugePageMilliseconds { state.increment() }
             at = stepEnd

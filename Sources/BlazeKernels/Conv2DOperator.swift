@@ -27,6 +27,16 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// Bit-identical either way.
     public let usesStemKernel: Bool
 
+    /// The precision of the packed weight panels (``PanelPrecision``): binary16 when the GEMM
+    /// took half panels, else float32. Bit-identical either way.
+    public var panelPrecision: PanelPrecision { packed.precision }
+
+    /// Output pixels (N·OH·OW) up to which `panels: nil` asks for binary16 panels in a build that
+    /// widens halves in one instruction (``PanelPrecision/buildWidensHalves``): maps of 8×8 and
+    /// smaller. There each 6-row tile reads the whole panel for few rows, so the panels' bytes
+    /// count; on larger maps the conversions cost more than they save.
+    public static let halfPanelPixels = 64
+
     /// True when a PRELU is fused into the epilogue (`preluAlpha` of `init`).
     public var hasFusedPrelu: Bool { packed.preluAlpha != nil }
 
@@ -38,11 +48,12 @@ public final class Conv2DOperator: @unchecked Sendable {
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias: [Float],
                             strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                             padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
-                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build, stemKernel: Bool = true) throws {
+                            preluAlpha: [Float]? = nil, lanes: GemmLanes = .build, stemKernel: Bool = true,
+                            panels: PanelPrecision? = nil) throws {
         try self.init(inputShape: inputShape, weights: WeightRows(weights, weightsShape: weightsShape), weightsShape: weightsShape,
                       bias: bias, strideHeight: strideHeight, strideWidth: strideWidth, dilationHeight: dilationHeight,
                       dilationWidth: dilationWidth, padding: padding, activation: activation, backend: backend,
-                      preluAlpha: preluAlpha, lanes: lanes, stemKernel: stemKernel)
+                      preluAlpha: preluAlpha, lanes: lanes, stemKernel: stemKernel, panels: panels)
     }
 
     /// As the `[Float]` initializer, with the OHWI weights read from `weights` (`[O][KH·KW·I]`
@@ -51,11 +62,14 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// native micro-kernels' vector width (default: this build's, ``GemmLanes/build``; the results
     /// are bit-identical either way). `stemKernel: false` keeps a conv the stem kernel applies to
     /// on the GEMM path (``usesStemKernel``; for tests and measurements, the bits are the same).
+    /// `panels` picks the packed panels' precision (``PanelPrecision``); nil: `.float16WhenExact`
+    /// for outputs of at most ``halfPanelPixels`` pixels when the build widens halves in one
+    /// instruction and the stem kernel does not apply, else `.float32`.
     public init(inputShape: [Int], weights: WeightRows, weightsShape: [Int], bias: [Float],
                 strideHeight: Int, strideWidth: Int, dilationHeight: Int = 1, dilationWidth: Int = 1,
                 padding: Padding, activation: FusedActivation, backend: GemmBackend = .preferred,
                 preluAlpha: [Float]? = nil, store: WeightStore? = nil, lanes: GemmLanes = .build,
-                stemKernel: Bool = true) throws {
+                stemKernel: Bool = true, panels: PanelPrecision? = nil) throws {
         let op = "CONV_2D"
         let input = try NHWCShape(inputShape, op: op, what: "input")
         guard weightsShape.count == 4, validDimensions(weightsShape) else {
@@ -86,10 +100,16 @@ public final class Conv2DOperator: @unchecked Sendable {
         self.patchSize = kh * kw * i
         self.isPointwise = kh == 1 && kw == 1 && strideHeight == 1 && strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0
+        // The stem kernel (3 input channels; float32 panels) is preferred where it applies.
+        let stemCandidate = stemKernel && i == 3
+        let outputPixels = input.batch * g.outputHeight * g.outputWidth
+        let precision = panels ?? (PanelPrecision.buildWidensHalves && !stemCandidate && outputPixels <= Self.halfPanelPixels
+            ? .float16WhenExact : .float32)
         packed = bias.withUnsafeBufferPointer { bp in
             (preluAlpha ?? []).withUnsafeBufferPointer { ap in
                 PackedGemmWeights(rows: weights, bias: bias.isEmpty ? nil : bp.baseAddress, backend: backend,
-                                  preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store, lanes: lanes)
+                                  preluAlpha: preluAlpha == nil ? nil : ap.baseAddress, store: store, lanes: lanes,
+                                  precision: precision)
             }
         }
         usesStemKernel = stemKernel && Self.stemKernelApplies(inputChannels: i, geometry: g, weights: packed)

@@ -92,6 +92,10 @@ public func gemvRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
         let p1 = Swift.min(w.panelCount, p0 + gemvPanelsPerUnit)
         let e = GemmEpilogue(lo: lo, hi: hi, residual: nil)
         let aRow = a + r * lda, cRow = c + r * ldc
+        if let half = w.halfData {
+            gemvHalfRow(k: k, n: n, a: aRow, half: half, p0: p0, p1: p1, bias: w.bias, epilogue: e, c: cRow)
+            return
+        }
         if w.lanes == .sixteen {
             // 32-wide panels (the last 32 or 16; one 16-wide panel when N ≤ 16): up to 128 columns.
             gemvMicroKernel16(k: k, a: aRow, panel: w.data + p0 * k * pw, panelCount: p1 - p0,

@@ -47,6 +47,24 @@ public enum GemmLanes: Int, Sendable, Equatable, CaseIterable, CustomStringConve
 /// it removes is not reported as unreachable code).
 @inline(__always) @usableFromInline var targetHas512BitVectors: Bool { BLAZE_TARGET_SIMD_BITS >= 512 }
 
+/// What a GEMM's packed weight panels hold: float32, or binary16 that the micro-kernel widens as it
+/// loads them (F16C `VCVTPH2PS`). Widening is exact, so both give the same bits; binary16 panels
+/// take half the memory to fault in at load and to stream at run time.
+public enum PanelPrecision: Sendable, Equatable {
+    /// float32 panels.
+    case float32
+    /// binary16 panels when every weight is exactly a binary16 value (weights that came from a
+    /// model's float16 data always are; NaNs never), else float32. Only for the 8-lane native
+    /// kernels with 16-wide panels (N > 8, N ≠ 24, the last panel more than 8 wide); other
+    /// matrices stay float32.
+    case float16WhenExact
+
+    /// Whether this build widens binary16 in one instruction (F16C with AVX2: `BLAZE_TARGET_HALF_PANELS`
+    /// in `CBlazeTarget/target.h`, from `-target-cpu`). Without, the half kernels widen value by
+    /// value, so they are chosen only on request (tests).
+    public static var buildWidensHalves: Bool { BLAZE_TARGET_HALF_PANELS != 0 }
+}
+
 /// Weights of `C[M×N] = A[M×K] · B[K×N] + bias`, prepacked once at load time.
 ///
 /// Source layout: `W[N][K]` row-major, i.e. `B` transposed — exactly a conv's OHWI weights
@@ -80,6 +98,12 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// native: `[panelCount][k][panelWidth]` (the last panel `[k][lastPanelWidth]`); openBLAS: `W[N][K]` copied as is. In `store`'s memory when
     /// there is one, else an allocation of its own.
     let data: UnsafeMutablePointer<Float>
+    /// binary16 panels (``PanelPrecision/float16WhenExact`` taken): `[panelCount][k][16]` weight
+    /// bits, in `store`'s memory when there is one; `data` is then a placeholder no kernel reads.
+    /// Nil for float32 panels.
+    let halfData: UnsafeMutablePointer<UInt16>?
+    /// The precision the panels were packed in.
+    public var precision: PanelPrecision { halfData == nil ? .float32 : .float16WhenExact }
     /// The memory `data` lives in (kept alive by it), or nil.
     let store: WeightStore?
     /// `[panelCount * panelWidth]` (at least 16), zero past N (zero everywhere when there is no bias).
@@ -106,9 +130,11 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// depend on the thread count); without, in an allocation of their own. `lanes` picks the
     /// native micro-kernels' vector width and with it the panel width (default: this build's,
     /// ``GemmLanes/build``; results are bit-identical either way). Does not validate.
+    /// `precision` `.float16WhenExact` packs binary16 panels when the matrix allows (see
+    /// ``PanelPrecision``), else float32 ones.
     public init(rows: WeightRows, bias biasIn: UnsafePointer<Float>?, backend: GemmBackend,
                 preluAlpha alphaIn: UnsafePointer<Float>? = nil, store: WeightStore? = nil,
-                lanes requestedLanes: GemmLanes = .build) {
+                lanes requestedLanes: GemmLanes = .build, precision: PanelPrecision = .float32) {
         let n = rows.n, k = rows.k
         self.k = k; self.n = n; self.backend = backend
         self.store = store
@@ -146,10 +172,18 @@ public final class PackedGemmWeights: @unchecked Sendable {
         case .native:
             // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
             let count = panelCount == 0 ? 0 : (panelCount - 1) * k * pw + k * lastPanelWidth
+            if precision == .float16WhenExact && lanes == .eight && pw == 16 && lastPanelWidth == 16 && count > 0,
+               let half = Self.packHalfPanels(rows, count: count, panelCount: panelCount, store: store) {
+                halfData = half
+                data = .allocate(capacity: 1)
+                return
+            }
+            halfData = nil
             data = store?.allocate(floats: count) ?? .allocate(capacity: Swift.max(1, count))
             Self.packPanels(rows, into: data, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth,
                             store: store)
         case .openBLAS:
+            halfData = nil
             OpenBLAS.useSingleThread()
             data = store?.allocate(floats: n * k) ?? .allocate(capacity: Swift.max(1, n * k))
             if n * k > 0 { rows.read(first: 0, count: n, into: data) }
@@ -193,8 +227,57 @@ public final class PackedGemmWeights: @unchecked Sendable {
         }
     }
 
+    /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, `count` = panelCount·k·16
+    /// values) in `store`'s memory (or an allocation of their own), or nil when some weight is not
+    /// exactly a binary16 value (the store's piece is then handed back). Each panel is transposed
+    /// into float32 staging as `packPanels` does, then narrowed (`blaze_narrow_exact`).
+    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int,
+                                       store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
+        let n = rows.n, k = rows.k, pw = 16
+        let halves = (count + 1) / 2
+        let memory = store?.allocate(floats: halves) ?? .allocate(capacity: halves)
+        let half = UnsafeMutableRawPointer(memory).bindMemory(to: UInt16.self, capacity: count)
+        let pool = panelCount >= 4 && count >= 1 << 15 ? store?.pool : nil
+        let threads = pool?.threadCount ?? 1
+        // Per worker: `[16][k]` rows as read, then the `[k][16]` transposed panel.
+        let stagingFloats = 2 * pw * k
+        let staging = store?.staging(floats: stagingFloats, threads: threads) ?? .allocate(capacity: stagingFloats)
+        let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: panelCount)
+        inexact.initialize(repeating: false, count: panelCount)
+        defer {
+            inexact.deallocate()
+            if store == nil { staging.deallocate() }
+        }
+        func pack(_ panel: Int, _ worker: Int) {
+            let first = panel * pw, columns = Swift.min(pw, n - first)
+            let rowsOut = staging + worker * stagingFloats, transposed = rowsOut + pw * k
+            let src: UnsafePointer<Float>
+            switch rows.source {
+            case let .values(values): src = values + first * k
+            case .reader:
+                rows.read(first: first, count: columns, into: rowsOut)
+                src = UnsafePointer(rowsOut)
+            }
+            transposePanel(src, k: k, columns: columns, width: pw, into: transposed)
+            inexact[panel] = blaze_narrow_exact(transposed, half + panel * k * pw, k * pw) == 0
+        }
+        if let pool {
+            pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }
+        } else {
+            for panel in 0..<panelCount { pack(panel, 0) }
+        }
+        guard (0..<panelCount).allSatisfy({ !inexact[$0] }) else {
+            if let store { store.handBack(memory, floats: halves) } else { memory.deallocate() }
+            return nil
+        }
+        return half
+    }
+
     deinit {
-        if store == nil { data.deallocate() }
+        if store == nil {
+            data.deallocate()
+            if let halfData { UnsafeMutableRawPointer(halfData).deallocate() }
+        }
         bias.deallocate()
         preluAlpha?.deallocate()
     }
@@ -836,12 +919,19 @@ func gemmNativeTilesPreluUnclamped(rowStart: Int, rowEnd: Int, panelStart: Int, 
                     ldc: ldc, residual: residual, segments: segments, segmentStride: segmentStride)
 }
 
-/// The tiled part of `gemmNativeBlock` (panel width 8 or 16) with epilogue `E`.
+/// The tiled part of `gemmNativeBlock` (panel width 8 or 16; binary16 panels go to `gemmHalfTiles`)
+/// with epilogue `E`.
 @inline(__always)
 func gemmNativeTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                       a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
                                       c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
                                       segmentStride: Int) {
+    if let half = w.halfData {
+        gemmHalfTiles(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                      a: a, lda: lda, weights: w, half: half, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                      segments: segments, segmentStride: segmentStride)
+        return
+    }
     if w.lanes == .sixteen {
         gemmTiles16(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
                     a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,

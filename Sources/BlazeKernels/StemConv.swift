@@ -102,11 +102,12 @@ func stemMicroKernel<T: StemTile, E: TileEpilogue>(_: T.Type, a: UnsafePointer<F
 }
 
 extension Conv2DOperator {
-    /// True when `runStem` can run this conv: the native 8-lane GEMM weights, more than one output
+    /// True when `runStem` can run this conv: the native 8-lane float32 GEMM weights, more than one output
     /// channel, 3 input channels, an undilated window at most 7 wide, a pixel stride of at most 8
     /// (so the patch fits the scratch).
     static func stemKernelApplies(inputChannels: Int, geometry g: WindowGeometry, weights: PackedGemmWeights) -> Bool {
-        weights.backend == .native && weights.lanes == .eight && weights.panelWidth > 1 && inputChannels == 3
+        weights.backend == .native && weights.lanes == .eight && weights.panelWidth > 1 && weights.halfData == nil
+            && inputChannels == 3
             && g.kernelWidth <= 7 && g.dilationHeight == 1 && g.dilationWidth == 1 && g.strideWidth <= 8
     }
 

@@ -233,6 +233,15 @@ public final class WeightStore: @unchecked Sendable {
         return chunks[chunks.count - 1].base.assumingMemoryBound(to: Float.self)
     }
 
+    /// Hands back `pointer`, `count` floats, when it is the last piece handed out (its packer gave
+    /// up on it; the next piece reuses the memory). Any other piece stays allocated until the store
+    /// is freed.
+    func handBack(_ pointer: UnsafeMutablePointer<Float>, floats count: Int) {
+        let bytes = (Swift.max(1, count) * MemoryLayout<Float>.stride + 63) & ~63
+        guard let last = chunks.last, used >= bytes, UnsafeMutableRawPointer(pointer) == last.base + (used - bytes) else { return }
+        used -= bytes
+    }
+
     /// Faults in the last chunk up to `end` bytes, rounded up to its next 2 MiB boundary, before
     /// the packers write there (``HugePages/populate(_:_:)``: huge pages while they are fast).
     private func faultIn(upTo end: Int) {

@@ -18,6 +18,9 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "1x1 convs with mostly-zero weights: --sparse runs all of them on the sparse kernel, --no-sparse all on the dense GEMM; default: per layer the kernel a fixed cost model predicts faster (native GEMM only; outputs are identical).")
     var sparse: Bool? = nil
 
+    @Flag(name: .customLong("half-panels"), inversion: .prefixedNo, help: "Dense convs' weights as binary16 panels, widened exactly as the GEMM loads them: --half-panels for every eligible conv, --no-half-panels for none; default: outputs of 8x8 and smaller, in builds for a CPU with F16C (outputs are identical).")
+    var halfPanels: Bool? = nil
+
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
     }
@@ -25,7 +28,8 @@ struct ExecutionOptions: ParsableArguments {
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
                            gemmBackend: gemm.backend, fuseOperators: !noFuse,
-                           sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto)
+                           sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto,
+                           halfPanels: halfPanels.map { $0 ? .always : .off } ?? .auto)
     }
 }
 

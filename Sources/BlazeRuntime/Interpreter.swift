@@ -25,6 +25,10 @@ public struct InterpreterOptions: Sendable {
     /// model) runs the sparse kernel (`SparseConv1x1Operator`); see ``SparseConvolutionPolicy``.
     /// Default `.auto`: per layer, the kernel a cost model predicts faster (no timing at load).
     public var sparseConvolutions: SparseConvolutionPolicy
+    /// Whether dense convs keep their packed weights as binary16 (``HalfPanelPolicy``; default
+    /// `.auto`: convs with outputs of 8×8 and smaller, in builds whose CPU target has F16C).
+    /// Outputs are identical either way.
+    public var halfPanels: HalfPanelPolicy
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
     /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
@@ -43,7 +47,8 @@ public struct InterpreterOptions: Sendable {
                 fuseOperators: Bool = true,
                 memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
                 sparseConvolutions: SparseConvolutionPolicy = .auto,
-                sharedArena: ActivationArena? = nil) {
+                sharedArena: ActivationArena? = nil,
+                halfPanels: HalfPanelPolicy = .auto) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
@@ -52,7 +57,21 @@ public struct InterpreterOptions: Sendable {
         self.sparseConvolutions = sparseConvolutions
         self.memoryBudget = max(0, memoryBudget)
         self.sharedArena = sharedArena
+        self.halfPanels = halfPanels
     }
+}
+
+/// Which dense convs pack their weights as binary16 panels that the GEMM widens as it loads them
+/// (exact, so outputs are identical; weights that are not all exactly binary16 stay float32).
+/// Half panels halve the memory a load faults in and packs for those layers.
+public enum HalfPanelPolicy: Sendable, Equatable {
+    /// float32 panels everywhere (`--no-half-panels`).
+    case off
+    /// Convs whose output has at most `Conv2DOperator.halfPanelPixels` (64) pixels, when the build's
+    /// CPU target widens halves in one instruction (F16C); the default.
+    case auto
+    /// Every eligible conv, in any build (`--half-panels`; for checking and measuring).
+    case always
 }
 
 /// When the interpreter runs a 1×1, stride-1 CONV_2D with at least half of its weights zero

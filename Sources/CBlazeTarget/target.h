@@ -321,6 +321,79 @@ static inline void blaze_widen_halves(const void *source, float *destination, lo
     for (; i < count; i++) d[i] = blaze_half_to_float_bits((uint32_t)s[2 * i] | (uint32_t)s[2 * i + 1] << 8);
 }
 
+// 1 when the GEMM picks binary16 weight panels on its own (`PanelPrecision.automatic`): the target
+// converts 8 halves to floats in one instruction (F16C VCVTPH2PS) and has AVX2 for the checks.
+#if defined(__F16C__) && defined(__AVX2__)
+#define BLAZE_TARGET_HALF_PANELS 1
+#else
+#define BLAZE_TARGET_HALF_PANELS 0
+#endif
+
+// Eight binary16 weights at `p` (a packed half panel: native-endian, any alignment) as floats, each
+// exactly its binary32 value. A NaN weight never gets here: `blaze_narrow_exact` refuses NaNs. With
+// F16C one VCVTPH2PS; otherwise the exact scalar widening (for tests of the half path on any build).
+static inline __attribute__((always_inline)) blaze_float8 blaze_load_half8(const uint16_t *p) {
+#if defined(__F16C__) && defined(__AVX__)
+    return (blaze_float8)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+#else
+    blaze_float8 r;
+    for (int i = 0; i < 8; i++) {
+        union { uint32_t u; float f; } v;
+        v.u = blaze_half_to_float_bits(p[i]);
+        r[i] = v.f;
+    }
+    return r;
+#endif
+}
+
+// The binary16 bits of binary32 `bits` when that value is exactly a binary16 (zeros, infinities,
+// normal and subnormal halves: nothing is rounded), else -1; NaNs give -1 (their payloads would not
+// survive the narrowing and widening).
+static inline long blaze_half_bits_exact(uint32_t bits) {
+    uint32_t sign = (bits >> 16) & 0x8000u, exponent = (bits >> 23) & 0xffu, mantissa = bits & 0x7fffffu;
+    if (exponent == 0xffu) return mantissa == 0 ? (long)(sign | 0x7c00u) : -1;
+    if (exponent == 0) return mantissa == 0 ? (long)sign : -1;   // float subnormals are below half's range
+    int e = (int)exponent - 127;
+    if (e > 15 || e < -24) return -1;
+    if (e >= -14) {
+        if (mantissa & 0x1fffu) return -1;
+        return (long)(sign | (uint32_t)(e + 15) << 10 | mantissa >> 13);
+    }
+    // A half subnormal h * 2^-24 (h = 1 ... 1023). The float is significand * 2^(e - 23) with the
+    // 24-bit significand 1.mantissa * 2^23, so h = significand * 2^(e + 1): a right shift by
+    // 14 ... 23 that must drop only zero bits.
+    uint32_t significand = mantissa | 0x800000u;
+    int shift = -(e + 1);
+    if (significand & ((1u << shift) - 1u)) return -1;
+    return (long)(sign | (significand >> shift));
+}
+
+// Narrows `count` floats at `source` to binary16 at `destination` when every one of them is exactly
+// a binary16 value (`blaze_half_bits_exact`): returns 1. Returns 0 as soon as one is not (the
+// destination then holds garbage). With F16C and AVX2, 8 at a time: VCVTPS2PH and back, kept when
+// the bits match and the value is not a NaN (the same verdict as the scalar code).
+static inline int blaze_narrow_exact(const float *source, uint16_t *destination, long count) {
+    long i = 0;
+#if defined(__F16C__) && defined(__AVX2__)
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_loadu_ps(source + i);
+        __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_castps_si256(_mm256_cvtph_ps(h)));
+        __m256 ordered = _mm256_cmp_ps(v, v, _CMP_ORD_Q);
+        if (_mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) != 0xff) return 0;
+        _mm_storeu_si128((__m128i *)(destination + i), h);
+    }
+#endif
+    for (; i < count; i++) {
+        uint32_t bits;
+        memcpy(&bits, source + i, 4);
+        long h = blaze_half_bits_exact(bits);
+        if (h < 0) return 0;
+        destination[i] = (uint16_t)h;
+    }
+    return 1;
+}
+
 // How many of `count` little-endian binary16 (`blaze_count_nonzero_halves`) or binary32 values
 // at `source` (any alignment) are not +-0 (magnitude bits not all zero). With SSE2 the halves go
 // 8 per compare, counted in 16-bit lanes flushed every 32767 steps (LLVM's loop kept 64-bit lanes).

@@ -80,7 +80,7 @@ struct Conv2DUnit: OperatorUnit {
             && (storedSparse || graph.options.sparseConvolutions == .always)
         // The sparse kernel reads the weights' entries: straight from the file's CSR when they are
         // stored sparse (no dense copy), else from a dense array made only for such a layer.
-        let (sparse, variant) = sparseCandidate
+        let (sparse, sparseVariant) = sparseCandidate
             ? try sparseKernel(graph, site, inputShape: xShape,
                                weights: (storedSparse && byRows ? try graph.constantSparseRows(wT, "weights", site, rowCount: wShape[0]) : nil)
                                    ?? SparseWeightRows(n: wShape[0], k: wShape[3], dense: weightValues ?? weightRows?.array() ?? []),
@@ -90,6 +90,9 @@ struct Conv2DUnit: OperatorUnit {
             : try denseKernel(graph, site, inputShape: xShape, weightRows: weightRows, weightValues: weightValues,
                               weightsShape: wShape, bias: bias, activation: act, padding: padding, preluAlpha: preluAlpha)
         if byRows { graph.doneReading(wT) }
+        // `profile`'s variant column: the sparse choice, and binary16 weight panels when taken.
+        let halfPanels = dense?.panelPrecision == .float16WhenExact
+        let variant = halfPanels ? (sparseVariant.map { $0 + ", f16 panels" } ?? "f16 panels") : sparseVariant
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
             throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }
@@ -174,13 +177,15 @@ struct Conv2DUnit: OperatorUnit {
                                           strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                           dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                           padding: padding, activation: act, backend: graph.options.gemmBackend,
-                                          preluAlpha: preluAlpha, store: graph.weightStore, lanes: graph.options.gemmLanes)
+                                          preluAlpha: preluAlpha, store: graph.weightStore, lanes: graph.options.gemmLanes,
+                                          panels: graph.options.halfPanels.panels)
             }
             return try Conv2DOperator(inputShape: inputShape, weights: weightValues ?? [], weightsShape: weightsShape, bias: bias,
                                       strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                       dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                       padding: padding, activation: act, backend: graph.options.gemmBackend,
-                                      preluAlpha: preluAlpha, lanes: graph.options.gemmLanes)
+                                      preluAlpha: preluAlpha, lanes: graph.options.gemmLanes,
+                                      panels: graph.options.halfPanels.panels)
         }
     }
 
@@ -286,5 +291,16 @@ enum SparseCostModel {
     static func prefersSparse(pixels: Int, inputChannels i: Int, outputChannels o: Int, nonzeros: Int) -> Bool {
         return sparseTime(pixels: pixels, inputChannels: i, outputChannels: o, nonzeros: nonzeros)
             < margin * denseTime(pixels: pixels, inputChannels: i, outputChannels: o)
+    }
+}
+
+extension HalfPanelPolicy {
+    /// `Conv2DOperator`'s `panels` argument: nil lets the operator's own rule decide.
+    var panels: PanelPrecision? {
+        switch self {
+        case .off: return .float32
+        case .auto: return nil
+        case .always: return .float16WhenExact
+        }
     }
 }

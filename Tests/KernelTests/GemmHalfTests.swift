@@ -1,0 +1,164 @@
+import BlazeKernels
+import XCTest
+
+/// Binary16 weight panels (`PanelPrecision.float16WhenExact`, `GemmHalf.swift`), forced on every
+/// build (without F16C the half kernels widen value by value, so CI's plain build runs them too):
+/// - packing takes half panels exactly when every weight is a binary16 value and the panels are
+///   16 wide, else float32 (all 65,536 halves; inexact values, NaNs);
+/// - the GEMM, the few-row kernels (`gemvRows`) and convs on the real layer shapes give the float32
+///   panels' bits for every epilogue and thread count.
+final class GemmHalfTests: XCTestCase {
+    /// Random binary16 values (finite, not NaN; zeros and subnormals included) as floats.
+    func randomHalves(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
+        (0..<count).map { _ in
+            switch UInt64.random(in: 0..<20, using: &rng) {
+            case 0: return 0
+            case 1: return -0.0
+            case 2: return Float(Float16(bitPattern: UInt16.random(in: 1...0x3ff, using: &rng)))   // subnormal
+            default: return Float(Float16(Float.random(in: -2...2, using: &rng)))
+            }
+        }
+    }
+
+    func packed(_ w: [Float], n: Int, k: Int, bias: [Float]? = nil, alpha: [Float]? = nil,
+                precision: PanelPrecision, store: WeightStore? = nil) -> PackedGemmWeights {
+        (bias ?? []).withUnsafeBufferPointer { bp in
+            (alpha ?? []).withUnsafeBufferPointer { ap in
+                w.withUnsafeBufferPointer { wp in
+                    PackedGemmWeights(rows: WeightRows(n: n, k: k, values: wp.baseAddress!),
+                                      bias: bias == nil ? nil : bp.baseAddress, backend: .native,
+                                      preluAlpha: alpha == nil ? nil : ap.baseAddress, store: store, lanes: .eight,
+                                      precision: precision)
+                }
+            }
+        }
+    }
+
+    /// Every binary16 bit pattern but the NaNs packs as half panels; every NaN, and a float that
+    /// is not exactly a half, keeps float32 panels.
+    func testPrecisionFollowsExactness() {
+        let n = 16, k = 256
+        for start in stride(from: 0, to: 65536, by: n * k) {
+            let bits = (start..<(start + n * k)).map { UInt16($0) }
+            let finite = bits.filter { !Float16(bitPattern: $0).isNaN }
+            var w = finite.map { Float(Float16(bitPattern: $0)) }
+            w += [Float](repeating: 0, count: n * k - w.count)
+            XCTAssertEqual(packed(w, n: n, k: k, precision: .float16WhenExact).precision, .float16WhenExact,
+                           "halves \(start)..<\(start + n * k)")
+        }
+        var w = [Float](repeating: 0.5, count: 16 * 3)
+        for bad: Float in [0.1, .nan, 1e-30, 70000, 1 + 1 / 4096] {
+            w[37] = bad
+            XCTAssertEqual(packed(w, n: 16, k: 3, precision: .float16WhenExact).precision, .float32, "weight \(bad)")
+        }
+        w[37] = Float(Float16(bitPattern: 0x7c00))   // +infinity is a half
+        XCTAssertEqual(packed(w, n: 16, k: 3, precision: .float16WhenExact).precision, .float16WhenExact)
+        // Only 16-wide panels: N ≤ 8, N = 24, a last panel of ≤ 8 columns stay float32.
+        for (n, half) in [(8, false), (9, true), (16, true), (24, false), (25, true), (40, false), (48, true), (195, false)] {
+            let w = [Float](repeating: 0.25, count: n * 5)
+            XCTAssertEqual(packed(w, n: n, k: 5, precision: .float16WhenExact).precision == .float16WhenExact, half, "n \(n)")
+        }
+        XCTAssertEqual(packed([Float](repeating: 0.25, count: 64), n: 16, k: 4, precision: .float32).precision, .float32)
+    }
+
+    /// Half against float32 panels, direct GEMM calls: every epilogue (clamped, unclamped,
+    /// residual with partial skip channels, fused PRELU), tile edges (m = 1…13, 5-row tails,
+    /// block and panel-group splits), 1 and 2 threads: bit-identical.
+    func testHalfPanelsEqualFloat32Panels() {
+        var seed: UInt64 = 50_000
+        for n in [9, 16, 25, 32, 48, 64, 96, 144, 288] {   // N with 16-wide panels only
+            for m in Array(1...13) + [16, 48, 49, 64, 97, 200] {
+                for k in [1, 5, 16, 37] {
+                    var rng = SeededGenerator(seed: seed)
+                    seed += 1
+                    let a = randomFloats(m * (k + 1), &rng), w = randomHalves(n * k, &rng)
+                    let bias = randomFloats(n, &rng), alpha = randomFloats(n, &rng, range: -2...2)
+                    let skip = randomFloats(m * n, &rng, range: -3...3)
+                    let activation = FusedActivation.allCases[Int(seed % 4)]
+                    let prelu = seed % 3 == 0
+                    let residual: FusedActivation? = seed % 2 == 0 ? nil : FusedActivation.allCases[Int(seed / 2 % 4)]
+                    let skipChannels = seed % 5 == 0 ? n - 3 : Int.max
+                    let float = packed(w, n: n, k: k, bias: bias, alpha: prelu ? alpha : nil, precision: .float32)
+                    let half = packed(w, n: n, k: k, bias: bias, alpha: prelu ? alpha : nil, precision: .float16WhenExact)
+                    XCTAssertEqual(half.precision, .float16WhenExact, "n \(n) k \(k)")
+                    let label = "m \(m) n \(n) k \(k) \(activation) prelu \(prelu) residual \(String(describing: residual))"
+                    func run(_ weights: PackedGemmWeights, _ pool: ThreadPool) -> [Float] {
+                        skip.withUnsafeBufferPointer { sp in
+                            collect(m * n) {
+                                gemm(m: m, a: a, lda: k + 1, weights: weights, activation: activation, c: $0, ldc: n, pool: pool,
+                                     residual: residual.map { GemmResidual(data: sp.baseAddress!, ld: n, activation: $0,
+                                                                           channels: skipChannels) })
+                            }
+                        }
+                    }
+                    let expected = run(float, Pools.one)
+                    for pool in [Pools.one, Pools.two] {
+                        assertBitIdentical(run(half, pool), expected, "\(label) threads \(pool.threadCount)")
+                    }
+                    if m < 6, !prelu, residual == nil {
+                        // The few-row kernels (a conv with under 6 output pixels).
+                        let rows = collect(m * n) { gemvRows(m: m, a: a, lda: k + 1, weights: half, activation: activation,
+                                                             c: $0, ldc: n, pool: Pools.two) }
+                        assertBitIdentical(rows, expected, "\(label) gemvRows")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A store hands back the half panels of a matrix that turns out inexact, and the float32
+    /// panels packed instead (and the next matrix's) hold the right values.
+    func testInexactMatrixInAStore() {
+        let store = WeightStore()
+        var rng = SeededGenerator(seed: 7)
+        let exact = randomHalves(48 * 40, &rng), inexact = randomFloats(48 * 40, &rng)
+        let a = randomFloats(7 * 40, &rng)
+        let first = packed(inexact, n: 48, k: 40, precision: .float16WhenExact, store: store)
+        let second = packed(exact, n: 48, k: 40, precision: .float16WhenExact, store: store)
+        XCTAssertEqual(first.precision, .float32)
+        XCTAssertEqual(second.precision, .float16WhenExact)
+        for (w, p) in [(inexact, first), (exact, second)] {
+            let expected = collect(7 * 48) {
+                Reference.gemm(m: 7, n: 48, k: 40, a: a, lda: 40, weights: w, bias: nil, activation: .none, c: $0, ldc: 48,
+                               residual: nil)
+            }
+            let out = collect(7 * 48) { gemm(m: 7, a: a, lda: 40, weights: p, activation: .none, c: $0, ldc: 48, pool: Pools.one) }
+            assertClose(out, expected, "store, \(p.precision)")
+        }
+        store.finish()
+    }
+
+    /// The real conv layers of every model (`LayerShapes.swift`) with binary16 weights: half panels
+    /// forced, float32 panels, and the default (half on 8×8 maps and smaller when the build has
+    /// F16C): all bit-identical, at 1 and 2 threads.
+    func testRealLayerShapes() throws {
+        var checked = 0
+        for (n, s) in realConvShapes.enumerated() where s.output.dropLast().reduce(1, *) <= 1024 {
+            var rng = SeededGenerator(seed: UInt64(60_000 + n))
+            let input = randomFloats(s.input.reduce(1, *), &rng)
+            let weights = randomHalves(s.weights.reduce(1, *), &rng), bias = randomFloats(s.weights[0], &rng)
+            func conv(_ panels: PanelPrecision?) throws -> Conv2DOperator {
+                try Conv2DOperator(inputShape: s.input, weights: weights, weightsShape: s.weights, bias: bias,
+                                   strideHeight: s.stride.0, strideWidth: s.stride.1, dilationHeight: s.dilation.0,
+                                   dilationWidth: s.dilation.1, padding: s.padding, activation: s.activation,
+                                   backend: .native, lanes: .eight, panels: panels)
+            }
+            let float = try conv(.float32), half = try conv(.float16WhenExact), automatic = try conv(nil)
+            let expected = runConv(float, input, pool: Pools.one)
+            let label = "\(s.model) conv \(n) \(s.input) w\(s.weights)"
+            let pixels = s.output.dropLast().reduce(1, *)
+            // 16-wide panels only: N > 8 with a last panel of more than 8 columns.
+            let wide = (s.weights[0] - 1) % 16 >= 8
+            XCTAssertEqual(half.panelPrecision == .float16WhenExact, wide, label)
+            let automaticHalf = PanelPrecision.buildWidensHalves && wide && pixels <= Conv2DOperator.halfPanelPixels
+                && s.weights[3] != 3
+            XCTAssertEqual(automatic.panelPrecision == .float16WhenExact, automaticHalf, label)
+            for pool in [Pools.one, Pools.two] {
+                assertBitIdentical(runConv(half, input, pool: pool), expected, "\(label) half threads \(pool.threadCount)")
+                assertBitIdentical(runConv(automatic, input, pool: pool), expected, "\(label) default threads \(pool.threadCount)")
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 100)
+    }
+}

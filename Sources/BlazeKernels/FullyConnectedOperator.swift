@@ -93,7 +93,8 @@ public func gemvRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
         let e = GemmEpilogue(lo: lo, hi: hi, residual: nil)
         let aRow = a + r * lda, cRow = c + r * ldc
         if let half = w.halfData {
-            gemvHalfRow(k: k, n: n, a: aRow, half: half, p0: p0, p1: p1, bias: w.bias, epilogue: e, c: cRow)
+            gemvHalfRow(k: k, n: n, a: aRow, half: half, p0: p0, p1: p1, panelCount: w.panelCount,
+                        lastPanelWidth: w.lastPanelWidth, bias: w.bias, epilogue: e, c: cRow)
             return
         }
         if w.lanes == .sixteen {

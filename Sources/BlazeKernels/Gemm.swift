@@ -55,8 +55,8 @@ public enum PanelPrecision: Sendable, Equatable {
     case float32
     /// binary16 panels when every weight is exactly a binary16 value (weights that came from a
     /// model's float16 data always are; NaNs never), else float32. Only for the 8-lane native
-    /// kernels with 16-wide panels (N > 8, N ≠ 24, the last panel more than 8 wide); other
-    /// matrices stay float32.
+    /// kernels with 16-wide panels (N > 8; the last panel may be 8 wide); other matrices stay
+    /// float32.
     case float16WhenExact
 
     /// Whether this build widens binary16 in one instruction (F16C with AVX2: `BLAZE_TARGET_HALF_PANELS`
@@ -90,7 +90,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// end in 5-row tiles).
     var tileRows: Int { lanes == .sixteen ? gemmTileRows16 : usesTile4x24 ? 4 : gemmTileRows }
     /// N = 24 packed as a 16-wide and an 8-wide panel, run by `gemmMicroKernel4x24`.
-    var usesTile4x24: Bool { n == 24 && panelWidth == 16 && backend == .native && lanes == .eight }
+    var usesTile4x24: Bool { n == 24 && panelWidth == 16 && backend == .native && lanes == .eight && halfData == nil }
     public let k: Int
     public let n: Int
     public let backend: GemmBackend
@@ -99,7 +99,8 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// there is one, else an allocation of its own.
     let data: UnsafeMutablePointer<Float>
     /// binary16 panels (``PanelPrecision/float16WhenExact`` taken): `[panelCount][k][16]` weight
-    /// bits, in `store`'s memory when there is one; `data` is then a placeholder no kernel reads.
+    /// bits (the last panel `[k][lastPanelWidth]`), in `store`'s memory when there is one; `data`
+    /// is then a placeholder no kernel reads.
     /// Nil for float32 panels.
     let halfData: UnsafeMutablePointer<UInt16>?
     /// The precision the panels were packed in.
@@ -172,8 +173,9 @@ public final class PackedGemmWeights: @unchecked Sendable {
         case .native:
             // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
             let count = panelCount == 0 ? 0 : (panelCount - 1) * k * pw + k * lastPanelWidth
-            if precision == .float16WhenExact && lanes == .eight && pw == 16 && lastPanelWidth == 16 && count > 0,
-               let half = Self.packHalfPanels(rows, count: count, panelCount: panelCount, store: store) {
+            if precision == .float16WhenExact && lanes == .eight && pw == 16 && count > 0,
+               let half = Self.packHalfPanels(rows, count: count, panelCount: panelCount, lastPanelWidth: lastPanelWidth,
+                                              store: store) {
                 halfData = half
                 data = .allocate(capacity: 1)
                 return
@@ -227,11 +229,11 @@ public final class PackedGemmWeights: @unchecked Sendable {
         }
     }
 
-    /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, `count` = panelCount·k·16
-    /// values) in `store`'s memory (or an allocation of their own), or nil when some weight is not
-    /// exactly a binary16 value (the store's piece is then handed back). Each panel is transposed
-    /// into float32 staging as `packPanels` does, then narrowed (`blaze_narrow_exact`).
-    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int,
+    /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, the last one `[k][lastPanelWidth]`;
+    /// `count` values in all) in `store`'s memory (or an allocation of their own), or nil when some
+    /// weight is not exactly a binary16 value (the store's piece is then handed back). Each panel is
+    /// transposed into float32 staging as `packPanels` does, then narrowed (`blaze_narrow_exact`).
+    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
                                        store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
         let n = rows.n, k = rows.k, pw = 16
         let halves = (count + 1) / 2
@@ -249,7 +251,8 @@ public final class PackedGemmWeights: @unchecked Sendable {
             if store == nil { staging.deallocate() }
         }
         func pack(_ panel: Int, _ worker: Int) {
-            let first = panel * pw, columns = Swift.min(pw, n - first)
+            let width = panel == panelCount - 1 ? lastPanelWidth : pw
+            let first = panel * pw, columns = Swift.min(width, n - first)
             let rowsOut = staging + worker * stagingFloats, transposed = rowsOut + pw * k
             let src: UnsafePointer<Float>
             switch rows.source {
@@ -258,8 +261,8 @@ public final class PackedGemmWeights: @unchecked Sendable {
                 rows.read(first: first, count: columns, into: rowsOut)
                 src = UnsafePointer(rowsOut)
             }
-            transposePanel(src, k: k, columns: columns, width: pw, into: transposed)
-            inexact[panel] = blaze_narrow_exact(transposed, half + panel * k * pw, k * pw) == 0
+            transposePanel(src, k: k, columns: columns, width: width, into: transposed)
+            inexact[panel] = blaze_narrow_exact(transposed, half + panel * k * pw, k * width) == 0
         }
         if let pool {
             pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }

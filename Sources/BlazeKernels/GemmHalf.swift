@@ -17,8 +17,9 @@ import CBlazeTarget
 
 /// `gemmNativeTiles` on half panels: rows `rowStart..<rowEnd` in 6-row tiles (the last may be
 /// shorter), ending in 5-row tiles when that covers the rows exactly (as the float32 path does);
-/// panels `panelStart..<panelEnd`, all 16 wide (`half`: `[panelCount][k][16]`). Out of line, one
-/// specialization per epilogue, so the float32 kernels' code is what it was.
+/// panels `panelStart..<panelEnd` (`half`: `[panelCount][k][16]`), 16 wide but for an 8-wide last
+/// panel (its 6×8 tiles cover the 5-row ones too). Out of line, one specialization per epilogue,
+/// so the float32 kernels' code is what it was.
 @inline(never)
 func gemmHalfTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                     a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
@@ -42,7 +43,11 @@ func gemmHalfTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panel
             let e = E(lo: lo, hi: hi, residual: residual?.offset(rows: row, cols: p * 16),
                       preluAlpha: alpha.map { $0 + p * 16 })
             let panel = half + p * k * 16
-            if six {
+            if p == w.panelCount - 1 && w.lastPanelWidth == 8 {
+                gemmMicroKernelHalf6x8(k: segmentLength, segments: segments, segmentStride: segmentStride, a: aRow, lda: lda,
+                                       rows: rows, panel: panel, bias: w.bias + p * 16, epilogue: e, c: cRow + p * 16,
+                                       ldc: ldc, cols: Swift.min(8, n - p * 16))
+            } else if six {
                 gemmMicroKernelHalfX16(SixRowTile.self, k: segmentLength, segments: segments, segmentStride: segmentStride,
                                        a: aRow, lda: lda, rows: rows, panel: panel, bias: w.bias + p * 16,
                                        epilogue: e, c: cRow + p * 16, ldc: ldc, cols: Swift.min(16, n - p * 16))
@@ -108,12 +113,49 @@ func gemmMicroKernelHalfX16<Height: MicroTileHeight, E: TileEpilogue>(
                   rows: Height.rows > 5 ? rows : Swift.min(rows, 5), c: c, ldc: ldc, cols: cols)
 }
 
-/// `gemvRows` for one row on binary16 panels (`half`: `[panelCount][k][16]`, every panel 16
-/// wide): panels `p0..<p1`, four at a time (64 columns, 8 accumulators) while four remain, then
-/// one at a time. The float32 kernels' arithmetic (`gemvMicroKernel1x64`, `gemvMicroKernel1xW`):
-/// each output `sum_k a[k]·w[k]` from zero in k order, then the epilogue.
+/// The 6×8 micro-kernel on a binary16 panel `[K][8]` (an 8-wide last panel): `gemmMicroKernel6x8`
+/// with each weight vector widened as it is loaded. Missing rows alias row 0.
+@inline(__always)
+func gemmMicroKernelHalf6x8<E: TileEpilogue>(k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int,
+                                             rows: Int, panel: UnsafePointer<UInt16>, bias: UnsafePointer<Float>,
+                                             epilogue e: E, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+    var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
+    var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
+    var b = panel
+    var segment = 0
+    while segment < segments {
+        let base = a + segment * segmentStride
+        let a0 = base
+        let a1 = rows > 1 ? base + lda : base
+        let a2 = rows > 2 ? base + 2 * lda : base
+        let a3 = rows > 3 ? base + 3 * lda : base
+        let a4 = rows > 4 ? base + 4 * lda : base
+        let a5 = rows > 5 ? base + 5 * lda : base
+        var kk = 0
+        while kk < k {
+            let b0 = blaze_load_half8(b)
+            c0.multiplyAdd(SIMD8<Float>(repeating: a0[kk]), b0)
+            c1.multiplyAdd(SIMD8<Float>(repeating: a1[kk]), b0)
+            c2.multiplyAdd(SIMD8<Float>(repeating: a2[kk]), b0)
+            c3.multiplyAdd(SIMD8<Float>(repeating: a3[kk]), b0)
+            c4.multiplyAdd(SIMD8<Float>(repeating: a4[kk]), b0)
+            c5.multiplyAdd(SIMD8<Float>(repeating: a5[kk]), b0)
+            b += 8
+            kk &+= 1
+        }
+        segment &+= 1
+    }
+    storeTile6x8(c0, c1, c2, c3, c4, c5, bias: bias, epilogue: e, rows: rows, c: c, ldc: ldc, cols: cols)
+}
+
+/// `gemvRows` for one row on binary16 panels (`half`: `[panelCount][k][16]`, the last panel
+/// `lastPanelWidth` (16 or 8) wide): panels `p0..<p1`, four 16-wide ones at a time (64 columns,
+/// 8 accumulators) while four remain, then one at a time. The float32 kernels' arithmetic
+/// (`gemvMicroKernel1x64`, `gemvMicroKernel1xW`): each output `sum_k a[k]·w[k]` from zero in k
+/// order, then the epilogue.
 @inline(never)
 func gemvHalfRow(k: Int, n: Int, a: UnsafePointer<Float>, half: UnsafePointer<UInt16>, p0: Int, p1: Int,
+                 panelCount: Int, lastPanelWidth: Int,
                  bias: UnsafePointer<Float>, epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>) {
     @inline(__always) func finish(_ v: SIMD8<Float>, column: Int) {
         guard column < n else { return }
@@ -121,8 +163,10 @@ func gemvHalfRow(k: Int, n: Int, a: UnsafePointer<Float>, half: UnsafePointer<UI
         let count = Swift.min(8, n - column)
         if count == 8 { storeVector(r, c + column) } else { for l in 0..<count { c[column + l] = r[l] } }
     }
+    // Panels before `wideEnd` are 16 wide.
+    let wideEnd = lastPanelWidth == 16 ? p1 : Swift.min(p1, panelCount - 1)
     var p = p0
-    while p + 4 <= p1 {
+    while p + 4 <= wideEnd {
         let w0 = half + p * k * 16, w1 = w0 + k * 16, w2 = w1 + k * 16, w3 = w2 + k * 16
         var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
         var c4 = SIMD8<Float>(), c5 = SIMD8<Float>(), c6 = SIMD8<Float>(), c7 = SIMD8<Float>()
@@ -143,7 +187,7 @@ func gemvHalfRow(k: Int, n: Int, a: UnsafePointer<Float>, half: UnsafePointer<UI
         finish(c6, column: column + 48); finish(c7, column: column + 56)
         p += 4
     }
-    while p < p1 {
+    while p < wideEnd {
         let w0 = half + p * k * 16
         var c0 = SIMD8<Float>(), c1 = SIMD8<Float>()
         var kk = 0
@@ -154,5 +198,16 @@ func gemvHalfRow(k: Int, n: Int, a: UnsafePointer<Float>, half: UnsafePointer<UI
         }
         finish(c0, column: p * 16); finish(c1, column: p * 16 + 8)
         p += 1
+    }
+    if p < p1 {
+        // The 8-wide last panel `[k][8]`.
+        let w0 = half + p * k * 16
+        var c0 = SIMD8<Float>()
+        var kk = 0
+        while kk < k {
+            c0.multiplyAdd(SIMD8<Float>(repeating: a[kk]), blaze_load_half8(w0 + kk &* 8))
+            kk &+= 1
+        }
+        finish(c0, column: p * 16)
     }
 }

@@ -4,7 +4,7 @@ import XCTest
 /// Binary16 weight panels (`PanelPrecision.float16WhenExact`, `GemmHalf.swift`), forced on every
 /// build (without F16C the half kernels widen value by value, so CI's plain build runs them too):
 /// - packing takes half panels exactly when every weight is a binary16 value and the panels are
-///   16 wide, else float32 (all 65,536 halves; inexact values, NaNs);
+///   16 wide (the last may be 8), else float32 (all 65,536 halves; inexact values, NaNs);
 /// - the GEMM, the few-row kernels (`gemvRows`) and convs on the real layer shapes give the float32
 ///   panels' bits for every epilogue and thread count.
 final class GemmHalfTests: XCTestCase {
@@ -53,8 +53,8 @@ final class GemmHalfTests: XCTestCase {
         }
         w[37] = Float(Float16(bitPattern: 0x7c00))   // +infinity is a half
         XCTAssertEqual(packed(w, n: 16, k: 3, precision: .float16WhenExact).precision, .float16WhenExact)
-        // Only 16-wide panels: N ≤ 8, N = 24, a last panel of ≤ 8 columns stay float32.
-        for (n, half) in [(8, false), (9, true), (16, true), (24, false), (25, true), (40, false), (48, true), (195, false)] {
+        // Only 16-wide panels (N > 8; the last may be 8 wide): N ≤ 8 stays float32.
+        for (n, half) in [(1, false), (8, false), (9, true), (16, true), (24, true), (25, true), (40, true), (195, true)] {
             let w = [Float](repeating: 0.25, count: n * 5)
             XCTAssertEqual(packed(w, n: n, k: 5, precision: .float16WhenExact).precision == .float16WhenExact, half, "n \(n)")
         }
@@ -66,7 +66,7 @@ final class GemmHalfTests: XCTestCase {
     /// block and panel-group splits), 1 and 2 threads: bit-identical.
     func testHalfPanelsEqualFloat32Panels() {
         var seed: UInt64 = 50_000
-        for n in [9, 16, 25, 32, 48, 64, 96, 144, 288] {   // N with 16-wide panels only
+        for n in [9, 16, 17, 24, 25, 32, 40, 48, 64, 96, 117, 144, 195, 288] {
             for m in Array(1...13) + [16, 48, 49, 64, 97, 200] {
                 for k in [1, 5, 16, 37] {
                     var rng = SeededGenerator(seed: seed)
@@ -147,8 +147,8 @@ final class GemmHalfTests: XCTestCase {
             let expected = runConv(float, input, pool: Pools.one)
             let label = "\(s.model) conv \(n) \(s.input) w\(s.weights)"
             let pixels = s.output.dropLast().reduce(1, *)
-            // 16-wide panels only: N > 8 with a last panel of more than 8 columns.
-            let wide = (s.weights[0] - 1) % 16 >= 8
+            // 16-wide panels only (N > 8).
+            let wide = s.weights[0] > 8
             XCTAssertEqual(half.panelPrecision == .float16WhenExact, wide, label)
             let automaticHalf = PanelPrecision.buildWidensHalves && wide && pixels <= Conv2DOperator.halfPanelPixels
                 && s.weights[3] != 3

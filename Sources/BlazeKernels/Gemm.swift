@@ -232,7 +232,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, the last one `[k][lastPanelWidth]`;
     /// `count` values in all) in `store`'s memory (or an allocation of their own), or nil when some
     /// weight is not exactly a binary16 value (the store's piece is then handed back). Each panel is
-    /// transposed into float32 staging as `packPanels` does, then narrowed (`blaze_narrow_exact`).
+    /// transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
     private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
                                        store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
         let n = rows.n, k = rows.k, pw = 16
@@ -241,8 +241,8 @@ public final class PackedGemmWeights: @unchecked Sendable {
         let half = UnsafeMutableRawPointer(memory).bindMemory(to: UInt16.self, capacity: count)
         let pool = panelCount >= 4 && count >= 1 << 15 ? store?.pool : nil
         let threads = pool?.threadCount ?? 1
-        // Per worker: `[16][k]` rows as read, then the `[k][16]` transposed panel.
-        let stagingFloats = 2 * pw * k
+        // Per worker: `[16][k]` rows as read.
+        let stagingFloats = pw * k
         let staging = store?.staging(floats: stagingFloats, threads: threads) ?? .allocate(capacity: stagingFloats)
         let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: panelCount)
         inexact.initialize(repeating: false, count: panelCount)
@@ -253,7 +253,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
         func pack(_ panel: Int, _ worker: Int) {
             let width = panel == panelCount - 1 ? lastPanelWidth : pw
             let first = panel * pw, columns = Swift.min(width, n - first)
-            let rowsOut = staging + worker * stagingFloats, transposed = rowsOut + pw * k
+            let rowsOut = staging + worker * stagingFloats
             let src: UnsafePointer<Float>
             switch rows.source {
             case let .values(values): src = values + first * k
@@ -261,8 +261,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
                 rows.read(first: first, count: columns, into: rowsOut)
                 src = UnsafePointer(rowsOut)
             }
-            transposePanel(src, k: k, columns: columns, width: width, into: transposed)
-            inexact[panel] = blaze_narrow_exact(transposed, half + panel * k * pw, k * width) == 0
+            inexact[panel] = blaze_transpose_narrow_panel(src, k, columns, width, half + panel * k * pw) == 0
         }
         if let pool {
             pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }

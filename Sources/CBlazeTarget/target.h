@@ -330,7 +330,7 @@ static inline void blaze_widen_halves(const void *source, float *destination, lo
 #endif
 
 // Eight binary16 weights at `p` (a packed half panel: native-endian, any alignment) as floats, each
-// exactly its binary32 value. A NaN weight never gets here: `blaze_narrow_exact` refuses NaNs. With
+// exactly its binary32 value. A NaN weight never gets here: packing refuses NaNs. With
 // F16C one VCVTPH2PS; otherwise the exact scalar widening (for tests of the half path on any build).
 static inline __attribute__((always_inline)) blaze_float8 blaze_load_half8(const uint16_t *p) {
 #if defined(__F16C__) && defined(__AVX__)
@@ -368,28 +368,52 @@ static inline long blaze_half_bits_exact(uint32_t bits) {
     return (long)(sign | (significand >> shift));
 }
 
-// Narrows `count` floats at `source` to binary16 at `destination` when every one of them is exactly
-// a binary16 value (`blaze_half_bits_exact`): returns 1. Returns 0 as soon as one is not (the
-// destination then holds garbage). With F16C and AVX2, 8 at a time: VCVTPS2PH and back, kept when
-// the bits match and the value is not a NaN (the same verdict as the scalar code).
-static inline int blaze_narrow_exact(const float *source, uint16_t *destination, long count) {
-    long i = 0;
+// Packs one binary16 GEMM panel: the `columns` weight rows at `src` (`[columns][k]`, row-major)
+// transposed to `[k][width]` binary16 at `dst` (zeros past `columns`), when every value is exactly
+// a binary16 (`blaze_half_bits_exact`): returns 1; returns 0 as soon as one is not (`dst` then
+// holds garbage). `transposePanel` and the exactness check in one pass: with F16C and AVX2 each
+// 8×8 block is transposed in registers (BLAZE_TRANSPOSE8X8_AVX) and narrowed straight into its
+// 8 destination rows; leftover columns and k values (and every value without F16C) one by one.
+static inline int blaze_transpose_narrow_panel(const float *src, long k, long columns, long width, uint16_t *dst) {
+    if (columns < width) {
+        for (long kk = 0; kk < k; kk++)
+            for (long lane = columns; lane < width; lane++) dst[kk * width + lane] = 0;
+    }
+    long k0 = 0;
 #if defined(__F16C__) && defined(__AVX2__)
-    for (; i + 8 <= count; i += 8) {
-        __m256 v = _mm256_loadu_ps(source + i);
-        __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_castps_si256(_mm256_cvtph_ps(h)));
-        __m256 ordered = _mm256_cmp_ps(v, v, _CMP_ORD_Q);
-        if (_mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) != 0xff) return 0;
-        _mm_storeu_si128((__m128i *)(destination + i), h);
+    const long blocked = columns / 8 * 8;
+    for (; k0 + 8 <= k; k0 += 8) {
+        for (long lane0 = 0; lane0 < blocked; lane0 += 8) {
+            const float *block = src + lane0 * k + k0;
+            BLAZE_TRANSPOSE8X8_AVX(block, k, c0, c1, c2, c3, c4, c5, c6, c7);
+            __m256 rows[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+            for (int i = 0; i < 8; i++) {
+                __m128i h = _mm256_cvtps_ph(rows[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(rows[i]), _mm256_castps_si256(_mm256_cvtph_ps(h)));
+                __m256 ordered = _mm256_cmp_ps(rows[i], rows[i], _CMP_ORD_Q);
+                if (_mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) != 0xff) return 0;
+                _mm_storeu_si128((__m128i *)(dst + (k0 + i) * width + lane0), h);
+            }
+        }
+        for (long lane = blocked; lane < columns; lane++) {
+            for (long kk = k0; kk < k0 + 8; kk++) {
+                uint32_t bits;
+                memcpy(&bits, src + lane * k + kk, 4);
+                long h = blaze_half_bits_exact(bits);
+                if (h < 0) return 0;
+                dst[kk * width + lane] = (uint16_t)h;
+            }
+        }
     }
 #endif
-    for (; i < count; i++) {
-        uint32_t bits;
-        memcpy(&bits, source + i, 4);
-        long h = blaze_half_bits_exact(bits);
-        if (h < 0) return 0;
-        destination[i] = (uint16_t)h;
+    for (long kk = k0; kk < k; kk++) {
+        for (long lane = 0; lane < columns; lane++) {
+            uint32_t bits;
+            memcpy(&bits, src + lane * k + kk, 4);
+            long h = blaze_half_bits_exact(bits);
+            if (h < 0) return 0;
+            dst[kk * width + lane] = (uint16_t)h;
+        }
     }
     return 1;
 }

@@ -104,7 +104,8 @@ final class RuntimeToolOutputTests: XCTestCase {
         let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.count, executed.count)
         XCTAssertEqual(layers.compactMap { $0["op"] as? Int }, executed.map(\.index))
-        // A 1×1 conv with mostly-zero weights names the path taken: `CONV_2D sparse 75%` / `dense 75%`.
+        // A 1×1 conv with mostly-zero weights names the path taken: `CONV_2D sparse 75%` / `dense 75%`;
+        // a conv on binary16 panels says so: `CONV_2D f16-panels`.
         XCTAssertEqual(layers.compactMap { ($0["type"] as? String).map(operatorName) }, executed.map(\.op))
         XCTAssertTrue(layers.contains { ($0["type"] as? String)?.hasPrefix("CONV_2D sparse ") == true }, "sparse path named")
         var percentSum = 0.0
@@ -166,7 +167,7 @@ final class RuntimeToolOutputTests: XCTestCase {
     /// A profile row's type without the sparse/dense path label of mostly-zero 1×1 convs
     /// (`CONV_2D sparse 75%`, `CONV_2D dense 75%`, by op `CONV_2D sparse`): the operator's name.
     private func operatorName(_ type: String) -> String {
-        for label in [" sparse", " dense"] {
+        for label in [" sparse", " dense", " f16-panels"] {
             if let r = type.range(of: label) { return String(type[..<r.lowerBound]) }
         }
         return type

@@ -65,14 +65,16 @@ final class SparseConvTests: XCTestCase {
     }
 
     /// The default (`.auto`) takes the sparse kernel where the cost model predicts it faster, the
-    /// same layers for every thread count, and labels the others `dense Z%`.
+    /// same layers for every thread count, and labels the others `dense Z%` (other labels: dense
+    /// convs on binary16 panels, `f16-panels`, not sparse-eligible).
     func testDefaultLabelsEveryEligibleLayer() throws {
         let path = Self.root.appendingPathComponent("weights/pose_detection.tflite")
         let interpreter = try Interpreter(contentsOf: path, options: .init(threads: 1, gemmBackend: .native))
         let labels = interpreter.steps.compactMap(\.variant)
-        XCTAssertEqual(labels.count, Self.eligible["pose_detection"], "every eligible layer is labelled")
+        let sparseOrDense = labels.filter { $0.hasPrefix("sparse ") || $0.hasPrefix("dense ") }
+        XCTAssertEqual(sparseOrDense.count, Self.eligible["pose_detection"], "every eligible layer is labelled")
         XCTAssertEqual(labels.filter { $0.hasPrefix("sparse ") }.count, Self.chosen["pose_detection"])
-        XCTAssertTrue(labels.allSatisfy { $0.hasPrefix("sparse ") || $0.hasPrefix("dense ") }, "\(labels)")
+        XCTAssertTrue(labels.allSatisfy { $0.hasPrefix("sparse ") || $0.hasPrefix("dense ") || $0 == "f16-panels" }, "\(labels)")
     }
 
     /// Every DENSIFY'd weight tensor of these models (`blazepose inspect`: 38 and 46 DENSIFY ops)

@@ -92,7 +92,7 @@ struct Conv2DUnit: OperatorUnit {
         if byRows { graph.doneReading(wT) }
         // `profile`'s variant column: the sparse choice, and binary16 weight panels when taken.
         let halfPanels = dense?.panelPrecision == .float16WhenExact
-        let variant = halfPanels ? (sparseVariant.map { $0 + ", f16 panels" } ?? "f16 panels") : sparseVariant
+        let variant = halfPanels ? (sparseVariant.map { $0 + ", f16-panels" } ?? "f16-panels") : sparseVariant
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
             throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }

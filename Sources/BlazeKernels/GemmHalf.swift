@@ -1,7 +1,8 @@
 import CBlazeTarget
 
 // The native GEMM on binary16 weight panels (`PanelPrecision.float16WhenExact`): the 8-lane 6×16
-// and 5×16 tiles of `gemmMicroKernelX16`, with each weight vector loaded as 8 halves and widened
+// and 5×16 tiles of `gemmMicroKernelX16`, the 6×8 tile of an 8-wide last panel and the few-row
+// kernels of `gemvRows`, with each weight vector loaded as 8 halves and widened
 // (`blaze_load_half8`: one F16C VCVTPH2PS, or exact scalar code on a target without it).
 //
 // Arithmetic: widening a binary16 value is exact, and NaN weights never reach half panels, so each
@@ -9,11 +10,11 @@ import CBlazeTarget
 // accumulated from zero in k order with `multiplyAdd`, and the same epilogue: bit-identical to the
 // float32 panels for every shape, tile position and thread count.
 //
-// Why: the landmark models' layers on 8×8 maps and smaller hold ~5 of full's 13 MB of weights,
-// and on so few pixels a weight is loaded once per 6-row tile, a handful of times per run. Half
-// panels halve the memory a load faults in and packs, and the bytes each run streams. Larger maps
-// keep float32 panels (`Conv2DOperator`'s `halfPanelPixels`): there a panel is reloaded once per
-// 6 rows, and the conversions would compete with the multiply-adds.
+// Why: the landmark models' convs on 8×8 maps and smaller hold 2.5 M of full's 3.0 M conv weights
+// (10 of 12 MB as float32), and on so few pixels a weight is loaded once per 6-row tile, a
+// handful of times per run. Half panels halve the memory a load faults in and packs, and the bytes
+// each run streams. Larger maps keep float32 panels (`Conv2DOperator`'s `halfPanelPixels`): there
+// a panel is reloaded once per 6 rows, and the conversions would compete with the multiply-adds.
 
 /// `gemmNativeTiles` on half panels: rows `rowStart..<rowEnd` in 6-row tiles (the last may be
 /// shorter), ending in 5-row tiles when that covers the rows exactly (as the float32 path does);

@@ -196,6 +196,45 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// transposed to `[k][width]` at `data + p·k·pw`, zeros past N.
     private static func packPanels(_ rows: WeightRows, into data: UnsafeMutablePointer<Float>, panelCount: Int,
                                    panelWidth pw: Int, lastPanelWidth: Int, store: WeightStore?) {
+        let k = rows.k
+        forEachPanel(of: rows, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth, store: store) {
+            panel, src, columns, width in
+            transposePanel(src, k: k, columns: columns, width: width, into: data + panel * k * pw)
+        }
+    }
+
+    /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, the last one `[k][lastPanelWidth]`;
+    /// `count` values in all) in `store`'s memory (or an allocation of their own), or nil when some
+    /// weight is not exactly a binary16 value (the store's piece is then handed back). Each panel is
+    /// transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
+    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
+                                       store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
+        let k = rows.k, pw = 16
+        let halves = (count + 1) / 2
+        let memory = store?.allocate(floats: halves) ?? .allocate(capacity: halves)
+        let half = UnsafeMutableRawPointer(memory).bindMemory(to: UInt16.self, capacity: count)
+        // Per panel: some weight is not a binary16 (each panel is written by one worker).
+        let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: panelCount)
+        inexact.initialize(repeating: false, count: panelCount)
+        defer { inexact.deallocate() }
+        forEachPanel(of: rows, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth, store: store) {
+            panel, src, columns, width in
+            inexact[panel] = blaze_transpose_narrow_panel(src, k, columns, width, half + panel * k * pw) == 0
+        }
+        guard (0..<panelCount).allSatisfy({ !inexact[$0] }) else {
+            if let store { store.handBack(memory, floats: halves) } else { memory.deallocate() }
+            return nil
+        }
+        return half
+    }
+
+    /// Calls `body(panel, src, columns, width)` once per panel: `src` holds the panel's `columns`
+    /// rows of `rows` (`[columns][k]`; in place for values in memory, else read into `store`'s
+    /// staging rows), `width` is the panel's width (`lastPanelWidth` for the last). Panels are
+    /// spread over `store`'s pool when there is enough to share; each is handled by one worker.
+    private static func forEachPanel(of rows: WeightRows, panelCount: Int, panelWidth pw: Int, lastPanelWidth: Int,
+                                     store: WeightStore?,
+                                     _ body: (_ panel: Int, _ src: UnsafePointer<Float>, _ columns: Int, _ width: Int) -> Void) {
         let n = rows.n, k = rows.k
         guard panelCount > 0, k > 0 else { return }
         // Parallel only when there is enough to share (a panel of 16 × 256 floats is ~1 µs).
@@ -220,59 +259,13 @@ public final class PackedGemmWeights: @unchecked Sendable {
                 rows.read(first: first, count: columns, into: rowsOut)
                 src = UnsafePointer(rowsOut)
             }
-            transposePanel(src, k: k, columns: columns, width: width, into: data + panel * k * pw)
+            body(panel, src, columns, width)
         }
         if let pool {
             pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }
         } else {
             for panel in 0..<panelCount { pack(panel, 0) }
         }
-    }
-
-    /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, the last one `[k][lastPanelWidth]`;
-    /// `count` values in all) in `store`'s memory (or an allocation of their own), or nil when some
-    /// weight is not exactly a binary16 value (the store's piece is then handed back). Each panel is
-    /// transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
-    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
-                                       store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
-        let n = rows.n, k = rows.k, pw = 16
-        let halves = (count + 1) / 2
-        let memory = store?.allocate(floats: halves) ?? .allocate(capacity: halves)
-        let half = UnsafeMutableRawPointer(memory).bindMemory(to: UInt16.self, capacity: count)
-        let pool = panelCount >= 4 && count >= 1 << 15 ? store?.pool : nil
-        let threads = pool?.threadCount ?? 1
-        // Per worker: `[16][k]` rows as read.
-        let stagingFloats = pw * k
-        let staging = store?.staging(floats: stagingFloats, threads: threads) ?? .allocate(capacity: stagingFloats)
-        let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: panelCount)
-        inexact.initialize(repeating: false, count: panelCount)
-        defer {
-            inexact.deallocate()
-            if store == nil { staging.deallocate() }
-        }
-        func pack(_ panel: Int, _ worker: Int) {
-            let width = panel == panelCount - 1 ? lastPanelWidth : pw
-            let first = panel * pw, columns = Swift.min(width, n - first)
-            let rowsOut = staging + worker * stagingFloats
-            let src: UnsafePointer<Float>
-            switch rows.source {
-            case let .values(values): src = values + first * k
-            case .reader:
-                rows.read(first: first, count: columns, into: rowsOut)
-                src = UnsafePointer(rowsOut)
-            }
-            inexact[panel] = blaze_transpose_narrow_panel(src, k, columns, width, half + panel * k * pw) == 0
-        }
-        if let pool {
-            pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }
-        } else {
-            for panel in 0..<panelCount { pack(panel, 0) }
-        }
-        guard (0..<panelCount).allSatisfy({ !inexact[$0] }) else {
-            if let store { store.handBack(memory, floats: halves) } else { memory.deallocate() }
-            return nil
-        }
-        return half
     }
 
     deinit {

@@ -74,6 +74,17 @@ public enum HalfPanelPolicy: Sendable, Equatable {
     case always
 }
 
+extension HalfPanelPolicy {
+    /// `Conv2DOperator`'s `panels` argument: nil lets the operator's own rule decide.
+    var panels: PanelPrecision? {
+        switch self {
+        case .off: return .float32
+        case .auto: return nil
+        case .always: return .float16WhenExact
+        }
+    }
+}
+
 /// When the interpreter runs a 1×1, stride-1 CONV_2D with at least half of its weights zero
 /// (and more than one output channel) on the sparse kernel instead of the dense GEMM. Only with
 /// the native GEMM, whose bits the sparse kernel reproduces exactly; with OpenBLAS (other bits)

@@ -293,14 +293,3 @@ enum SparseCostModel {
             < margin * denseTime(pixels: pixels, inputChannels: i, outputChannels: o)
     }
 }
-
-extension HalfPanelPolicy {
-    /// `Conv2DOperator`'s `panels` argument: nil lets the operator's own rule decide.
-    var panels: PanelPrecision? {
-        switch self {
-        case .off: return .float32
-        case .auto: return nil
-        case .always: return .float16WhenExact
-        }
-    }
-}

@@ -205,7 +205,9 @@ public final class PackedGemmWeights: @unchecked Sendable {
 
     /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, the last one `[k][lastPanelWidth]`;
     /// `count` values in all) in `store`'s memory (or an allocation of their own), or nil when some
-    /// weight is not exactly a binary16 value (the store's piece is then handed back). Each panel is
+    /// weight is not exactly a binary16 value (the store's piece is then handed back). Rows given as
+    /// binary16 (`rows.halves`, a model's FLOAT16 weights) are transposed as they are
+    /// (`blaze_transpose_half_panel`: only a NaN is refused); other rows are read as floats, then
     /// transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
     private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
                                        store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
@@ -217,9 +219,18 @@ public final class PackedGemmWeights: @unchecked Sendable {
         let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: panelCount)
         inexact.initialize(repeating: false, count: panelCount)
         defer { inexact.deallocate() }
-        forEachPanel(of: rows, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth, store: store) {
-            panel, src, columns, width in
-            inexact[panel] = blaze_transpose_narrow_panel(src, k, columns, width, half + panel * k * pw) == 0
+        if let halves = rows.halves {
+            let n = rows.n
+            forEachPanelIndex(panelCount: panelCount, k: k, panelWidth: pw, store: store) { panel, _ in
+                let width = panel == panelCount - 1 ? lastPanelWidth : pw
+                let first = panel * pw, columns = Swift.min(width, n - first)
+                inexact[panel] = blaze_transpose_half_panel(halves + 2 * first * k, k, columns, width, half + panel * k * pw) == 0
+            }
+        } else {
+            forEachPanel(of: rows, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth, store: store) {
+                panel, src, columns, width in
+                inexact[panel] = blaze_transpose_narrow_panel(src, k, columns, width, half + panel * k * pw) == 0
+            }
         }
         guard (0..<panelCount).allSatisfy({ !inexact[$0] }) else {
             if let store { store.handBack(memory, floats: halves) } else { memory.deallocate() }
@@ -237,9 +248,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
                                      _ body: (_ panel: Int, _ src: UnsafePointer<Float>, _ columns: Int, _ width: Int) -> Void) {
         let n = rows.n, k = rows.k
         guard panelCount > 0, k > 0 else { return }
-        // Parallel only when there is enough to share (a panel of 16 × 256 floats is ~1 µs).
-        let pool = panelCount >= 4 && panelCount * k * pw >= 1 << 15 ? store?.pool : nil
-        let threads = pool?.threadCount ?? 1
+        let threads = panelPool(panelCount: panelCount, k: k, panelWidth: pw, store: store)?.threadCount ?? 1
         var staging: UnsafeMutablePointer<Float>?
         if case .reader = rows.source {
             staging = store?.staging(floats: pw * k, threads: threads)
@@ -261,10 +270,23 @@ public final class PackedGemmWeights: @unchecked Sendable {
             }
             body(panel, src, columns, width)
         }
-        if let pool {
-            pool.parallelFor(panelCount) { panel, worker in pack(panel, worker) }
+        forEachPanelIndex(panelCount: panelCount, k: k, panelWidth: pw, store: store, pack)
+    }
+
+    /// `store`'s pool when the panels are worth sharing out (a panel of 16 × 256 floats is ~1 µs).
+    private static func panelPool(panelCount: Int, k: Int, panelWidth pw: Int, store: WeightStore?) -> ThreadPool? {
+        panelCount >= 4 && panelCount * k * pw >= 1 << 15 ? store?.pool : nil
+    }
+
+    /// Calls `body(panel, worker)` for every panel in `0..<panelCount`, over `store`'s pool when
+    /// ``panelPool(panelCount:k:panelWidth:store:)`` gives it (`worker` in `0..<threadCount`), else here.
+    private static func forEachPanelIndex(panelCount: Int, k: Int, panelWidth pw: Int, store: WeightStore?,
+                                          _ body: (_ panel: Int, _ worker: Int) -> Void) {
+        guard panelCount > 0, k > 0 else { return }
+        if let pool = panelPool(panelCount: panelCount, k: k, panelWidth: pw, store: store) {
+            pool.parallelFor(panelCount) { panel, worker in body(panel, worker) }
         } else {
-            for panel in 0..<panelCount { pack(panel, 0) }
+            for panel in 0..<panelCount { body(panel, 0) }
         }
     }
 

@@ -22,17 +22,25 @@ public struct WeightRows {
         case reader((_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void)
     }
     let source: Source
+    /// The same `[n][k]` values as binary16 (little-endian, any alignment) when the reader widens
+    /// them from there: binary16 panels are then packed from these without widening.
+    let halves: UnsafeRawPointer?
 
     /// Rows read in place from `values` (`[n][k]` floats, valid while the packer runs).
     public init(n: Int, k: Int, values: UnsafePointer<Float>) {
-        self.n = n; self.k = k; source = .values(values)
+        self.n = n; self.k = k; source = .values(values); halves = nil
     }
 
     /// Rows written on demand by `reader(first, count, into)`: rows `first ..< first + count` as
     /// `[count][k]` floats at `into`. It may be called from several threads at once (for
     /// disjoint rows, into disjoint memory) and must not fail: check the data before.
-    public init(n: Int, k: Int, reader: @escaping (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void) {
-        self.n = n; self.k = k; source = .reader(reader)
+    ///
+    /// `halves`, when given, holds the same rows as `[n][k]` little-endian binary16 values (any
+    /// alignment, valid while the packer runs) and `reader` writes them widened exactly (e.g.
+    /// `widenHalves`): a packer of binary16 panels reads them there instead.
+    public init(n: Int, k: Int, halves: UnsafeRawPointer? = nil,
+                reader: @escaping (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void) {
+        self.n = n; self.k = k; source = .reader(reader); self.halves = halves
     }
 
     /// `values` as the rows of a weight tensor of shape `weightsShape` (`[O, …]`: O rows of the

@@ -193,7 +193,9 @@ struct GraphBuilder {
         let rows = try model.constantRows(t, in: constants, rowCount: rowCount)
         widened.tensors.insert(source.tensor)
         if let values = rows.values { return WeightRows(n: rows.count, k: rows.length, values: values) }
-        return WeightRows(n: rows.count, k: rows.length) { first, count, into in rows.read(first: first, count: count, into: into) }
+        return WeightRows(n: rows.count, k: rows.length, halves: rows.halves) { first, count, into in
+            rows.read(first: first, count: count, into: into)
+        }
     }
 
     /// Float constant `t`, stored sparse in the file, as the entries of `rowCount` rows read straight

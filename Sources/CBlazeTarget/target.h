@@ -418,6 +418,67 @@ static inline int blaze_transpose_narrow_panel(const float *src, long k, long co
     return 1;
 }
 
+// Packs one binary16 GEMM panel straight from binary16 weight rows (a model's FLOAT16 data): the
+// `columns` rows at `src` (`[columns][k]` little-endian halves, row-major, any alignment)
+// transposed to `[k][width]` at `dst` (zeros past `columns`). Returns 0 as soon as a value is a
+// NaN (`dst` then holds garbage), else 1. Every other half widens exactly (VCVTPH2PS only changes
+// NaNs: it quiets them), so the panel holds the bits `blaze_transpose_narrow_panel` gives for the
+// widened rows, without widening them first. With SSE2 each 8×8 block is 8 row loads, 24 unpacks
+// and 8 stores; leftover columns and k values one by one.
+static inline int blaze_transpose_half_panel(const void *src, long k, long columns, long width, uint16_t *dst) {
+    const unsigned char *s = (const unsigned char *)src;
+    if (columns < width) {
+        for (long kk = 0; kk < k; kk++)
+            for (long lane = columns; lane < width; lane++) dst[kk * width + lane] = 0;
+    }
+    long k0 = 0;
+#if defined(__SSE2__)
+    const long blocked = columns / 8 * 8;
+    const __m128i magnitude = _mm_set1_epi16(0x7fff), infinity = _mm_set1_epi16(0x7c00);
+    for (; k0 + 8 <= k; k0 += 8) {
+        for (long lane0 = 0; lane0 < blocked; lane0 += 8) {
+            // r[i]: row lane0 + i, values k0 ..< k0 + 8.
+            __m128i r[8], nan = _mm_setzero_si128();
+            for (int i = 0; i < 8; i++) {
+                r[i] = _mm_loadu_si128((const __m128i *)(s + 2 * ((lane0 + i) * k + k0)));
+                nan = _mm_or_si128(nan, _mm_cmpgt_epi16(_mm_and_si128(r[i], magnitude), infinity));
+            }
+            if (_mm_movemask_epi8(nan) != 0) return 0;
+            // a: pairs of rows interleaved; b: quads; c[j]: the 8 rows' value k0 + j.
+            __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
+            __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
+            __m128i a4 = _mm_unpacklo_epi16(r[4], r[5]), a5 = _mm_unpackhi_epi16(r[4], r[5]);
+            __m128i a6 = _mm_unpacklo_epi16(r[6], r[7]), a7 = _mm_unpackhi_epi16(r[6], r[7]);
+            __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
+            __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
+            __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
+            __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
+            __m128i c[8] = {
+                _mm_unpacklo_epi64(b0, b4), _mm_unpackhi_epi64(b0, b4), _mm_unpacklo_epi64(b1, b5), _mm_unpackhi_epi64(b1, b5),
+                _mm_unpacklo_epi64(b2, b6), _mm_unpackhi_epi64(b2, b6), _mm_unpacklo_epi64(b3, b7), _mm_unpackhi_epi64(b3, b7)};
+            for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(dst + (k0 + j) * width + lane0), c[j]);
+        }
+        for (long lane = blocked; lane < columns; lane++) {
+            for (long kk = k0; kk < k0 + 8; kk++) {
+                uint16_t h;
+                memcpy(&h, s + 2 * (lane * k + kk), 2);
+                if ((h & 0x7fff) > 0x7c00) return 0;
+                dst[kk * width + lane] = h;
+            }
+        }
+    }
+#endif
+    for (long kk = k0; kk < k; kk++) {
+        for (long lane = 0; lane < columns; lane++) {
+            uint16_t h;
+            memcpy(&h, s + 2 * (lane * k + kk), 2);
+            if ((h & 0x7fff) > 0x7c00) return 0;
+            dst[kk * width + lane] = h;
+        }
+    }
+    return 1;
+}
+
 // How many of `count` little-endian binary16 (`blaze_count_nonzero_halves`) or binary32 values
 // at `source` (any alignment) are not +-0 (magnitude bits not all zero). With SSE2 the halves go
 // 8 per compare, counted in 16-bit lanes flushed every 32767 steps (LLVM's loop kept 64-bit lanes).

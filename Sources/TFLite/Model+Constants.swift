@@ -163,7 +163,12 @@ extension Model {
                 copyLittleEndianFloats(from: base + 4 * first * rowLength, to: into, count: count * rowLength)
             }
         case .float16:
-            return ConstantRows(count: rowCount, length: rowLength, values: nil) { first, count, into in
+            #if _endian(little)
+            let halves: UnsafeRawPointer? = base
+            #else
+            let halves: UnsafeRawPointer? = nil
+            #endif
+            return ConstantRows(count: rowCount, length: rowLength, values: nil, halves: halves) { first, count, into in
                 widenHalves(from: base + 2 * first * rowLength, to: into, count: count * rowLength)
             }
         default:
@@ -276,10 +281,15 @@ public struct ConstantRows: @unchecked Sendable {
     /// The values themselves, `[count][length]` float32 in the model's storage, when they can be
     /// read in place; nil when they are widened, dequantized or densified by ``read(first:count:into:)``.
     public let values: UnsafePointer<Float>?
+    /// The binary16 values themselves, `[count][length]` little-endian halves in the model's
+    /// storage (any alignment), for a dense FLOAT16 tensor on a little-endian host; nil otherwise.
+    /// ``read(first:count:into:)`` writes them widened.
+    public let halves: UnsafeRawPointer?
     private let reader: (_ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void
 
-    init(count: Int, length: Int, values: UnsafePointer<Float>?, reader: @escaping (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        self.count = count; self.length = length; self.values = values; self.reader = reader
+    init(count: Int, length: Int, values: UnsafePointer<Float>?, halves: UnsafeRawPointer? = nil,
+         reader: @escaping (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        self.count = count; self.length = length; self.values = values; self.halves = halves; self.reader = reader
     }
 
     /// Writes rows `first ..< first + rows` (inside `0..<count`) as `[rows][length]` floats at `into`.

@@ -61,6 +61,55 @@ final class GemmHalfTests: XCTestCase {
         XCTAssertEqual(packed([Float](repeating: 0.25, count: 64), n: 16, k: 4, precision: .float32).precision, .float32)
     }
 
+    /// Weights given as binary16 rows (`WeightRows(n:k:halves:reader:)`, a model's FLOAT16 data,
+    /// here at an odd byte offset) pack into half panels without being widened: every bit pattern
+    /// but the NaNs, and the GEMM gives the bits of float32 panels of the widened values, for
+    /// panel edges (N = 9 … 195, k not a multiple of 8). A NaN anywhere keeps float32 panels.
+    func testPanelsFromHalfRows() {
+        func packedFromHalves(_ bits: [UInt16], n: Int, k: Int) -> PackedGemmWeights {
+            // One byte in, so the halves are not 2-byte aligned.
+            var bytes = [UInt8](repeating: 0, count: 1 + 2 * bits.count)
+            for (i, h) in bits.enumerated() { bytes[1 + 2 * i] = UInt8(h & 0xff); bytes[2 + 2 * i] = UInt8(h >> 8) }
+            return bytes.withUnsafeBytes { raw in
+                let halves = raw.baseAddress! + 1
+                let rows = WeightRows(n: n, k: k, halves: halves) { first, count, into in
+                    for i in 0..<(count * k) { into[i] = Float(Float16(bitPattern: bits[first * k + i])) }
+                }
+                return PackedGemmWeights(rows: rows, bias: nil, backend: .native, preluAlpha: nil, store: nil, lanes: .eight,
+                                         precision: .float16WhenExact)
+            }
+        }
+        let n = 16, k = 256
+        for start in stride(from: 0, to: 65536, by: n * k) {
+            var bits = (start..<(start + n * k)).map { UInt16($0) }.filter { !Float16(bitPattern: $0).isNaN }
+            bits += [UInt16](repeating: 0, count: n * k - bits.count)
+            XCTAssertEqual(packedFromHalves(bits, n: n, k: k).precision, .float16WhenExact, "halves \(start)..<\(start + n * k)")
+        }
+        var seed: UInt64 = 70_000
+        for n in [9, 16, 17, 24, 40, 117, 195] {
+            for k in [1, 5, 8, 16, 37, 64] {
+                var rng = SeededGenerator(seed: seed)
+                seed += 1
+                let w = randomHalves(n * k, &rng), m = 13
+                let a = randomFloats(m * k, &rng)
+                var bits = w.map { Float16($0).bitPattern }
+                let half = packedFromHalves(bits, n: n, k: k), float = packed(w, n: n, k: k, precision: .float32)
+                XCTAssertEqual(half.precision, .float16WhenExact, "n \(n) k \(k)")
+                let expected = collect(m * n) { gemm(m: m, a: a, lda: k, weights: float, activation: .none, c: $0, ldc: n, pool: Pools.one) }
+                assertBitIdentical(collect(m * n) { gemm(m: m, a: a, lda: k, weights: half, activation: .none, c: $0, ldc: n,
+                                                         pool: Pools.two) }, expected, "n \(n) k \(k)")
+                // A NaN (in a leftover column or k value, or a whole 8×8 block) keeps float32 panels.
+                for at in [0, n * k - 1, (n / 2) * k + k / 2] {
+                    var bad = bits
+                    bad[at] = 0x7e01
+                    XCTAssertEqual(packedFromHalves(bad, n: n, k: k).precision, .float32, "n \(n) k \(k) NaN at \(at)")
+                }
+                bits[0] = 0xfc00   // -infinity is a half
+                XCTAssertEqual(packedFromHalves(bits, n: n, k: k).precision, .float16WhenExact, "n \(n) k \(k) -inf")
+            }
+        }
+    }
+
     /// Half against float32 panels, direct GEMM calls: every epilogue (clamped, unclamped,
     /// residual with partial skip channels, fused PRELU), tile edges (m = 1…13, 5-row tails,
     /// block and panel-group splits), 1 and 2 threads: bit-identical.

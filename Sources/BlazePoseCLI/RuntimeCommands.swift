@@ -55,8 +55,8 @@ func loadInterpreter(_ path: String, _ options: InterpreterOptions) throws -> In
 }
 
 /// ``loadInterpreter(_:_:)`` in two timed steps: `loadMs` reads and parses the file
-/// (`Model(contentsOf:)`), `initMs` prepares the interpreter (constant resolution, validation,
-/// weight prepacking, memory planning); wall times in milliseconds.
+/// (`Model(contentsOf:)`), `initMs` prepares the interpreter (`Interpreter(owning:)`: constant
+/// resolution, validation, weight prepacking, memory planning); wall times in milliseconds.
 func loadInterpreterTimed(_ path: String, _ options: InterpreterOptions)
     throws -> (interpreter: Interpreter, loadMs: Double, initMs: Double, loadCPUMs: Double, initCPUMs: Double) {
     do {
@@ -65,7 +65,7 @@ func loadInterpreterTimed(_ path: String, _ options: InterpreterOptions)
         let model = try Model(contentsOf: URL(fileURLWithPath: path))
         let loaded = DispatchTime.now().uptimeNanoseconds
         let cpuLoaded = processCPUTimeMs()
-        let interpreter = try Interpreter(model: model, options: options)
+        let interpreter = try Interpreter(owning: model, options: options)
         let ready = DispatchTime.now().uptimeNanoseconds
         let cpuReady = processCPUTimeMs()
         return (interpreter, Double(loaded - start) / 1e6, Double(ready - loaded) / 1e6, cpuLoaded - cpuStart, cpuReady - cpuLoaded)

@@ -211,11 +211,17 @@ public final class Interpreter {
     // Float constants that operators read by pointer (e.g. an ADD operand), kept alive here.
     private let constantStore: [Int: UnsafeMutableBufferPointer<Float>]
 
-    /// Loads and prepares the model at `url`. The weights' file bytes are released once prepacked
-    /// (`Model.releaseBufferData()`: this model is not shared yet); `model.bufferData` reads them
-    /// back from the file if asked.
+    /// Loads and prepares the model at `url`, as ``init(owning:options:)`` does with the model it
+    /// reads.
     public convenience init(contentsOf url: URL, options: InterpreterOptions = .init()) throws {
-        let model = try Model(contentsOf: url)
+        try self.init(owning: try Model(contentsOf: url), options: options)
+    }
+
+    /// Prepares `model`, which this interpreter takes over: the caller keeps no pointer from
+    /// `model.bufferData` and uses no copy of `model` while this runs. The weights' file bytes are
+    /// released as each constant is packed (`Model.releaseBufferData()`), so the file and the packed
+    /// weights do not peak together; `model.bufferData` reads them back from the file if asked.
+    public convenience init(owning model: Model, options: InterpreterOptions = .init()) throws {
         try self.init(model: model, options: options, releasingBuffers: true)
         model.releaseBufferData()
     }

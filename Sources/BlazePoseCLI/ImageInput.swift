@@ -8,6 +8,48 @@ func loadImage(_ path: String, orientation: EXIFOrientationHandling) throws -> R
     try RGBImage(contentsOfFile: path, orientation: orientation)
 }
 
+/// One image decoded on a thread of its own while the caller does other work, e.g. loads the
+/// models; or at once, on the caller's thread.
+final class ImageDecoding: @unchecked Sendable {
+    private let path: String
+    private let orientation: EXIFOrientationHandling
+    private let finished = DispatchSemaphore(value: 0)
+    /// Decoded on a thread of its own.
+    let concurrent: Bool
+    /// The image and its decode's wall time in milliseconds; set once, before `finished` is signalled.
+    private var decoded: Result<(RGBImage, Double), Error>?
+
+    /// Starts decoding `path` on a new thread when `concurrently`; otherwise decodes it now.
+    init(path: String, orientation: EXIFOrientationHandling, concurrently: Bool) {
+        self.path = path
+        self.orientation = orientation
+        concurrent = concurrently
+        guard concurrently else {
+            decoded = decode()
+            return
+        }
+        let thread = Thread { [self] in
+            decoded = decode()
+            finished.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func decode() -> Result<(RGBImage, Double), Error> {
+        let start = DispatchTime.now().uptimeNanoseconds
+        return Result { try loadImage(path, orientation: orientation) }
+            .map { ($0, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+    }
+
+    /// The image and its decode's own wall time (ms), once it is decoded; throws the decode's error.
+    func result() throws -> (image: RGBImage, milliseconds: Double) {
+        if concurrent { finished.wait() }
+        guard let decoded else { throw CLIError("cannot read \(path): the decoding thread gave no result") }
+        return try decoded.get()
+    }
+}
+
 /// File name extensions (lower case) `detect DIR` takes from a directory. The format itself is
 /// decided by the decoder, not by the name.
 let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg", "y4m"]

@@ -27,6 +27,16 @@ public final class Conv2DOperator: @unchecked Sendable {
     /// Bit-identical either way.
     public let usesStemKernel: Bool
 
+    /// Whether ``run(input:output:scratch:pool:residual:)`` may be given a residual in the output's
+    /// own memory (the same `[pixels][O]` floats): true for a pointwise conv with more than one
+    /// output channel on the native GEMM, whose tile epilogue reads each residual element before it
+    /// writes the output element in its place, and no other tile reads it. Not for OpenBLAS (`sgemm`
+    /// writes the output before the residual is added) nor the single-output-channel path (a row is
+    /// finished before its residual is added).
+    public var residualMayShareOutput: Bool {
+        isPointwise && backend == .native && outputShape.channels > 1
+    }
+
     /// The precision of the packed weight panels (``PanelPrecision``): binary16 when the GEMM
     /// took half panels, else float32. Bit-identical either way.
     public var panelPrecision: PanelPrecision { packed.precision }

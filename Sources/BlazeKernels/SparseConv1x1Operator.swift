@@ -45,6 +45,11 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     public let activation: FusedActivation
     /// Nonzero weights kept (of `O·I`).
     public let nonzeroCount: Int
+
+    /// `run` may be given a residual in the output's own memory: the sums stay in scratch until a
+    /// block's store, which reads each residual element before it writes the output element in its
+    /// place (the input must be another buffer: every block reads all of it).
+    public var residualMayShareOutput: Bool { true }
     /// Largest pixel groups (of 8) per tile, 1...``maxTileGroups``.
     public let tileGroups: Int
     /// Pixel tiles of the map (all images' pixels in a row).

@@ -21,6 +21,9 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(name: .customLong("half-panels"), inversion: .prefixedNo, help: "Dense convs' weights as binary16 panels, widened exactly as the GEMM loads them: --half-panels for every eligible conv, --no-half-panels for none; default: outputs of 8x8 and smaller, in builds for a CPU with F16C (outputs are identical).")
     var halfPanels: Bool? = nil
 
+    @Flag(help: "Give every conv output its own memory, even where it could take a dying residual's (more activation memory; outputs are identical).")
+    var noInPlace = false
+
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
     }
@@ -29,7 +32,8 @@ struct ExecutionOptions: ParsableArguments {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
                            gemmBackend: gemm.backend, fuseOperators: !noFuse,
                            sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto,
-                           halfPanels: halfPanels.map { $0 ? .always : .off } ?? .auto)
+                           halfPanels: halfPanels.map { $0 ? .always : .off } ?? .auto,
+                           inPlaceResidual: !noInPlace)
     }
 }
 
@@ -292,14 +296,16 @@ struct BenchCommand: ParsableCommand {
                 object["load_cpu_ms"] = loadCPUMs
                 object["init_cpu_ms"] = initCPUMs
                 object["peak_rss_mb"] = peakRSSMiB
+                object["activation_mb"] = Double(interpreter.activationBytes) / 1_048_576
                 object["memory_pages"] = HugePages.useHugePages ? "2MiB" : "4KiB"
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
                              (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
-                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB, memory in %@ pages",
+                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB, activations %.2f MiB, memory in %@ pages",
                              loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB,
+                             Double(interpreter.activationBytes) / 1_048_576,
                              HugePages.useHugePages ? "2 MiB" : "4 KiB"))
                 print("  GEMM \(execution.gemm.backend), native micro-kernels \(BuildTarget.gemmLanes) (SIMD \(BuildTarget.simdBits)-bit build)")
             }

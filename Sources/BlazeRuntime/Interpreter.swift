@@ -29,6 +29,11 @@ public struct InterpreterOptions: Sendable {
     /// `.auto`: convs with outputs of 8×8 and smaller, in builds whose CPU target has F16C).
     /// Outputs are identical either way.
     public var halfPanels: HalfPanelPolicy
+    /// Whether a conv with a fused residual ADD may write its output into the residual's memory
+    /// when it is the residual's last reader (its kernel reads each residual element before
+    /// writing the output there): one buffer fewer at that step, e.g. pose_landmark_full's
+    /// 256×256×8 decoder (activations 8.5 → 6.5 MB). Outputs are identical either way.
+    public var inPlaceResidual: Bool
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
     /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
@@ -48,7 +53,8 @@ public struct InterpreterOptions: Sendable {
                 memoryBudget: Int = InterpreterOptions.defaultMemoryBudget,
                 sparseConvolutions: SparseConvolutionPolicy = .auto,
                 sharedArena: ActivationArena? = nil,
-                halfPanels: HalfPanelPolicy = .auto) {
+                halfPanels: HalfPanelPolicy = .auto,
+                inPlaceResidual: Bool = true) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
@@ -58,6 +64,7 @@ public struct InterpreterOptions: Sendable {
         self.memoryBudget = max(0, memoryBudget)
         self.sharedArena = sharedArena
         self.halfPanels = halfPanels
+        self.inPlaceResidual = inPlaceResidual
     }
 }
 
@@ -280,6 +287,11 @@ public final class Interpreter {
     /// Bytes this interpreter allocated for the model: the activation arena, scratch and the
     /// float32 constants (always ≤ `options.memoryBudget`).
     public let memoryBytes: Int
+
+    /// Bytes of activation memory one ``invoke(profiler:)`` uses: the planned activations (tensors
+    /// whose lifetimes do not overlap share memory; a conv's output may take a dying residual's)
+    /// and the kernels' scratch. Interpreters on one shared arena need the largest of theirs.
+    public var activationBytes: Int { (scratchOffset + scratchCount) * MemoryLayout<Float>.stride }
 
     /// Worker threads in use.
     public var threadCount: Int { pool.threadCount }

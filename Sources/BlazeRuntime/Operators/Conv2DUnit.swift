@@ -107,6 +107,10 @@ struct Conv2DUnit: OperatorUnit {
             let ld = skip.channels ?? outputShape.channels, skipChannels = skip.channels ?? .max
             let skipActivation = skip.activation
             try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [ld], site)
+            // The output may go into the skip's memory when this step is the skip's last reader.
+            if skip.channels == nil, sparse?.residualMayShareOutput ?? dense?.residualMayShareOutput ?? false {
+                graph.offerInPlace(output: y, residual: s, input: x, site)
+            }
             if let sparse {
                 return PreparedStep(flops: flops, bind: { offset in
                     let xo = offset(x), yo = offset(y), so = offset(s)

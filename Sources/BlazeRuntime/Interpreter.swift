@@ -31,8 +31,8 @@ public struct InterpreterOptions: Sendable {
     public var halfPanels: HalfPanelPolicy
     /// Whether a conv with a fused residual ADD may write its output into the residual's memory
     /// when it is the residual's last reader (its kernel reads each residual element before
-    /// writing the output there): one buffer fewer at that step, e.g. pose_landmark_full's
-    /// 256×256×8 decoder (activations 8.5 → 6.5 MB). Outputs are identical either way.
+    /// writing the output there), when that makes the memory plan smaller: e.g. pose_landmark_full's
+    /// 256×256×8 decoder (activations 8.42 → 7.46 MiB). Outputs are identical either way.
     public var inPlaceResidual: Bool
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;

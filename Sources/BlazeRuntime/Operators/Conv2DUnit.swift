@@ -224,7 +224,7 @@ struct Conv2DUnit: OperatorUnit {
         return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in fused.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
-        }, variant: "+depthwise op \(pair.op)")
+        }, variant: "+depthwise op \(pair.op)" + (conv.panelPrecision == .float16WhenExact ? ", f16-panels" : ""))
     }
 
     /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label

@@ -208,8 +208,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// weight is not exactly a binary16 value (the store's piece is then handed back). Rows given as
     /// binary16 (`rows.halves`, a model's FLOAT16 weights) are copied panel by panel into staging
     /// and transposed as they are (`blaze_transpose_half_panel`: only a NaN is refused); other rows
-    /// are read as floats, then
-    /// transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
+    /// are read as floats, then transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
     private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
                                        store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
         let k = rows.k, pw = 16

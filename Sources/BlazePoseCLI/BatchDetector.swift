@@ -48,7 +48,7 @@ final class BatchDetector {
         func spawn(_ body: @escaping () -> Void) {
             group.enter()
             let thread = Thread { body(); group.leave() }
-            thread.stackSize = 16 << 20
+            thread.stackSize = imageDecoderStackSize
             thread.start()
         }
         for _ in 0..<decoderCount { spawn { [self] in decodeLoop() } }
@@ -74,9 +74,7 @@ final class BatchDetector {
             let index = nextToDecode
             nextToDecode += 1
             condition.unlock()
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result = Result { try loadImage(paths[index], orientation: orientation) }
-                .map { ($0, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            let result = loadImageTimed(paths[index], orientation: orientation)
             condition.lock()
             decoded[index] = result
             condition.broadcast()

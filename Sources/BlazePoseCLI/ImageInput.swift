@@ -8,6 +8,16 @@ func loadImage(_ path: String, orientation: EXIFOrientationHandling) throws -> R
     try RGBImage(contentsOfFile: path, orientation: orientation)
 }
 
+/// ``loadImage(_:orientation:)`` with the decode's wall time in milliseconds.
+func loadImageTimed(_ path: String, orientation: EXIFOrientationHandling) -> Result<(RGBImage, Double), Error> {
+    let start = DispatchTime.now().uptimeNanoseconds
+    return Result { try loadImage(path, orientation: orientation) }
+        .map { ($0, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+}
+
+/// Stack of a thread that decodes images (libpng and libjpeg-turbo run on it).
+let imageDecoderStackSize = 16 << 20
+
 /// One image decoded on a thread of its own while the caller does other work, e.g. loads the
 /// models; or at once, on the caller's thread.
 final class ImageDecoding: @unchecked Sendable {
@@ -25,21 +35,15 @@ final class ImageDecoding: @unchecked Sendable {
         self.orientation = orientation
         concurrent = concurrently
         guard concurrently else {
-            decoded = decode()
+            decoded = loadImageTimed(path, orientation: orientation)
             return
         }
         let thread = Thread { [self] in
-            decoded = decode()
+            decoded = loadImageTimed(path, orientation: orientation)
             finished.signal()
         }
-        thread.stackSize = 8 << 20
+        thread.stackSize = imageDecoderStackSize
         thread.start()
-    }
-
-    private func decode() -> Result<(RGBImage, Double), Error> {
-        let start = DispatchTime.now().uptimeNanoseconds
-        return Result { try loadImage(path, orientation: orientation) }
-            .map { ($0, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
     }
 
     /// The image and its decode's own wall time (ms), once it is decoded; throws the decode's error.

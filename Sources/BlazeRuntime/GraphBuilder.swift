@@ -113,12 +113,12 @@ struct GraphBuilder {
             var mergedFirst = first, mergedLast = last, taken: [Int] = []
             for offer in inPlaceOffers {
                 let r = root(offer.residual), y = offer.output
-                guard alias[y] == nil, root(y) == y, r != y, r != root(offer.input), !graphEnds.contains(r), !graphEnds.contains(y),
+                // `r` starts before this step (it is read here), so only its end moves.
+                guard root(y) == y, r != y, r != root(offer.input), !graphEnds.contains(r), !graphEnds.contains(y),
                       isActivation(r), mergedLast[r] == offer.op, mergedFirst[y] == offer.op, elementCount(r) == elementCount(y),
-                      let yLast = mergedLast[y], let rFirst = mergedFirst[r] else { continue }
+                      let yLast = mergedLast[y] else { continue }
                 alias[y] = r
                 taken.append(y)
-                mergedFirst[r] = min(rFirst, offer.op)
                 mergedLast[r] = yLast
                 mergedFirst[y] = nil
                 mergedLast[y] = nil

@@ -197,6 +197,8 @@ public final class WeightStore: @unchecked Sendable {
     private var chunks: [(base: UnsafeMutableRawPointer, size: Int, mapped: Bool)] = []
     /// Bytes used in the last chunk.
     private var used = 0
+    /// Bytes used in the chunks before the last.
+    private var usedBefore = 0
     /// Bytes of the last chunk faulted in (a multiple of 2 MiB, or its size).
     private var populated = 0
     /// Staging rows for the packers, one slice per worker (`[threads][stagingFloats]`).
@@ -225,6 +227,10 @@ public final class WeightStore: @unchecked Sendable {
         staging?.deallocate()
     }
 
+    /// Bytes of the pieces handed out and kept (each rounded up to 64 bytes): the packed weights'
+    /// memory, without the chunks' unused tails.
+    public var bytesInUse: Int { usedBefore + used }
+
     /// `count` floats, 64-byte aligned, valid for the store's life. Contents are unspecified: the
     /// packer writes every one.
     func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
@@ -237,6 +243,7 @@ public final class WeightStore: @unchecked Sendable {
         trim()
         let size = Swift.max(Self.minimumChunk, (bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage)
         chunks.append(Self.mapChunk(size))
+        usedBefore += used
         used = bytes
         populated = 0
         faultIn(upTo: bytes)

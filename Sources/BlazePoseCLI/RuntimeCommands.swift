@@ -297,16 +297,19 @@ struct BenchCommand: ParsableCommand {
                 object["init_cpu_ms"] = initCPUMs
                 object["peak_rss_mb"] = peakRSSMiB
                 object["activation_mb"] = Double(interpreter.activationBytes) / 1_048_576
+                object["packed_weights_mb"] = Double(interpreter.packedWeightBytes) / 1_048_576
+                object["file_mb"] = Double(interpreter.model.storage.bytes.count) / 1_048_576
                 object["memory_pages"] = HugePages.useHugePages ? "2MiB" : "4KiB"
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(String(format: "%@: median %.3f ms, min %.3f ms, mean %.3f ms, CPU median %.3f ms over %d runs (%d warm-up), %d thread(s), %.3f GFLOP -> %.1f GFLOP/s",
                              (model as NSString).lastPathComponent, r.medianMs, r.minMs, r.meanMs, r.cpuMedianMs, r.iterations, r.warmup, r.threads, r.gflop, r.gflops))
-                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB, activations %.2f MiB, memory in %@ pages",
-                             loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB,
-                             Double(interpreter.activationBytes) / 1_048_576,
-                             HugePages.useHugePages ? "2 MiB" : "4 KiB"))
+                print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
+                             loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
+                print(String(format: "  memory: file %.2f MiB, packed weights %.2f MiB, activations %.2f MiB, in %@ pages",
+                             Double(interpreter.model.storage.bytes.count) / 1_048_576, Double(interpreter.packedWeightBytes) / 1_048_576,
+                             Double(interpreter.activationBytes) / 1_048_576, HugePages.useHugePages ? "2 MiB" : "4 KiB"))
                 print("  GEMM \(execution.gemm.backend), native micro-kernels \(BuildTarget.gemmLanes) (SIMD \(BuildTarget.simdBits)-bit build)")
             }
         }

@@ -257,6 +257,7 @@ public final class Interpreter {
                                    releasesWidenedBuffers: releasingBuffers, weightStore: weightStore)
         try builder.build()
         weightStore.finish()
+        packedWeightBytes = weightStore.bytesInUse
         // Arena and scratch are allocated below; their sum with the constants must fit the budget.
         let (arenaBytes0, o1) = builder.plan.arenaCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         let (scratchBytes0, o2) = builder.scratchCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
@@ -287,6 +288,13 @@ public final class Interpreter {
     /// Bytes this interpreter allocated for the model: the activation arena, scratch and the
     /// float32 constants (always ≤ `options.memoryBudget`).
     public let memoryBytes: Int
+
+    /// Bytes of prepacked weights this interpreter holds: the convolutions' GEMM panels (float32
+    /// or binary16), depthwise taps and sparse 1×1 entries (offsets and values), each piece rounded
+    /// up to 64 bytes; not biases or other small float constants. With the model file's size and
+    /// ``activationBytes``, most of the fresh memory a load faults in (the file's copy, the packed
+    /// weights, the activations).
+    public let packedWeightBytes: Int
 
     /// Bytes of activation memory one ``invoke(profiler:)`` uses: the planned activations (tensors
     /// whose lifetimes do not overlap share memory; a conv's output may take a dying residual's)

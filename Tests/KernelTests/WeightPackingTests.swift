@@ -64,6 +64,25 @@ final class WeightPackingTests: XCTestCase {
     /// The conv built from rows (the interpreter's path) computes exactly what the `[Float]`
     /// initializer's conv computes, on real layer shapes of the pose models; a weights array of the
     /// wrong size still fails with the same error.
+    /// `bytesInUse` is the sum of the pieces handed out, each rounded up to 64 bytes, across chunks:
+    /// the 1000 × 1100 layer (4.4 MB) does not fit in the first 4 MiB chunk and opens a second.
+    func testStoreCountsItsPiecesAcrossChunks() {
+        let store = WeightStore()
+        XCTAssertEqual(store.bytesInUse, 0)
+        var expected = 0
+        var kept: [PackedGemmWeights] = []
+        for (n, k) in [(3, 5), (1000, 1100), (7, 9), (2, 8)] {
+            let w = [Float](repeating: 0.5, count: n * k)
+            // OpenBLAS's layout is the rows as they are: n·k floats, whatever the build's lanes.
+            kept.append(w.withUnsafeBufferPointer {
+                PackedGemmWeights(rows: WeightRows(n: n, k: k, values: $0.baseAddress!), bias: nil, backend: .openBLAS, store: store)
+            })
+            expected += (n * k * MemoryLayout<Float>.stride + 63) / 64 * 64
+            XCTAssertEqual(store.bytesInUse, expected, "after \(n)x\(k)")
+        }
+        XCTAssertEqual(kept.count, 4)
+    }
+
     func testConvFromRowsMatchesConvFromArray() throws {
         var rng = SeededGenerator(seed: 7)
         let pool = ThreadPool(threads: 2)

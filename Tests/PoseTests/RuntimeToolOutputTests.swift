@@ -58,6 +58,15 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertGreaterThan(rss, 10)
         XCTAssertLessThan(rss, 24 * 1024)
         XCTAssertEqual(object["iterations"] as? Int, 12)
+        // The detector's file is 2.8 MiB of binary16 weights, 75% zeros in its sparse layers; packed,
+        // they take more (the nonzeros as float32 with 16-bit offsets, the dense layers as float32
+        // panels) but less than all weights widened to float32 would (~10 MiB).
+        let file = try number("file_mb"), packed = try number("packed_weights_mb")
+        XCTAssertEqual(file, Double(try XCTUnwrap(FileManager.default.attributesOfItem(atPath: detector)[.size] as? Int)) / 1_048_576,
+                       accuracy: 1e-9)
+        XCTAssertGreaterThan(packed, file)
+        XCTAssertLessThan(packed, 8)
+        XCTAssertGreaterThan(try number("activation_mb"), 1)
         // The page size the load's memory settled on (HugePages).
         XCTAssertTrue(["2MiB", "4KiB"].contains(object["memory_pages"] as? String ?? ""), "\(object["memory_pages"] ?? "missing")")
         // The GEMM micro-kernels' vector width of this build (the CLI is built with the tests' flags).
@@ -66,7 +75,8 @@ final class RuntimeToolOutputTests: XCTestCase {
         let text = try blazepose(["bench", detector, "--iterations", "3", "--warmup", "0", "--threads", "1"])
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("load ") && text.stdout.contains("init ") && text.stdout.contains("p95 ")
-                      && text.stdout.contains("peak RSS") && text.stdout.contains(" pages"), text.stdout)
+                      && text.stdout.contains("peak RSS") && text.stdout.contains(" pages")
+                      && text.stdout.contains("packed weights ") && text.stdout.contains("activations "), text.stdout)
         XCTAssertTrue(text.stdout.contains("native micro-kernels \(BuildTarget.gemmLanes)"), text.stdout)
     }
 

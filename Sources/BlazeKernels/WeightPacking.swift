@@ -292,9 +292,11 @@ public final class WeightStore: @unchecked Sendable {
             let head = aligned - address, tail = span - head - size
             if head > 0 { munmap(raw, head) }
             if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), tail) }
-            let base = UnsafeMutableRawPointer(bitPattern: aligned)!
-            HugePages.advise(base, size)
-            return (base, size, true)
+            // (`aligned` lies inside the mapping `raw` starts, so it is not null.)
+            if let base = UnsafeMutableRawPointer(bitPattern: aligned) {
+                HugePages.advise(base, size)
+                return (base, size, true)
+            }
         }
         #endif
         return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size, false)
@@ -302,13 +304,13 @@ public final class WeightStore: @unchecked Sendable {
 
     /// Staging for `threads` workers of `floats` floats each (reused from layer to layer).
     func staging(floats: Int, threads: Int) -> UnsafeMutablePointer<Float> {
-        if floats > stagingFloats || threads > stagingThreads || staging == nil {
-            staging?.deallocate()
-            stagingFloats = Swift.max(floats, stagingFloats)
-            stagingThreads = Swift.max(threads, stagingThreads)
-            staging = .allocate(capacity: Swift.max(1, stagingFloats * stagingThreads))
-        }
-        return staging!
+        if let staging, floats <= stagingFloats, threads <= stagingThreads { return staging }
+        staging?.deallocate()
+        stagingFloats = Swift.max(floats, stagingFloats)
+        stagingThreads = Swift.max(threads, stagingThreads)
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, stagingFloats * stagingThreads))
+        staging = rows
+        return rows
     }
 
     /// Call once every layer is packed: frees the staging rows, hands back the unused tail of the

@@ -61,9 +61,6 @@ final class WeightPackingTests: XCTestCase {
         }
     }
 
-    /// The conv built from rows (the interpreter's path) computes exactly what the `[Float]`
-    /// initializer's conv computes, on real layer shapes of the pose models; a weights array of the
-    /// wrong size still fails with the same error.
     /// `bytesInUse` is the sum of the pieces handed out, each rounded up to 64 bytes, across chunks:
     /// the 1000 × 1100 layer (4.4 MB) does not fit in the first 4 MiB chunk and opens a second.
     func testStoreCountsItsPiecesAcrossChunks() {
@@ -83,6 +80,9 @@ final class WeightPackingTests: XCTestCase {
         XCTAssertEqual(kept.count, 4)
     }
 
+    /// The conv built from rows (the interpreter's path) computes exactly what the `[Float]`
+    /// initializer's conv computes, on real layer shapes of the pose models; a weights array of the
+    /// wrong size still fails with the same error.
     func testConvFromRowsMatchesConvFromArray() throws {
         var rng = SeededGenerator(seed: 7)
         let pool = ThreadPool(threads: 2)

@@ -74,14 +74,18 @@ public enum GraphValidation {
             if code == .dequantize || code == .densify { constantTensors.formUnion(op.outputs) }
         }
         var constantBytes = 0
-        for t in constantTensors {
-            // Each count was checked above to be ≤ budget / element size, so this sum cannot overflow
-            // before it passes the budget (at most 2^62 + 2^62).
-            constantBytes += 4 * (checkedCount(subgraph.tensors[t].shape.map { max($0, 1) }) ?? 0)
-            guard constantBytes <= budget else {
-                throw RuntimeError.memoryBudget(needed: constantBytes, budget: budget,
+        // In index order, so that the error names the same tensor on every run (a `Set` iterates in
+        // a per-process order). A dimension counts as at least 1 here, so a shape that holds no
+        // element above (a 0 next to huge dimensions) can still overflow: checked, not trapped.
+        for t in constantTensors.sorted() {
+            let count = checkedCount(subgraph.tensors[t].shape.map { max($0, 1) })
+            let (bytes, o1) = (count ?? Int.max).multipliedReportingOverflow(by: 4)
+            let (sum, o2) = constantBytes.addingReportingOverflow(bytes)
+            guard count != nil, !o1, !o2, sum <= budget else {
+                throw RuntimeError.memoryBudget(needed: count == nil || o1 || o2 ? Int.max : sum, budget: budget,
                                                 detail: "the float32 constants (tensor \(t) and earlier) alone")
             }
+            constantBytes = sum
         }
         // Graph inputs and outputs have static shapes (this runtime does not resize tensors).
         for t in subgraph.inputs + subgraph.outputs {

@@ -127,7 +127,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case outputNotProduced(tensor: Int, name: String)
     /// A tensor whose size overflows or exceeds the memory budget on its own.
     case tensorSize(tensor: Int, name: String, shape: [Int], detail: String)
-    /// The model needs more memory than `InterpreterOptions.memoryBudget`.
+    /// The model needs more memory than `InterpreterOptions.memoryBudget`: `needed` bytes, or
+    /// `Int.max` when the amount overflows.
     case memoryBudget(needed: Int, budget: Int, detail: String)
 
     public var description: String {
@@ -158,7 +159,9 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
         case let .tensorSize(t, name, shape, detail):
             return "tensor \(t) '\(name)' of shape \(shape) \(detail)"
         case let .memoryBudget(needed, budget, detail):
-            return "the model needs \(needed) bytes for \(detail), over the memory budget of \(budget) bytes (InterpreterOptions.memoryBudget)"
+            // `needed` is Int.max when the sum overflowed.
+            let amount = needed == Int.max ? "more than \(Int.max)" : "\(needed)"
+            return "the model needs \(amount) bytes for \(detail), over the memory budget of \(budget) bytes (InterpreterOptions.memoryBudget)"
         }
     }
 }

@@ -83,6 +83,23 @@ final class InterpreterValidationTests: XCTestCase {
         }
     }
 
+    /// A constant whose shape holds no element but whose other dimensions are huge (the DENSIFY
+    /// output [603979780, 2075448909, 0, 4]: 5·10^18 floats once the 0 counts as 1, as the
+    /// constants' budget counts it): a typed error naming the tensor, not a trap in the budget's
+    /// sum. Found by `Tools/fuzz/run-interpreter.sh` (the CLI died with SIGILL on such a file).
+    func testConstantWithAZeroAndHugeDimensionsIsATypedError() throws {
+        var model = try Model(contentsOf: Self.tiny)
+        XCTAssertEqual(model.opcode(of: model.subgraphs[0].operators[0]), .densify)
+        let densified = model.subgraphs[0].operators[0].outputs[0]
+        model.subgraphs[0].tensors[densified].shape = [603979780, 2075448909, 0, 4]
+        XCTAssertThrowsError(try Interpreter(model: model)) { error in
+            guard case let .memoryBudget(needed, _, detail)? = error as? RuntimeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(needed, Int.max)
+            XCTAssertTrue(detail.contains("tensor \(densified) "), detail)
+            XCTAssertTrue("\(error)".contains("needs more than \(Int.max) bytes"), "\(error)")
+        }
+    }
+
     /// [2^20, 2^20] floats (4 TiB) is representable but over the budget: named, nothing allocated.
     func testTensorOverTheBudgetIsNamedWithItsSize() throws {
         var model = try Model(contentsOf: Self.tiny)

@@ -20,7 +20,8 @@ mkdir -p "$build"
 "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -emit-library -static -emit-module \
     -module-name BlazeSupport -emit-module-path "$build/BlazeSupport.swiftmodule" \
     "$root"/Sources/BlazeSupport/*.swift -o "$build/libBlazeSupport.a"
-"$swiftc" -sanitize=fuzzer,address -parse-as-library -O -I "$build" -module-name TFLiteFuzz \
+# The reader's C helpers (CBlazeTarget: the sparse index scans) through their module map.
+"$swiftc" -sanitize=fuzzer,address -parse-as-library -O -I "$build" -I "$root/Sources/CBlazeTarget" -module-name TFLiteFuzz \
     "$root"/Sources/TFLite/*.swift "$root/Tools/fuzz/FuzzTFLite.swift" "$build/libBlazeSupport.a" -o "$out/fuzz-tflite"
 
 python3 "$root/Tools/fuzz/make_seed_model.py" "$out/corpus/tiny_block_sparse" > /dev/null

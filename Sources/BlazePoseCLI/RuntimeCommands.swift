@@ -284,6 +284,10 @@ struct BenchCommand: ParsableCommand {
             let r = interpreter.benchmark(iterations: iterations, warmup: warmup)
             guard let peakBytes = peakResidentSetBytes() else { throw CLIError("getrusage failed: cannot read the peak resident set size") }
             let peakRSSMiB = Double(peakBytes) / 1_048_576
+            // What the load faulted in, MiB: the file's copy, the packed weights, the activations.
+            let fileMiB = Double(interpreter.model.storage.bytes.count) / 1_048_576
+            let packedMiB = Double(interpreter.packedWeightBytes) / 1_048_576
+            let activationMiB = Double(interpreter.activationBytes) / 1_048_576
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -296,9 +300,9 @@ struct BenchCommand: ParsableCommand {
                 object["load_cpu_ms"] = loadCPUMs
                 object["init_cpu_ms"] = initCPUMs
                 object["peak_rss_mb"] = peakRSSMiB
-                object["activation_mb"] = Double(interpreter.activationBytes) / 1_048_576
-                object["packed_weights_mb"] = Double(interpreter.packedWeightBytes) / 1_048_576
-                object["file_mb"] = Double(interpreter.model.storage.bytes.count) / 1_048_576
+                object["activation_mb"] = activationMiB
+                object["packed_weights_mb"] = packedMiB
+                object["file_mb"] = fileMiB
                 object["memory_pages"] = HugePages.useHugePages ? "2MiB" : "4KiB"
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -308,8 +312,7 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "  load %.3f ms, init %.3f ms, first run %.3f ms (%.2fx the median), p5 %.3f ms, p50 %.3f ms, p95 %.3f ms, peak RSS %.1f MiB",
                              loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
                 print(String(format: "  memory: file %.2f MiB, packed weights %.2f MiB, activations %.2f MiB, in %@ pages",
-                             Double(interpreter.model.storage.bytes.count) / 1_048_576, Double(interpreter.packedWeightBytes) / 1_048_576,
-                             Double(interpreter.activationBytes) / 1_048_576, HugePages.useHugePages ? "2 MiB" : "4 KiB"))
+                             fileMiB, packedMiB, activationMiB, HugePages.useHugePages ? "2 MiB" : "4 KiB"))
                 print("  GEMM \(execution.gemm.backend), native micro-kernels \(BuildTarget.gemmLanes) (SIMD \(BuildTarget.simdBits)-bit build)")
             }
         }

@@ -159,7 +159,6 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
         case let .tensorSize(t, name, shape, detail):
             return "tensor \(t) '\(name)' of shape \(shape) \(detail)"
         case let .memoryBudget(needed, budget, detail):
-            // `needed` is Int.max when the sum overflowed.
             let amount = needed == Int.max ? "more than \(Int.max)" : "\(needed)"
             return "the model needs \(amount) bytes for \(detail), over the memory budget of \(budget) bytes (InterpreterOptions.memoryBudget)"
         }

@@ -39,6 +39,31 @@ public enum GemmLanes: Int, Sendable, Equatable, CaseIterable, CustomStringConve
     /// ≥ 512 in `CBlazeTarget/target.h`, which follows `-target-cpu`), else `.eight`. A constant.
     public static var build: GemmLanes { targetHas512BitVectors ? .sixteen : .eight }
 
+    /// The width a native GEMM of `rows` (output pixels) × `n` columns runs at when this is the
+    /// widest the build allows: `.eight` stays `.eight`; `.sixteen` gives way to `.eight` where its
+    /// kernels do more work for the same bits: fewer than `gemmTileRows` rows (the 8-lane few-row
+    /// kernels), and where its 32- and 16-wide panels pad N to more columns than the 8-lane ones
+    /// (N = 24: 32 against 24; N = 39: 48 against 40). Measured on Zen 4 (AVX-512), 1 thread,
+    /// per layer: N = 24 on 64×64 and 128×128 maps 0.157 → 0.115 and 0.364 → 0.274 ms, N = 39
+    /// 1.04 → 0.94 ms, 1×1 maps with N = 117 / 195 0.020 → 0.012 ms; N a multiple of 32 is
+    /// 12–18% faster at 16 lanes and keeps them.
+    public func preferred(rows: Int, columns n: Int) -> GemmLanes {
+        guard self == .sixteen, rows >= gemmTileRows, n > 8 else { return .eight }
+        return Self.paddedColumns(.sixteen, n) > Self.paddedColumns(.eight, n) ? .eight : .sixteen
+    }
+
+    /// Columns the native kernels compute for N columns at `lanes` (`PackedGemmWeights`' panels:
+    /// 16-wide with an 8-wide last panel and a 4×24 tile for N = 24 at 8 lanes; 32-wide with a
+    /// 16-wide last panel at 16 lanes).
+    static func paddedColumns(_ lanes: GemmLanes, _ n: Int) -> Int {
+        guard n > 0 else { return 0 }
+        let (wide, narrow) = lanes == .sixteen ? (32, 16) : (16, 8)
+        if lanes == .eight && n == 24 { return 24 }
+        if n <= narrow { return narrow }
+        let full = (n - 1) / wide * wide, tail = n - full
+        return full + (tail <= narrow ? narrow : wide)
+    }
+
     /// E.g. "16-lane (8x32 tiles)".
     public var description: String { self == .sixteen ? "16-lane (8x32 tiles)" : "8-lane (6x16 tiles)" }
 }

@@ -12,6 +12,9 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
     var gemm: GemmChoice = .auto
 
+    @Option(name: .customLong("gemm-lanes"), help: "Vector width of the native GEMM micro-kernels: 8 (6x16 tiles) or 16 (8x32 tiles); default: this build's (16 when the CPU target has AVX-512). Outputs are identical; 16 lanes are fast only on AVX-512.")
+    var gemmLanes: Int? = nil
+
     @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
     var noFuse = false
 
@@ -26,11 +29,17 @@ struct ExecutionOptions: ParsableArguments {
 
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
+        if let gemmLanes, GemmLanes(rawValue: gemmLanes) == nil {
+            throw ValidationError("--gemm-lanes must be 8 or 16, got \(gemmLanes)")
+        }
     }
+
+    /// The native GEMM's vector width: `--gemm-lanes`, else this build's.
+    var lanes: GemmLanes { gemmLanes.flatMap(GemmLanes.init(rawValue:)) ?? .build }
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {
         InterpreterOptions(threads: threads, preserveIntermediates: preserveIntermediates,
-                           gemmBackend: gemm.backend, fuseOperators: !noFuse,
+                           gemmBackend: gemm.backend, gemmLanes: lanes, fuseOperators: !noFuse,
                            sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto,
                            halfPanels: halfPanels.map { $0 ? .always : .off } ?? .auto,
                            inPlaceResidual: !noInPlace)
@@ -294,7 +303,7 @@ struct BenchCommand: ParsableCommand {
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
                 object["model"] = (model as NSString).lastPathComponent
                 object["gemm"] = "\(execution.gemm.backend)"
-                object["gemm_lanes"] = BuildTarget.gemmLanes.rawValue
+                object["gemm_lanes"] = execution.lanes.rawValue
                 object["load_ms"] = loadMs
                 object["init_ms"] = initMs
                 object["load_cpu_ms"] = loadCPUMs
@@ -313,7 +322,7 @@ struct BenchCommand: ParsableCommand {
                              loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
                 print(String(format: "  memory: file %.2f MiB, packed weights %.2f MiB, activations %.2f MiB, in %@ pages",
                              fileMiB, packedMiB, activationMiB, HugePages.useHugePages ? "2 MiB" : "4 KiB"))
-                print("  GEMM \(execution.gemm.backend), native micro-kernels \(BuildTarget.gemmLanes) (SIMD \(BuildTarget.simdBits)-bit build)")
+                print("  GEMM \(execution.gemm.backend), native micro-kernels \(execution.lanes) (SIMD \(BuildTarget.simdBits)-bit build)")
             }
         }
     }
@@ -412,7 +421,7 @@ struct ProfileCommand: ParsableCommand {
             return ProfileTable.Layer(op: s.op, type: s.name + (s.variant.map { " \($0)" } ?? ""), output: output, ms: ms, percent: share(ms), gflops: gf, percentOfPeak: pp)
         }
         return ProfileTable(model: (model as NSString).lastPathComponent, threads: interpreter.threadCount, iterations: iterations,
-                            gemm: "\(execution.gemm.backend)", gemmLanes: BuildTarget.gemmLanes.rawValue, gemmPeakGFLOPS: peak, totalMs: total,
+                            gemm: "\(execution.gemm.backend)", gemmLanes: execution.lanes.rawValue, gemmPeakGFLOPS: peak, totalMs: total,
                             operatorCount: subgraph.operators.count, layers: layers, byOp: byOp)
     }
 

@@ -130,6 +130,33 @@ final class GemmLanesTests: XCTestCase {
         XCTAssertEqual(blas.lanes, .eight)
     }
 
+    /// `GemmLanes.preferred`: 16 lanes only where their panels pad N to no more columns than the
+    /// 8-lane ones (counted here from the real packed layouts) and for at least a tile of rows;
+    /// `Conv2DOperator.preferredLanes` keeps the stem kernel's 3-channel convs on 8 lanes.
+    func testPreferredLanesComputeNoMoreColumns() {
+        func computed(_ n: Int, _ lanes: GemmLanes) -> Int {
+            let p = PackedGemmWeights(weights: [Float](repeating: 1, count: n), bias: nil, n: n, k: 1, backend: .native,
+                                      lanes: lanes)
+            if p.lanes == .eight && n == 24 { return 24 }   // the 4×24 tile
+            let panels = (n + p.panelWidth - 1) / p.panelWidth
+            return (panels - 1) * p.panelWidth + p.lastPanelWidth
+        }
+        for n in 9...300 {
+            let choice = GemmLanes.sixteen.preferred(rows: 64, columns: n)
+            XCTAssertEqual(choice == .sixteen, computed(n, .sixteen) <= computed(n, .eight), "n \(n)")
+            XCTAssertEqual(GemmLanes.eight.preferred(rows: 64, columns: n), .eight, "n \(n)")
+        }
+        XCTAssertEqual(GemmLanes.sixteen.preferred(rows: 64, columns: 24), .eight)
+        XCTAssertEqual(GemmLanes.sixteen.preferred(rows: 64, columns: 39), .eight)
+        XCTAssertEqual(GemmLanes.sixteen.preferred(rows: 64, columns: 144), .sixteen)
+        XCTAssertEqual(GemmLanes.sixteen.preferred(rows: 5, columns: 64), .eight)
+        XCTAssertEqual(GemmLanes.sixteen.preferred(rows: 6, columns: 64), .sixteen)
+        XCTAssertEqual(GemmLanes.sixteen.preferred(rows: 64, columns: 8), .eight)
+        XCTAssertEqual(Conv2DOperator.preferredLanes(.sixteen, inputChannels: 3, outputChannels: 64, outputPixels: 4096), .eight)
+        XCTAssertEqual(Conv2DOperator.preferredLanes(.sixteen, inputChannels: 16, outputChannels: 64, outputPixels: 4096), .sixteen)
+        XCTAssertEqual(Conv2DOperator.preferredLanes(.eight, inputChannels: 16, outputChannels: 64, outputPixels: 4096), .eight)
+    }
+
     /// Direct GEMM calls, 16-lane vs 8-lane, every epilogue (clamped, unclamped, residual with
     /// partial skip channels, fused PRELU), 1 and 2 threads: bit-identical.
     func testSixteenLanesEqualEightLanes() {

@@ -177,6 +177,25 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertEqual(outcome.stdout, "")
     }
 
+    /// `--gemm-lanes` sets the native GEMM's widest vectors (reported by bench and profile); a width
+    /// the kernels do not have is a usage error that names the option.
+    func testGemmLanesOptionIsReportedAndChecked() throws {
+        for lanes in [8, 16] {
+            let bench = try blazepose(["bench", detector, "--json", "--iterations", "1", "--warmup", "0", "--threads", "1",
+                                       "--gemm", "native", "--gemm-lanes", "\(lanes)"])
+            XCTAssertEqual(bench.status, 0, bench.stderr)
+            XCTAssertEqual(try jsonObject(bench.stdout)["gemm_lanes"] as? Int, lanes)
+            let profile = try blazepose(["profile", detector, "--iterations", "1", "--threads", "1", "--gemm", "native",
+                                         "--gemm-lanes", "\(lanes)", "--top", "1"])
+            XCTAssertEqual(profile.status, 0, profile.stderr)
+            XCTAssertTrue(profile.stdout.contains("\(lanes)-lane micro-kernels"), profile.stdout)
+        }
+        let bad = try blazepose(["bench", detector, "--gemm-lanes", "12"])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--gemm-lanes must be 8 or 16, got 12"), bad.stderr)
+        XCTAssertEqual(bad.stdout, "")
+    }
+
     /// The CSV test above relies on this parser for the quoted shape column: check it on the RFC 4180 cases.
     func testTheCSVParserOfTheseTestsFollowsRFC4180() throws {
         XCTAssertEqual(parseCSVRecord("a,\"b,c\",\"say \"\"hi\"\"\",,d"), ["a", "b,c", "say \"hi\"", "", "d"])

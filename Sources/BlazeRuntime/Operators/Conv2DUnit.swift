@@ -175,20 +175,34 @@ struct Conv2DUnit: OperatorUnit {
     func denseKernel(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int], weightRows: WeightRows?,
                      weightValues: [Float]?, weightsShape: [Int], bias: [Float], activation act: FusedActivation,
                      padding: Padding, preluAlpha: [Float]?) throws -> Conv2DOperator {
-        try graph.kernel(site) {
+        // Per layer, the GEMM width that computes least padding (`preferredLanes`), from the output
+        // pixels (a geometry the operator rejects gets the widest; its init then throws).
+        var lanes = graph.options.gemmLanes
+        if inputShape.count == 4, weightsShape.count == 4,
+           let g = try? WindowGeometry(op: "CONV_2D", inputHeight: inputShape[1], inputWidth: inputShape[2],
+                                       kernelHeight: weightsShape[1], kernelWidth: weightsShape[2],
+                                       strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                                       dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
+                                       padding: padding) {
+            if let pixels = GraphValidation.checkedCount([inputShape[0], g.outputHeight, g.outputWidth]) {
+                lanes = Conv2DOperator.preferredLanes(lanes, inputChannels: inputShape[3], outputChannels: weightsShape[0],
+                                                      outputPixels: pixels)
+            }
+        }
+        return try graph.kernel(site) {
             if let weightRows {
                 return try Conv2DOperator(inputShape: inputShape, weights: weightRows, weightsShape: weightsShape, bias: bias,
                                           strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                           dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                           padding: padding, activation: act, backend: graph.options.gemmBackend,
-                                          preluAlpha: preluAlpha, store: graph.weightStore, lanes: graph.options.gemmLanes,
+                                          preluAlpha: preluAlpha, store: graph.weightStore, lanes: lanes,
                                           panels: graph.options.halfPanels.panels)
             }
             return try Conv2DOperator(inputShape: inputShape, weights: weightValues ?? [], weightsShape: weightsShape, bias: bias,
                                       strideHeight: window.strideHeight, strideWidth: window.strideWidth,
                                       dilationHeight: window.dilationHeight, dilationWidth: window.dilationWidth,
                                       padding: padding, activation: act, backend: graph.options.gemmBackend,
-                                      preluAlpha: preluAlpha, lanes: graph.options.gemmLanes,
+                                      preluAlpha: preluAlpha, lanes: lanes,
                                       panels: graph.options.halfPanels.panels)
         }
     }

@@ -41,7 +41,11 @@ struct FullyConnectedUnit: OperatorUnit {
             ? try graph.constantFloats(site.op.inputs[2], "bias", site) : []
         let xShape = try graph.shape(x)
         let activation = self.activation
-        let lanes = graph.options.gemmLanes
+        // Rows (`input elements / depth`) below a GEMM tile run the 8-lane few-row kernels
+        // (`GemmLanes.preferred`; same bits).
+        let depth = wShape.count == 2 ? wShape[1] : 0, columns = wShape.first ?? 0
+        let rows = depth > 0 ? (GraphValidation.checkedCount(xShape) ?? 0) / depth : 0
+        let lanes = graph.options.gemmLanes.preferred(rows: rows, columns: columns)
         let fc = try graph.kernel(site) {
             try FullyConnectedOperator(inputShape: xShape, weights: weights, weightsShape: wShape, bias: bias, activation: activation,
                                        lanes: lanes)

@@ -92,16 +92,21 @@ public func gemvRows(m: Int, a: UnsafePointer<Float>, lda: Int, weights w: Packe
         let p1 = Swift.min(w.panelCount, p0 + gemvPanelsPerUnit)
         let e = GemmEpilogue(lo: lo, hi: hi, residual: nil)
         let aRow = a + r * lda, cRow = c + r * ldc
+        if w.lanes == .sixteen {
+            // 32-wide panels (the last 32 or 16; one 16-wide panel when N ≤ 16): up to 128 columns.
+            let last = p1 == w.panelCount ? w.lastPanelWidth : pw, cols = Swift.min((p1 - p0) * pw, n - p0 * pw)
+            if let half = w.halfData {
+                gemvMicroKernel16(HalfPanel16.self, k: k, a: aRow, panel: half + p0 * k * pw, panelCount: p1 - p0,
+                                  lastPanelWidth: last, bias: w.bias + p0 * pw, epilogue: e, c: cRow + p0 * pw, cols: cols)
+            } else {
+                gemvMicroKernel16(Float32Panel16.self, k: k, a: aRow, panel: w.data + p0 * k * pw, panelCount: p1 - p0,
+                                  lastPanelWidth: last, bias: w.bias + p0 * pw, epilogue: e, c: cRow + p0 * pw, cols: cols)
+            }
+            return
+        }
         if let half = w.halfData {
             gemvHalfRow(k: k, n: n, a: aRow, half: half, p0: p0, p1: p1, panelCount: w.panelCount,
                         lastPanelWidth: w.lastPanelWidth, bias: w.bias, epilogue: e, c: cRow)
-            return
-        }
-        if w.lanes == .sixteen {
-            // 32-wide panels (the last 32 or 16; one 16-wide panel when N ≤ 16): up to 128 columns.
-            gemvMicroKernel16(k: k, a: aRow, panel: w.data + p0 * k * pw, panelCount: p1 - p0,
-                              lastPanelWidth: p1 == w.panelCount ? w.lastPanelWidth : pw, bias: w.bias + p0 * pw,
-                              epilogue: e, c: cRow + p0 * pw, cols: Swift.min((p1 - p0) * pw, n - p0 * pw))
             return
         }
         let allWide = pw == 16 && (p1 < w.panelCount || w.lastPanelWidth == 16)

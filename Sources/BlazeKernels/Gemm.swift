@@ -79,9 +79,9 @@ public enum PanelPrecision: Sendable, Equatable {
     /// float32 panels.
     case float32
     /// binary16 panels when every weight is exactly a binary16 value (weights that came from a
-    /// model's float16 data always are; NaNs never), else float32. Only for the 8-lane native
-    /// kernels with 16-wide panels (N > 8; the last panel may be 8 wide); other matrices stay
-    /// float32.
+    /// model's float16 data always are; NaNs never), else float32. Only for the native kernels'
+    /// 16- and 32-wide panels (N > 8; at 8 lanes the last panel may be 8 wide); other matrices
+    /// stay float32.
     case float16WhenExact
 
     /// Whether this build widens binary16 in one instruction (F16C with AVX2: `BLAZE_TARGET_HALF_PANELS`
@@ -123,8 +123,9 @@ public final class PackedGemmWeights: @unchecked Sendable {
     /// native: `[panelCount][k][panelWidth]` (the last panel `[k][lastPanelWidth]`); openBLAS: `W[N][K]` copied as is. In `store`'s memory when
     /// there is one, else an allocation of its own.
     let data: UnsafeMutablePointer<Float>
-    /// binary16 panels (``PanelPrecision/float16WhenExact`` taken): `[panelCount][k][16]` weight
-    /// bits (the last panel `[k][lastPanelWidth]`), in `store`'s memory when there is one; `data`
+    /// binary16 panels (``PanelPrecision/float16WhenExact`` taken): `[panelCount][k][panelWidth]`
+    /// weight bits (16 wide at 8 lanes, 32 at 16; the last panel `[k][lastPanelWidth]`), in
+    /// `store`'s memory when there is one; `data`
     /// is then a placeholder no kernel reads.
     /// Nil for float32 panels.
     let halfData: UnsafeMutablePointer<UInt16>?
@@ -198,9 +199,9 @@ public final class PackedGemmWeights: @unchecked Sendable {
         case .native:
             // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
             let count = panelCount == 0 ? 0 : (panelCount - 1) * k * pw + k * lastPanelWidth
-            if precision == .float16WhenExact && lanes == .eight && pw == 16 && count > 0,
-               let half = Self.packHalfPanels(rows, count: count, panelCount: panelCount, lastPanelWidth: lastPanelWidth,
-                                              store: store) {
+            if precision == .float16WhenExact && pw >= 16 && count > 0,
+               let half = Self.packHalfPanels(rows, count: count, panelCount: panelCount, panelWidth: pw,
+                                              lastPanelWidth: lastPanelWidth, store: store) {
                 halfData = half
                 data = .allocate(capacity: 1)
                 return
@@ -228,15 +229,15 @@ public final class PackedGemmWeights: @unchecked Sendable {
         }
     }
 
-    /// The 16-wide panels of `rows` as binary16 (`[panelCount][k][16]`, the last one `[k][lastPanelWidth]`;
+    /// The `pw`-wide panels (16 or 32) of `rows` as binary16 (`[panelCount][k][pw]`, the last one `[k][lastPanelWidth]`;
     /// `count` values in all) in `store`'s memory (or an allocation of their own), or nil when some
     /// weight is not exactly a binary16 value (the store's piece is then handed back). Rows given as
     /// binary16 (`rows.halves`, a model's FLOAT16 weights) are copied panel by panel into staging
     /// and transposed as they are (`blaze_transpose_half_panel`: only a NaN is refused); other rows
     /// are read as floats, then transposed and narrowed in one pass (`blaze_transpose_narrow_panel`).
-    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, lastPanelWidth: Int,
-                                       store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
-        let k = rows.k, pw = 16
+    private static func packHalfPanels(_ rows: WeightRows, count: Int, panelCount: Int, panelWidth pw: Int,
+                                       lastPanelWidth: Int, store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
+        let k = rows.k
         let halves = (count + 1) / 2
         let memory = store?.allocate(floats: halves) ?? .allocate(capacity: halves)
         let half = UnsafeMutableRawPointer(memory).bindMemory(to: UInt16.self, capacity: count)
@@ -977,16 +978,16 @@ func gemmNativeTiles<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, pan
                                       a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
                                       c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
                                       segmentStride: Int) {
-    if let half = w.halfData {
-        gemmHalfTiles(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
-                      a: a, lda: lda, weights: w, half: half, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
-                      segments: segments, segmentStride: segmentStride)
-        return
-    }
     if w.lanes == .sixteen {
         gemmTiles16(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
                     a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
                     segments: segments, segmentStride: segmentStride)
+        return
+    }
+    if let half = w.halfData {
+        gemmHalfTiles(E.self, rowStart: rowStart, rowEnd: rowEnd, panelStart: panelStart, panelEnd: panelEnd,
+                      a: a, lda: lda, weights: w, half: half, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
+                      segments: segments, segmentStride: segmentStride)
         return
     }
     let k = w.k

@@ -22,35 +22,69 @@ protocol PanelVectors { static var two: Bool { get } }
 enum ThirtyTwoColumnPanel: PanelVectors { static var two: Bool { true } }
 enum SixteenColumnPanel: PanelVectors { static var two: Bool { false } }
 
+/// What a 16-lane micro-kernel's panel holds: float32 weights (`data`), or binary16 ones
+/// (`halfData`, ``PanelPrecision/float16WhenExact``) widened exactly as they load, one VCVTPH2PS
+/// per 16 on AVX-512 (`blaze_load_half16`). A widened half is the float the float32 panel holds,
+/// so both give the same bits.
+protocol PanelElements16 {
+    associatedtype Element
+    static func load16(_ p: UnsafePointer<Element>) -> SIMD16<Float>
+}
+enum Float32Panel16: PanelElements16 {
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { loadVector16(p) }
+}
+enum HalfPanel16: PanelElements16 {
+    @inline(__always) static func load16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> { blaze_load_half16(p) }
+}
+
 /// Rows `rowStart..<rowEnd`, panels `panelStart..<panelEnd` of a 16-lane packed matrix (panels
-/// 32 wide, the last one 32 or 16) with epilogue `E`: 8-row tiles, and 7-row tiles at the end
-/// when that covers the rows exactly (49 = 7·7 rather than 7 tiles of 8 = 56 rows computed).
-/// Tile heights do not change any element's arithmetic. Out of line, one specialization per epilogue.
+/// 32 wide, the last one 32 or 16; float32 or binary16) with epilogue `E`: 8-row tiles, and 7-row
+/// tiles at the end when that covers the rows exactly (49 = 7·7 rather than 7 tiles of 8 = 56
+/// rows computed). Tile heights do not change any element's arithmetic. Out of line, one
+/// specialization per epilogue.
 @inline(never)
 func gemmTiles16<E: TileEpilogue>(_: E.Type, rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
                                   a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
                                   c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int,
                                   segmentStride: Int) {
+    if let half = w.halfData {
+        gemmTiles16(HalfPanel16.self, E.self, panels: UnsafePointer(half), rowStart: rowStart, rowEnd: rowEnd,
+                    panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c,
+                    ldc: ldc, residual: residual, segments: segments, segmentStride: segmentStride)
+    } else {
+        gemmTiles16(Float32Panel16.self, E.self, panels: UnsafePointer(w.data), rowStart: rowStart, rowEnd: rowEnd,
+                    panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c,
+                    ldc: ldc, residual: residual, segments: segments, segmentStride: segmentStride)
+    }
+}
+
+/// `gemmTiles16` on panels of `P` (`panels`: `[panelCount][k][32]`, the last `[k][lastPanelWidth]`).
+@inline(__always)
+func gemmTiles16<P: PanelElements16, E: TileEpilogue>(_: P.Type, _: E.Type, panels: UnsafePointer<P.Element>,
+                                                      rowStart: Int, rowEnd: Int, panelStart: Int, panelEnd: Int,
+                                                      a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights,
+                                                      lo: Float, hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                                      residual: GemmResidual?, segments: Int, segmentStride: Int) {
     let length = rowEnd - rowStart
     let shortTiles = (8 - length % 8) % 8
     let fullEnd = length >= 7 * shortTiles ? rowEnd - 7 * shortTiles : rowEnd
-    gemmTiles16(EightRowTile.self, E.self, rowStart: rowStart, rowEnd: fullEnd, panelStart: panelStart,
-                panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
-                segments: segments, segmentStride: segmentStride)
+    gemmTiles16(EightRowTile.self, P.self, E.self, panels: panels, rowStart: rowStart, rowEnd: fullEnd,
+                panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc,
+                residual: residual, segments: segments, segmentStride: segmentStride)
     if fullEnd < rowEnd {
-        gemmTiles16(SevenRowTile.self, E.self, rowStart: fullEnd, rowEnd: rowEnd, panelStart: panelStart,
-                    panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c, ldc: ldc, residual: residual,
-                    segments: segments, segmentStride: segmentStride)
+        gemmTiles16(SevenRowTile.self, P.self, E.self, panels: panels, rowStart: fullEnd, rowEnd: rowEnd,
+                    panelStart: panelStart, panelEnd: panelEnd, a: a, lda: lda, weights: w, lo: lo, hi: hi, c: c,
+                    ldc: ldc, residual: residual, segments: segments, segmentStride: segmentStride)
     }
 }
 
 /// `gemmTiles16` for one tile height: each tile runs the 32- or 16-wide kernel of that height per panel.
 @inline(__always)
-func gemmTiles16<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.Type, rowStart: Int, rowEnd: Int,
-                                                           panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>,
-                                                           lda: Int, weights w: PackedGemmWeights, lo: Float, hi: Float,
-                                                           c: UnsafeMutablePointer<Float>, ldc: Int,
-                                                           residual: GemmResidual?, segments: Int, segmentStride: Int) {
+func gemmTiles16<Height: MicroTileHeight, P: PanelElements16, E: TileEpilogue>(
+    _: Height.Type, _: P.Type, _: E.Type, panels: UnsafePointer<P.Element>, rowStart: Int, rowEnd: Int,
+    panelStart: Int, panelEnd: Int, a: UnsafePointer<Float>, lda: Int, weights w: PackedGemmWeights, lo: Float,
+    hi: Float, c: UnsafeMutablePointer<Float>, ldc: Int, residual: GemmResidual?, segments: Int, segmentStride: Int
+) {
     let k = w.k, n = w.n, pw = w.panelWidth
     let segmentLength = k / segments
     let alpha = w.preluAlpha.map { UnsafePointer($0) }
@@ -66,14 +100,14 @@ func gemmTiles16<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.
             let width = p == w.panelCount - 1 ? w.lastPanelWidth : pw
             let cols = Swift.min(width, n - p * pw)
             if width == 32 {
-                gemmMicroKernel16(Height.self, ThirtyTwoColumnPanel.self, k: segmentLength, segments: segments,
+                gemmMicroKernel16(Height.self, ThirtyTwoColumnPanel.self, P.self, k: segmentLength, segments: segments,
                                   segmentStride: segmentStride, a: aRow, lda: lda, rows: rows,
-                                  panel: w.data + p * k * pw, bias: w.bias + p * pw, epilogue: e,
+                                  panel: panels + p * k * pw, bias: w.bias + p * pw, epilogue: e,
                                   c: cRow + p * pw, ldc: ldc, cols: cols)
             } else {
-                gemmMicroKernel16(Height.self, SixteenColumnPanel.self, k: segmentLength, segments: segments,
+                gemmMicroKernel16(Height.self, SixteenColumnPanel.self, P.self, k: segmentLength, segments: segments,
                                   segmentStride: segmentStride, a: aRow, lda: lda, rows: rows,
-                                  panel: w.data + p * k * pw, bias: w.bias + p * pw, epilogue: e,
+                                  panel: panels + p * k * pw, bias: w.bias + p * pw, epilogue: e,
                                   c: cRow + p * pw, ldc: ldc, cols: cols)
             }
             p &+= 1
@@ -86,15 +120,15 @@ func gemmTiles16<Height: MicroTileHeight, E: TileEpilogue>(_: Height.Type, _: E.
 /// `Height`×16 (`SixteenColumnPanel`), `Height` 8 or 7: `C[rows×cols] = epilogue(A[rows×K] · panel + bias)`.
 ///
 /// - a: first row of A, rows `lda` floats apart (only `rows` ≤ `Height.rows` are read).
-/// - panel: `[K][32]` or `[K][16]` packed weights; bias: `[32]` or `[16]`.
+/// - panel: `[K][32]` or `[K][16]` packed weights (float32 or binary16: `P`); bias: `[32]` or `[16]`.
 /// - c: output, rows `ldc` apart; only `rows × cols` values are written.
 /// - segments, segmentStride: K read as `segments` runs of `k` floats (a direct conv tile), as in
 ///   `gemmMicroKernelX16`.
 /// Missing rows alias row 0 (computed, then discarded), as in the 8-lane kernels.
 @inline(__always)
-func gemmMicroKernel16<Height: MicroTileHeight, Width: PanelVectors, E: TileEpilogue>(
-    _: Height.Type, _: Width.Type, k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int,
-    rows: Int, panel: UnsafePointer<Float>, bias: UnsafePointer<Float>, epilogue e: E,
+func gemmMicroKernel16<Height: MicroTileHeight, Width: PanelVectors, P: PanelElements16, E: TileEpilogue>(
+    _: Height.Type, _: Width.Type, _: P.Type, k: Int, segments: Int, segmentStride: Int, a: UnsafePointer<Float>, lda: Int,
+    rows: Int, panel: UnsafePointer<P.Element>, bias: UnsafePointer<Float>, epilogue e: E,
     c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
 ) {
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
@@ -120,8 +154,8 @@ func gemmMicroKernel16<Height: MicroTileHeight, Width: PanelVectors, E: TileEpil
         let a7 = rows > 7 ? base + 7 * lda : base
         var kk = 0
         while kk < k {
-            let b0 = loadVector16(b)
-            let b1 = Width.two ? loadVector16(b + 16) : SIMD16<Float>()
+            let b0 = P.load16(b)
+            let b1 = Width.two ? P.load16(b + 16) : SIMD16<Float>()
             var av = SIMD16<Float>(repeating: a0[kk])
             c00.multiplyAdd(av, b0); if Width.two { c01.multiplyAdd(av, b1) }
             av = SIMD16<Float>(repeating: a1[kk])
@@ -174,12 +208,13 @@ func storeTileRow16<Width: PanelVectors, E: TileEpilogue>(_: Width.Type, _ v0: S
 }
 
 /// `gemvRows` on a 16-lane packed matrix: one row of A against up to 4 consecutive panels
-/// (`panel + j·k·32`, the last of the matrix possibly 16 wide), 8 SIMD16 accumulators, the same
-/// k-ordered multiply-adds and epilogue as `gemmMicroKernel16`; writes `cols` ≤ 128 values.
+/// (`panel + j·k·32`, the last of the matrix possibly 16 wide; float32 or binary16: `P`), 8 SIMD16
+/// accumulators, the same k-ordered multiply-adds and epilogue as `gemmMicroKernel16`; writes
+/// `cols` ≤ 128 values.
 @inline(__always)
-func gemvMicroKernel16(k: Int, a: UnsafePointer<Float>, panel: UnsafePointer<Float>, panelCount: Int,
-                       lastPanelWidth: Int, bias: UnsafePointer<Float>, epilogue e: GemmEpilogue,
-                       c: UnsafeMutablePointer<Float>, cols: Int) {
+func gemvMicroKernel16<P: PanelElements16>(_: P.Type, k: Int, a: UnsafePointer<Float>, panel: UnsafePointer<P.Element>,
+                                           panelCount: Int, lastPanelWidth: Int, bias: UnsafePointer<Float>,
+                                           epilogue e: GemmEpilogue, c: UnsafeMutablePointer<Float>, cols: Int) {
     let stride = k &* 32
     let p0 = panel, p1 = panel + stride, p2 = panel + 2 * stride, p3 = panel + 3 * stride
     // all: [8] accumulators, columns 16j ..< 16j+16 in all[j] (on the stack: no allocation in a run).
@@ -192,10 +227,10 @@ func gemvMicroKernel16(k: Int, a: UnsafePointer<Float>, panel: UnsafePointer<Flo
             while kk < k {
                 let av = SIMD16<Float>(repeating: a[kk])
                 let o = kk &* 32
-                a0.multiplyAdd(av, loadVector16(p0 + o)); a1.multiplyAdd(av, loadVector16(p0 + o + 16))
-                a2.multiplyAdd(av, loadVector16(p1 + o)); a3.multiplyAdd(av, loadVector16(p1 + o + 16))
-                a4.multiplyAdd(av, loadVector16(p2 + o)); a5.multiplyAdd(av, loadVector16(p2 + o + 16))
-                a6.multiplyAdd(av, loadVector16(p3 + o)); a7.multiplyAdd(av, loadVector16(p3 + o + 16))
+                a0.multiplyAdd(av, P.load16(p0 + o)); a1.multiplyAdd(av, P.load16(p0 + o + 16))
+                a2.multiplyAdd(av, P.load16(p1 + o)); a3.multiplyAdd(av, P.load16(p1 + o + 16))
+                a4.multiplyAdd(av, P.load16(p2 + o)); a5.multiplyAdd(av, P.load16(p2 + o + 16))
+                a6.multiplyAdd(av, P.load16(p3 + o)); a7.multiplyAdd(av, P.load16(p3 + o + 16))
                 kk &+= 1
             }
             all[0] = a0; all[1] = a1; all[2] = a2; all[3] = a3; all[4] = a4; all[5] = a5; all[6] = a6; all[7] = a7
@@ -210,12 +245,12 @@ func gemvMicroKernel16(k: Int, a: UnsafePointer<Float>, panel: UnsafePointer<Flo
                 if width == 32 {
                     while kk < k {
                         let av = SIMD16<Float>(repeating: a[kk])
-                        v0.multiplyAdd(av, loadVector16(pj + kk &* 32)); v1.multiplyAdd(av, loadVector16(pj + kk &* 32 + 16))
+                        v0.multiplyAdd(av, P.load16(pj + kk &* 32)); v1.multiplyAdd(av, P.load16(pj + kk &* 32 + 16))
                         kk &+= 1
                     }
                 } else {
                     while kk < k {
-                        v0.multiplyAdd(SIMD16<Float>(repeating: a[kk]), loadVector16(pj + kk &* 16))
+                        v0.multiplyAdd(SIMD16<Float>(repeating: a[kk]), P.load16(pj + kk &* 16))
                         kk &+= 1
                     }
                 }

@@ -346,6 +346,17 @@ static inline __attribute__((always_inline)) blaze_float8 blaze_load_half8(const
 #endif
 }
 
+// Sixteen binary16 weights at `p` as floats (`blaze_load_half8` twice wide), for the 16-lane
+// kernels' binary16 panels: one VCVTPH2PS to a zmm under AVX-512 (exact, as the 8-lane form);
+// otherwise the two halves through `blaze_load_half8` (same values).
+static inline __attribute__((always_inline)) blaze_float16 blaze_load_half16(const uint16_t *p) {
+#if defined(__AVX512F__)
+    return (blaze_float16)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+#else
+    return blaze_join16(blaze_load_half8(p), blaze_load_half8(p + 8));
+#endif
+}
+
 // The binary16 bits of binary32 `bits` when that value is exactly a binary16 (zeros, infinities,
 // normal and subnormal halves: nothing is rounded), else -1; NaNs give -1 (their payloads would not
 // survive the narrowing and widening).

@@ -4,9 +4,10 @@ import XCTest
 /// Binary16 weight panels (`PanelPrecision.float16WhenExact`, `GemmHalf.swift`), forced on every
 /// build (without F16C the half kernels widen value by value, so CI's plain build runs them too):
 /// - packing takes half panels exactly when every weight is a binary16 value and the panels are
-///   16 wide (the last may be 8), else float32 (all 65,536 halves; inexact values, NaNs);
+///   16 wide (the last may be 8) or, at 16 lanes, 32 wide (the last may be 16), else float32 (all
+///   65,536 halves; inexact values, NaNs);
 /// - the GEMM, the few-row kernels (`gemvRows`) and convs on the real layer shapes give the float32
-///   panels' bits for every epilogue and thread count.
+///   panels' bits for every epilogue and thread count, with the 8-lane and the 16-lane kernels.
 final class GemmHalfTests: XCTestCase {
     /// Random binary16 values (finite, not NaN; zeros and subnormals included) as floats.
     func randomHalves(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
@@ -21,13 +22,13 @@ final class GemmHalfTests: XCTestCase {
     }
 
     func packed(_ w: [Float], n: Int, k: Int, bias: [Float]? = nil, alpha: [Float]? = nil,
-                precision: PanelPrecision, store: WeightStore? = nil) -> PackedGemmWeights {
+                precision: PanelPrecision, store: WeightStore? = nil, lanes: GemmLanes = .eight) -> PackedGemmWeights {
         (bias ?? []).withUnsafeBufferPointer { bp in
             (alpha ?? []).withUnsafeBufferPointer { ap in
                 w.withUnsafeBufferPointer { wp in
                     PackedGemmWeights(rows: WeightRows(n: n, k: k, values: wp.baseAddress!),
                                       bias: bias == nil ? nil : bp.baseAddress, backend: .native,
-                                      preluAlpha: alpha == nil ? nil : ap.baseAddress, store: store, lanes: .eight,
+                                      preluAlpha: alpha == nil ? nil : ap.baseAddress, store: store, lanes: lanes,
                                       precision: precision)
                 }
             }
@@ -53,10 +54,14 @@ final class GemmHalfTests: XCTestCase {
         }
         w[37] = Float(Float16(bitPattern: 0x7c00))   // +infinity is a half
         XCTAssertEqual(packed(w, n: 16, k: 3, precision: .float16WhenExact).precision, .float16WhenExact)
-        // Only 16-wide panels (N > 8; the last may be 8 wide): N ≤ 8 stays float32.
-        for (n, half) in [(1, false), (8, false), (9, true), (16, true), (24, true), (25, true), (40, true), (195, true)] {
-            let w = [Float](repeating: 0.25, count: n * 5)
-            XCTAssertEqual(packed(w, n: n, k: 5, precision: .float16WhenExact).precision == .float16WhenExact, half, "n \(n)")
+        // Only 16- and 32-wide panels (N > 8): N ≤ 8 stays float32 at both widths.
+        for lanes in GemmLanes.allCases {
+            for (n, half) in [(1, false), (8, false), (9, true), (16, true), (24, true), (25, true), (40, true), (195, true)] {
+                let w = [Float](repeating: 0.25, count: n * 5)
+                let p = packed(w, n: n, k: 5, precision: .float16WhenExact, lanes: lanes)
+                XCTAssertEqual(p.precision == .float16WhenExact, half, "n \(n) \(lanes)")
+                XCTAssertEqual(p.panelWidth, n == 1 ? 1 : n <= 8 ? 8 : lanes == .sixteen && n > 16 ? 32 : 16, "n \(n) \(lanes)")
+            }
         }
         XCTAssertEqual(packed([Float](repeating: 0.25, count: 64), n: 16, k: 4, precision: .float32).precision, .float32)
     }
@@ -66,7 +71,7 @@ final class GemmHalfTests: XCTestCase {
     /// but the NaNs, and the GEMM gives the bits of float32 panels of the widened values, for
     /// panel edges (N = 9 … 195, k not a multiple of 8). A NaN anywhere keeps float32 panels.
     func testPanelsFromHalfRows() {
-        func packedFromHalves(_ bits: [UInt16], n: Int, k: Int) -> PackedGemmWeights {
+        func packedFromHalves(_ bits: [UInt16], n: Int, k: Int, lanes: GemmLanes = .eight) -> PackedGemmWeights {
             // One byte in, so the halves are not 2-byte aligned.
             var bytes = [UInt8](repeating: 0, count: 1 + 2 * bits.count)
             for (i, h) in bits.enumerated() { bytes[1 + 2 * i] = UInt8(h & 0xff); bytes[2 + 2 * i] = UInt8(h >> 8) }
@@ -75,7 +80,7 @@ final class GemmHalfTests: XCTestCase {
                 let rows = WeightRows(n: n, k: k, halves: halves) { first, count, into in
                     for i in 0..<(count * k) { into[i] = Float(Float16(bitPattern: bits[first * k + i])) }
                 }
-                return PackedGemmWeights(rows: rows, bias: nil, backend: .native, preluAlpha: nil, store: nil, lanes: .eight,
+                return PackedGemmWeights(rows: rows, bias: nil, backend: .native, preluAlpha: nil, store: nil, lanes: lanes,
                                          precision: .float16WhenExact)
             }
         }
@@ -93,11 +98,14 @@ final class GemmHalfTests: XCTestCase {
                 let w = randomHalves(n * k, &rng), m = 13
                 let a = randomFloats(m * k, &rng)
                 var bits = w.map { Float16($0).bitPattern }
-                let half = packedFromHalves(bits, n: n, k: k), float = packed(w, n: n, k: k, precision: .float32)
-                XCTAssertEqual(half.precision, .float16WhenExact, "n \(n) k \(k)")
+                let float = packed(w, n: n, k: k, precision: .float32)
                 let expected = collect(m * n) { gemm(m: m, a: a, lda: k, weights: float, activation: .none, c: $0, ldc: n, pool: Pools.one) }
-                assertBitIdentical(collect(m * n) { gemm(m: m, a: a, lda: k, weights: half, activation: .none, c: $0, ldc: n,
-                                                         pool: Pools.two) }, expected, "n \(n) k \(k)")
+                for lanes in GemmLanes.allCases {
+                    let half = packedFromHalves(bits, n: n, k: k, lanes: lanes)
+                    XCTAssertEqual(half.precision, .float16WhenExact, "n \(n) k \(k) \(lanes)")
+                    assertBitIdentical(collect(m * n) { gemm(m: m, a: a, lda: k, weights: half, activation: .none, c: $0, ldc: n,
+                                                             pool: Pools.two) }, expected, "n \(n) k \(k) \(lanes)")
+                }
                 // A NaN (in a leftover column or k value, or a whole 8×8 block) keeps float32 panels.
                 for at in [0, n * k - 1, (n / 2) * k + k / 2] {
                     var bad = bits
@@ -111,8 +119,8 @@ final class GemmHalfTests: XCTestCase {
     }
 
     /// Half against float32 panels, direct GEMM calls: every epilogue (clamped, unclamped,
-    /// residual with partial skip channels, fused PRELU), tile edges (m = 1…13, 5-row tails,
-    /// block and panel-group splits), 1 and 2 threads: bit-identical.
+    /// residual with partial skip channels, fused PRELU), tile edges (m = 1…13, 5- and 7-row tails,
+    /// block and panel-group splits), 8 and 16 lanes, 1 and 2 threads: bit-identical.
     func testHalfPanelsEqualFloat32Panels() {
         var seed: UInt64 = 50_000
         for n in [9, 16, 17, 24, 25, 32, 40, 48, 64, 96, 117, 144, 195, 288] {
@@ -128,8 +136,6 @@ final class GemmHalfTests: XCTestCase {
                     let residual: FusedActivation? = seed % 2 == 0 ? nil : FusedActivation.allCases[Int(seed / 2 % 4)]
                     let skipChannels = seed % 5 == 0 ? n - 3 : Int.max
                     let float = packed(w, n: n, k: k, bias: bias, alpha: prelu ? alpha : nil, precision: .float32)
-                    let half = packed(w, n: n, k: k, bias: bias, alpha: prelu ? alpha : nil, precision: .float16WhenExact)
-                    XCTAssertEqual(half.precision, .float16WhenExact, "n \(n) k \(k)")
                     let label = "m \(m) n \(n) k \(k) \(activation) prelu \(prelu) residual \(String(describing: residual))"
                     func run(_ weights: PackedGemmWeights, _ pool: ThreadPool) -> [Float] {
                         skip.withUnsafeBufferPointer { sp in
@@ -141,14 +147,19 @@ final class GemmHalfTests: XCTestCase {
                         }
                     }
                     let expected = run(float, Pools.one)
-                    for pool in [Pools.one, Pools.two] {
-                        assertBitIdentical(run(half, pool), expected, "\(label) threads \(pool.threadCount)")
-                    }
-                    if m < 6, !prelu, residual == nil {
-                        // The few-row kernels (a conv with under 6 output pixels).
-                        let rows = collect(m * n) { gemvRows(m: m, a: a, lda: k + 1, weights: half, activation: activation,
-                                                             c: $0, ldc: n, pool: Pools.two) }
-                        assertBitIdentical(rows, expected, "\(label) gemvRows")
+                    for lanes in GemmLanes.allCases {
+                        let half = packed(w, n: n, k: k, bias: bias, alpha: prelu ? alpha : nil, precision: .float16WhenExact,
+                                          lanes: lanes)
+                        XCTAssertEqual(half.precision, .float16WhenExact, "n \(n) k \(k) \(lanes)")
+                        for pool in [Pools.one, Pools.two] {
+                            assertBitIdentical(run(half, pool), expected, "\(label) \(lanes) threads \(pool.threadCount)")
+                        }
+                        if m < 6, !prelu, residual == nil {
+                            // The few-row kernels (a conv with under 6 output pixels).
+                            let rows = collect(m * n) { gemvRows(m: m, a: a, lda: k + 1, weights: half, activation: activation,
+                                                                 c: $0, ldc: n, pool: Pools.two) }
+                            assertBitIdentical(rows, expected, "\(label) \(lanes) gemvRows")
+                        }
                     }
                 }
             }
@@ -178,32 +189,35 @@ final class GemmHalfTests: XCTestCase {
     }
 
     /// The real conv layers of every model (`LayerShapes.swift`) with binary16 weights: half panels
-    /// forced, float32 panels, and the default (half on 8×8 maps and smaller when the build has
-    /// F16C): all bit-identical, at 1 and 2 threads.
+    /// forced (8 and 16 lanes), float32 panels, and the default (half on 8×8 maps and smaller when
+    /// the build has F16C): all bit-identical, at 1 and 2 threads.
     func testRealLayerShapes() throws {
         var checked = 0
         for (n, s) in realConvShapes.enumerated() where s.output.dropLast().reduce(1, *) <= 1024 {
             var rng = SeededGenerator(seed: UInt64(60_000 + n))
             let input = randomFloats(s.input.reduce(1, *), &rng)
             let weights = randomHalves(s.weights.reduce(1, *), &rng), bias = randomFloats(s.weights[0], &rng)
-            func conv(_ panels: PanelPrecision?) throws -> Conv2DOperator {
+            func conv(_ panels: PanelPrecision?, _ lanes: GemmLanes = .eight) throws -> Conv2DOperator {
                 try Conv2DOperator(inputShape: s.input, weights: weights, weightsShape: s.weights, bias: bias,
                                    strideHeight: s.stride.0, strideWidth: s.stride.1, dilationHeight: s.dilation.0,
                                    dilationWidth: s.dilation.1, padding: s.padding, activation: s.activation,
-                                   backend: .native, lanes: .eight, panels: panels)
+                                   backend: .native, lanes: lanes, panels: panels)
             }
             let float = try conv(.float32), half = try conv(.float16WhenExact), automatic = try conv(nil)
+            let half16 = try conv(.float16WhenExact, .sixteen)
             let expected = runConv(float, input, pool: Pools.one)
             let label = "\(s.model) conv \(n) \(s.input) w\(s.weights)"
             let pixels = s.output.dropLast().reduce(1, *)
             // 16-wide panels only (N > 8).
             let wide = s.weights[0] > 8
             XCTAssertEqual(half.panelPrecision == .float16WhenExact, wide, label)
+            XCTAssertEqual(half16.panelPrecision == .float16WhenExact, wide, label)
             let automaticHalf = PanelPrecision.buildWidensHalves && wide && pixels <= Conv2DOperator.halfPanelPixels
                 && s.weights[3] != 3
             XCTAssertEqual(automatic.panelPrecision == .float16WhenExact, automaticHalf, label)
             for pool in [Pools.one, Pools.two] {
                 assertBitIdentical(runConv(half, input, pool: pool), expected, "\(label) half threads \(pool.threadCount)")
+                assertBitIdentical(runConv(half16, input, pool: pool), expected, "\(label) 16-lane half threads \(pool.threadCount)")
                 assertBitIdentical(runConv(automatic, input, pool: pool), expected, "\(label) default threads \(pool.threadCount)")
             }
             checked += 1

@@ -459,11 +459,16 @@ final class OutputTests: XCTestCase {
         actual["timing_ms"] = nil
         var expected = documented
         expected["timing_ms"] = nil
-        // The README's numbers come from the plain build (`swift build -c release`, what CI tests): to
-        // 1e-5 relative there. A build whose GEMM fuses multiply-adds (Tools/build.sh) is other
-        // arithmetic, whose rounding the network amplifies: on this image it differs from the plain
-        // build by up to 9.5e-4 relative (landmark z), so it is held to 2e-3.
-        try assertJSONClose(actual, expected, path: "$", relative: BuildTarget.gemmUsesFMA ? 2e-3 : 1e-5)
+        // The README's numbers come from the plain build (`swift build -c release`, what CI tests),
+        // whose GEMM is OpenBLAS, on a CPU where OpenBLAS runs its Haswell kernels (core "Zen" or
+        // "Haswell"): to 1e-5 relative there. Other arithmetic rounds differently, which the network
+        // amplifies: a build whose GEMM fuses multiply-adds (Tools/build.sh) differs from it by up to
+        // 9.5e-4 relative on this image (landmark z), and the same plain binary on an AVX-512 CPU,
+        // where OpenBLAS picks its SkylakeX/Cooperlake kernels (another blocking, so another
+        // summation order), by 4.6e-4 (landmark z, Zen 4; OPENBLAS_CORETYPE=Haswell there gives the
+        // README's values to 1e-5). Those are held to 2e-3.
+        let readmeArithmetic = !BuildTarget.gemmUsesFMA && ["Zen", "Haswell"].contains(OpenBLAS.coreName)
+        try assertJSONClose(actual, expected, path: "$", relative: readmeArithmetic ? 1e-5 : 2e-3)
     }
 
     /// Equal structure; numbers within `relative` × max(1, |expected|).

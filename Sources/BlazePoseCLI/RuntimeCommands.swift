@@ -12,7 +12,7 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
     var gemm: GemmChoice = .auto
 
-    @Option(name: .customLong("gemm-lanes"), help: "Vector width of the native GEMM micro-kernels: 8 (6x16 tiles) or 16 (8x32 tiles); default: this build's (16 when the CPU target has AVX-512). Outputs are identical; 16 lanes are fast only on AVX-512.")
+    @Option(name: .customLong("gemm-lanes"), help: "Widest vector width of the native GEMM micro-kernels: 8 (6x16 tiles) or 16 (8x32 tiles, for the layers where they pad no more than 8 lanes); default: this build's (16 when the CPU target has AVX-512). Outputs are identical; 16 lanes are fast only on AVX-512.")
     var gemmLanes: Int? = nil
 
     @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
@@ -34,7 +34,7 @@ struct ExecutionOptions: ParsableArguments {
         }
     }
 
-    /// The native GEMM's vector width: `--gemm-lanes`, else this build's.
+    /// The native GEMM's widest vector width: `--gemm-lanes`, else this build's.
     var lanes: GemmLanes { gemmLanes.flatMap(GemmLanes.init(rawValue:)) ?? .build }
 
     func interpreterOptions(preserveIntermediates: Bool = false) -> InterpreterOptions {

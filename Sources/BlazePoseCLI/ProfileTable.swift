@@ -41,7 +41,7 @@ struct ProfileTable {
     var gemm: String
     /// Vector width of this build's native GEMM micro-kernels, 8 or 16 (``GemmLanes/build``).
     var gemmLanes: Int
-    /// GEMM throughput measured on this machine (``measureGemmPeakGFLOPS(threads:backend:)``).
+    /// GEMM throughput measured on this machine (``measureGemmPeakGFLOPS(threads:backend:lanes:)``).
     var gemmPeakGFLOPS: Double
     /// Sum of the per-operator medians, ms.
     var totalMs: Double

@@ -12,7 +12,7 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "GEMM for convolutions: auto (the faster for this build), native (hand-written SIMD) or openblas.")
     var gemm: GemmChoice = .auto
 
-    @Option(name: .customLong("gemm-lanes"), help: "Widest vector width of the native GEMM micro-kernels: 8 (6x16 tiles) or 16 (8x32 tiles, for the layers where they pad no more than 8 lanes); default: this build's (16 when the CPU target has AVX-512). Outputs are identical; 16 lanes are fast only on AVX-512.")
+    @Option(name: .customLong("gemm-lanes"), help: "Widest vector width of the native GEMM micro-kernels: 8 (6x16 tiles) or 16 (8x32 tiles, on the layers where they compute no more padding than 8 lanes); default: this build's (16 when the CPU target has AVX-512). Outputs are identical; 16 lanes are fast only on AVX-512.")
     var gemmLanes: Int? = nil
 
     @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
@@ -376,7 +376,7 @@ struct ProfileCommand: ParsableCommand {
             for _ in 0..<3 { interpreter.invoke() }
             let profiler = Profiler()
             for _ in 0..<iterations { interpreter.invoke(profiler: profiler) }
-            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount, backend: execution.gemm.backend)
+            let peak = measureGemmPeakGFLOPS(threads: interpreter.threadCount, backend: execution.gemm.backend, lanes: execution.lanes)
             let table = profileTable(interpreter, profiler.medianMilliseconds(), peak: peak)
 
             if json {

@@ -94,13 +94,14 @@ func processCPUMilliseconds() -> Double {
 
 /// Measures this machine's GEMM throughput with the runtime's own kernel on a
 /// large, cache-friendly shape (M 1536, K 512, N 512), best of several runs.
-/// The profiler reports each convolution as a percentage of this.
-public func measureGemmPeakGFLOPS(threads: Int, backend: GemmBackend = .native) -> Double {
+/// The profiler reports each convolution as a percentage of this. `lanes`: the native
+/// micro-kernels' width (N = 512 takes it at either width).
+public func measureGemmPeakGFLOPS(threads: Int, backend: GemmBackend = .native, lanes: GemmLanes = .build) -> Double {
     let m = 1536, k = 512, n = 512
     let a = [Float](repeating: 0.5, count: m * k)          // [M, K] row-major
     let w = [Float](repeating: 0.25, count: n * k)         // [N, K] (OHWI with H = W = 1)
     var c = [Float](repeating: 0, count: m * n)            // [M, N]
-    let packed = w.withUnsafeBufferPointer { PackedGemmWeights(weights: $0.baseAddress!, bias: nil, n: n, k: k, backend: backend) }
+    let packed = w.withUnsafeBufferPointer { PackedGemmWeights(weights: $0.baseAddress!, bias: nil, n: n, k: k, backend: backend, lanes: lanes) }
     let pool = ThreadPool(threads: threads)
     var best = 0.0
     a.withUnsafeBufferPointer { ap in

@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "BlazePoseCLI",
             dependencies: [
-                "BlazePose", "BlazeRuntime", "TFLite", "BlazeSupport",
+                "BlazePose", "BlazeRuntime", "TFLite", "BlazeSupport", "CBlazeTarget",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

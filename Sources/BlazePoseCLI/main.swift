@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlazeRuntime
+import CBlazeTarget
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,6 +25,15 @@ signal(SIGPIPE, SIG_DFL)
 // OpenBLAS's idle server threads spin for ~0.1 s after the library loads; stop them before
 // anything else runs (see `OpenBLAS.useSingleThread`).
 OpenBLAS.useSingleThread()
+
+#if canImport(Glibc)
+// Arrays a frame allocates and frees again (the crop's float input, copies of the model outputs:
+// about 1.8 MB a frame with the full model) come from the heap and stay mapped, not from a fresh
+// mmap each time whose pages fault in and are zeroed every frame (`blaze_keep_freed_heap_mapped`).
+// `track` of 48 frames with lite: 17,210 → 1,831 page faults, process CPU 739 → 640 ms;
+// `detect --model full` peak RSS 49.2 → 49.9 MB.
+blaze_keep_freed_heap_mapped()
+#endif
 
 // ArgumentParser's `main()`, with its messages (help, usage errors) written through OutputWriter,
 // so that a failing standard output or error is reported, not a trap in FileHandle.

@@ -852,4 +852,16 @@ BLAZE_CSR_HELPERS(u16, uint16_t, 0xffff)
 BLAZE_CSR_HELPERS(i32, int32_t, 0x7fffffff)
 #undef BLAZE_CSR_HELPERS
 
+// The command-line tool's malloc policy (glibc only; the library leaves malloc to its host
+// process): blocks up to 32 MiB come from the heap, and freed heap memory up to 256 MiB stays
+// mapped, so arrays that each video frame allocates and frees again are not fresh mmaps whose
+// pages fault in and are zeroed every frame (glibc's default maps blocks from 128 KiB).
+#if defined(__GLIBC__)
+#include <malloc.h>
+static inline void blaze_keep_freed_heap_mapped(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+#endif
+
 #endif

@@ -30,8 +30,8 @@ OpenBLAS.useSingleThread()
 // Arrays a frame allocates and frees again (the crop's float input, copies of the model outputs:
 // about 1.8 MB a frame with the full model) come from the heap and stay mapped, not from a fresh
 // mmap each time whose pages fault in and are zeroed every frame (`blaze_keep_freed_heap_mapped`).
-// `track` of 48 frames with lite: 17,210 → 1,831 page faults, process CPU 739 → 640 ms;
-// `detect --model full` peak RSS 49.2 → 49.9 MB.
+// `track` of 48 frames with lite: 17,229 → 1,839 page faults, 166 → 186 frames/s; `detect
+// --model full` peak RSS 49.2 → 49.9 MB (README, "Memory between frames").
 blaze_keep_freed_heap_mapped()
 #endif
 

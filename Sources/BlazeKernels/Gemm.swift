@@ -52,16 +52,12 @@ public enum GemmLanes: Int, Sendable, Equatable, CaseIterable, CustomStringConve
         return Self.paddedColumns(.sixteen, n) > Self.paddedColumns(.eight, n) ? .eight : .sixteen
     }
 
-    /// Columns the native kernels compute for N columns at `lanes` (`PackedGemmWeights`' panels:
-    /// 16-wide with an 8-wide last panel and a 4×24 tile for N = 24 at 8 lanes; 32-wide with a
-    /// 16-wide last panel at 16 lanes).
+    /// Columns the native kernels compute for N > 8 columns at `lanes`: the panels of
+    /// `PackedGemmWeights.nativePanels`, the last one at its own width (at 8 lanes N = 24 is a 16-
+    /// and an 8-wide panel, which the 4×24 tile covers as they are).
     static func paddedColumns(_ lanes: GemmLanes, _ n: Int) -> Int {
-        guard n > 0 else { return 0 }
-        let (wide, narrow) = lanes == .sixteen ? (32, 16) : (16, 8)
-        if lanes == .eight && n == 24 { return 24 }
-        if n <= narrow { return narrow }
-        let full = (n - 1) / wide * wide, tail = n - full
-        return full + (tail <= narrow ? narrow : wide)
+        let (width, last) = PackedGemmWeights.nativePanels(columns: n, lanes: lanes)
+        return ((n + width - 1) / width - 1) * width + last
     }
 
     /// E.g. "16-lane (8x32 tiles)".
@@ -167,22 +163,10 @@ public final class PackedGemmWeights: @unchecked Sendable {
         self.store = store
         let lanes: GemmLanes = backend == .native && requestedLanes == .sixteen && n > 8 ? .sixteen : .eight
         self.lanes = lanes
-        let pw: Int
-        if backend == .openBLAS {
-            pw = 16
-        } else if lanes == .sixteen {
-            pw = n <= 16 ? 16 : 32
-        } else {
-            pw = n == 1 ? 1 : (n <= 8 ? 8 : 16)
-        }
+        let (pw, last) = backend == .openBLAS ? (16, 16) : Self.nativePanels(columns: n, lanes: lanes)
         panelWidth = pw
         panelCount = (n + pw - 1) / pw
-        let tailColumns = n - (panelCount - 1) * pw
-        if backend == .native && pw == 32 && tailColumns <= 16 {
-            lastPanelWidth = 16
-        } else {
-            lastPanelWidth = backend == .native && pw == 16 && lanes == .eight && tailColumns <= 8 ? 8 : pw
-        }
+        lastPanelWidth = last
         let biasCount = Swift.max(16, panelCount * pw)
         bias = .allocate(capacity: biasCount)
         bias.initialize(repeating: 0, count: biasCount)
@@ -216,6 +200,17 @@ public final class PackedGemmWeights: @unchecked Sendable {
             data = store?.allocate(floats: n * k) ?? .allocate(capacity: Swift.max(1, n * k))
             if n * k > 0 { rows.read(first: 0, count: n, into: data) }
         }
+    }
+
+    /// The native kernels' panel width and last panel width for N = `n` columns at `lanes` (the
+    /// width run: `.sixteen` only for N > 8): 16 lanes, 32-wide panels (16 for N ≤ 16) and a
+    /// 16-wide last panel when at most 16 columns are left; 8 lanes, 16-wide panels (8 for N ≤ 8,
+    /// 1 for N = 1) and an 8-wide last panel when at most 8 columns are left.
+    static func nativePanels(columns n: Int, lanes: GemmLanes) -> (width: Int, last: Int) {
+        let width = lanes == .sixteen ? (n <= 16 ? 16 : 32) : (n == 1 ? 1 : (n <= 8 ? 8 : 16))
+        let tail = n - ((n + width - 1) / width - 1) * width
+        if width == 32 && tail <= 16 { return (width, 16) }
+        return (width, width == 16 && lanes == .eight && tail <= 8 ? 8 : width)
     }
 
     /// Writes every panel: panel `p` (columns `p·pw ..< p·pw + width`) from those rows of `rows`,

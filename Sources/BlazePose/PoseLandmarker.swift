@@ -170,7 +170,7 @@ public final class PoseLandmarker {
     /// - Returns: the poses whose presence passed `minTrackingConfidence`, best detection first;
     ///   empty when nobody was found (not an error).
     public func detect(image: RGBImage) throws -> PoseResult {
-        let (result, _, _) = try detectWithStages(image: image)
+        let (result, _, _) = try detectWithStages(image: image, keepingRawTensors: false)
         return result
     }
 
@@ -195,15 +195,23 @@ public final class PoseLandmarker {
     /// ``detect(image:)`` that also returns the detector stages and, per tried ROI, the landmark
     /// stages (used by `--dump-stages`).
     public func detectWithStages(image: RGBImage) throws -> (PoseResult, DetectorStages, [LandmarkStages]) {
+        try detectWithStages(image: image, keepingRawTensors: true)
+    }
+
+    /// ``detectWithStages(image:)``; without `keepingRawTensors` the stages' model inputs, heatmaps
+    /// and segmentation logits are empty (see ``landmarks(in:roi:detectionScore:keepingRawTensors:)``).
+    private func detectWithStages(image: RGBImage, keepingRawTensors keep: Bool) throws
+        -> (PoseResult, DetectorStages, [LandmarkStages]) {
         var timing = PoseTiming()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let detectorStages = try detectROIs(in: image)
+        let detectorStages = try detectROIs(in: image, keepingInput: keep)
         let t1 = DispatchTime.now().uptimeNanoseconds
         timing.detectorMilliseconds = Double(t1 - t0) / 1e6
         var poses: [Pose] = []
         var landmarkStages: [LandmarkStages] = []
         for candidate in detectorStages.candidates.prefix(options.maxPoses) {
-            let stages = try landmarks(in: image, roi: candidate.roi, detectionScore: candidate.detection.score)
+            let stages = try landmarks(in: image, roi: candidate.roi, detectionScore: candidate.detection.score,
+                                       keepingRawTensors: keep)
             landmarkStages.append(stages)
             if let pose = stages.pose { poses.append(pose) }
         }
@@ -218,14 +226,19 @@ public final class PoseLandmarker {
     /// range [−1, 1]), model, decode against the 2254 anchors, threshold, weighted NMS, letterbox
     /// removal, and the ROI of every NMS cluster.
     public func detectROIs(in image: RGBImage) throws -> DetectorStages {
+        try detectROIs(in: image, keepingInput: true)
+    }
+
+    /// ``detectROIs(in:)``; without `keepingInput` the stages' ``DetectorStages/input`` is empty
+    /// (the model input is written straight into the interpreter's memory, not kept).
+    func detectROIs(in image: RGBImage, keepingInput: Bool) throws -> DetectorStages {
         let size = Self.detectorSize
         let whole = try PixelRect.wholeImage(width: image.width, height: image.height)
         let (padded, padding) = try whole.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
         let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size, outputHeight: size,
                                             border: .zero, parallelFor: detector.parallelFor)   // [224, 224, 3] HWC
-        let (scale, offset) = mediaPipeValueTransform(rangeMin: -1, rangeMax: 1)
-        let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 224, 224, 3] NHWC
-        try detector.setInput(0, input)
+        let input = try Self.setInput(of: detector, from: bytes, rangeMin: -1, rangeMax: 1,
+                                      keeping: keepingInput)   // [1, 224, 224, 3] NHWC, or [] when not kept
         detector.invoke()
         let boxes = detector.output(boxesOutput)     // [1, 2254, 12]
         let scores = detector.output(scoresOutput)   // [1, 2254, 1]
@@ -250,6 +263,22 @@ public final class PoseLandmarker {
                               candidates: candidates)
     }
 
+    /// Writes `bytes` (HWC RGB8, the model input's element count) into `interpreter`'s input 0 as
+    /// MediaPipe's value range transform maps them to [`rangeMin`, `rangeMax`]
+    /// (``applyValueTransform(_:scale:offset:)``), in place. Returns a copy of that input when
+    /// `keeping`, else `[]`.
+    private static func setInput(of interpreter: Interpreter, from bytes: [UInt8], rangeMin: Float, rangeMax: Float,
+                                 keeping: Bool) throws -> [Float] {
+        let (scale, offset) = mediaPipeValueTransform(rangeMin: rangeMin, rangeMax: rangeMax)
+        return try interpreter.withInput(0) { input in
+            guard input.count == bytes.count else {
+                throw BlazePoseError.invalidImage("the crop has \(bytes.count) values, the model input \(input.count)")
+            }
+            for (k, byte) in bytes.enumerated() { input[k] = applyValueTransform(byte, scale: scale, offset: offset) }
+            return keeping ? Array(input) : []
+        }
+    }
+
     // MARK: - Landmark stage
 
     /// Runs the landmark model on `roi` (docs/pipeline.md §2.9–§2.16): rotated crop to 256×256 (replicate
@@ -262,6 +291,16 @@ public final class PoseLandmarker {
     /// - Returns: all stages; ``LandmarkStages/pose`` is nil when presence ≤ `minTrackingConfidence`.
     /// - Throws: ``BlazePoseError/invalidImage(_:)`` for a ROI that is not finite and positive.
     public func landmarks(in image: RGBImage, roi: NormalizedRect, detectionScore: Float? = nil) throws -> LandmarkStages {
+        try landmarks(in: image, roi: roi, detectionScore: detectionScore, keepingRawTensors: true)
+    }
+
+    /// ``landmarks(in:roi:detectionScore:)``; without `keepingRawTensors` the stages' large arrays
+    /// (``LandmarkStages/input``, ``LandmarkStages/rawSegmentation``, ``LandmarkStages/rawHeatmap``)
+    /// are empty: the input is written straight into the model's memory and the heatmap and the
+    /// segmentation are read where the model left them (a video frame then copies none of the
+    /// 256×256×3 input, the 64×64×39 heatmap or the mask logits).
+    func landmarks(in image: RGBImage, roi: NormalizedRect, detectionScore: Float?,
+                   keepingRawTensors keep: Bool) throws -> LandmarkStages {
         guard roi.isUsableCropRegion, roi.xCenter.isFinite, roi.yCenter.isFinite, roi.width.isFinite,
               roi.height.isFinite, roi.rotation.isFinite else {
             throw BlazePoseError.invalidImage("ROI \(roi) must be finite with positive width and height")
@@ -271,15 +310,15 @@ public final class PoseLandmarker {
         let (padded, padding) = try pixelROI.paddedToAspectRatio(tensorWidth: size, tensorHeight: size)
         let bytes = try warpRotatedRectRGB8(image: image, roi: padded, outputWidth: size, outputHeight: size,
                                             border: .replicate, parallelFor: landmarkModel.parallelFor)   // [256, 256, 3] HWC
-        let (scale, offset) = mediaPipeValueTransform(rangeMin: 0, rangeMax: 1)
-        let input = bytes.map { applyValueTransform($0, scale: scale, offset: offset) }   // [1, 256, 256, 3] NHWC
-        try landmarkModel.setInput(0, input)
+        let input = try Self.setInput(of: landmarkModel, from: bytes, rangeMin: 0, rangeMax: 1,
+                                      keeping: keep)   // [1, 256, 256, 3] NHWC, or [] when not kept
         landmarkModel.invoke()
         let rawLandmarks = landmarkModel.output(landmarksOutput)        // [1, 195]
         let rawFlag = landmarkModel.output(flagOutput).first ?? 0      // [1, 1]
-        let rawSegmentation = landmarkModel.output(segmentationOutput) // [1, Hm, Wm, 1]
-        let rawHeatmap = landmarkModel.output(heatmapOutput)           // [1, 64, 64, 39]
         let rawWorld = landmarkModel.output(worldOutput)               // [1, 117]
+        // [1, Hm, Wm, 1] and [1, 64, 64, 39]: copied only to be kept; else read in place below.
+        let rawSegmentation = keep ? landmarkModel.output(segmentationOutput) : []
+        let rawHeatmap = keep ? landmarkModel.output(heatmapOutput) : []
         var stages = LandmarkStages(
             roi: roi, padding: padding, inputBytes: bytes, input: input, rawLandmarks: rawLandmarks,
             rawPoseFlag: rawFlag, rawSegmentation: rawSegmentation,
@@ -290,7 +329,7 @@ public final class PoseLandmarker {
 
         let decoded = try rawLandmarks.withUnsafeBufferPointer { try LandmarkDecoder.decode(raw: $0) }
         var refined = decoded
-        try rawHeatmap.withUnsafeBufferPointer {
+        try landmarkModel.withOutput(heatmapOutput) {
             try LandmarkDecoder.refine(&refined, heatmap: $0, heatmapHeight: 64, heatmapWidth: 64,
                                        kernelSize: options.heatmapKernelSize)
         }
@@ -306,7 +345,7 @@ public final class PoseLandmarker {
         var mask: SegmentationMask?
         if options.enableSegmentation {
             // σ on the model grid, [Hm, Wm].
-            let maskROI = rawSegmentation.map(logistic)
+            let maskROI = landmarkModel.withOutput(segmentationOutput) { $0.map(logistic) }
             stages.maskROI = maskROI
             let matrix = mediaPipeMaskMatrix(padded: padded, imageWidth: image.width, imageHeight: image.height)
             let values = try warpMaskBack(mask: maskROI, maskWidth: segmentationWidth, maskHeight: segmentationHeight,

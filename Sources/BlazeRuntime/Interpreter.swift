@@ -334,6 +334,19 @@ public final class Interpreter {
         try values.withUnsafeBufferPointer { try setInput(i, $0) }
     }
 
+    /// Calls `body` with input `i`'s storage (row-major in the input's shape, e.g. NHWC;
+    /// `elementCount` floats), for a caller that computes the input in place instead of copying it
+    /// in with ``setInput(_:_:)-([Float])``. Valid only inside `body`; `body` must write every
+    /// element (the memory holds whatever the last inference left there).
+    /// - Throws: ``RuntimeError/inputIndex(_:count:)`` for an `i` the model does not have, or what
+    ///   `body` throws.
+    public func withInput<R>(_ i: Int, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) throws -> R {
+        guard inputs.indices.contains(i) else { throw RuntimeError.inputIndex(i, count: inputs.count) }
+        let info = inputs[i]
+        guard let offset = plan.offsets[info.index] else { return try body(UnsafeMutableBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeMutableBufferPointer(start: arena + offset, count: info.elementCount))
+    }
+
     /// Runs every operator once, in file order. With a `profiler`, each operator is timed.
     public func invoke(profiler: Profiler? = nil) {
         if let profiler {

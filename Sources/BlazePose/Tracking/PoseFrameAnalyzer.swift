@@ -17,10 +17,10 @@ extension PoseLandmarker: PoseFrameAnalyzer {
     public var landmarkerOptions: PoseLandmarkerOptions { options }
 
     public func detectionROIs(in image: RGBImage) throws -> [(roi: NormalizedRect, score: Float)] {
-        try detectROIs(in: image).candidates.map { ($0.roi, $0.detection.score) }
+        try detectROIs(in: image, keepingInput: false).candidates.map { ($0.roi, $0.detection.score) }
     }
 
     public func observePose(in image: RGBImage, roi: NormalizedRect, detectionScore: Float?) throws -> Pose? {
-        try landmarks(in: image, roi: roi, detectionScore: detectionScore).pose
+        try landmarks(in: image, roi: roi, detectionScore: detectionScore, keepingRawTensors: false).pose
     }
 }

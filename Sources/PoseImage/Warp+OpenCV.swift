@@ -157,6 +157,18 @@ public func openCVSaturateToInt32(_ v: Double) -> Int32 {
     return Int32(truncatingIfNeeded: shifted.bitPattern)
 }
 
+/// ``openCVSaturateToInt32(_:)`` lane by lane: the same clamps (NaN → Int32.max) and the same
+/// round-half-to-even addition, as vector operations.
+@inline(__always)
+public func openCVSaturateToInt32(vector v: SIMD4<Double>) -> SIMD4<Int32> {
+    let upper = SIMD4<Double>(repeating: Double(Int32.max)), lower = SIMD4<Double>(repeating: Double(Int32.min))
+    let clampedHigh = upper.replacing(with: v, where: v .< upper)          // v < upper ? v : upper
+    let clamped = lower.replacing(with: clampedHigh, where: lower .< clampedHigh)   // lower < c ? c : lower
+    let shifted = clamped + SIMD4<Double>(repeating: 6_755_399_441_055_744.0)
+    let bits = unsafeBitCast(shifted, to: SIMD4<UInt64>.self)
+    return SIMD4<Int32>(truncatingIfNeeded: bits)
+}
+
 @inline(__always)
 private func saturateToInt16(_ v: Int32) -> Int16 {
     Int16(clamping: v)
@@ -449,8 +461,10 @@ struct PerspectiveWarpLayout {
         // `[chunkPixels][4]` (fixed point; 0 for a tap outside under `.zero`).
         let taps = UnsafeMutablePointer<Int>.allocate(capacity: Self.chunkPixels * 4)
         let tapWeights = UnsafeMutablePointer<Int32>.allocate(capacity: Self.chunkPixels * 4)
-        defer { taps.deallocate(); tapWeights.deallocate() }
-        let tab = Double(interTabSize)
+        // Per chunk pixel: the fixed-point source position (1/32 px) `[chunkPixels]` each.
+        let positionsX = UnsafeMutablePointer<Int32>.allocate(capacity: Self.chunkPixels)
+        let positionsY = UnsafeMutablePointer<Int32>.allocate(capacity: Self.chunkPixels)
+        defer { taps.deallocate(); tapWeights.deallocate(); positionsX.deallocate(); positionsY.deallocate() }
         let mask = Int32(interTabSize - 1)
         let rowStride = sourceWidth * 3
         let innerWidth = UInt(max(sourceWidth - 1, 0)), innerHeight = UInt(max(sourceHeight - 1, 0))
@@ -470,13 +484,11 @@ struct PerspectiveWarpLayout {
                 var chunkStart = 0
                 while chunkStart < bw {
                     let chunk = min(Self.chunkPixels, bw - chunkStart)
-                    // Pass 1: positions, taps and weights of the chunk; prefetch the two source rows.
+                    // Pass 1a: the positions, four pixels at a time (the scalar steps lane by lane).
+                    positions(count: chunk, from: chunkStart, x0: x0, y0: y0, w0: w0, x: positionsX, y: positionsY)
+                    // Pass 1b: taps and weights of the chunk; prefetch the two source rows.
                     for i in 0..<chunk {
-                        let dx1 = Double(chunkStart + i)
-                        var w = w0 + m.6 * dx1
-                        w = w != 0 ? tab / w : 0
-                        let ix = openCVSaturateToInt32((x0 + m.0 * dx1) * w)
-                        let iy = openCVSaturateToInt32((y0 + m.3 * dx1) * w)
+                        let ix = positionsX[i], iy = positionsY[i]
                         let sx = Int(saturateToInt16(ix >> Int32(interBits)))
                         let sy = Int(saturateToInt16(iy >> Int32(interBits)))
                         let table = weights + 4 * Int((iy & mask) * Int32(interTabSize) + (ix & mask))
@@ -518,6 +530,31 @@ struct PerspectiveWarpLayout {
                 }
                 x += bw
             }
+        }
+    }
+
+    /// The fixed-point positions (`saturate_cast<int>` of the source coordinate × 32) of `count`
+    /// pixels at block offsets `first ..< first + count`, into `x[0 ..< count]`, `y[0 ..< count]`:
+    /// `w = w0 + M6·dx`, `w = w ≠ 0 ? 32 / w : 0`, `X = (x0 + M0·dx)·w`, `Y = (y0 + M3·dx)·w`, each step
+    /// one IEEE Double operation as in the scalar formula (no fused multiply-add), four lanes at a time,
+    /// so every lane's bits are the scalar's. A last partial group computes lanes past `count` and
+    /// stores only the first ones.
+    @inline(__always)
+    private func positions(count: Int, from first: Int, x0: Double, y0: Double, w0: Double,
+                           x: UnsafeMutablePointer<Int32>, y: UnsafeMutablePointer<Int32>) {
+        let tab = SIMD4<Double>(repeating: Double(interTabSize))
+        let m0 = SIMD4<Double>(repeating: m.0), m3 = SIMD4<Double>(repeating: m.3), m6 = SIMD4<Double>(repeating: m.6)
+        let vx0 = SIMD4<Double>(repeating: x0), vy0 = SIMD4<Double>(repeating: y0), vw0 = SIMD4<Double>(repeating: w0)
+        var i = 0
+        while i < count {
+            let dx = SIMD4<Double>(repeating: Double(first + i)) + SIMD4<Double>(0, 1, 2, 3)   // small integers: exact
+            var w = vw0 + m6 * dx
+            w = (tab / w).replacing(with: 0, where: w .== 0)
+            let ix = openCVSaturateToInt32(vector: (vx0 + m0 * dx) * w)
+            let iy = openCVSaturateToInt32(vector: (vy0 + m3 * dx) * w)
+            let lanes = Swift.min(4, count - i)
+            for lane in 0..<lanes { x[i + lane] = ix[lane]; y[i + lane] = iy[lane] }
+            i += 4
         }
     }
 }

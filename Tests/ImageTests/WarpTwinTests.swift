@@ -101,5 +101,17 @@ final class SaturateCastTests: XCTestCase {
             wrong += 1
         }
         XCTAssertEqual(wrong, 0)
+        // The four-lane form (the fast warp's positions) on the same values, each value in every lane.
+        var wrongLanes = 0
+        for k in values.indices {
+            let lanes = SIMD4<Double>(values[k], values[(k + 1) % values.count], values[(k + 2) % values.count],
+                                      values[(k + 3) % values.count])
+            let got = openCVSaturateToInt32(vector: lanes)
+            for lane in 0..<4 where got[lane] != expected(lanes[lane]) {
+                if wrongLanes < 5 { XCTFail("lane \(lane) of \(lanes): \(got[lane]) != \(expected(lanes[lane]))") }
+                wrongLanes += 1
+            }
+        }
+        XCTAssertEqual(wrongLanes, 0)
     }
 }

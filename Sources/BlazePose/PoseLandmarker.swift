@@ -312,7 +312,12 @@ public final class PoseLandmarker {
                                             border: .replicate, parallelFor: landmarkModel.parallelFor)   // [256, 256, 3] HWC
         let input = try Self.setInput(of: landmarkModel, from: bytes, rangeMin: 0, rangeMax: 1,
                                       keeping: keep)   // [1, 256, 256, 3] NHWC, or [] when not kept
-        landmarkModel.invoke()
+        if options.enableSegmentation || keep {
+            landmarkModel.invoke()
+        } else {
+            // No mask wanted: the layers that only the segmentation output reads are skipped.
+            try landmarkModel.invoke(computing: [landmarksOutput, flagOutput, worldOutput, heatmapOutput])
+        }
         let rawLandmarks = landmarkModel.output(landmarksOutput)        // [1, 195]
         let rawFlag = landmarkModel.output(flagOutput).first ?? 0      // [1, 1]
         let rawWorld = landmarkModel.output(worldOutput)               // [1, 117]

@@ -271,11 +271,25 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (median_ms, first_run_ms, min_ms, mean_ms, p5_ms, p50_ms, p95_ms, load_ms, init_ms, load_cpu_ms, init_cpu_ms, peak_rss_mb, memory_pages (2MiB, or 4KiB after slow huge pages), gflops, threads, gemm, gemm_lanes, …).") var json = false
     @Option(help: "Float32 .npy to use as the input (default: a fixed pseudo-random pattern in [-1, 1]).")
     var input: String?
+    @Option(help: "Compute only these outputs, by position in the model's output list, comma-separated (e.g. 0,1,3,4 for a pose landmark model without its mask): the layers only the other outputs need are skipped. Default: all outputs.")
+    var outputs: String?
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
         try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)
         try OptionRanges.check("--warmup", warmup, in: OptionRanges.warmup)
+        _ = try outputPositions()
+    }
+
+    /// `--outputs` as positions (nil: all outputs).
+    func outputPositions() throws -> [Int]? {
+        guard let outputs else { return nil }
+        let parts = outputs.split(separator: ",", omittingEmptySubsequences: false)
+        let positions = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, positions.count == parts.count, positions.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--outputs must be output positions ≥ 0 separated by commas (e.g. 0,1,3), got '\(outputs)'")
+        }
+        return positions
     }
 
     func run() throws {
@@ -290,7 +304,9 @@ struct BenchCommand: ParsableCommand {
             } else {
                 try interpreter.fillInputsForBenchmark()
             }
-            let r = interpreter.benchmark(iterations: iterations, warmup: warmup)
+            let positions = try outputPositions()
+            let r = try positions.map { try interpreter.benchmark(iterations: iterations, warmup: warmup, computing: $0) }
+                ?? interpreter.benchmark(iterations: iterations, warmup: warmup)
             guard let peakBytes = peakResidentSetBytes() else { throw CLIError("getrusage failed: cannot read the peak resident set size") }
             let peakRSSMiB = Double(peakBytes) / 1_048_576
             // What the load faulted in, MiB: the file's copy, the packed weights, the activations.
@@ -313,6 +329,7 @@ struct BenchCommand: ParsableCommand {
                 object["packed_weights_mb"] = packedMiB
                 object["file_mb"] = fileMiB
                 object["memory_pages"] = HugePages.useHugePages ? "2MiB" : "4KiB"
+                object["outputs"] = positions ?? Array(interpreter.outputs.indices)
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
@@ -323,6 +340,10 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "  memory: file %.2f MiB, packed weights %.2f MiB, activations %.2f MiB, in %@ pages",
                              fileMiB, packedMiB, activationMiB, HugePages.useHugePages ? "2 MiB" : "4 KiB"))
                 print("  GEMM \(execution.gemm.backend), native micro-kernels \(execution.lanes) (SIMD \(BuildTarget.simdBits)-bit build)")
+                if let positions {
+                    let skipped = interpreter.steps.count - (try interpreter.stepCount(computing: positions))
+                    print("  outputs \(positions.map(String.init).joined(separator: ",")) of \(interpreter.outputs.count): \(skipped) of \(interpreter.steps.count) steps skipped")
+                }
             }
         }
     }

@@ -135,6 +135,7 @@ struct GraphBuilder {
         let finalOffsets = offsets
         steps = pending.map { p in
             Interpreter.Step(op: p.site.index, name: p.site.name, flops: p.step.flops, variant: p.step.variant,
+                             writes: Array(Set(p.site.op.outputs.filter { $0 >= 0 } + [fusedOutput(p.site)])).sorted(),
                              run: p.step.bind { finalOffsets[$0] ?? 0 })
         }
     }

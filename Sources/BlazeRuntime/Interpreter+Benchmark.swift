@@ -58,6 +58,20 @@ extension Interpreter {
     /// Runs one timed first inference (`firstRunMs`; call this right after load to measure the
     /// first run), `warmup` untimed inferences, then `iterations` timed ones.
     public func benchmark(iterations: Int, warmup: Int) -> BenchmarkResult {
+        measure(iterations: iterations, warmup: warmup, gflop: flops / 1e9) { invoke() }
+    }
+
+    /// ``benchmark(iterations:warmup:)`` of ``invoke(computing:profiler:)`` with `outputs`: the
+    /// layers only the other outputs need are skipped (and their multiply-adds not counted).
+    /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
+    public func benchmark(iterations: Int, warmup: Int, computing outputs: [Int]) throws -> BenchmarkResult {
+        try invoke(computing: outputs)   // checks the indices and caches the selection
+        let gflop = selectedSteps(for: outputs).reduce(0) { $0 + steps[$1].flops } / 1e9
+        // Cannot throw: the indices were checked above.
+        return measure(iterations: iterations, warmup: warmup, gflop: gflop) { try? invoke(computing: outputs) }
+    }
+
+    private func measure(iterations: Int, warmup: Int, gflop: Double, _ invoke: () -> Void) -> BenchmarkResult {
         let firstCPUStart = processCPUMilliseconds()
         let firstStart = DispatchTime.now().uptimeNanoseconds
         invoke()
@@ -76,7 +90,6 @@ extension Interpreter {
         }
         let sorted = samples.sorted()
         let wallMedian = BlazeSupport.median(samples)
-        let gflop = flops / 1e9
         return BenchmarkResult(medianMs: wallMedian, firstRunMs: firstRunMs, firstRunCPUMs: firstRunCPUMs, minMs: sorted[0], meanMs: samples.reduce(0, +) / Double(samples.count),
                                p5Ms: percentile(samples, 5), p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95),
                                cpuMedianMs: BlazeSupport.median(cpuSamples),

@@ -119,6 +119,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case kernel(op: Int, name: String, message: String)
     case inputIndex(Int, count: Int)
     case inputSize(input: Int, name: String, expected: Int, got: Int)
+    /// An output position that the model does not have.
+    case outputIndex(Int, count: Int)
     /// The graph has no operators.
     case emptyGraph
     /// The graph's own structure is inconsistent (e.g. a graph input index out of range).
@@ -150,6 +152,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "input index \(i) is out of range (the model has \(count) inputs)"
         case let .inputSize(i, name, expected, got):
             return "input \(i) '\(name)' needs \(expected) floats, got \(got)"
+        case let .outputIndex(i, count):
+            return "output index \(i) is out of range (the model has \(count) outputs)"
         case .emptyGraph:
             return "the model's graph has no operators"
         case let .invalidGraph(detail):
@@ -203,6 +207,9 @@ public final class Interpreter {
         /// The kernel chosen at load when it is not the operator's usual one, e.g. "sparse 74%"
         /// (a CONV_2D on the sparse 1×1 kernel, 74% of its weights zero); nil otherwise.
         public let variant: String?
+        /// Tensors the step writes: its operator's outputs, or, when it absorbed operators after it,
+        /// the last one's output (see ``Interpreter/invoke(computing:profiler:)``).
+        let writes: [Int]
         let run: (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool) -> Void
     }
 
@@ -349,25 +356,96 @@ public final class Interpreter {
 
     /// Runs every operator once, in file order. With a `profiler`, each operator is timed.
     public func invoke(profiler: Profiler? = nil) {
+        run(steps.indices, profiler: profiler)
+        computedOutputs = nil
+    }
+
+    /// Runs only the steps that the graph outputs `indices` (positions in ``outputs``) depend on, in
+    /// file order: e.g. a pose landmark model without the segmentation head that only its mask
+    /// output reads (26 of lite's 488 operators, 46 of full's 332, among them full's 256×256
+    /// layers). The outputs computed are bit-identical to a full ``invoke(profiler:)``; until the
+    /// next `invoke`, the other outputs have no values (``output(_:)`` returns `[]`,
+    /// ``withOutput(_:_:)`` passes an empty buffer, ``isComputed(output:)`` is false).
+    /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
+    public func invoke(computing indices: [Int], profiler: Profiler? = nil) throws {
+        for i in indices where !outputs.indices.contains(i) { throw RuntimeError.outputIndex(i, count: outputs.count) }
+        run(selectedSteps(for: indices), profiler: profiler)
+        computedOutputs = Set(indices)
+    }
+
+    /// How many of ``steps`` ``invoke(computing:profiler:)`` runs for outputs `indices`.
+    /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
+    public func stepCount(computing indices: [Int]) throws -> Int {
+        for i in indices where !outputs.indices.contains(i) { throw RuntimeError.outputIndex(i, count: outputs.count) }
+        return selectedSteps(for: indices).count
+    }
+
+    /// Positions in ``steps`` that ``invoke(computing:profiler:)`` runs for outputs `indices` (in
+    /// range), cached for the last set asked for.
+    func selectedSteps(for indices: [Int]) -> [Int] {
+        let wanted = Set(indices)
+        if let cached = stepSelection, cached.outputs == wanted { return cached.steps }
+        let selected = stepsComputing(wanted)
+        stepSelection = (wanted, selected)
+        return selected
+    }
+
+    /// Whether output `i` holds values of the last inference: always after ``invoke(profiler:)``;
+    /// after ``invoke(computing:profiler:)`` only for the outputs it was asked for.
+    public func isComputed(output i: Int) -> Bool {
+        outputs.indices.contains(i) && (computedOutputs?.contains(i) ?? true)
+    }
+
+    /// The outputs the last `invoke` computed, when it was ``invoke(computing:profiler:)``; nil: all.
+    private var computedOutputs: Set<Int>?
+    /// The last ``invoke(computing:profiler:)`` selection: its outputs and the steps they need.
+    private var stepSelection: (outputs: Set<Int>, steps: [Int])?
+
+    /// Positions in ``steps`` of the steps that graph outputs `wanted` depend on: the tensors they
+    /// read, found backwards through the model's operators (aliasing RESHAPEs and folded constant
+    /// operators included), and every step that writes one of them.
+    private func stepsComputing(_ wanted: Set<Int>) -> [Int] {
+        var producer: [Int: Int] = [:]   // tensor → the operator that writes it
+        for (index, op) in subgraph.operators.enumerated() {
+            for t in op.outputs where t >= 0 { producer[t] = index }
+        }
+        var needed = Set(wanted.map { outputs[$0].index })
+        var stack = Array(needed)
+        var visited = Set<Int>()
+        while let t = stack.popLast() {
+            guard let index = producer[t], visited.insert(index).inserted else { continue }
+            for input in subgraph.operators[index].inputs where input >= 0 && needed.insert(input).inserted {
+                stack.append(input)
+            }
+        }
+        return steps.indices.filter { steps[$0].writes.contains(where: needed.contains) }
+    }
+
+    private func run(_ selected: some Sequence<Int>, profiler: Profiler?) {
         if let profiler {
-            for step in steps {
+            for i in selected {
+                let step = steps[i]
                 let start = profiler.now()
                 step.run(arena, scratch, pool)
                 profiler.record(op: step.op, start: start, end: profiler.now())
             }
             profiler.finishRun()
         } else {
-            for step in steps { step.run(arena, scratch, pool) }
+            for i in selected { steps[i].run(arena, scratch, pool) }
         }
     }
 
-    /// Output `i` as a flat array in its shape's row-major order.
+    /// Output `i` as a flat array in its shape's row-major order; `[]` when the last
+    /// ``invoke(computing:profiler:)`` did not compute it.
     public func output(_ i: Int) -> [Float] {
-        tensorValues(outputs[i].index) ?? []
+        guard isComputed(output: i) else { return [] }
+        return tensorValues(outputs[i].index) ?? []
     }
 
-    /// Calls `body` with output `i`'s storage, without copying. Valid only inside `body`.
+    /// Calls `body` with output `i`'s storage, without copying (an empty buffer when the last
+    /// ``invoke(computing:profiler:)`` did not compute it). Valid only inside `body`.
     public func withOutput<R>(_ i: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        guard isComputed(output: i) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
         let info = outputs[i]
         let offset = plan.offsets[info.index] ?? 0
         return try body(UnsafeBufferPointer(start: arena + offset, count: info.elementCount))

@@ -196,6 +196,35 @@ final class RuntimeToolOutputTests: XCTestCase {
         XCTAssertEqual(bad.stdout, "")
     }
 
+    /// `bench --outputs`: the JSON names the outputs computed and the GFLOP of the steps run (lite
+    /// without its mask output: fewer); bad lists and out-of-range positions are refused by name.
+    func testBenchOutputsOptionSkipsLayersAndIsChecked() throws {
+        let lite = weightsDirectory.appendingPathComponent("pose_landmark_lite.tflite").path
+        let args = ["bench", lite, "--json", "--iterations", "1", "--warmup", "0", "--threads", "1"]
+        let all = try blazepose(args)
+        XCTAssertEqual(all.status, 0, all.stderr)
+        let some = try blazepose(args + ["--outputs", "0,1,3,4"])
+        XCTAssertEqual(some.status, 0, some.stderr)
+        let (a, b) = (try jsonObject(all.stdout), try jsonObject(some.stdout))
+        XCTAssertEqual(a["outputs"] as? [Int], [0, 1, 2, 3, 4])
+        XCTAssertEqual(b["outputs"] as? [Int], [0, 1, 3, 4])
+        let (gfA, gfB) = (a["gflop"] as? Double ?? 0, b["gflop"] as? Double ?? 0)
+        XCTAssertLessThan(gfB, gfA)
+        XCTAssertGreaterThan(gfB, 0.8 * gfA)
+        let text = try blazepose(["bench", lite, "--iterations", "1", "--warmup", "0", "--threads", "1", "--outputs", "0,1,3,4"])
+        XCTAssertTrue(text.stdout.contains("outputs 0,1,3,4 of 5: 8 of "), text.stdout)
+        let range = try blazepose(["bench", lite, "--iterations", "1", "--outputs", "0,5"])
+        XCTAssertEqual(range.status, 1, range.stderr)
+        XCTAssertTrue(range.stderr.contains("output index 5 is out of range (the model has 5 outputs)"), range.stderr)
+        let empty = try blazepose(["bench", lite, "--outputs="])
+        XCTAssertEqual(empty.status, 64, empty.stderr)
+        for bad in ["0,x", "1,,2", "-1", " "] {
+            let r = try blazepose(["bench", lite, "--outputs=\(bad)"])
+            XCTAssertEqual(r.status, 64, "'\(bad)': \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--outputs must be output positions"), r.stderr)
+        }
+    }
+
     /// The CSV test above relies on this parser for the quoted shape column: check it on the RFC 4180 cases.
     func testTheCSVParserOfTheseTestsFollowsRFC4180() throws {
         XCTAssertEqual(parseCSVRecord("a,\"b,c\",\"say \"\"hi\"\"\",,d"), ["a", "b,c", "say \"hi\"", "", "d"])

@@ -207,8 +207,8 @@ public final class Interpreter {
         /// The kernel chosen at load when it is not the operator's usual one, e.g. "sparse 74%"
         /// (a CONV_2D on the sparse 1×1 kernel, 74% of its weights zero); nil otherwise.
         public let variant: String?
-        /// Tensors the step writes: its operator's outputs, or, when it absorbed operators after it,
-        /// the last one's output (see ``Interpreter/invoke(computing:profiler:)``).
+        /// Tensors the step may write, sorted: its operator's outputs and, when it absorbed operators
+        /// after it, the last one's output (see ``Interpreter/invoke(computing:profiler:)``).
         let writes: [Int]
         let run: (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool) -> Void
     }
@@ -436,14 +436,15 @@ public final class Interpreter {
     }
 
     /// Output `i` as a flat array in its shape's row-major order; `[]` when the last
-    /// ``invoke(computing:profiler:)`` did not compute it.
+    /// ``invoke(computing:profiler:)`` did not compute it or the model has no output `i`.
     public func output(_ i: Int) -> [Float] {
         guard isComputed(output: i) else { return [] }
         return tensorValues(outputs[i].index) ?? []
     }
 
     /// Calls `body` with output `i`'s storage, without copying (an empty buffer when the last
-    /// ``invoke(computing:profiler:)`` did not compute it). Valid only inside `body`.
+    /// ``invoke(computing:profiler:)`` did not compute it or the model has no output `i`). Valid
+    /// only inside `body`.
     public func withOutput<R>(_ i: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         guard isComputed(output: i) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
         let info = outputs[i]

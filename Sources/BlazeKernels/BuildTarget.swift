@@ -13,4 +13,7 @@ public enum BuildTarget {
     /// The native GEMM micro-kernels' vector width in this build (``GemmLanes/build``): 16 lanes
     /// (8×32 tiles) when the target has AVX-512, else 8 (6×16 tiles). Chosen at compile time.
     public static var gemmLanes: GemmLanes { .build }
+    /// Whether dense convs on small maps get binary16 weight panels by default
+    /// (``PanelPrecision/buildWidensHalves``).
+    public static var halfPanelsByDefault: Bool { PanelPrecision.buildWidensHalves }
 }

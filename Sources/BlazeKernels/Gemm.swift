@@ -80,9 +80,10 @@ public enum PanelPrecision: Sendable, Equatable {
     /// stay float32.
     case float16WhenExact
 
-    /// Whether this build widens binary16 in one instruction (F16C with AVX2: `BLAZE_TARGET_HALF_PANELS`
-    /// in `CBlazeTarget/target.h`, from `-target-cpu`). Without, the half kernels widen value by
-    /// value, so they are chosen only on request (tests).
+    /// Whether this build picks binary16 panels on its own: it widens binary16 in one instruction
+    /// (F16C with AVX2) and its target is not Zen 1 / Zen+, where that widening costs more than it
+    /// saves (`BLAZE_TARGET_HALF_PANELS` in `CBlazeTarget/target.h`, from `-target-cpu`). Otherwise
+    /// half panels are used only on request (`--half-panels`, tests).
     public static var buildWidensHalves: Bool { BLAZE_TARGET_HALF_PANELS != 0 }
 }
 

@@ -42,7 +42,7 @@ struct DoctorCommand: ParsableCommand {
             print("  \(pad(file, 28)) \(path)  \(status)")
         }
         print("install: \(WeightsLocator.installCommand)")
-        print("build: SIMD \(BuildTarget.simdBits)-bit, FMA in the CPU target: \(BuildTarget.hasFMA ? "yes" : "no"), GEMM micro-kernel FMA: \(BuildTarget.gemmUsesFMA ? "yes" : "no"), GEMM backend by default: \(GemmBackend.preferred), native GEMM micro-kernels: \(BuildTarget.gemmLanes)")
+        print("build: SIMD \(BuildTarget.simdBits)-bit, FMA in the CPU target: \(BuildTarget.hasFMA ? "yes" : "no"), GEMM micro-kernel FMA: \(BuildTarget.gemmUsesFMA ? "yes" : "no"), GEMM backend by default: \(GemmBackend.preferred), native GEMM micro-kernels: \(BuildTarget.gemmLanes), binary16 weight panels by default: \(BuildTarget.halfPanelsByDefault ? "yes (outputs of 8x8 and smaller)" : "no")")
         if !BuildTarget.hasFMA {
             print("  (a build without CPU flags: bash Tools/build.sh builds with -target-cpu native, about 1.7x faster)")
         }

@@ -75,7 +75,8 @@ public enum HalfPanelPolicy: Sendable, Equatable {
     /// float32 panels everywhere (`--no-half-panels`).
     case off
     /// Convs whose output has at most `Conv2DOperator.halfPanelPixels` (64) pixels, when the build's
-    /// CPU target widens halves in one instruction (F16C); the default.
+    /// CPU target widens halves in one instruction (F16C) and is not Zen 1
+    /// (`PanelPrecision.buildWidensHalves`); the default.
     case auto
     /// Every eligible conv, in any build (`--half-panels`; for checking and measuring).
     case always

@@ -323,7 +323,10 @@ static inline void blaze_widen_halves(const void *source, float *destination, lo
 
 // 1 when the GEMM picks binary16 weight panels on its own (`PanelPrecision.automatic`): the target
 // converts 8 halves to floats in one instruction (F16C VCVTPH2PS) and has AVX2 for the checks.
-#if defined(__F16C__) && defined(__AVX2__)
+// Not on Zen 1 / Zen+ (`-target-cpu znver1`): their 128-bit units run each 256-bit multiply-add and
+// conversion as two halves, and the widening then costs more than the smaller panels save (full,
+// 1 thread, per-layer minima: CONV_2D 24.63 ms with half panels, 23.03 with float32).
+#if defined(__F16C__) && defined(__AVX2__) && !defined(__znver1__)
 #define BLAZE_TARGET_HALF_PANELS 1
 #else
 #define BLAZE_TARGET_HALF_PANELS 0

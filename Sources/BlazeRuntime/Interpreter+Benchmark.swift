@@ -65,8 +65,9 @@ extension Interpreter {
     /// layers only the other outputs need are skipped (and their multiply-adds not counted).
     /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
     public func benchmark(iterations: Int, warmup: Int, computing outputs: [Int]) throws -> BenchmarkResult {
-        try invoke(computing: outputs)   // checks the indices and caches the selection
-        let gflop = selectedSteps(for: outputs).reduce(0) { $0 + steps[$1].flops } / 1e9
+        // Checks the indices and caches the selection, without an inference (the first timed run
+        // must stay the first after load).
+        let gflop = try selectedSteps(for: Set(outputs)).reduce(0) { $0 + steps[$1].flops } / 1e9
         // Cannot throw: the indices were checked above.
         return measure(iterations: iterations, warmup: warmup, gflop: gflop) { try? invoke(computing: outputs) }
     }

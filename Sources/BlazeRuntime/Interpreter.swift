@@ -369,23 +369,25 @@ public final class Interpreter {
     /// ``withOutput(_:_:)`` passes an empty buffer, ``isComputed(output:)`` is false).
     /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
     public func invoke(computing indices: [Int], profiler: Profiler? = nil) throws {
-        for i in indices where !outputs.indices.contains(i) { throw RuntimeError.outputIndex(i, count: outputs.count) }
-        run(selectedSteps(for: indices), profiler: profiler)
-        computedOutputs = Set(indices)
+        let wanted = Set(indices)
+        run(try selectedSteps(for: wanted), profiler: profiler)
+        computedOutputs = wanted
     }
 
     /// How many of ``steps`` ``invoke(computing:profiler:)`` runs for outputs `indices`.
     /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
     public func stepCount(computing indices: [Int]) throws -> Int {
-        for i in indices where !outputs.indices.contains(i) { throw RuntimeError.outputIndex(i, count: outputs.count) }
-        return selectedSteps(for: indices).count
+        try selectedSteps(for: Set(indices)).count
     }
 
-    /// Positions in ``steps`` that ``invoke(computing:profiler:)`` runs for outputs `indices` (in
-    /// range), cached for the last set asked for.
-    func selectedSteps(for indices: [Int]) -> [Int] {
-        let wanted = Set(indices)
+    /// Positions in ``steps`` that ``invoke(computing:profiler:)`` runs for outputs `wanted`,
+    /// cached for the last set asked for.
+    /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
+    func selectedSteps(for wanted: Set<Int>) throws -> [Int] {
         if let cached = stepSelection, cached.outputs == wanted { return cached.steps }
+        if let i = wanted.sorted().first(where: { !outputs.indices.contains($0) }) {
+            throw RuntimeError.outputIndex(i, count: outputs.count)
+        }
         let selected = stepsComputing(wanted)
         stepSelection = (wanted, selected)
         return selected

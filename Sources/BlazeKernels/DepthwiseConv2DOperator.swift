@@ -110,16 +110,23 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         // With a store, the copies live in its huge-page chunks (a heap block of fresh 4 KiB pages
         // per layer cost ~2/3 of a depthwise layer's preparation in page faults).
         self.store = store
-        let take: (Int) -> UnsafeMutablePointer<Float> = { count in store?.allocate(floats: count) ?? .allocate(capacity: count) }
-        self.weights = take(kh * kw * c)
-        self.weights.initialize(from: weights, count: kh * kw * c)
-        self.bias = take(c)
-        self.bias.initialize(repeating: 0, count: c)
-        if !bias.isEmpty { self.bias.update(from: bias, count: c) }
+        // (`cached`: a piece replayed from a packed-weight cache, which holds the copy already.)
+        let take: (WeightPieceKind, Int) -> (pointer: UnsafeMutablePointer<Float>, cached: Bool) = { kind, count in
+            store?.allocate(kind, floats: count) ?? (.allocate(capacity: count), false)
+        }
+        let taps = take(.depthwiseTaps, kh * kw * c)
+        self.weights = taps.pointer
+        if !taps.cached { self.weights.initialize(from: weights, count: kh * kw * c) }
+        let biasPiece = take(.depthwiseBias, c)
+        self.bias = biasPiece.pointer
+        if !biasPiece.cached {
+            self.bias.initialize(repeating: 0, count: c)
+            if !bias.isEmpty { self.bias.update(from: bias, count: c) }
+        }
         if let preluAlpha {
-            let alpha = take(c)
-            alpha.initialize(from: preluAlpha, count: c)
-            self.preluAlpha = alpha
+            let alpha = take(.depthwiseAlpha, c)
+            if !alpha.cached { alpha.pointer.initialize(from: preluAlpha, count: c) }
+            self.preluAlpha = alpha.pointer
         } else {
             self.preluAlpha = nil
         }
@@ -130,10 +137,12 @@ public final class DepthwiseConv2DOperator: @unchecked Sendable {
         if !rowPathOnly && depthMultiplier == 1 && c % 8 == 0 && g.dilationWidth == 1 && kw >= 5 && strideWidth == 1
             && g.outputWidth <= 16 && weights.allSatisfy({ $0.isFinite }) {
             paddedWidth = planeWidth
-            let packed = take(kh * kw * c)
-            for block in 0..<(c / 8) {
-                for tap in 0..<(kh * kw) {
-                    for lane in 0..<8 { packed[(block * kh * kw + tap) * 8 + lane] = weights[tap * c + block * 8 + lane] }
+            let (packed, cached) = take(.depthwiseBlocks, kh * kw * c)
+            if !cached {
+                for block in 0..<(c / 8) {
+                    for tap in 0..<(kh * kw) {
+                        for lane in 0..<8 { packed[(block * kh * kw + tap) * 8 + lane] = weights[tap * c + block * 8 + lane] }
+                    }
                 }
             }
             blockWeights = packed

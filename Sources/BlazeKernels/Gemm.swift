@@ -184,7 +184,7 @@ public final class PackedGemmWeights: @unchecked Sendable {
         case .native:
             // Panel p at p·k·pw; the last one holds only k·lastPanelWidth floats.
             let count = panelCount == 0 ? 0 : (panelCount - 1) * k * pw + k * lastPanelWidth
-            if precision == .float16WhenExact && pw >= 16 && count > 0,
+            if precision == .float16WhenExact && pw >= 16 && count > 0, store?.replaySkips(.halfPanels) != true,
                let half = Self.packHalfPanels(rows, count: count, panelCount: panelCount, panelWidth: pw,
                                               lastPanelWidth: lastPanelWidth, store: store) {
                 halfData = half
@@ -192,14 +192,19 @@ public final class PackedGemmWeights: @unchecked Sendable {
                 return
             }
             halfData = nil
-            data = store?.allocate(floats: count) ?? .allocate(capacity: Swift.max(1, count))
-            Self.packPanels(rows, into: data, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth,
-                            store: store)
+            // A piece replayed from a packed-weight cache holds these panels already.
+            let (memory, cached) = store?.allocate(.floatPanels, floats: count) ?? (.allocate(capacity: Swift.max(1, count)), false)
+            data = memory
+            if !cached {
+                Self.packPanels(rows, into: data, panelCount: panelCount, panelWidth: pw, lastPanelWidth: lastPanelWidth,
+                                store: store)
+            }
         case .openBLAS:
             halfData = nil
             OpenBLAS.useSingleThread()
-            data = store?.allocate(floats: n * k) ?? .allocate(capacity: Swift.max(1, n * k))
-            if n * k > 0 { rows.read(first: 0, count: n, into: data) }
+            let (memory, cached) = store?.allocate(.blasMatrix, floats: n * k) ?? (.allocate(capacity: Swift.max(1, n * k)), false)
+            data = memory
+            if n * k > 0 && !cached { rows.read(first: 0, count: n, into: data) }
         }
     }
 
@@ -235,8 +240,10 @@ public final class PackedGemmWeights: @unchecked Sendable {
                                        lastPanelWidth: Int, store: WeightStore?) -> UnsafeMutablePointer<UInt16>? {
         let k = rows.k
         let halves = (count + 1) / 2
-        let memory = store?.allocate(floats: halves) ?? .allocate(capacity: halves)
+        let (memory, cached) = store?.allocate(.halfPanels, floats: halves) ?? (.allocate(capacity: halves), false)
         let half = UnsafeMutableRawPointer(memory).bindMemory(to: UInt16.self, capacity: count)
+        // Replayed from a packed-weight cache: the panels are there (and were exact when packed).
+        if cached { return half }
         // Per panel: some weight is not a binary16 (each panel is written by one worker).
         let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: panelCount)
         inexact.initialize(repeating: false, count: panelCount)

@@ -192,6 +192,19 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         self.chunkChannels = kc
         let chunks = i == 0 ? 1 : (i + kc - 1) / kc
         chunkCount = chunks
+        bias = .allocate(capacity: o + 8)
+        bias.initialize(repeating: 0, count: o + 8)
+        if !biasIn.isEmpty { for j in 0..<o { bias[j] = biasIn[j] } }
+        self.store = store
+        // Replayed from a packed-weight cache: the nonzero count, the row starts and the entries
+        // are there already (packed from the same model bytes, and checked, when it was recorded).
+        if let store, let replayed = Self.replayedEntries(store, slots: chunks * o) {
+            nonzeroCount = replayed.nonzeros
+            rowStart = replayed.rowStart
+            offsets = replayed.offsets
+            values = replayed.values
+            return
+        }
         // Pass 1: the nonzeros of each (chunk, row). Rows given as a stored CSR (`rows.stored`) are
         // counted from their indices in place (`countStoredRuns`: all rows checked at once, each
         // row's chunk boundaries found by a forward scan of its increasing indices). Rows given by
@@ -291,19 +304,21 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         guard capacity <= Int(Int32.max) else {
             throw KernelError.invalidShape(op: op, what: "weights (too large for 32-bit sparse indices)", shape: weightsShape)
         }
-        rowStart = .allocate(capacity: chunks * o + 1)
-        self.store = store
         if let store {
-            // Two UInt16 offsets per float slot (a float slice is aligned for UInt16).
-            offsets = UnsafeMutableRawPointer(store.allocate(floats: (capacity + 1) / 2)).bindMemory(to: UInt16.self, capacity: capacity)
-            values = store.allocate(floats: capacity)
+            // The pieces a packed-weight cache records, in the order `replayedEntries` takes them:
+            // the nonzero count (an Int64), the row starts, the offsets (two UInt16 per float
+            // slot; a float slice is aligned for UInt16) and the values.
+            UnsafeMutableRawPointer(store.allocate(.sparseCount, floats: 2).pointer).storeBytes(of: Int64(nnz), as: Int64.self)
+            rowStart = UnsafeMutableRawPointer(store.allocate(.sparseRowStarts, floats: chunks * o + 1).pointer)
+                .bindMemory(to: Int32.self, capacity: chunks * o + 1)
+            offsets = UnsafeMutableRawPointer(store.allocate(.sparseOffsets, floats: (capacity + 1) / 2).pointer)
+                .bindMemory(to: UInt16.self, capacity: capacity)
+            values = store.allocate(.sparseValues, floats: capacity).pointer
         } else {
+            rowStart = .allocate(capacity: chunks * o + 1)
             offsets = .allocate(capacity: capacity)
             values = .allocate(capacity: capacity)
         }
-        bias = .allocate(capacity: o + 8)
-        bias.initialize(repeating: 0, count: o + 8)
-        if !biasIn.isEmpty { for j in 0..<o { bias[j] = biasIn[j] } }
         // Row starts (chunk-major); `counts` becomes each (chunk, row)'s write cursor, `runs` keeps
         // the counts (pass 2 takes each chunk's run of a row from them when no entry is ±0).
         let runs = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))   // [chunk][row]
@@ -481,9 +496,31 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         return columns[0] >= 0 && Int(columns[count - 1]) < bound && blaze_descents_i32(columns, count) == 0
     }
 
+    /// The entries of a layer replayed from a packed-weight cache: `store`'s next four pieces when
+    /// they are a nonzero count and the row starts (`slots + 1`), offsets and values that count
+    /// implies; nil otherwise (the operator then builds them, into fresh pieces).
+    static func replayedEntries(_ store: WeightStore, slots: Int)
+        -> (nonzeros: Int, rowStart: UnsafeMutablePointer<Int32>, offsets: UnsafeMutablePointer<UInt16>, values: UnsafeMutablePointer<Float>)? {
+        guard store.replayOffers(.sparseCount) else { return nil }
+        let count = store.allocate(.sparseCount, floats: 2)
+        guard count.cached else { return nil }
+        let nnz = Int(UnsafeRawPointer(count.pointer).load(as: Int64.self))
+        guard nnz >= 0, nnz <= Int(Int32.max) else { return nil }
+        let pad = nnz >= 16 * slots ? 4 : 1
+        let capacity = nnz + (pad - 1) * slots + 8
+        let starts = store.allocate(.sparseRowStarts, floats: slots + 1)
+        guard starts.cached else { return nil }
+        let offsets = store.allocate(.sparseOffsets, floats: (capacity + 1) / 2)
+        guard offsets.cached else { return nil }
+        let values = store.allocate(.sparseValues, floats: capacity)
+        guard values.cached else { return nil }
+        return (nnz, UnsafeMutableRawPointer(starts.pointer).bindMemory(to: Int32.self, capacity: slots + 1),
+                UnsafeMutableRawPointer(offsets.pointer).bindMemory(to: UInt16.self, capacity: capacity), values.pointer)
+    }
+
     deinit {
-        rowStart.deallocate()
         if store == nil {
+            rowStart.deallocate()
             offsets.deallocate()
             values.deallocate()
         }

@@ -183,6 +183,21 @@ public struct StoredSparseRows: @unchecked Sendable {
     }
 }
 
+/// What a piece of a ``WeightStore`` holds, as a packed-weight cache records it (the raw values
+/// are stored in cache files: never renumber them).
+public enum WeightPieceKind: UInt32, Sendable, CaseIterable {
+    /// A dense conv's float32 GEMM panels (`PackedGemmWeights.data`).
+    case floatPanels = 1
+    /// A dense conv's binary16 GEMM panels (`PackedGemmWeights.halfData`).
+    case halfPanels = 2
+    /// The `[N][K]` matrix the OpenBLAS backend reads.
+    case blasMatrix = 3
+    /// A depthwise conv's taps, bias, fused PRELU alpha and 8-channel block taps.
+    case depthwiseTaps = 4, depthwiseBias = 5, depthwiseAlpha = 6, depthwiseBlocks = 7
+    /// A sparse 1×1 conv's nonzero count, row starts, 16-bit offsets and values.
+    case sparseCount = 8, sparseRowStarts = 9, sparseOffsets = 10, sparseValues = 11
+}
+
 /// Where a model's prepacked weights live while it loads and runs: memory taken from the system
 /// in large chunks (2 MiB-aligned and, on Linux, backed by transparent huge pages where the
 /// kernel allows), handed out in 64-byte-aligned pieces, and a per-thread staging area for the
@@ -194,6 +209,34 @@ public struct StoredSparseRows: @unchecked Sendable {
 /// few. The unused tail of a chunk is handed back to the system (`trim()`), so resident memory is
 /// what the weights need, rounded to 4 KiB.
 public final class WeightStore: @unchecked Sendable {
+    /// One piece as the packed-weight cache records it: what it holds, where, and its bytes (a
+    /// multiple of 64).
+    public struct Piece {
+        public let kind: WeightPieceKind
+        public let pointer: UnsafeRawPointer
+        public let bytes: Int
+
+        public init(kind: WeightPieceKind, pointer: UnsafeRawPointer, bytes: Int) {
+            self.kind = kind; self.pointer = pointer; self.bytes = bytes
+        }
+    }
+
+    /// Every piece handed out and kept, in order (pieces handed back are dropped): what a
+    /// packed-weight cache file stores, and what a replay hands out again in the same order.
+    public private(set) var journal: [Piece] = []
+    /// A cache's pieces to hand out instead of fresh memory (``init(pool:replaying:)``), the next
+    /// at `replayCursor`; nil when not replaying.
+    private let replayPieces: [Piece]?
+    private var replayCursor = 0
+    /// Keeps the memory `replayPieces` point into alive (e.g. a file mapping), released with the store.
+    private let replayOwner: AnyObject?
+    /// Bytes of the pieces handed out from the replayed cache.
+    private var replayedBytes = 0
+    /// True once a packer asked for a piece other than the replay's next one: from then on every
+    /// piece is fresh memory that its packer fills (the pieces replayed before stay valid, as they
+    /// hold what the packers would have written).
+    public private(set) var replayDiverged = false
+
     private var chunks: [(base: UnsafeMutableRawPointer, size: Int, mapped: Bool)] = []
     /// Bytes used in the last chunk.
     private var used = 0
@@ -218,6 +261,61 @@ public final class WeightStore: @unchecked Sendable {
     /// A store whose packers spread each layer's panels over `pool` (results do not depend on it).
     public init(pool: ThreadPool? = nil) {
         self.pool = pool
+        replayPieces = nil
+        replayOwner = nil
+    }
+
+    /// A store that hands out `pieces` (a packed-weight cache's, in the order they were recorded)
+    /// instead of packing: each packer that asks for the next piece's kind and size gets it
+    /// already filled (``allocate(_:floats:)`` says `cached`). `owner` keeps their memory alive.
+    /// A packer that asks for anything else gets fresh memory and the replay stops
+    /// (``replayDiverged``).
+    public init(pool: ThreadPool? = nil, replaying pieces: [Piece], owner: AnyObject) {
+        self.pool = pool
+        replayPieces = pieces
+        replayOwner = owner
+    }
+
+    /// Whether every piece of the replayed cache was handed out and nothing else was asked for:
+    /// the packers read no weight.
+    public var replayedEverything: Bool {
+        guard let replayPieces else { return false }
+        return !replayDiverged && replayCursor == replayPieces.count
+    }
+
+    /// Whether this store replays a cache and its next piece is not `kind`: a packer with a
+    /// choice (binary16 panels, which it can give up on) then knows the recorded load did not keep
+    /// that kind here, and goes straight to the other.
+    func replaySkips(_ kind: WeightPieceKind) -> Bool {
+        guard let replayPieces, !replayDiverged, replayCursor < replayPieces.count else { return false }
+        return replayPieces[replayCursor].kind != kind
+    }
+
+    /// Whether this store replays a cache whose next piece is `kind`.
+    func replayOffers(_ kind: WeightPieceKind) -> Bool {
+        guard let replayPieces, !replayDiverged, replayCursor < replayPieces.count else { return false }
+        return replayPieces[replayCursor].kind == kind
+    }
+
+    /// A piece of `count` floats holding `kind`, 64-byte aligned, valid for the store's life:
+    /// the replayed cache's next piece when it is that kind and size (`cached`: already filled,
+    /// read-only), else fresh memory the packer fills (contents unspecified). Recorded in
+    /// ``journal``.
+    func allocate(_ kind: WeightPieceKind, floats count: Int) -> (pointer: UnsafeMutablePointer<Float>, cached: Bool) {
+        let bytes = (Swift.max(1, count) * MemoryLayout<Float>.stride + 63) & ~63
+        if let replayPieces, !replayDiverged {
+            if replayCursor < replayPieces.count, replayPieces[replayCursor].kind == kind, replayPieces[replayCursor].bytes == bytes {
+                let piece = replayPieces[replayCursor]
+                replayCursor += 1
+                replayedBytes += bytes
+                journal.append(piece)
+                return (UnsafeMutablePointer(mutating: piece.pointer.assumingMemoryBound(to: Float.self)), true)
+            }
+            replayDiverged = true
+        }
+        let pointer = allocate(floats: count)
+        journal.append(Piece(kind: kind, pointer: UnsafeRawPointer(pointer), bytes: bytes))
+        return (pointer, false)
     }
 
     deinit {
@@ -229,11 +327,11 @@ public final class WeightStore: @unchecked Sendable {
 
     /// Bytes of the pieces handed out and kept (each rounded up to 64 bytes): the packed weights'
     /// memory, without the chunks' unused tails.
-    public var bytesInUse: Int { usedBefore + used }
+    public var bytesInUse: Int { usedBefore + used + replayedBytes }
 
     /// `count` floats, 64-byte aligned, valid for the store's life. Contents are unspecified: the
     /// packer writes every one.
-    func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
+    private func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = (Swift.max(1, count) * MemoryLayout<Float>.stride + 63) & ~63
         if let last = chunks.last, used + bytes <= last.size {
             faultIn(upTo: used + bytes)
@@ -257,6 +355,7 @@ public final class WeightStore: @unchecked Sendable {
         let bytes = (Swift.max(1, count) * MemoryLayout<Float>.stride + 63) & ~63
         guard let last = chunks.last, used >= bytes, UnsafeMutableRawPointer(pointer) == last.base + (used - bytes) else { return }
         used -= bytes
+        if journal.last?.pointer == UnsafeRawPointer(pointer) { journal.removeLast() }
     }
 
     /// Faults in the last chunk up to `end` bytes before the packers write there

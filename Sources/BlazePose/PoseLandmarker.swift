@@ -45,7 +45,8 @@ public final class PoseLandmarker {
         self.options = options
         // The detector and the landmark model run one after the other, each reading its outputs
         // before the other runs: one activation arena serves both (the larger need, not the sum).
-        let runtimeOptions = InterpreterOptions(threads: options.threads, sharedArena: ActivationArena())
+        let runtimeOptions = InterpreterOptions(threads: options.threads, sharedArena: ActivationArena(),
+                                                weightCache: options.weightCacheDirectory.map { WeightCache(directory: $0) })
         let detectorName = "pose_detection.tflite", landmarkName = options.modelComplexity.landmarkModelFileName
         // Names used in errors: the file path, or "<name> (Data)".
         let detectorLabel: String, landmarkLabel: String

@@ -1,3 +1,4 @@
+import BlazeRuntime
 import Foundation
 
 /// Which landmark model runs (MediaPipe's `model_complexity`).
@@ -40,6 +41,12 @@ public struct PoseLandmarkerOptions: Sendable {
     public var heatmapKernelSize: Int
     /// Where the two models come from (default ``ModelSource/searchPath``: the ``WeightsLocator`` order).
     public var models: ModelSource
+    /// The directory of the packed-weight cache (`WeightCache` in BlazeRuntime): a load of a model
+    /// seen before maps its packed weights from there instead of packing them. Default: the user's
+    /// cache (`$BLAZEPOSE_CACHE_DIR`, else `$XDG_CACHE_HOME/blazepose`, else
+    /// `~/.cache/blazepose`; none when `BLAZEPOSE_WEIGHT_CACHE=off`); nil for no cache. Results
+    /// are identical either way.
+    public var weightCacheDirectory: String? = WeightCache.user?.directory
 
     /// The directory holding `pose_detection.tflite` and `pose_landmark_<model>.tflite`, or nil
     /// (the default) to search the ``WeightsLocator`` order: `$BLAZEPOSE_WEIGHTS`, `./weights`,

@@ -60,6 +60,16 @@ struct DoctorCommand: ParsableCommand {
         print("memory pages: " + (HugePages.useHugePages
               ? "2 MiB huge pages (fewer than \(HugePages.slowHugePagesToSwitch) took over \(HugePages.slowHugePageMilliseconds) ms to fault in)"
               : "4 KiB pages (\(HugePages.slowHugePagesToSwitch) huge pages took over \(HugePages.slowHugePageMilliseconds) ms to fault in, as on a host that takes freed memory back)"))
+        if let cache = WeightCache.user {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: cache.directory))?.filter { $0.hasSuffix(".bpw") } ?? []
+            let bytes = names.reduce(0) { total, name in
+                total + ((try? FileManager.default.attributesOfItem(atPath: cache.directory + "/" + name)[.size] as? Int) ?? 0)
+            }
+            print("packed-weight cache: \(cache.directory) (\(names.count) file(s), \(String(format: "%.1f", Double(bytes) / 1e6)) MB; "
+                  + "at most \(WeightCache.maximumFiles) files; BLAZEPOSE_WEIGHT_CACHE=off or --no-weight-cache to pack on every load)")
+        } else {
+            print("packed-weight cache: off (BLAZEPOSE_WEIGHT_CACHE=off, or no $HOME): every load packs the weights")
+        }
         if anyBad { throw ExitCode.failure }
     }
 }

@@ -23,15 +23,20 @@ struct PipelineOptions: ParsableArguments {
     var heatmapKernel: Int = 7
     @Option(help: "Directory with the .tflite files (default: the search order of `blazepose doctor`: $BLAZEPOSE_WEIGHTS, ./weights, next to the executable, ~/.local/share/blazepose/weights, /usr/local/share/blazepose/weights).")
     var weights: String?
+    @Flag(name: .customLong("weight-cache"), inversion: .prefixedNo,
+          help: "Map the models' packed weights from the cache of earlier loads ($BLAZEPOSE_CACHE_DIR, else $XDG_CACHE_HOME/blazepose, else ~/.cache/blazepose), writing it on a miss; --no-weight-cache packs them afresh and writes nothing. Results are identical.")
+    var weightCache = true
 
     /// The library options these flags describe (weights not yet searched for).
     func landmarkerOptions(enableSegmentation: Bool, defaultThreads: Int = ProcessInfo.processInfo.activeProcessorCount)
         -> PoseLandmarkerOptions {
-        PoseLandmarkerOptions(
+        var options = PoseLandmarkerOptions(
             modelComplexity: model, minDetectionConfidence: minDetectionConfidence,
             minTrackingConfidence: minTrackingConfidence, enableSegmentation: enableSegmentation,
             maxPoses: maxPoses, threads: threads ?? defaultThreads, heatmapKernelSize: heatmapKernel,
             weightsDirectory: weights.map { URL(fileURLWithPath: $0, isDirectory: true) })
+        if !weightCache { options.weightCacheDirectory = nil }
+        return options
     }
 
     /// Checks the ranges through the library's `PoseLandmarkerOptions.validate()`, naming the flag.

@@ -27,6 +27,10 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Give every conv output its own memory, even where it could take a dying residual's (more activation memory; outputs are identical).")
     var noInPlace = false
 
+    @Flag(name: .customLong("weight-cache"), inversion: .prefixedNo,
+          help: "Map the model's packed weights from the cache of earlier loads ($BLAZEPOSE_CACHE_DIR, else $XDG_CACHE_HOME/blazepose, else ~/.cache/blazepose; off when BLAZEPOSE_WEIGHT_CACHE=off), writing it on a miss; --no-weight-cache packs afresh and writes nothing. Outputs are identical.")
+    var weightCache = true
+
     func validate() throws {
         try OptionRanges.check("--threads", threads, in: OptionRanges.threads)
         if let gemmLanes, GemmLanes(rawValue: gemmLanes) == nil {
@@ -42,7 +46,7 @@ struct ExecutionOptions: ParsableArguments {
                            gemmBackend: gemm.backend, gemmLanes: lanes, fuseOperators: !noFuse,
                            sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto,
                            halfPanels: halfPanels.map { $0 ? .always : .off } ?? .auto,
-                           inPlaceResidual: !noInPlace)
+                           inPlaceResidual: !noInPlace, weightCache: weightCache ? WeightCache.user : nil)
     }
 }
 
@@ -322,6 +326,7 @@ struct BenchCommand: ParsableCommand {
                 object["gemm_lanes"] = execution.lanes.rawValue
                 object["load_ms"] = loadMs
                 object["init_ms"] = initMs
+                object["weight_cache"] = interpreter.weightCacheOutcome.word
                 object["load_cpu_ms"] = loadCPUMs
                 object["init_cpu_ms"] = initCPUMs
                 object["peak_rss_mb"] = peakRSSMiB
@@ -339,6 +344,7 @@ struct BenchCommand: ParsableCommand {
                              loadMs, initMs, r.firstRunMs, r.medianMs > 0 ? r.firstRunMs / r.medianMs : 0, r.p5Ms, r.p50Ms, r.p95Ms, peakRSSMiB))
                 print(String(format: "  memory: file %.2f MiB, packed weights %.2f MiB, activations %.2f MiB, in %@ pages",
                              fileMiB, packedMiB, activationMiB, HugePages.useHugePages ? "2 MiB" : "4 KiB"))
+                print("  packed-weight cache: \(interpreter.weightCacheOutcome)")
                 print("  GEMM \(execution.gemm.backend), native micro-kernels \(execution.lanes) (SIMD \(BuildTarget.simdBits)-bit build)")
                 if let positions {
                     let skipped = interpreter.steps.count - (try interpreter.stepCount(computing: positions))

@@ -42,6 +42,11 @@ public struct InterpreterOptions: Sendable {
     /// one (see ``ActivationArena`` for what sharing implies); nil (the default): its own.
     public var sharedArena: ActivationArena?
 
+    /// Where packed weights are cached between loads (``WeightCache``), or nil (the default) for
+    /// no cache. The CLI and the pose pipeline use ``WeightCache/user``. Outputs are identical
+    /// either way; ``Interpreter/weightCacheOutcome`` says what a load did.
+    public var weightCache: WeightCache?
+
     /// The default `memoryBudget`: 4 GiB (the BlazePose models need ~40 MB).
     public static let defaultMemoryBudget = 4 << 30
 
@@ -54,7 +59,8 @@ public struct InterpreterOptions: Sendable {
                 sparseConvolutions: SparseConvolutionPolicy = .auto,
                 sharedArena: ActivationArena? = nil,
                 halfPanels: HalfPanelPolicy = .auto,
-                inPlaceResidual: Bool = true) {
+                inPlaceResidual: Bool = true,
+                weightCache: WeightCache? = nil) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
@@ -65,6 +71,7 @@ public struct InterpreterOptions: Sendable {
         self.sharedArena = sharedArena
         self.halfPanels = halfPanels
         self.inPlaceResidual = inPlaceResidual
+        self.weightCache = weightCache
     }
 }
 
@@ -261,12 +268,35 @@ public final class Interpreter {
 
         let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
         let constants = try model.constantTable(subgraph: 0)
-        // Packed weights go to one store (huge-page chunks), packed over this interpreter's threads.
-        let weightStore = WeightStore(pool: pool)
+        // Packed weights go to one store (huge-page chunks), packed over this interpreter's threads,
+        // or replayed from a cache file that holds them (keyed before any page is released).
+        let cacheKey = options.weightCache.flatMap { WeightCacheKey(cache: $0, model: model, options: options) }
+        let cached = cacheKey.flatMap { WeightCacheFile.open($0) }
+        let packers = pool
+        var weightStore = cached.map { WeightStore(pool: packers, replaying: $0.pieces, owner: $0.mapping) } ?? WeightStore(pool: packers)
         var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
                                    releasesWidenedBuffers: releasingBuffers, weightStore: weightStore)
         try builder.build()
+        if cached != nil && !weightStore.replayedEverything {
+            // The file did not match the packers' requests (not expected for a file this key
+            // names): pack afresh, and rewrite it below.
+            weightStore = WeightStore(pool: packers)
+            builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
+                                   releasesWidenedBuffers: releasingBuffers, weightStore: weightStore)
+            try builder.build()
+        }
         weightStore.finish()
+        if let cacheKey {
+            if weightStore.replayedEverything {
+                weightCacheOutcome = .hit(path: cacheKey.path)
+            } else if let reason = WeightCacheFile.store(weightStore.journal, key: cacheKey) {
+                weightCacheOutcome = .notStored(reason: reason)
+            } else {
+                weightCacheOutcome = .stored(path: cacheKey.path)
+            }
+        } else {
+            weightCacheOutcome = options.weightCache == nil ? .off : .notStored(reason: "the model's bytes or the engine binary cannot be identified")
+        }
         packedWeightBytes = weightStore.bytesInUse
         // Arena and scratch are allocated below; their sum with the constants must fit the budget.
         let (arenaBytes0, o1) = builder.plan.arenaCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
@@ -294,6 +324,10 @@ public final class Interpreter {
     deinit {
         for buffer in constantStore.values { buffer.deallocate() }
     }
+
+    /// What this load did with ``InterpreterOptions/weightCache``: `.off` without one, `.hit`
+    /// when the packed weights were mapped from its file, else whether they were stored there.
+    public let weightCacheOutcome: WeightCacheOutcome
 
     /// Bytes this interpreter allocated for the model: the activation arena, scratch and the
     /// float32 constants (always ≤ `options.memoryBudget`).

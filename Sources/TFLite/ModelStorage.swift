@@ -36,6 +36,13 @@ public final class ModelStorage: @unchecked Sendable {
     private var releasedPages: [Bool]
     private var releasedAny = false
 
+    /// Whether some pages of ``bytes`` were released (they read as zeros until read back): the
+    /// bytes are then not the file's, e.g. for a digest of its contents.
+    public var hasReleasedPages: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return releasedAny
+    }
+
     /// Files up to this size (256 MiB) are read into private memory; larger files are mapped.
     ///
     /// Why a private read and not a mapping: a mapping of a file that another process truncates

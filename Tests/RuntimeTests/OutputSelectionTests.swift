@@ -11,7 +11,7 @@ final class OutputSelectionTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Fixture folder name → model file, for the 15 models of the fixtures.
-    func fixtureModels() throws -> [(name: String, weights: URL)] {
+    static func fixtureModels() throws -> [(name: String, weights: URL)] {
         let fixtures = Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures")
         let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0 != "npy" }.sorted()
         return names.map { name in
@@ -22,7 +22,7 @@ final class OutputSelectionTests: XCTestCase {
     }
 
     /// Bit-for-bit equality, reporting the count and the first differing element (not the arrays).
-    func assertSameBits(_ got: [Float], _ expected: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    static func assertSameBits(_ got: [Float], _ expected: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         guard got.count == expected.count else {
             return XCTFail("\(what): \(got.count) values, expected \(expected.count)", file: file, line: line)
         }
@@ -33,7 +33,7 @@ final class OutputSelectionTests: XCTestCase {
         }
     }
 
-    func setInputs(_ interpreter: Interpreter, _ dump: ReferenceDump, noise: Bool) throws {
+    static func setInputs(_ interpreter: Interpreter, _ dump: ReferenceDump, noise: Bool) throws {
         for entry in dump.entries where entry.role == "input" {
             guard let i = interpreter.inputs.firstIndex(where: { $0.index == entry.index }) else {
                 return XCTFail("reference input \(entry.name) is not a model input")
@@ -45,7 +45,7 @@ final class OutputSelectionTests: XCTestCase {
     }
 
     func testEachOutputAloneIsBitIdenticalToAFullRun() throws {
-        let models = try fixtureModels()
+        let models = try Self.fixtureModels()
         XCTAssertEqual(models.count, 15)
         for (name, weights) in models {
             guard FileManager.default.fileExists(atPath: weights.path) else {
@@ -53,17 +53,17 @@ final class OutputSelectionTests: XCTestCase {
             }
             let dump = try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(name)/astronaut"))
             let full = try Interpreter(contentsOf: weights, options: .init(threads: 1))
-            try setInputs(full, dump, noise: false)
+            try Self.setInputs(full, dump, noise: false)
             full.invoke()
             let expected = full.outputs.indices.map { full.output($0) }
             let selective = try Interpreter(contentsOf: weights, options: .init(threads: 2))
             for k in selective.outputs.indices {
-                try setInputs(selective, dump, noise: true)
+                try Self.setInputs(selective, dump, noise: true)
                 selective.invoke()
                 XCTAssertNotEqual(selective.output(k), expected[k], "\(name) output \(k): the noise input must change it")
-                try setInputs(selective, dump, noise: false)
+                try Self.setInputs(selective, dump, noise: false)
                 try selective.invoke(computing: [k])
-                assertSameBits(selective.output(k), expected[k], "\(name) output \(k) computed alone")
+                Self.assertSameBits(selective.output(k), expected[k], "\(name) output \(k) computed alone")
                 XCTAssertTrue(selective.isComputed(output: k))
                 for j in selective.outputs.indices where j != k {
                     XCTAssertFalse(selective.isComputed(output: j), "\(name) output \(j)")
@@ -74,7 +74,7 @@ final class OutputSelectionTests: XCTestCase {
             selective.invoke()
             XCTAssertTrue(selective.outputs.indices.allSatisfy { selective.isComputed(output: $0) })
             for k in selective.outputs.indices {
-                assertSameBits(selective.output(k), expected[k], "\(name) output \(k): full run after selective ones")
+                Self.assertSameBits(selective.output(k), expected[k], "\(name) output \(k): full run after selective ones")
             }
         }
     }
@@ -86,7 +86,7 @@ final class OutputSelectionTests: XCTestCase {
             let weights = Self.root.appendingPathComponent("weights/\(model).tflite")
             let dump = try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(model)/astronaut"))
             let interpreter = try Interpreter(contentsOf: weights, options: .init(threads: 2))
-            try setInputs(interpreter, dump, noise: false)
+            try Self.setInputs(interpreter, dump, noise: false)
             interpreter.invoke()
             let expected = interpreter.outputs.indices.map { interpreter.output($0) }
             guard let segmentation = interpreter.outputs.firstIndex(where: { $0.shape.count == 4 && $0.shape[3] == 1 }) else {
@@ -96,10 +96,10 @@ final class OutputSelectionTests: XCTestCase {
             let profiler = Profiler()
             try interpreter.invoke(computing: others, profiler: profiler)
             XCTAssertEqual(interpreter.steps.count - profiler.events.count, skipped, "\(model): steps skipped")
-            for k in others { assertSameBits(interpreter.output(k), expected[k], "\(model) output \(k)") }
+            for k in others { Self.assertSameBits(interpreter.output(k), expected[k], "\(model) output \(k)") }
             // The selection is cached per set of outputs: a different set is recomputed.
             try interpreter.invoke(computing: [segmentation])
-            assertSameBits(interpreter.output(segmentation), expected[segmentation], "\(model) segmentation alone")
+            Self.assertSameBits(interpreter.output(segmentation), expected[segmentation], "\(model) segmentation alone")
             XCTAssertEqual(interpreter.output(others[0]), [])
         }
     }
@@ -135,6 +135,6 @@ final class OutputSelectionTests: XCTestCase {
         }
         XCTAssertEqual(count, values.count)
         b.invoke()
-        for k in a.outputs.indices { assertSameBits(b.output(k), a.output(k), "detector output \(k)") }
+        for k in a.outputs.indices { Self.assertSameBits(b.output(k), a.output(k), "detector output \(k)") }
     }
 }

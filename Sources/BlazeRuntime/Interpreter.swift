@@ -270,9 +270,9 @@ public final class Interpreter {
         let constants = try model.constantTable(subgraph: 0)
         // Packed weights go to one store (huge-page chunks), packed over this interpreter's threads,
         // or replayed from a cache file that holds them (keyed before any page is released).
-        let cacheKey = options.weightCache.flatMap { WeightCacheKey(cache: $0, model: model, options: options) }
-        let cached = cacheKey.flatMap { WeightCacheFile.open($0) }
         let packers = pool
+        let cacheKey = options.weightCache.flatMap { WeightCacheKey(cache: $0, model: model, options: options, pool: packers) }
+        let cached = cacheKey.flatMap { WeightCacheFile.open($0, pool: packers) }
         var weightStore = cached.map { WeightStore(pool: packers, replaying: $0.pieces, owner: $0.mapping) } ?? WeightStore(pool: packers)
         var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
                                    releasesWidenedBuffers: releasingBuffers, weightStore: weightStore)

@@ -34,8 +34,9 @@ import Darwin
 ///   size must match what the packer asks for; a file that disagrees anywhere is dropped and the
 ///   model packed afresh (and the file rewritten).
 ///
-/// Files are written to a temporary name, `fsync`ed and renamed into place, so a reader sees a
-/// whole file or none, and they are never modified in place. A cache file is mapped read-only,
+/// Files are written to a temporary name and renamed into place, so a reader sees a whole file
+/// or none (after a crash, possibly one whose blocks did not reach the disk: its digests fail),
+/// and they are never modified in place. A cache file is mapped read-only,
 /// like a model file above `ModelStorage.privateReadLimit`: truncating one in place while a
 /// process has it mapped would make that process fail with SIGBUS, so leave the directory to the
 /// engine (deleting files is safe: a mapped file lives on until unmapped). Any failure to read or
@@ -119,15 +120,29 @@ struct WeightCacheKey {
 
     /// Nil when the cache cannot be keyed: the model's bytes are not all in memory as read from
     /// its file (some were released), or the engine binary cannot be identified.
-    init?(cache: WeightCache, model: Model, options: InterpreterOptions) {
+    init?(cache: WeightCache, model: Model, options: InterpreterOptions, pool: ThreadPool?) {
         guard !model.storage.hasReleasedPages, let binary = Self.binary else { return nil }
         self.cache = cache
-        self.model = ContentHash.digest(model.storage.bytes)
+        self.model = WeightCacheFile.blockDigest(model.storage.bytes, pool: pool)
+        // (Codes spelled out: interpolating an enum's case name looks up its conformances at run
+        // time, ~1 ms the first time in a process.)
+        let backend = options.gemmBackend == .native ? "native" : "openblas"
+        let sparse: String, half: String
+        switch options.sparseConvolutions {
+        case .off: sparse = "off"
+        case .auto: sparse = "auto"
+        case .always: sparse = "always"
+        }
+        switch options.halfPanels {
+        case .off: half = "off"
+        case .auto: half = "auto"
+        case .always: half = "always"
+        }
         configuration = [
-            "format=\(WeightCacheFile.version)", "binary=\(binary)",
-            "simd=\(BuildTarget.simdBits)", "lanes=\(options.gemmLanes.rawValue)", "backend=\(options.gemmBackend)",
-            "fuse=\(options.fuseOperators)", "preserve=\(options.preserveIntermediates)",
-            "sparse=\(options.sparseConvolutions)", "half=\(options.halfPanels)", "inPlaceResidual=\(options.inPlaceResidual)",
+            "format=" + String(WeightCacheFile.version), "binary=" + binary,
+            "simd=" + String(BuildTarget.simdBits), "lanes=" + String(options.gemmLanes.rawValue), "backend=" + backend,
+            "fuse=" + (options.fuseOperators ? "1" : "0"), "preserve=" + (options.preserveIntermediates ? "1" : "0"),
+            "sparse=" + sparse, "half=" + half, "inPlaceResidual=" + (options.inPlaceResidual ? "1" : "0"),
         ].joined(separator: ";")
         config = configuration.utf8CString.withUnsafeBytes { ContentHash.digest($0) }
     }
@@ -137,13 +152,31 @@ struct WeightCacheKey {
     static let binary: String? = binaryIdentity()
 
     /// `device:inode:size:mtime` of the executable or shared library that holds the packers
-    /// (BlazeKernels): on Linux the file `/proc/self/maps` shows mapped at the address of
-    /// `WeightStore`'s class metadata, when the file at that path is still the one mapped (same
-    /// inode: a binary rebuilt under a running process is not taken for it); elsewhere the file
-    /// `dladdr` names. Nil when it cannot be found.
+    /// (BlazeKernels): on Linux `/proc/self/exe` when that is the main program, else the file
+    /// `/proc/self/maps` shows mapped at the address of `WeightStore`'s class metadata, when the
+    /// file at that path is still the one mapped (same inode: a library rebuilt under a running
+    /// process is not taken for it); elsewhere the file `dladdr` names. Nil when it cannot be found.
     static func binaryIdentity() -> String? {
         let anchor = unsafeBitCast(WeightStore.self as AnyClass, to: UnsafeRawPointer.self)
         #if os(Linux)
+        // The common case first: the packers are in the main program (SwiftPM links library
+        // products into the executable), which `dladdr` names by the very `argv[0]` pointer, and
+        // `/proc/self/exe` is the file it runs from (even if that path was replaced since).
+        // (`dladdr` through `dlsym`: Glibc's module leaves it out. `Dl_info` starts with the name.)
+        typealias Dladdr = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Int32
+        if let main = dlopen(nil, RTLD_NOW) {
+            defer { dlclose(main) }
+            if let symbol = dlsym(main, "dladdr") {
+                var info: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (nil, nil, nil, nil)
+                let found = withUnsafeMutableBytes(of: &info) { unsafeBitCast(symbol, to: Dladdr.self)(anchor, $0.baseAddress) }
+                if found != 0, let name = info.0, let program = CommandLine.unsafeArgv[0], name == UnsafeRawPointer(program) {
+                    var st = stat()
+                    guard stat("/proc/self/exe", &st) == 0 else { return nil }
+                    return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+                }
+            }
+        }
+        // A shared library: the file mapped at the anchor, if its path still names it.
         let address = UInt(bitPattern: anchor)
         guard let maps = fopen("/proc/self/maps", "r") else { return nil }
         defer { fclose(maps) }
@@ -151,12 +184,15 @@ struct WeightCacheKey {
         var capacity = 0
         defer { free(line) }
         while getline(&line, &capacity, maps) > 0, let line {
-            // "start-end perms offset dev inode path"
+            // "start-end perms offset dev inode path": the range parsed in place (most lines are
+            // not the one), the fields only for the line that holds `address`.
+            var rest: UnsafeMutablePointer<CChar>?
+            let start = UInt(strtoul(line, &rest, 16))
+            guard let dash = rest, dash.pointee == 0x2D, start <= address else { continue }
+            let end = UInt(strtoul(dash + 1, nil, 16))
+            guard address < end else { continue }
             let fields = String(cString: line).split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6, let dash = fields[0].firstIndex(of: "-"),
-                  let start = UInt(fields[0][..<dash], radix: 16),
-                  let end = UInt(fields[0][fields[0].index(after: dash)...], radix: 16),
-                  start <= address, address < end else { continue }
+            guard fields.count == 6 else { return nil }
             let path = fields[5].trimmingCharacters(in: .whitespacesAndNewlines)
             guard path.hasPrefix("/"), let inode = UInt64(fields[4]), inode != 0 else { return nil }
             var st = stat()
@@ -190,6 +226,9 @@ struct WeightCacheKey {
 /// | 80..<96 | header digest (of bytes 0..<80 and the piece table) |
 /// | 96..<96 + 24·P | pieces: kind (UInt32), 0 (UInt32), offset in the payload (UInt64), bytes (UInt64) |
 /// | payload offset… | the pieces, each at its offset (64-byte aligned) |
+///
+/// The model and payload digests are ``blockDigest(_:pool:)``s, the configuration's and the
+/// header's plain ``ContentHash`` digests.
 enum WeightCacheFile {
     static let version: UInt32 = 1
     static let magic: [UInt8] = Array("BPWCACHE".utf8)
@@ -209,7 +248,7 @@ enum WeightCacheFile {
 
     /// The pieces of the file `key` names and the mapping that holds them, or nil when there is no
     /// such file or it is not exactly what the key and its own digests say.
-    static func open(_ key: WeightCacheKey) -> (pieces: [WeightStore.Piece], mapping: Mapping)? {
+    static func open(_ key: WeightCacheKey, pool: ThreadPool?) -> (pieces: [WeightStore.Piece], mapping: Mapping)? {
         let fd = openFile(key.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -259,7 +298,7 @@ enum WeightCacheFile {
         #endif
         guard let raw = mmap(nil, payloadBytes, PROT_READ, flags, fd, off_t(payloadOffset)), raw != MAP_FAILED else { return nil }
         let mapping = Mapping(base: raw, bytes: payloadBytes)
-        let payloadDigest = ContentHash.digest(UnsafeRawBufferPointer(start: raw, count: payloadBytes))
+        let payloadDigest = blockDigest(UnsafeRawBufferPointer(start: raw, count: payloadBytes), pool: pool)
         guard u64(64) == payloadDigest.0, u64(72) == payloadDigest.1 else { return nil }
         // A hit: this file is the most recently used.
         _ = futimens(fd, nil)
@@ -267,8 +306,10 @@ enum WeightCacheFile {
         return (pieces, mapping)
     }
 
-    /// Writes `pieces` as the file `key` names (temporary file, `fsync`, rename), then trims the
-    /// directory to ``WeightCache/maximumFiles``. Returns why not, or nil when written.
+    /// Writes `pieces` as the file `key` names (a temporary file renamed into place), then trims
+    /// the directory to ``WeightCache/maximumFiles``. Returns why not, or nil when written. No
+    /// `fsync` (it took ~0.2 s for full's 13 MB on the test VM, on every first load): a file that
+    /// a crash leaves short or with stale blocks fails its checks and is rewritten.
     static func store(_ pieces: [WeightStore.Piece], key: WeightCacheKey) -> String? {
         guard !pieces.isEmpty else { return "the model has no packed weights" }
         guard pieces.count <= maximumPieces else { return "\(pieces.count) pieces, more than \(maximumPieces)" }
@@ -292,15 +333,28 @@ enum WeightCacheFile {
             payloadBytes += piece.bytes
         }
         let payloadOffset = alignUp(headerBytes + table.count, pageAlignment)
-        // The payload digest, over the pieces as they will lie in the file.
-        let payload = UnsafeMutableRawPointer.allocate(byteCount: payloadBytes, alignment: 64)
-        defer { payload.deallocate() }
-        var at = 0
-        for piece in pieces {
-            (payload + at).copyMemory(from: piece.pointer, byteCount: piece.bytes)
-            at += piece.bytes
+        // The payload digest, over the pieces as they will lie in the file: ``blockDigest`` of
+        // their concatenation, each block gathered into one reused buffer (no copy of the whole).
+        var blockDigests: [UInt64] = []
+        let block = UnsafeMutableRawPointer.allocate(byteCount: digestBlock, alignment: 64)
+        defer { block.deallocate() }
+        var filled = 0
+        func finishBlock(_ count: Int) {
+            let (h0, h1) = ContentHash.digest(UnsafeRawBufferPointer(start: block, count: count))
+            blockDigests += [h0, h1]
         }
-        let payloadDigest = ContentHash.digest(UnsafeRawBufferPointer(start: payload, count: payloadBytes))
+        for piece in pieces {
+            var at = 0
+            while at < piece.bytes {
+                let n = Swift.min(piece.bytes - at, Self.digestBlock - filled)
+                (block + filled).copyMemory(from: piece.pointer + at, byteCount: n)
+                filled += n
+                at += n
+                if filled == Self.digestBlock { finishBlock(filled); filled = 0 }
+            }
+        }
+        if filled > 0 { finishBlock(filled) }
+        let payloadDigest = blockDigests.withUnsafeBytes { ContentHash.digest($0, seed: UInt64(payloadBytes)) }
         var header = magic
         append(&header, version); append(&header, UInt32(pieces.count))
         append(&header, UInt64(payloadOffset)); append(&header, UInt64(payloadBytes))
@@ -318,10 +372,13 @@ enum WeightCacheFile {
         var failure: String?
         if let f = head.withUnsafeBytes({ writeAll(fd, $0) }) {
             failure = "writing \(temporary): \(f.reason)"
-        } else if let f = writeAll(fd, UnsafeRawBufferPointer(start: payload, count: payloadBytes)) {
-            failure = "writing \(temporary): \(f.reason)"
-        } else if fsync(fd) != 0 {
-            failure = "fsync \(temporary): \(String(cString: strerror(errno)))"
+        } else {
+            for piece in pieces {
+                if let f = writeAll(fd, UnsafeRawBufferPointer(start: piece.pointer, count: piece.bytes)) {
+                    failure = "writing \(temporary): \(f.reason)"
+                    break
+                }
+            }
         }
         if close(fd) != 0 && failure == nil { failure = "closing \(temporary): \(String(cString: strerror(errno)))" }
         if failure == nil && rename(temporary, key.path) != 0 {
@@ -368,6 +425,32 @@ enum WeightCacheFile {
         #else
         return Darwin.open(path, flags, mode)
         #endif
+    }
+
+    /// Bytes per block of ``blockDigest(_:pool:)``.
+    static let digestBlock = 1 << 20
+
+    /// The digest of `bytes` as the cache defines it: ``ContentHash`` of each 1 MiB block (the
+    /// blocks spread over `pool`'s threads), then of the blocks' digests in order, seeded with
+    /// the length. The same value for any thread count.
+    static func blockDigest(_ bytes: UnsafeRawBufferPointer, pool: ThreadPool?) -> (UInt64, UInt64) {
+        let blocks = (bytes.count + digestBlock - 1) / digestBlock
+        var digests = [UInt64](repeating: 0, count: 2 * blocks)   // [blocks][2]
+        digests.withUnsafeMutableBufferPointer { out in
+            guard let d = out.baseAddress else { return }
+            func block(_ b: Int) {
+                let start = b * digestBlock, end = Swift.min(bytes.count, start + digestBlock)
+                let (h0, h1) = ContentHash.digest(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                d[2 * b] = h0
+                d[2 * b + 1] = h1
+            }
+            if let pool, pool.threadCount > 1, blocks > 1 {
+                pool.parallelFor(blocks) { b, _ in block(b) }
+            } else {
+                for b in 0..<blocks { block(b) }
+            }
+        }
+        return digests.withUnsafeBytes { ContentHash.digest($0, seed: UInt64(bytes.count)) }
     }
 
     private static func digest(_ bytes: [UInt8]) -> (UInt64, UInt64) {

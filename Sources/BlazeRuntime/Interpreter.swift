@@ -272,7 +272,7 @@ public final class Interpreter {
         // or replayed from a cache file that holds them (keyed before any page is released).
         let packers = pool
         let cacheKey = options.weightCache.flatMap { WeightCacheKey(cache: $0, model: model, options: options, pool: packers) }
-        let cached = cacheKey.flatMap { WeightCacheFile.open($0, pool: packers) }
+        let cached = cacheKey.flatMap { WeightCacheFile.open($0, pool: packers, budget: options.memoryBudget) }
         var weightStore = cached.map { WeightStore(pool: packers, replaying: $0.pieces, owner: $0.mapping) } ?? WeightStore(pool: packers)
         var builder = GraphBuilder(model: model, subgraph: subgraph, constants: constants, options: options,
                                    releasesWidenedBuffers: releasingBuffers, weightStore: weightStore)

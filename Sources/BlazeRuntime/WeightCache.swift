@@ -27,7 +27,8 @@ import Darwin
 ///   other options give another key, so a file is never used for anything but the load that wrote it.
 /// - The header (magic, version, both digests, the piece table) is read with bounded reads and
 ///   checked before anything is mapped: pieces 64-byte aligned, in order, inside the payload,
-///   and the file exactly as long as the header says.
+///   the payload within ``InterpreterOptions/memoryBudget``, and the file exactly as long as the
+///   header says.
 /// - The payload's own digest is checked over the mapped pages before use, so a damaged or
 ///   edited file is a miss, never wrong weights.
 /// - The packers replay the pieces in the order they were recorded, and each piece's kind and
@@ -248,7 +249,9 @@ enum WeightCacheFile {
 
     /// The pieces of the file `key` names and the mapping that holds them, or nil when there is no
     /// such file or it is not exactly what the key and its own digests say.
-    static func open(_ key: WeightCacheKey, pool: ThreadPool?) -> (pieces: [WeightStore.Piece], mapping: Mapping)? {
+    /// `budget` caps the payload (``InterpreterOptions/memoryBudget``): a larger file is a miss,
+    /// not a long read.
+    static func open(_ key: WeightCacheKey, pool: ThreadPool?, budget: Int) -> (pieces: [WeightStore.Piece], mapping: Mapping)? {
         let fd = openFile(key.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -266,7 +269,7 @@ enum WeightCacheFile {
         guard count > 0, count <= maximumPieces, u64(16) <= UInt64(size), u64(24) <= UInt64(size) else { return nil }
         let payloadOffset = Int(u64(16)), payloadBytes = Int(u64(24))
         let tableEnd = headerBytes + count * pieceBytes
-        guard payloadOffset == alignUp(tableEnd, pageAlignment), payloadBytes > 0,
+        guard payloadOffset == alignUp(tableEnd, pageAlignment), payloadBytes > 0, payloadBytes <= budget,
               size - payloadOffset == payloadBytes else { return nil }
         var table = [UInt8](repeating: 0, count: count * pieceBytes)
         guard readExactly(fd, &table, at: headerBytes) else { return nil }

@@ -1,4 +1,5 @@
 import BlazeRuntime
+import BlazeSupport
 import Foundation
 import TFLite
 import XCTest
@@ -149,6 +150,58 @@ final class WeightCacheTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), good, "\(what): rewritten as it was")
             XCTAssertEqual(try Interpreter(contentsOf: weights, options: options()).weightCacheOutcome, WeightCacheOutcome.hit(path: path), what)
         }
+    }
+
+    /// `WeightCacheFile`'s block digest, restated from its documentation: ContentHash of each
+    /// 1 MiB block, then of the blocks' digests, seeded with the length.
+    func blockDigest(_ bytes: [UInt8]) -> (UInt64, UInt64) {
+        var digests: [UInt64] = []
+        for start in stride(from: 0, to: bytes.count, by: 1 << 20) {
+            let (h0, h1) = bytes[start..<min(bytes.count, start + (1 << 20))].withUnsafeBytes { ContentHash.digest($0) }
+            digests += [h0, h1]
+        }
+        return digests.withUnsafeBytes { ContentHash.digest($0, seed: UInt64(bytes.count)) }
+    }
+
+    /// A file whose checks all pass (digests recomputed) but whose pieces disagree with the
+    /// packers' requests: its last piece is missing and its first holds other weights. The
+    /// pieces replayed before the disagreement must not be used: the load packs everything afresh
+    /// (same bits) and rewrites the file.
+    func testAFileThatPassesTheChecksButDisagreesIsNotUsed() throws {
+        let lite = OutputSelectionTests.root.appendingPathComponent("weights/pose_landmark_lite.tflite")
+        guard case let .stored(path) = try Interpreter(contentsOf: lite, options: options()).weightCacheOutcome else {
+            return XCTFail("not stored")
+        }
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        func u64(_ at: Int) -> Int { Int(good.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt64.self) }) }
+        let count = Int(good.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 12, as: UInt32.self) })
+        let payloadOffset = u64(16)
+        let lastOffset = u64(96 + 24 * (count - 1) + 8)
+        var payload = Array(good[payloadOffset..<(payloadOffset + lastOffset)])
+        payload[4] ^= 0x40   // the first piece's second weight
+        var header = Array(good[0..<96])
+        withUnsafeBytes(of: UInt32(count - 1)) { header.replaceSubrange(12..<16, with: $0) }
+        withUnsafeBytes(of: UInt64(payload.count)) { header.replaceSubrange(24..<32, with: $0) }
+        let (p0, p1) = blockDigest(payload)
+        withUnsafeBytes(of: p0) { header.replaceSubrange(64..<72, with: $0) }
+        withUnsafeBytes(of: p1) { header.replaceSubrange(72..<80, with: $0) }
+        let table = Array(good[96..<(96 + 24 * (count - 1))])
+        let (h0, h1) = (Array(header[0..<80]) + table).withUnsafeBytes { ContentHash.digest($0) }
+        withUnsafeBytes(of: h0) { header.replaceSubrange(80..<88, with: $0) }
+        withUnsafeBytes(of: h1) { header.replaceSubrange(88..<96, with: $0) }
+        var forged = header + table
+        XCTAssertLessThanOrEqual(forged.count, payloadOffset)
+        forged += [UInt8](repeating: 0, count: payloadOffset - forged.count) + payload
+        try Data(forged).write(to: URL(fileURLWithPath: path))
+
+        let dump = try dump("pose_landmark_lite")
+        let expected = try outputs(try Interpreter(contentsOf: lite, options: options(cache: false)), dump)
+        let reload = try Interpreter(contentsOf: lite, options: options(threads: 2))
+        XCTAssertEqual(reload.weightCacheOutcome, WeightCacheOutcome.stored(path: path))
+        for (k, values) in try outputs(reload, dump).enumerated() {
+            selection.assertSameBits(values, expected[k], "output \(k) after a file that disagrees")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(good), "rewritten")
     }
 
     /// A cache that cannot be written costs the writing only: the load packs, says why, and works.

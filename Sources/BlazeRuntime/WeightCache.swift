@@ -19,8 +19,8 @@ import Darwin
 /// passes over the file's index vectors that build them are skipped too.
 ///
 /// What a file is trusted for, and how that is checked:
-/// - Its name and header carry two ``ContentHash`` digests: one of the model file's bytes (the
-///   whole file, as read at load) and one of the configuration, which holds the engine binary's
+/// - Its name and header carry two digests (``ContentHash``-based): one of the model file's
+///   bytes (the whole file, as read at load) and one of the configuration, which holds the engine binary's
 ///   identity (device, inode, size and modification time of the executable or library that
 ///   holds the packers), the cache format version and every option that changes what is packed
 ///   (not the thread count: packing does not depend on it). A rebuilt engine, an edited model or
@@ -105,7 +105,7 @@ public enum WeightCacheOutcome: Sendable, Equatable, CustomStringConvertible {
 
 /// One load's cache key and the file it names.
 struct WeightCacheKey {
-    /// ``ContentHash`` of the model file's bytes.
+    /// ``WeightCacheFile/blockDigest(_:pool:)`` of the model file's bytes.
     let model: (UInt64, UInt64)
     /// ``ContentHash`` of ``configuration``.
     let config: (UInt64, UInt64)

@@ -283,19 +283,19 @@ public final class WeightStore: @unchecked Sendable {
         return !replayDiverged && replayCursor == replayPieces.count
     }
 
+    /// The kind of the replayed cache's next piece; nil when not replaying (or nothing is left).
+    private var replayNext: WeightPieceKind? {
+        guard let replayPieces, !replayDiverged, replayCursor < replayPieces.count else { return nil }
+        return replayPieces[replayCursor].kind
+    }
+
     /// Whether this store replays a cache and its next piece is not `kind`: a packer with a
     /// choice (binary16 panels, which it can give up on) then knows the recorded load did not keep
     /// that kind here, and goes straight to the other.
-    func replaySkips(_ kind: WeightPieceKind) -> Bool {
-        guard let replayPieces, !replayDiverged, replayCursor < replayPieces.count else { return false }
-        return replayPieces[replayCursor].kind != kind
-    }
+    func replaySkips(_ kind: WeightPieceKind) -> Bool { replayNext.map { $0 != kind } ?? false }
 
     /// Whether this store replays a cache whose next piece is `kind`.
-    func replayOffers(_ kind: WeightPieceKind) -> Bool {
-        guard let replayPieces, !replayDiverged, replayCursor < replayPieces.count else { return false }
-        return replayPieces[replayCursor].kind == kind
-    }
+    func replayOffers(_ kind: WeightPieceKind) -> Bool { replayNext == kind }
 
     /// A piece of `count` floats holding `kind`, 64-byte aligned, valid for the store's life:
     /// the replayed cache's next piece when it is that kind and size (`cached`: already filled,

@@ -107,10 +107,9 @@ public enum WeightCacheOutcome: Sendable, Equatable, CustomStringConvertible {
 struct WeightCacheKey {
     /// ``WeightCacheFile/blockDigest(_:pool:)`` of the model file's bytes.
     let model: (UInt64, UInt64)
-    /// ``ContentHash`` of ``configuration``.
+    /// ``ContentHash`` of the engine binary's identity, the format version and the packing
+    /// options, as text.
     let config: (UInt64, UInt64)
-    /// The engine binary's identity, the format version and the packing options, as text.
-    let configuration: String
     let cache: WeightCache
 
     /// The cache file's path: both digests in the name.
@@ -139,7 +138,7 @@ struct WeightCacheKey {
         case .auto: half = "auto"
         case .always: half = "always"
         }
-        configuration = [
+        let configuration = [
             "format=" + String(WeightCacheFile.version), "binary=" + binary,
             "simd=" + String(BuildTarget.simdBits), "lanes=" + String(options.gemmLanes.rawValue), "backend=" + backend,
             "fuse=" + (options.fuseOperators ? "1" : "0"), "preserve=" + (options.preserveIntermediates ? "1" : "0"),
@@ -171,9 +170,7 @@ struct WeightCacheKey {
                 var info: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (nil, nil, nil, nil)
                 let found = withUnsafeMutableBytes(of: &info) { unsafeBitCast(symbol, to: Dladdr.self)(anchor, $0.baseAddress) }
                 if found != 0, let name = info.0, let program = CommandLine.unsafeArgv[0], name == UnsafeRawPointer(program) {
-                    var st = stat()
-                    guard stat("/proc/self/exe", &st) == 0 else { return nil }
-                    return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+                    return identity(of: "/proc/self/exe")
                 }
             }
         }
@@ -196,19 +193,23 @@ struct WeightCacheKey {
             guard fields.count == 6 else { return nil }
             let path = fields[5].trimmingCharacters(in: .whitespacesAndNewlines)
             guard path.hasPrefix("/"), let inode = UInt64(fields[4]), inode != 0 else { return nil }
-            var st = stat()
-            guard stat(path, &st) == 0, UInt64(st.st_ino) == inode else { return nil }
-            return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+            return identity(of: path, inode: inode)
         }
         return nil
         #else
         var info = Dl_info()
         guard dladdr(anchor, &info) != 0, let name = info.dli_fname else { return nil }
         let path = String(cString: name)
-        var st = stat()
-        guard path.hasPrefix("/"), stat(path, &st) == 0 else { return nil }
-        return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtimespec.tv_sec).\(st.st_mtimespec.tv_nsec)"
+        return path.hasPrefix("/") ? identity(of: path) : nil
         #endif
+    }
+
+    /// `device:inode:size:mtime` of the file at `path` (nil when it cannot be read, or its inode
+    /// is not `inode` when one is given).
+    static func identity(of path: String, inode: UInt64? = nil) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0, inode.map({ UInt64(st.st_ino) == $0 }) ?? true else { return nil }
+        return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(WeightCacheFile.modified(st))"
     }
 }
 
@@ -252,15 +253,10 @@ enum WeightCacheFile {
     /// `budget` caps the payload (``InterpreterOptions/memoryBudget``): a larger file is a miss,
     /// not a long read.
     static func open(_ key: WeightCacheKey, pool: ThreadPool?, budget: Int) -> (pieces: [WeightStore.Piece], mapping: Mapping)? {
-        let fd = openFile(key.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        let size = Int(st.st_size)
-        guard size >= headerBytes else { return nil }
-        var header = [UInt8](repeating: 0, count: headerBytes)
-        guard readExactly(fd, &header, at: 0) else { return nil }
+        // A regular file, not a symbolic link; bounded reads of the header and the table.
+        guard let file = try? RegularFile(path: key.path, followingSymlinks: false) else { return nil }
+        let size = file.size
+        guard size >= headerBytes, let header = try? file.read(at: 0, count: headerBytes) else { return nil }
         func u32(_ at: Int) -> UInt32 { header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) } }
         func u64(_ at: Int) -> UInt64 { header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt64.self) } }
         guard Array(header[0..<8]) == magic, u32(8) == version,
@@ -271,8 +267,7 @@ enum WeightCacheFile {
         let tableEnd = headerBytes + count * pieceBytes
         guard payloadOffset == alignUp(tableEnd, pageAlignment), payloadBytes > 0, payloadBytes <= budget,
               size - payloadOffset == payloadBytes else { return nil }
-        var table = [UInt8](repeating: 0, count: count * pieceBytes)
-        guard readExactly(fd, &table, at: headerBytes) else { return nil }
+        guard let table = try? file.read(at: headerBytes, count: count * pieceBytes) else { return nil }
         let headerDigest = digest(Array(header[0..<80]) + table)
         guard u64(80) == headerDigest.0, u64(88) == headerDigest.1 else { return nil }
         // The table: known kinds, pieces in order and inside the payload, 64-byte multiples.
@@ -299,12 +294,12 @@ enum WeightCacheFile {
         #else
         let flags = MAP_PRIVATE
         #endif
-        guard let raw = mmap(nil, payloadBytes, PROT_READ, flags, fd, off_t(payloadOffset)), raw != MAP_FAILED else { return nil }
+        guard let raw = mmap(nil, payloadBytes, PROT_READ, flags, file.fd, off_t(payloadOffset)), raw != MAP_FAILED else { return nil }
         let mapping = Mapping(base: raw, bytes: payloadBytes)
         let payloadDigest = blockDigest(UnsafeRawBufferPointer(start: raw, count: payloadBytes), pool: pool)
         guard u64(64) == payloadDigest.0, u64(72) == payloadDigest.1 else { return nil }
         // A hit: this file is the most recently used.
-        _ = futimens(fd, nil)
+        _ = futimens(file.fd, nil)
         let pieces = entries.map { WeightStore.Piece(kind: $0.kind, pointer: UnsafeRawPointer(raw + $0.offset), bytes: $0.bytes) }
         return (pieces, mapping)
     }
@@ -317,14 +312,12 @@ enum WeightCacheFile {
         guard !pieces.isEmpty else { return "the model has no packed weights" }
         guard pieces.count <= maximumPieces else { return "\(pieces.count) pieces, more than \(maximumPieces)" }
         let directory = key.cache.directory
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            // A missing parent (e.g. ~/.cache on a fresh account) is created too.
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                return "cannot create \(directory): \(error.localizedDescription)"
-            }
+        do {
+            // Missing parents (e.g. ~/.cache on a fresh account) are created too.
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            return "cannot create \(directory): \(error.localizedDescription)"
         }
         // Layout: pieces back to back (each is a 64-byte multiple, so each stays 64-byte aligned).
         var table = [UInt8]()
@@ -357,7 +350,7 @@ enum WeightCacheFile {
             }
         }
         if filled > 0 { finishBlock(filled) }
-        let payloadDigest = blockDigests.withUnsafeBytes { ContentHash.digest($0, seed: UInt64(payloadBytes)) }
+        let payloadDigest = combine(blockDigests, count: payloadBytes)
         var header = magic
         append(&header, version); append(&header, UInt32(pieces.count))
         append(&header, UInt64(payloadOffset)); append(&header, UInt64(payloadBytes))
@@ -405,20 +398,28 @@ enum WeightCacheFile {
             let path = directory + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            #if os(Linux)
-            let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-            #else
-            let modified = Double(st.st_mtimespec.tv_sec) + Double(st.st_mtimespec.tv_nsec) / 1e9
-            #endif
+            let time = Double(modified(st)) ?? 0
             if name.contains(".bpw.tmp.") {
-                if now - modified > 3600 { unlink(path) }
+                if now - time > 3600 { unlink(path) }
                 continue
             }
-            if path != keeping { files.append((path, modified)) }
+            if path != keeping { files.append((path, time)) }
         }
         let excess = files.count + 1 - WeightCache.maximumFiles
         guard excess > 0 else { return }
         for file in files.sorted(by: { $0.modified < $1.modified }).prefix(excess) { unlink(file.path) }
+    }
+
+    /// A file's modification time as `seconds.nanoseconds` (nanoseconds zero-padded to 9 digits,
+    /// so the text also reads as a number).
+    static func modified(_ st: stat) -> String {
+        #if os(Linux)
+        let time = st.st_mtim
+        #else
+        let time = st.st_mtimespec
+        #endif
+        let nanoseconds = String(time.tv_nsec)
+        return "\(time.tv_sec)." + String(repeating: "0", count: max(0, 9 - nanoseconds.count)) + nanoseconds
     }
 
     /// `open(2)` under a name the enum's own `open` does not hide.
@@ -461,7 +462,13 @@ enum WeightCacheFile {
                 for b in 0..<blocks { block(b) }
             }
         }
-        return digests.withUnsafeBytes { ContentHash.digest($0, seed: UInt64(bytes.count)) }
+        return combine(digests, count: bytes.count)
+    }
+
+    /// ``blockDigest(_:pool:)``'s last step: the digest of the blocks' digests (`[blocks][2]`),
+    /// seeded with the byte count.
+    static func combine(_ blockDigests: [UInt64], count: Int) -> (UInt64, UInt64) {
+        blockDigests.withUnsafeBytes { ContentHash.digest($0, seed: UInt64(count)) }
     }
 
     private static func digest(_ bytes: [UInt8]) -> (UInt64, UInt64) {
@@ -474,21 +481,5 @@ enum WeightCacheFile {
 
     private static func alignUp(_ value: Int, _ alignment: Int) -> Int {
         (value + alignment - 1) / alignment * alignment
-    }
-
-    /// `pread` of exactly `buffer.count` bytes at `offset`.
-    private static func readExactly(_ fd: Int32, _ buffer: inout [UInt8], at offset: Int) -> Bool {
-        let count = buffer.count
-        return buffer.withUnsafeMutableBytes { b -> Bool in
-            guard let base = b.baseAddress else { return count == 0 }
-            var done = 0
-            while done < count {
-                let n = pread(fd, base + done, count - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                done += n
-            }
-            return true
-        }
     }
 }

@@ -22,12 +22,13 @@ public final class RegularFile {
     /// The open descriptor (closed with this object); `ModelStorage` maps it for very large models.
     public let fd: Int32
 
-    /// Opens `path`; throws unless it is a regular file.
+    /// Opens `path`; throws unless it is a regular file. With `followingSymlinks` false, a
+    /// symbolic link at `path` is refused too (`O_NOFOLLOW`: the open fails).
     /// - Throws: ``RegularFileError`` naming the path and the reason (`open`/`fstat` errno text, or
     ///   the kind of file found, e.g. "a FIFO (named pipe), not a regular file").
-    public init(path: String) throws {
+    public init(path: String, followingSymlinks: Bool = true) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followingSymlinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw RegularFileError(path: path, reason: String(cString: strerror(errno))) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {

@@ -559,13 +559,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         // only on its position.
         let threads = pool.threadCount
         let want = threads == 1 ? 1 : 2 * threads
-        // (Tiles that split evenly over the threads, e.g. a 14×14 map's 2 tiles of 13 and 12 groups
-        // on 2 threads, are not split either: a split transposes its tile again.)
-        let even = tiles >= threads && tiles % threads == 0
         let splits: Int
         if tiles < threads {
             splits = Swift.max(1, Swift.min(blocks, (threads + tiles - 1) / tiles))
         } else {
+            // (Tiles that split evenly over the threads, e.g. a 14×14 map's 2 tiles of 13 and 12
+            // groups on 2 threads, are not split either: a split transposes its tile again.)
+            let even = tiles % threads == 0
             splits = tiles >= want || even ? 1 : Swift.max(1, Swift.min(blocks, (want + tiles - 1) / tiles))
         }
         let worker = perWorker

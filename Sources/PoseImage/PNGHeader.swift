@@ -38,7 +38,8 @@ enum PNGHeader {
         return nil
     }
 
-    private static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> Int {
+    /// The big-endian 32-bit value at `bytes[offset ..< offset + 4]` (a chunk's length, type or CRC).
+    static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> Int {
         Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
     }
 

@@ -122,16 +122,16 @@ func withoutColorManagementChunks(_ png: [UInt8]) -> [UInt8] {
     // The dropped chunk types as big-endian 32-bit tags: gAMA, cHRM, sRGB, iCCP. (Not a
     // Set<[UInt8]>: building one makes the runtime look up [UInt8]'s Hashable conformance, a scan
     // of every conformance record in the binary, ~0.1 ms the first time in a process.)
-    let dropped: [UInt32] = [0x6741_4D41, 0x6348_524D, 0x7352_4742, 0x6943_4350]
+    let dropped = [0x6741_4D41, 0x6348_524D, 0x7352_4742, 0x6943_4350]
     guard png.count > 8 else { return png }
     var out = Array(png[0..<8])
     out.reserveCapacity(png.count)
     var offset = 8
     while offset + 12 <= png.count {
-        let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
+        let length = PNGHeader.bigEndian32(png, offset)
         let end = offset + 12 + length  // length, type, data, CRC
         guard length <= Int(Int32.max), end <= png.count else { break }
-        let type = UInt32(png[offset + 4]) << 24 | UInt32(png[offset + 5]) << 16 | UInt32(png[offset + 6]) << 8 | UInt32(png[offset + 7])
+        let type = PNGHeader.bigEndian32(png, offset + 4)
         if !dropped.contains(type) { out.append(contentsOf: png[offset..<end]) }
         offset = end
     }

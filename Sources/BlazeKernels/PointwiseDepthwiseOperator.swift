@@ -1,6 +1,7 @@
-/// A pointwise CONV_2D (1×1, stride 1, unpadded, native GEMM) and the DEPTHWISE_CONV_2D that
-/// reads its output, run together in row bands: MobileNetV2's expand → depthwise pair
-/// (hand_landmark, pose_landmark_full, palm and face models).
+/// A pointwise CONV_2D (1×1, stride 1, unpadded: native GEMM or sparse) and the
+/// DEPTHWISE_CONV_2D that reads its output, run together in row bands: MobileNetV2's expand →
+/// depthwise pair (hand_landmark, pose_landmark_full, palm and face models, and the pose
+/// detector's sparse 16 → 64 expansion on its 112×112 map).
 ///
 /// Layouts: input NHWC `[N, H, W, I]` (the pointwise conv's input), intermediate NHWC
 /// `[N, H, W, C]` (the pointwise output = the depthwise input, never stored whole), output NHWC
@@ -11,36 +12,56 @@
 /// reads it back; a 1×1 conv with K = 16 spends more time on that write than on its sums.
 /// Here each worker keeps a band of `bandRows` intermediate rows in its scratch (about 96 KiB,
 /// in L2): for each output row it computes the intermediate rows the window needs that the band
-/// lacks (one GEMM call over those rows' pixels), moving the rows it still needs to the band's
-/// front when it is full, then runs the depthwise row on the band.
+/// lacks (one GEMM call, or one sparse pixel range, over those rows' pixels), moving the rows it
+/// still needs to the band's front when it is full, then runs the depthwise row on the band.
 ///
-/// Bits: a GEMM output element's arithmetic depends only on its pixel and channel, not on the
-/// rows computed with it (`gemmRows`), and a depthwise row reads the same values in the same
-/// order, so the output is bit-identical to the two operators one after the other, for any
-/// band size and thread count. Work is split into one contiguous range of output rows per
-/// thread, so the two cores stream different halves of the map; the intermediate rows at a
-/// range's edge are computed by both (the window's overlap, 1–2 rows).
+/// Bits: a GEMM or sparse output element's arithmetic depends only on its pixel and channel, not
+/// on the rows computed with it (`gemmRows`, `SparseConv1x1Operator.runPixels`), and a depthwise
+/// row reads the same values in the same order, so the output is bit-identical to the two
+/// operators one after the other, for any band size and thread count. Work is split into one
+/// contiguous range of output rows per thread, so the two cores stream different halves of the
+/// map; the intermediate rows at a range's edge are computed by both (the window's overlap, 1–2 rows).
 public final class PointwiseDepthwiseOperator: @unchecked Sendable {
-    public let pointwise: Conv2DOperator
+    /// The dense pointwise conv, nil when it is sparse.
+    public let pointwise: Conv2DOperator?
+    /// The sparse pointwise conv, nil when it is dense.
+    public let sparsePointwise: SparseConv1x1Operator?
     public let depthwise: DepthwiseConv2DOperator
     /// Intermediate rows `[bandRows][W][C]` one worker's band holds (≥ the window's height).
     public let bandRows: Int
     /// The depthwise output, NHWC `[N, OH, OW, C·M]`.
     public var outputShape: NHWCShape { depthwise.outputShape }
     /// The pointwise input, NHWC `[N, H, W, I]`.
-    public var inputShape: NHWCShape { pointwise.inputShape }
+    public let inputShape: NHWCShape
+    /// Floats of a worker's scratch after its band: the sparse conv's tile scratch (0 for dense).
+    let pointwiseScratch: Int
+
+    static let operatorName = "CONV_2D + DEPTHWISE_CONV_2D"
 
     /// Pairs two prepared operators. Throws `KernelError` unless `pointwise` is a native-GEMM 1×1
     /// conv (`isPointwise`), `depthwise` reads exactly its output shape, and the depthwise layer
     /// computes rows independently (not its small-map path). `bandBytes` sizes the band (at least
     /// the depthwise window's rows are kept whatever its value).
-    public init(pointwise: Conv2DOperator, depthwise: DepthwiseConv2DOperator, bandBytes: Int = 96 * 1024) throws {
-        let op = "CONV_2D + DEPTHWISE_CONV_2D"
+    public convenience init(pointwise: Conv2DOperator, depthwise: DepthwiseConv2DOperator, bandBytes: Int = 96 * 1024) throws {
         guard pointwise.isPointwise, pointwise.backend == .native else {
-            throw KernelError.shapeMismatch(op: op, detail: "the first conv is not a native 1×1, stride-1, unpadded conv")
+            throw KernelError.shapeMismatch(op: Self.operatorName, detail: "the first conv is not a native 1×1, stride-1, unpadded conv")
         }
-        guard depthwise.inputShape == pointwise.outputShape else {
-            throw KernelError.shapeMismatch(op: op, detail: "depthwise input \(depthwise.inputShape) != pointwise output \(pointwise.outputShape)")
+        try self.init(dense: pointwise, sparse: nil, inputShape: pointwise.inputShape, intermediate: pointwise.outputShape,
+                      depthwise: depthwise, bandBytes: bandBytes)
+    }
+
+    /// As ``init(pointwise:depthwise:bandBytes:)`` with a sparse 1×1 conv (`SparseConv1x1Operator`,
+    /// always 1×1, stride 1, unpadded) computing the intermediate rows.
+    public convenience init(sparse: SparseConv1x1Operator, depthwise: DepthwiseConv2DOperator, bandBytes: Int = 96 * 1024) throws {
+        try self.init(dense: nil, sparse: sparse, inputShape: sparse.inputShape, intermediate: sparse.outputShape,
+                      depthwise: depthwise, bandBytes: bandBytes)
+    }
+
+    private init(dense: Conv2DOperator?, sparse: SparseConv1x1Operator?, inputShape: NHWCShape, intermediate: NHWCShape,
+                 depthwise: DepthwiseConv2DOperator, bandBytes: Int) throws {
+        let op = Self.operatorName
+        guard depthwise.inputShape == intermediate else {
+            throw KernelError.shapeMismatch(op: op, detail: "depthwise input \(depthwise.inputShape) != pointwise output \(intermediate)")
         }
         guard depthwise.usesRowPath else {
             throw KernelError.shapeMismatch(op: op, detail: "the depthwise conv runs by channel blocks (small map)")
@@ -50,14 +71,20 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
         let rowBytes = Swift.max(1, g.inputWidth * depthwise.inputShape.channels * 4)
         // The window's rows always fit (a window taller than the map reads at most H rows).
         bandRows = Swift.min(g.inputHeight, Swift.max(window + g.strideHeight, Swift.max(0, bandBytes) / rowBytes))
-        self.pointwise = pointwise
+        pointwise = dense
+        sparsePointwise = sparse
+        self.inputShape = inputShape
+        pointwiseScratch = sparse?.scratchCount(threads: 1) ?? 0
         self.depthwise = depthwise
     }
 
-    /// Floats of scratch `run` needs: one band `[bandRows][W][C]` per thread.
+    /// Floats of scratch `run` needs: per thread one band `[bandRows][W][C]`, then (sparse) the
+    /// sparse conv's tile scratch.
     public func scratchCount(threads: Int) -> Int {
-        Swift.max(1, threads) * bandRows * depthwise.inputShape.width * depthwise.inputShape.channels
+        Swift.max(1, threads) * perWorker
     }
+
+    var perWorker: Int { bandRows * depthwise.inputShape.width * depthwise.inputShape.channels + pointwiseScratch }
 
     /// Runs both operators: `input` NHWC `inputShape`, `output` NHWC `outputShape`, `scratch` at
     /// least `scratchCount(threads: pool.threadCount)` floats. Never validates the pointers.
@@ -67,15 +94,15 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
         guard let scratch else { preconditionFailure("PointwiseDepthwiseOperator.run: scratch buffer required") }
         let g = depthwise.geometry
         let h = g.inputHeight, w = g.inputWidth, c = depthwise.inputShape.channels
-        let inChannels = pointwise.inputShape.channels
-        let rowFloats = w * c, bandRows = self.bandRows
-        let packed = pointwise.packed, activation = pointwise.activation
+        let inChannels = inputShape.channels
+        let rowFloats = w * c, bandRows = self.bandRows, perWorker = self.perWorker
+        let dense = pointwise, sparse = sparsePointwise
         let chunks = Swift.max(1, Swift.min(g.outputHeight, pool.threadCount))
         pool.parallelFor(outputShape.batch * chunks) { unit, worker in
             let b = unit / chunks, chunk = unit % chunks
             let o0 = g.outputHeight * chunk / chunks, o1 = g.outputHeight * (chunk + 1) / chunks
             // band: [bandRows][W][C], intermediate rows base..<hi of image b at band rows 0..<(hi - base).
-            let band = scratch + worker * bandRows * rowFloats
+            let band = scratch + worker * perWorker
             var base = 0, hi = 0
             var lastNeeded = 0
             for oy in o0..<o1 { lastNeeded = Swift.max(lastNeeded, rowsNeeded(g, outputRow: oy).upperBound) }
@@ -91,10 +118,17 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
                         base = need.lowerBound
                     }
                     if need.upperBound > hi {
-                        // Fill the band as far as this range of output rows needs, in one GEMM call.
+                        // Fill the band as far as this range of output rows needs, in one GEMM call
+                        // (or one sparse pixel range).
                         let fillEnd = Swift.min(base + bandRows, lastNeeded)
-                        gemmRows(m: (fillEnd - hi) * w, a: input + (b * h + hi) * w * inChannels, lda: inChannels,
-                                 weights: packed, activation: activation, c: band + (hi - base) * rowFloats, ldc: c)
+                        let a = input + (b * h + hi) * w * inChannels, into = band + (hi - base) * rowFloats
+                        if let dense {
+                            gemmRows(m: (fillEnd - hi) * w, a: a, lda: inChannels, weights: dense.packed,
+                                     activation: dense.activation, c: into, ldc: c)
+                        } else if let sparse {
+                            sparse.runPixels(input: a, pixels: (fillEnd - hi) * w, output: into,
+                                             scratch: band + bandRows * rowFloats)
+                        }
                         hi = fillEnd
                     }
                 }

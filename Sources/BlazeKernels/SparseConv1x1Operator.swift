@@ -578,22 +578,48 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             let job = TileJob(input: input + p0 * inputShape.channels, pixels: count, blocks: b0..<b1,
                               xt: base, sums: base + stride * chunkChannels, output: output + p0 * n,
                               residual: residual?.offset(rows: p0, cols: 0))
-            switch g1 - g0 {
-            case 14: runTile(Groups14.self, job)
-            case 13: runTile(Groups13.self, job)
-            case 12: runTile(Groups12.self, job)
-            case 11: runTile(Groups11.self, job)
-            case 10: runTile(Groups10.self, job)
-            case 9: runTile(Groups9.self, job)
-            case 8: runTile(Groups8.self, job)
-            case 7: runTile(Groups7.self, job)
-            case 6: runTile(Groups6.self, job)
-            case 5: runTile(Groups5.self, job)
-            case 4: runTile(Groups4.self, job)
-            case 3: runTile(Groups3.self, job)
-            case 2: runTile(Groups2.self, job)
-            default: runTile(Groups1.self, job)
-            }
+            runTile(groups: g1 - g0, job)
+        }
+    }
+
+    /// Computes `pixels` consecutive NHWC pixels on the calling thread: `input` `[pixels][I]` (from
+    /// any pixel of the map), `output` `[pixels][O]` (row stride O), `scratch` one worker's share
+    /// (``scratchCount(threads:)`` for 1 thread). The range is cut into the fewest tiles of at
+    /// most ``tileGroups`` groups, as even as possible, every output block of each. What a
+    /// band of rows in `PointwiseDepthwiseOperator` asks for; the same bits as `run` (every
+    /// output's arithmetic depends only on its pixel and channel). Does not validate the pointers.
+    func runPixels(input: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
+                   scratch: UnsafeMutablePointer<Float>) {
+        let n = outputShape.channels, k = inputShape.channels
+        guard pixels > 0, n > 0 else { return }
+        let groups = (pixels + 7) / 8, tiles = (groups + tileGroups - 1) / tileGroups
+        for tile in 0..<tiles {
+            let g0 = groups * tile / tiles, g1 = groups * (tile + 1) / tiles
+            let p0 = 8 * g0, count = Swift.min(8 * g1, pixels) - p0
+            let job = TileJob(input: input + p0 * k, pixels: count, blocks: 0..<((n + 7) / 8),
+                              xt: scratch, sums: scratch + stride * chunkChannels, output: output + p0 * n, residual: nil)
+            runTile(groups: g1 - g0, job)
+        }
+    }
+
+    /// `runTile` specialized for a tile of `groups` pixel groups (1...``maxTileGroups``).
+    @inline(__always)
+    func runTile(groups: Int, _ job: TileJob) {
+        switch groups {
+        case 14: runTile(Groups14.self, job)
+        case 13: runTile(Groups13.self, job)
+        case 12: runTile(Groups12.self, job)
+        case 11: runTile(Groups11.self, job)
+        case 10: runTile(Groups10.self, job)
+        case 9: runTile(Groups9.self, job)
+        case 8: runTile(Groups8.self, job)
+        case 7: runTile(Groups7.self, job)
+        case 6: runTile(Groups6.self, job)
+        case 5: runTile(Groups5.self, job)
+        case 4: runTile(Groups4.self, job)
+        case 3: runTile(Groups3.self, job)
+        case 2: runTile(Groups2.self, job)
+        default: runTile(Groups1.self, job)
         }
     }
 

@@ -20,10 +20,12 @@ import TFLite
 ///   comes from a conv (possibly with a fused ADD) or a depthwise conv (and has no other
 ///   consumer) becomes the last stage of that producer's epilogue: `x < 0 ? x·alpha : x`;
 /// - a `DEPTHWISE_CONV_2D` whose input is a large map (≥ `pointwiseDepthwiseMinBytes`) written
-///   by a dense pointwise `CONV_2D` (1×1, stride 1, no padding, no fused ADD, native GEMM) for it
-///   alone runs inside that conv's step, in row bands
+///   by a pointwise `CONV_2D` (1×1, stride 1, no padding, no fused ADD, native GEMM or the sparse
+///   kernel, as that conv's own step would choose) for it alone — directly or through a PAD folded
+///   into the depthwise conv — runs inside that conv's step, in row bands
 ///   (`PointwiseDepthwiseOperator`): the expanded map never goes to memory whole. Both keep their
-///   own folded RELU/PRELU. Decided after the others, so it never changes them.
+///   own folded RELU/PRELU (and the depthwise its folded PAD). Decided after the others, so it
+///   never changes them.
 ///
 /// Tensors that are fused away are never materialized: they get no arena offset, so
 /// `compare` reports them as skipped instead of comparing stale memory.
@@ -52,7 +54,13 @@ struct FusionPlan {
     /// 0.571); the smaller maps, which a round trip through L3 serves well, were even or slower:
     /// 56×56×96 0.297 → 0.304 and 0.259 → 0.269, pose_landmark_full's 64×64×144 (K = 24) 0.707 →
     /// 0.733, 32×32×192 0.413 → 0.439, two 16×16×528 pairs 0.906 → 0.991 ms (small GEMM calls
-    /// re-stream those layers' larger weights).
+    /// re-stream those layers' larger weights). The same bound holds with the sparse kernel
+    /// (pose_detection on Zen 4, 1 MiB L2 per core, `profile` totals, sums of per-layer minima over 8–10
+    /// alternating runs): its sparse 16 → 64 pair on 112×112 (3.2 MB, PAD-fed stride-2 depthwise)
+    /// fused makes the model 5.59 → 5.52 ms at 1 thread and 3.13 → 3.05 at 2; fusing its two
+    /// 56×56×144 pairs (1.8 MB) as well gave 5.55 and 3.12 (the round trip through L3 is cheap
+    /// there too). pose_landmark_full's PAD-fed 128×128×64 pair (4 MB): 0.570 → 0.516 ms at 1 thread,
+    /// 0.282 → 0.278 at 2.
     static let pointwiseDepthwiseMinBytes = 3 * 1024 * 1024
 
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
@@ -211,10 +219,15 @@ extension GraphBuilder {
             writer[plan.output[index] ?? op.outputs[0]] = index
         }
         for (d, op) in ops.enumerated() where !plan.absorbed.contains(d) && facts[d].readsPointwiseRows
-            && plan.paddedInput[d] == nil && op.outputs.count == 1 {
-            guard let x = op.inputs.first, let p = writer[x], p < d, facts[p].feedsDepthwise,
+            && op.outputs.count == 1 {
+            // The depthwise conv reads the pointwise output directly, or through a folded PAD (then
+            // the PAD, absorbed into it, must be that tensor's only reader).
+            guard let first = op.inputs.first else { continue }
+            let x = plan.paddedInput[d]?.tensor ?? first
+            let reader = plan.paddedInput[d] == nil ? d : producer[first]
+            guard let p = writer[x], p < d, facts[p].feedsDepthwise,
                   plan.residual[p] == nil, plan.paddedInput[p] == nil, plan.depthwiseAfter[p] == nil,
-                  soleConsumer(x) == d, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
+                  let reader, soleConsumer(x) == reader, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
                   isFloatActivation(plan.output[d] ?? op.outputs[0]),
                   let floats = GraphValidation.checkedCount(xShape),
                   floats >= FusionPlan.pointwiseDepthwiseMinBytes / 4 else { continue }

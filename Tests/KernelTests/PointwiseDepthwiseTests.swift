@@ -1,8 +1,8 @@
 import BlazeKernels
 import XCTest
 
-/// `PointwiseDepthwiseOperator` (a 1×1 conv and the depthwise conv reading its output, in row
-/// bands) must give exactly the bits of the two operators run one after the other, for every band
+/// `PointwiseDepthwiseOperator` (a 1×1 conv, dense or sparse, and the depthwise conv reading its
+/// output, in row bands) must give exactly the bits of the two operators run one after the other, for every band
 /// size, thread count and GEMM width: over edge shapes and every pointwise → depthwise pair of
 /// the models' layer shapes.
 final class PointwiseDepthwiseTests: XCTestCase {
@@ -105,6 +105,74 @@ final class PointwiseDepthwiseTests: XCTestCase {
         XCTAssertGreaterThan(n, 10, "the layer tables hold pointwise → depthwise pairs")
     }
 
+    /// With a sparse 1×1 conv (`SparseConv1x1Operator`, ~75% zero weights) computing the bands:
+    /// bit-identical to the sparse conv and the depthwise conv run apart, for every band size,
+    /// thread count and tile/chunk geometry (`tileGroups`, `chunkChannels`).
+    func checkSparse(_ t: Case, seed: UInt64, label: String, tileGroups: Int? = nil, chunkChannels: Int? = nil,
+                     pools: [ThreadPool] = Pools.all, bandBytes: [Int] = [0, 3000, 96 * 1024, 1 << 30]) throws {
+        var rng = SeededGenerator(seed: seed)
+        let inShape = [t.batch, t.h, t.w, t.i]
+        let input = randomFloats(inShape.reduce(1, *), &rng)
+        var pwWeights = randomFloats(t.c * t.i, &rng)
+        for j in pwWeights.indices where rng.next() % 4 != 0 { pwWeights[j] = 0 }
+        let pwBias = randomFloats(t.c, &rng)
+        let dwWeights = randomFloats(t.k * t.k * t.c, &rng), dwBias = randomFloats(t.c, &rng)
+        let pw = try SparseConv1x1Operator(inputShape: inShape, weights: pwWeights, weightsShape: [t.c, 1, 1, t.i], bias: pwBias,
+                                           activation: t.pwAct, tileGroups: tileGroups, chunkChannels: chunkChannels)
+        func depthwise(rowPathOnly: Bool) throws -> DepthwiseConv2DOperator {
+            try DepthwiseConv2DOperator(inputShape: pw.outputShape.dims, weights: dwWeights, weightsShape: [1, t.k, t.k, t.c],
+                                        bias: dwBias, depthMultiplier: 1, strideHeight: t.s, strideWidth: t.s,
+                                        dilationHeight: t.dilation, dilationWidth: t.dilation, padding: t.padding,
+                                        activation: t.dwAct, rowPathOnly: rowPathOnly)
+        }
+        let apart = try depthwise(rowPathOnly: false)
+        var sparseScratch = [Float](repeating: .nan, count: pw.scratchCount(threads: 1))
+        let mid = collect(pw.outputShape.elementCount) { out in
+            input.withUnsafeBufferPointer { ip in sparseScratch.withUnsafeMutableBufferPointer { sp in
+                pw.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
+            } }
+        }
+        var expected = [Float](repeating: .nan, count: apart.outputShape.elementCount)
+        var dwScratch = [Float](repeating: 0, count: max(1, apart.scratchCount(threads: 1)))
+        mid.withUnsafeBufferPointer { mp in expected.withUnsafeMutableBufferPointer { ep in
+            dwScratch.withUnsafeMutableBufferPointer { sp in
+                apart.run(input: mp.baseAddress!, output: ep.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one)
+            } } }
+        for bytes in bandBytes {
+            let fused = try PointwiseDepthwiseOperator(sparse: pw, depthwise: try depthwise(rowPathOnly: true), bandBytes: bytes)
+            XCTAssertNil(fused.pointwise, label)
+            XCTAssertEqual(fused.outputShape, apart.outputShape, label)
+            for pool in pools {
+                var scratch = [Float](repeating: .nan, count: fused.scratchCount(threads: pool.threadCount))
+                let got = collect(fused.outputShape.elementCount) { out in
+                    input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
+                        fused.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: pool)
+                    } }
+                }
+                assertBitIdentical(got, expected, "\(label) sparse band \(fused.bandRows) rows threads=\(pool.threadCount)")
+            }
+        }
+    }
+
+    func testSparsePointwise() throws {
+        let cases: [(Case, tileGroups: Int?, chunkChannels: Int?)] = [
+            (Case(h: 9, w: 7, i: 5, c: 13, k: 3, s: 1), nil, nil),                              // channel tails, odd map
+            (Case(h: 10, w: 12, i: 16, c: 64, k: 3, s: 2), nil, nil),                           // stride 2, SAME
+            (Case(h: 13, w: 6, i: 24, c: 16, k: 5, s: 2, padding: .explicit(top: 2, bottom: 1, left: 1, right: 2)), 3, nil),
+            (Case(h: 11, w: 9, i: 40, c: 24, k: 3, s: 1, pwAct: .none, dwAct: .none), 1, 16),   // 1-group tiles, 3 chunks
+            (Case(batch: 3, h: 5, w: 6, i: 8, c: 40, k: 3, s: 2), nil, nil),
+            (Case(h: 7, w: 7, i: 3, c: 9, k: 3, s: 1, dilation: 2), 14, nil),
+            (Case(h: 2, w: 3, i: 2, c: 8, k: 5, s: 1), nil, nil),                              // window taller than the map
+            // The detector's 112×112 16 → 64 expansion and the stride-2 depthwise conv reading it
+            // through a folded PAD (114×114, VALID).
+            (Case(h: 112, w: 112, i: 16, c: 64, k: 3, s: 2, padding: .explicit(top: 1, bottom: 1, left: 1, right: 1)), nil, nil),
+        ]
+        for (n, t) in cases.enumerated() {
+            try checkSparse(t.0, seed: UInt64(1500 + n), label: "sparse case \(n)", tileGroups: t.tileGroups,
+                            chunkChannels: t.chunkChannels, bandBytes: n == cases.count - 1 ? [96 * 1024] : [0, 3000, 96 * 1024, 1 << 30])
+        }
+    }
+
     /// The pair is refused unless the first conv is a native 1×1 and the shapes chain.
     func testRejectsWhatItCannotRun() throws {
         let dw = try DepthwiseConv2DOperator(inputShape: [1, 8, 8, 16], weights: [Float](repeating: 0, count: 9 * 16),
@@ -123,5 +191,16 @@ final class PointwiseDepthwiseTests: XCTestCase {
                                             bias: [], strideHeight: 1, strideWidth: 1, padding: .valid, activation: .none,
                                             backend: .native)
         XCTAssertThrowsError(try PointwiseDepthwiseOperator(pointwise: wrongShape, depthwise: dw))
+        let sparseWrongShape = try SparseConv1x1Operator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 32),
+                                                         weightsShape: [8, 1, 1, 4], bias: [], activation: .none)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparseWrongShape, depthwise: dw))
+        let smallMap = try DepthwiseConv2DOperator(inputShape: [1, 8, 8, 16], weights: [Float](repeating: 0, count: 25 * 16),
+                                                   weightsShape: [1, 5, 5, 16], bias: [], depthMultiplier: 1,
+                                                   strideHeight: 1, strideWidth: 1, padding: .same, activation: .none)
+        XCTAssertFalse(smallMap.usesRowPath)
+        let sparse = try SparseConv1x1Operator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 64),
+                                               weightsShape: [16, 1, 1, 4], bias: [], activation: .none)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: smallMap))
+        XCTAssertNoThrow(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw))
     }
 }

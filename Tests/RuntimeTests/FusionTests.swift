@@ -63,9 +63,15 @@ final class FusionTests: XCTestCase {
     // lite 57 RELU + 37 ADD + 4 ADD after a RESIZE_BILINEAR (their skips are depthwise outputs
     // whose folded RELU comes after the resize in file order), full 5 PAD + 22 ADD + 4 ADD after a
     // RESIZE_BILINEAR.
-    func testDetectorFusedEqualsUnfused() throws { try check(model: "pose_detection", minimumRemovedSteps: 20) }
+    // Pointwise → depthwise pairs through a folded PAD: the detector's sparse 112×112×64 expansion,
+    // pose_landmark_full's dense 128×128×64 one (native GEMM).
+    func testDetectorFusedEqualsUnfused() throws {
+        try check(model: "pose_detection", minimumRemovedSteps: 21, pointwiseDepthwise: 1, backend: .native)
+    }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 98) }
-    func testFullFusedEqualsUnfused() throws { try check(model: "pose_landmark_full", minimumRemovedSteps: 31) }
+    func testFullFusedEqualsUnfused() throws {
+        try check(model: "pose_landmark_full", minimumRemovedSteps: 32, pointwiseDepthwise: 1, backend: .native)
+    }
     // The pointwise → depthwise pair on a map ≥ 3 MiB (112×112×64) in both hand landmark models.
     func testHandLandmarkLiteFusedEqualsUnfused() throws {
         try check(model: "hand_landmark_lite", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1,

@@ -42,13 +42,10 @@ struct Conv2DUnit: OperatorUnit {
         // different lane orders, so explicit padding there would change some bits.
         let wShape = site.op.inputs.count > 1 ? graph.staticShape(site.op.inputs[1]) : nil
         let outChannels = wShape?.first
-        // A dense 1×1 stride-1 conv on the native GEMM can run a following depthwise conv in row
-        // bands; weights stored sparse are left to the sparse kernel's choice.
-        let storedSparse = site.op.inputs.count > 1
-            && (graph.constants.sources[site.op.inputs[1]].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false)
+        // A 1×1 stride-1 conv on the native GEMM, or on the sparse kernel, can run a following
+        // depthwise conv in row bands.
         let pointwise = wShape.map { $0.count == 4 && $0[1] == 1 && $0[2] == 1 } ?? false
             && window.strideHeight == 1 && window.strideWidth == 1 && graph.options.gemmBackend == .native
-            && !storedSparse && graph.options.sparseConvolutions != .always
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
                            acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true,
@@ -66,26 +63,10 @@ struct Conv2DUnit: OperatorUnit {
         let xShape = try graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
-        let backend = graph.options.gemmBackend
         // A folded PRELU's alpha: `[…, 1, O]`, one value per output channel (checked by the planner).
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
-        // An eligible 1×1 conv is first offered to the sparse kernel (`sparseKernel`); when that is
-        // chosen the dense weights are never packed (they would stay in the model's weight store).
-        // By default only weights stored sparse (DENSIFY'd) are looked at, so that dense models make
-        // no weight array at load; `.always` looks at every 1×1 conv.
-        let storedSparse = graph.constants.sources[wT].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false
-        let sparseCandidate = graph.options.sparseConvolutions != .off && backend == .native && preluAlpha == nil
-            && wShape.count == 4 && wShape[0] > 1 && wShape[1] == 1 && wShape[2] == 1 && window.strideHeight == 1
-            && window.strideWidth == 1 && graph.fusion.paddedInput[site.index] == nil
-            && (storedSparse || graph.options.sparseConvolutions == .always)
-        // The sparse kernel reads the weights' entries: straight from the file's CSR when they are
-        // stored sparse (no dense copy), else from a dense array made only for such a layer.
-        let (sparse, sparseVariant) = sparseCandidate
-            ? try sparseKernel(graph, site, inputShape: xShape,
-                               weights: (storedSparse && byRows ? try graph.constantSparseRows(wT, "weights", site, rowCount: wShape[0]) : nil)
-                                   ?? SparseWeightRows(n: wShape[0], k: wShape[3], dense: weightValues ?? weightRows?.array() ?? []),
-                               weightsShape: wShape, bias: bias, activation: act)
-            : (nil, nil)
+        let (sparse, sparseVariant) = try sparseChoice(graph, site, inputShape: xShape, weights: (wT, wShape, weightRows, weightValues),
+                                                       bias: bias, activation: act, hasPrelu: preluAlpha != nil)
         let dense: Conv2DOperator? = sparse != nil ? nil
             : try denseKernel(graph, site, inputShape: xShape, weightRows: weightRows, weightValues: weightValues,
                               weightsShape: wShape, bias: bias, activation: act, padding: padding, preluAlpha: preluAlpha)
@@ -217,28 +198,66 @@ struct Conv2DUnit: OperatorUnit {
         let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
         let bias = try biasValues(graph, site, count: wShape.first ?? 0)
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
-        let conv = try denseKernel(graph, site, inputShape: try graph.shape(x), weightRows: weightRows,
-                                   weightValues: weightValues, weightsShape: wShape, bias: bias,
-                                   activation: graph.fusedActivation(site, own: activation), padding: window.padding,
-                                   preluAlpha: preluAlpha)
+        let xShape = try graph.shape(x), act = graph.fusedActivation(site, own: activation)
+        let (sparse, sparseVariant) = try sparseChoice(graph, site, inputShape: xShape, weights: (wT, wShape, weightRows, weightValues),
+                                                       bias: bias, activation: act, hasPrelu: preluAlpha != nil)
+        let conv: Conv2DOperator? = sparse != nil ? nil
+            : try denseKernel(graph, site, inputShape: xShape, weightRows: weightRows,
+                              weightValues: weightValues, weightsShape: wShape, bias: bias,
+                              activation: act, padding: window.padding, preluAlpha: preluAlpha)
         if weightRows != nil { graph.doneReading(wT) }
-        try graph.checkOutput(pair.intermediate, conv.outputShape.dims, site)
+        guard let intermediate = sparse?.outputShape ?? conv?.outputShape else {
+            throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
+        }
+        try graph.checkOutput(pair.intermediate, intermediate.dims, site)
         // The depthwise conv's unit builds its kernel (with its own folded PAD/RELU/PRELU) on the
         // conv's output shape; errors name the depthwise operator.
         let dwSite = graph.sites[pair.op]
         guard let dwUnit = graph.units[pair.op] as? DepthwiseConv2DUnit else {
             throw dwSite.fail("fused depthwise step is not a DEPTHWISE_CONV_2D")   // unreachable: planned from its facts
         }
-        let (depthwise, dwFlops) = try dwUnit.makeOperator(&graph, dwSite, inputShape: conv.outputShape.dims,
+        let (depthwise, dwFlops) = try dwUnit.makeOperator(&graph, dwSite, inputShape: intermediate.dims,
                                                            rowPathOnly: true)
         try graph.checkOutput(y, depthwise.outputShape.dims, dwSite)
-        let fused = try graph.kernel(site) { try PointwiseDepthwiseOperator(pointwise: conv, depthwise: depthwise) }
+        let fused = try graph.kernel(site) {
+            if let sparse { return try PointwiseDepthwiseOperator(sparse: sparse, depthwise: depthwise) }
+            guard let conv else { throw site.fail("no kernel for this conv") }   // unreachable, as above
+            return try PointwiseDepthwiseOperator(pointwise: conv, depthwise: depthwise)
+        }
         graph.requestScratch(fused.scratchCount(threads: graph.options.threads))
-        let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *)) + dwFlops
+        let flops = 2.0 * Double(intermediate.elementCount) * Double(wShape.dropFirst().reduce(1, *)) + dwFlops
+        // `profile`'s variant column: the sparse choice, binary16 weight panels, the fused depthwise op.
+        var variant = "+depthwise op \(pair.op)"
+        if let sparseVariant { variant += ", " + sparseVariant }
+        if conv?.panelPrecision == .float16WhenExact { variant += ", f16-panels" }
         return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in fused.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
-        }, variant: "+depthwise op \(pair.op)" + (conv.panelPrecision == .float16WhenExact ? ", f16-panels" : ""))
+        }, variant: variant)
+    }
+
+    /// The sparse 1×1 kernel `prepare` offers an eligible conv first (`sparseKernel`; nil: the
+    /// dense one) and its variant label. When it is chosen the dense weights are never packed (they
+    /// would stay in the model's weight store). By default only weights stored sparse (DENSIFY'd)
+    /// are looked at, so that dense models make no weight array at load; `.always` looks at every
+    /// 1×1 conv. `weights` is what ``weights(_:_:)`` returned.
+    func sparseChoice(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int],
+                      weights: (tensor: Int, shape: [Int], rows: WeightRows?, values: [Float]?),
+                      bias: [Float], activation act: FusedActivation, hasPrelu: Bool) throws -> (SparseConv1x1Operator?, String?) {
+        let (wT, wShape) = (weights.tensor, weights.shape)
+        let storedSparse = graph.constants.sources[wT].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false
+        let candidate = graph.options.sparseConvolutions != .off && graph.options.gemmBackend == .native && !hasPrelu
+            && wShape.count == 4 && wShape[0] > 1 && wShape[1] == 1 && wShape[2] == 1 && window.strideHeight == 1
+            && window.strideWidth == 1 && graph.fusion.paddedInput[site.index] == nil
+            && (storedSparse || graph.options.sparseConvolutions == .always)
+        guard candidate else { return (nil, nil) }
+        // The sparse kernel reads the weights' entries: straight from the file's CSR when they are
+        // stored sparse (no dense copy), else from a dense array made only for such a layer.
+        let rows = storedSparse && weights.rows != nil ? try graph.constantSparseRows(wT, "weights", site, rowCount: wShape[0]) : nil
+        return try sparseKernel(graph, site, inputShape: inputShape,
+                                weights: rows ?? SparseWeightRows(n: wShape[0], k: wShape[3],
+                                                                  dense: weights.values ?? weights.rows?.array() ?? []),
+                                weightsShape: wShape, bias: bias, activation: act)
     }
 
     /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label

@@ -51,8 +51,12 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
     }
 
     /// As ``init(pointwise:depthwise:bandBytes:)`` with a sparse 1×1 conv (`SparseConv1x1Operator`,
-    /// always 1×1, stride 1, unpadded) computing the intermediate rows.
+    /// always 1×1, stride 1, unpadded; one that reads its input as it is, no `resize`) computing
+    /// the intermediate rows.
     public convenience init(sparse: SparseConv1x1Operator, depthwise: DepthwiseConv2DOperator, bandBytes: Int = 96 * 1024) throws {
+        guard sparse.resize == nil else {
+            throw KernelError.shapeMismatch(op: Self.operatorName, detail: "the sparse conv computes a resize of its input")
+        }
         try self.init(dense: nil, sparse: sparse, inputShape: sparse.inputShape, intermediate: sparse.outputShape,
                       depthwise: depthwise, bandBytes: bandBytes)
     }
@@ -121,12 +125,12 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
                         // Fill the band as far as this range of output rows needs, in one GEMM call
                         // (or one sparse pixel range).
                         let fillEnd = Swift.min(base + bandRows, lastNeeded)
-                        let a = input + (b * h + hi) * w * inChannels, into = band + (hi - base) * rowFloats
+                        let into = band + (hi - base) * rowFloats
                         if let dense {
-                            gemmRows(m: (fillEnd - hi) * w, a: a, lda: inChannels, weights: dense.packed,
-                                     activation: dense.activation, c: into, ldc: c)
+                            gemmRows(m: (fillEnd - hi) * w, a: input + (b * h + hi) * w * inChannels, lda: inChannels,
+                                     weights: dense.packed, activation: dense.activation, c: into, ldc: c)
                         } else if let sparse {
-                            sparse.runPixels(input: a, pixels: (fillEnd - hi) * w, output: into,
+                            sparse.runPixels(input: input, pixel0: (b * h + hi) * w, pixels: (fillEnd - hi) * w, output: into,
                                              scratch: band + bandRows * rowFloats)
                         }
                         hi = fillEnd

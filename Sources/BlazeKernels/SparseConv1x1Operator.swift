@@ -88,6 +88,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     let bias: UnsafeMutablePointer<Float>
     /// The store `offsets` and `values` were taken from (kept alive with them); nil: they are ours to free.
     private let store: WeightStore?
+    /// A RESIZE_BILINEAR whose output is this conv's input, computed while the input is transposed
+    /// (never stored); nil: the input is read as given. Its output shape is ``inputShape``.
+    public let resize: ResizeBilinearOperator?
 
     /// Fraction of the weights that are exactly zero (`±0`), 0...1.
     public var zeroFraction: Double {
@@ -122,7 +125,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
     /// weights are not 1×1.
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
-                            activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil) throws {
+                            activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil,
+                            resize: ResizeBilinearOperator? = nil) throws {
         let op = Self.operatorName
         // The designated initializer's first checks (and errors), before the array is read.
         let (_, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
@@ -130,7 +134,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             throw KernelError.bufferTooSmall(op: op, what: "weights", needed: o * i, got: weights.count)
         }
         try self.init(inputShape: inputShape, weights: SparseWeightRows(n: o, k: i, dense: weights), weightsShape: weightsShape,
-                      bias: biasIn, activation: activation, tileGroups: maxGroups, chunkChannels: chunkChannels)
+                      bias: biasIn, activation: activation, tileGroups: maxGroups, chunkChannels: chunkChannels,
+                      resize: resize)
     }
 
     /// As ``init(inputShape:weights:weightsShape:bias:activation:tileGroups:chunkChannels:)-(_,[Float],_,_,_,_,_)``
@@ -141,11 +146,19 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     ///
     /// With a `store`, the entries (`offsets`, `values`) go to its huge-page chunks, as packed dense
     /// weights do (fewer page faults at load than a heap block of fresh 4 KiB pages).
+    ///
+    /// With `resize` (its output shape must be `inputShape`), `run` takes the resize's input and
+    /// computes its output pixels while transposing them (the same float operations as
+    /// `ResizeBilinearOperator.run`, so the same bits as the two operators in sequence).
     public init(inputShape: [Int], weights rows: SparseWeightRows, weightsShape: [Int], bias biasIn: [Float],
                 activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil,
-                store: WeightStore? = nil) throws {
+                store: WeightStore? = nil, resize: ResizeBilinearOperator? = nil) throws {
         let op = Self.operatorName
         let (input, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
+        if let resize, resize.outputShape != input {
+            throw KernelError.shapeMismatch(op: op, detail: "resize output \(resize.outputShape) != input \(input)")
+        }
+        self.resize = resize
         guard rows.n == o, rows.k == i, rows.maxRowEntries >= 0 else {
             throw KernelError.shapeMismatch(op: op, detail: "weights of \(rows.n) rows of \(rows.k), expected \(o) of \(i)")
         }
@@ -528,12 +541,22 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     }
 
     /// Floats of scratch `run` needs for a pool of `threads` threads: per worker one transposed
-    /// chunk `[chunkChannels][stride]` and the raw sums, `[O][stride]` with several chunks, else `[8][stride]`.
+    /// chunk `[chunkChannels][stride]` and the raw sums, `[O][stride]` with several chunks, else
+    /// `[8][stride]`; with a ``resize``, then 8 resized pixels of a chunk, `[8][chunkChannels]`.
     public func scratchCount(threads: Int) -> Int {
         Swift.max(1, threads) * perWorker
     }
 
-    var perWorker: Int { stride * (chunkChannels + (chunkCount > 1 ? outputShape.channels : 8)) }
+    var perWorker: Int { stride * (chunkChannels + sumRows) + (resize == nil ? 0 : 8 * chunkChannels) }
+    /// Rows of raw sums in a worker's scratch.
+    var sumRows: Int { chunkCount > 1 ? outputShape.channels : 8 }
+
+    /// The job's scratch pieces from a worker's scratch `base` (`perWorker` floats).
+    @inline(__always)
+    func scratchPieces(_ base: UnsafeMutablePointer<Float>) -> (xt: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>,
+                                                               stage: UnsafeMutablePointer<Float>) {
+        (base, base + stride * chunkChannels, base + stride * (chunkChannels + sumRows))
+    }
 
     /// Runs the conv. `input` holds `inputShape.elementCount` floats (NHWC), `output`
     /// `outputShape.elementCount` (NHWC), `scratch` at least `scratchCount(threads: pool.threadCount)`.
@@ -574,30 +597,31 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             let g0 = groups * tile / tiles, g1 = groups * (tile + 1) / tiles
             let p0 = 8 * g0, count = Swift.min(8 * g1, m) - p0
             let b0 = blocks * s / splits, b1 = blocks * (s + 1) / splits
-            let base = scratch + w * worker
-            let job = TileJob(input: input + p0 * inputShape.channels, pixels: count, blocks: b0..<b1,
-                              xt: base, sums: base + stride * chunkChannels, output: output + p0 * n,
+            let pieces = scratchPieces(scratch + w * worker)
+            let job = TileJob(input: input, pixel0: p0, pixels: count, blocks: b0..<b1,
+                              xt: pieces.xt, sums: pieces.sums, stage: pieces.stage, output: output + p0 * n,
                               residual: residual?.offset(rows: p0, cols: 0))
             runTile(groups: g1 - g0, job)
         }
     }
 
-    /// Computes `pixels` consecutive NHWC pixels on the calling thread: `input` `[pixels][I]` (from
-    /// any pixel of the map), `output` `[pixels][O]` (row stride O), `scratch` one worker's share
+    /// Computes the `pixels` consecutive NHWC pixels from pixel `pixel0` on the calling thread:
+    /// `input` the whole input (as for `run`), `output` `[pixels][O]` (row stride O), `scratch` one worker's share
     /// (``scratchCount(threads:)`` for 1 thread). The range is cut into the fewest tiles of at
     /// most ``tileGroups`` groups, as even as possible, every output block of each. What a
     /// band of rows in `PointwiseDepthwiseOperator` asks for; the same bits as `run` (every
     /// output's arithmetic depends only on its pixel and channel). Does not validate the pointers.
-    func runPixels(input: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
+    func runPixels(input: UnsafePointer<Float>, pixel0: Int, pixels: Int, output: UnsafeMutablePointer<Float>,
                    scratch: UnsafeMutablePointer<Float>) {
-        let n = outputShape.channels, k = inputShape.channels
+        let n = outputShape.channels
         guard pixels > 0, n > 0 else { return }
         let groups = (pixels + 7) / 8, tiles = (groups + tileGroups - 1) / tileGroups
         for tile in 0..<tiles {
             let g0 = groups * tile / tiles, g1 = groups * (tile + 1) / tiles
             let p0 = 8 * g0, count = Swift.min(8 * g1, pixels) - p0
-            let job = TileJob(input: input + p0 * k, pixels: count, blocks: 0..<((n + 7) / 8),
-                              xt: scratch, sums: scratch + stride * chunkChannels, output: output + p0 * n, residual: nil)
+            let pieces = scratchPieces(scratch)
+            let job = TileJob(input: input, pixel0: pixel0 + p0, pixels: count, blocks: 0..<((n + 7) / 8),
+                              xt: pieces.xt, sums: pieces.sums, stage: pieces.stage, output: output + p0 * n, residual: nil)
             runTile(groups: g1 - g0, job)
         }
     }
@@ -623,14 +647,18 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
     }
 
-    /// One work unit: a pixel tile (`input`: NHWC rows `[pixels][I]`, `output`: `[pixels][O]`) and
-    /// the 8-channel output blocks `blocks`; `xt`, `sums`: the worker's scratch (see `scratchCount`).
+    /// One work unit: a pixel tile (pixels `pixel0 ..< pixel0 + pixels` of `input`, the whole
+    /// input as `run` takes it; `output`: `[pixels][O]`, the tile's first output row) and the
+    /// 8-channel output blocks `blocks`; `xt`, `sums`: the worker's scratch (see `scratchCount`).
     struct TileJob {
         let input: UnsafePointer<Float>
+        let pixel0: Int
         let pixels: Int
         let blocks: Range<Int>
         let xt: UnsafeMutablePointer<Float>
         let sums: UnsafeMutablePointer<Float>
+        /// `[8][chunkChannels]`: resized pixels before their transpose (only with a ``resize``).
+        let stage: UnsafeMutablePointer<Float>
         let output: UnsafeMutablePointer<Float>
         let residual: GemmResidual?
     }
@@ -642,7 +670,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         let chunks = chunkCount
         for c in 0..<chunks {
             let k0 = c * chunkChannels, k1 = Swift.min(k, k0 + chunkChannels)
-            transposeChunk(job.input, pixels: job.pixels, groups: G.count, k: k, channels: k0..<k1, to: job.xt)
+            if let resize {
+                transposeResizedChunk(resize, job.input, pixel0: job.pixel0, pixels: job.pixels, groups: G.count,
+                                      channels: k0..<k1, stage: job.stage, to: job.xt)
+            } else {
+                transposeChunk(job.input + job.pixel0 * k, pixels: job.pixels, groups: G.count, k: k, channels: k0..<k1,
+                               to: job.xt)
+            }
             let rows = rowStart + c * n
             if c + 1 < chunks {
                 // Raw sums of every channel of the unit, kept in `sums` ([O][stride]) for the next chunk.
@@ -711,6 +745,55 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     c += 1
                 }
             }
+        }
+    }
+
+    /// `transposeChunk` of the pixels `resize` computes from its input `src` (`resize.inputShape`,
+    /// NHWC): pixels `pixel0 ..< pixel0 + pixels` of its output, channels `channels`, into `dst`
+    /// (`[channels.count][stride]`, zeros from `pixels` to `8·groups`). Each group's (up to) 8 pixels
+    /// are computed into `stage` (`[8][channels.count]`, at least `8·chunkChannels` floats) as
+    /// `ResizeBilinearOperator.run` computes them (`((t0 + t1) + t2) + t3`, `t0 = x00·(1−dy)·(1−dx)`,
+    /// …, the same operations in the same order), then transposed in 8×8 blocks.
+    @inline(__always)
+    func transposeResizedChunk(_ resize: ResizeBilinearOperator, _ src: UnsafePointer<Float>, pixel0: Int, pixels: Int,
+                               groups: Int, channels: Range<Int>, stage: UnsafeMutablePointer<Float>,
+                               to dst: UnsafeMutablePointer<Float>) {
+        let ld = stride, k0 = channels.lowerBound, k1 = channels.upperBound, width = k1 - k0
+        let c = resize.inputShape.channels, ih = resize.inputShape.height, iw = resize.inputShape.width
+        let oh = resize.outputShape.height, ow = resize.outputShape.width
+        for group in 0..<groups {
+            let rows = Swift.max(0, Swift.min(8, pixels - group * 8))
+            for j in 0..<rows {
+                let q = pixel0 + group * 8 + j
+                let image = q / (oh * ow), y = (q / ow) % oh, x = q % ow
+                let (y0, y1, dy) = resize.rowsTable[y]
+                let col = resize.columns[x]
+                let oneMinusDy = 1 - dy, dx = col.dx, oneMinusDx = col.oneMinusDx
+                let r0 = src + (image * ih + y0) * iw * c + k0, r1 = src + (image * ih + y1) * iw * c + k0
+                let p00 = r0 + col.offset0, p10 = r1 + col.offset0, p01 = r0 + col.offset1, p11 = r1 + col.offset1
+                let out = stage + j * width
+                let vdy = SIMD8<Float>(repeating: dy), v1dy = SIMD8<Float>(repeating: oneMinusDy)
+                let vdx = SIMD8<Float>(repeating: dx), v1dx = SIMD8<Float>(repeating: oneMinusDx)
+                var ch = 0
+                while ch + 8 <= width {
+                    let t0 = loadVector(p00 + ch) * v1dy * v1dx
+                    let t1 = loadVector(p10 + ch) * vdy * v1dx
+                    let t2 = loadVector(p01 + ch) * v1dy * vdx
+                    let t3 = loadVector(p11 + ch) * vdy * vdx
+                    storeVector(((t0 + t1) + t2) + t3, out + ch)
+                    ch += 8
+                }
+                while ch < width {
+                    let t0 = p00[ch] * oneMinusDy * oneMinusDx
+                    let t1 = p10[ch] * dy * oneMinusDx
+                    let t2 = p01[ch] * oneMinusDy * dx
+                    let t3 = p11[ch] * dy * dx
+                    out[ch] = ((t0 + t1) + t2) + t3
+                    ch += 1
+                }
+            }
+            // The staged pixels, `[rows][width]`, as a tile of `rows` NHWC pixels of `width` channels.
+            transposeChunk(stage, pixels: rows, groups: 1, k: width, channels: 0..<width, to: dst + group * 8)
         }
     }
 

@@ -27,6 +27,14 @@ import TFLite
 ///   own folded RELU/PRELU (and the depthwise its folded PAD). Decided after the others, so it
 ///   never changes them.
 ///
+/// - a `RESIZE_BILINEAR` whose output only a 1×1 stride-1 `CONV_2D` offered to the sparse kernel
+///   reads (native GEMM, weights stored sparse, or any with `--sparse`) runs in that conv's step:
+///   on the sparse kernel it is computed while the conv transposes its input tiles
+///   (`SparseConv1x1Operator.resize`: the resize's float operations, in its order), so the resized
+///   map (the detector's 14×14×1152 and 28×28×192) never goes to memory; on the dense GEMM
+///   (`--no-sparse`, the cost model's choice, a folded PRELU) the step runs the resize into
+///   scratch first.
+///
 /// Tensors that are fused away are never materialized: they get no arena offset, so
 /// `compare` reports them as skipped instead of comparing stale memory.
 struct FusionPlan {
@@ -46,6 +54,9 @@ struct FusionPlan {
     /// pointwise conv op → the depthwise op its step also runs, and the intermediate tensor
     /// between them (the conv's own output, or its folded RELU/PRELU's), which is never stored.
     var depthwiseAfter: [Int: (op: Int, intermediate: Int)] = [:]
+    /// 1×1 conv op → the RESIZE_BILINEAR op whose output only it reads, and that op's input, which
+    /// the conv reads instead (the resized map is computed while the conv reads it, never stored).
+    var resizedInput: [Int: (op: Int, tensor: Int)] = [:]
 
     /// Smallest intermediate map (bytes, float32) whose pair is fused. Measured per pair
     /// (`blazepose profile --threads 1`, per-layer minima of 10–12 interleaved runs, Zen 3 with a
@@ -68,6 +79,7 @@ struct FusionPlan {
         if absorbed.contains(index) { return [] }
         var list = op.inputs
         if let padded = paddedInput[index], !list.isEmpty { list[0] = padded.tensor }
+        if let resized = resizedInput[index], !list.isEmpty { list[0] = resized.tensor }
         // The op's own output is fused away: it writes the last absorbed op's output instead.
         list += output[index].map { [$0] } ?? op.outputs
         if let skip = residual[index] { list.append(skip.tensor) }
@@ -173,6 +185,16 @@ extension GraphBuilder {
                 plan.paddedInput[consumer] = (op.inputs[0], flat[2], flat[3], flat[4], flat[5])
                 continue
             }
+            if fact.role == .bilinearResize, op.inputs.count == 2, op.outputs.count == 1, isFloatActivation(op.inputs[0]),
+               let t = op.outputs.first, isFloatActivation(t), let consumer = soleConsumer(t), ops[consumer].inputs.first == t,
+               facts[consumer].readsResizedInput, let xShape = staticShape(op.inputs[0]), xShape.count == 4,
+               let tShape = staticShape(t), tShape.count == 4, tShape[0] == xShape[0], tShape[3] == xShape[3] {
+                // RESIZE_BILINEAR → a conv that computes it while reading its input (the conv's unit
+                // builds this op's kernel; anything this op's own checks reject fails there, named for it).
+                plan.absorbed.insert(index)
+                plan.resizedInput[consumer] = (index, op.inputs[0])
+                continue
+            }
             guard op.outputs.count == 1, let t = op.outputs.first, isFloatActivation(t) else { continue }
             // conv → ADD (skip connection) [→ RELU]
             if fact.acceptsResidual, let add = soleConsumer(t), case let .residualAdd(addAct)? = facts[add].role,
@@ -225,7 +247,7 @@ extension GraphBuilder {
             guard let first = op.inputs.first else { continue }
             let x = plan.paddedInput[d]?.tensor ?? first
             let reader = plan.paddedInput[d] == nil ? d : producer[first]
-            guard let p = writer[x], p < d, facts[p].feedsDepthwise,
+            guard let p = writer[x], p < d, facts[p].feedsDepthwise, plan.resizedInput[p] == nil,
                   plan.residual[p] == nil, plan.paddedInput[p] == nil, plan.depthwiseAfter[p] == nil,
                   let reader, soleConsumer(x) == reader, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
                   isFloatActivation(plan.output[d] ?? op.outputs[0]),

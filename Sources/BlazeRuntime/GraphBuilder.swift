@@ -320,9 +320,10 @@ struct GraphBuilder {
 
     // MARK: - Fusion decisions (for units)
 
-    /// The tensor the operator reads as its first input: the PAD's input when a PAD was folded in.
+    /// The tensor the operator reads as its first input: the PAD's input when a PAD was folded in,
+    /// the RESIZE_BILINEAR's input when the operator computes that resize.
     func fusedInput(_ site: OperatorSite) throws -> Int {
-        try fusion.paddedInput[site.index]?.tensor ?? site.input(0, "input")
+        try fusion.paddedInput[site.index]?.tensor ?? fusion.resizedInput[site.index]?.tensor ?? site.input(0, "input")
     }
 
     /// The tensor the operator writes: the last absorbed operator's output when it absorbed one.

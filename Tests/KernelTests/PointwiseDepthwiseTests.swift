@@ -202,5 +202,11 @@ final class PointwiseDepthwiseTests: XCTestCase {
                                                weightsShape: [16, 1, 1, 4], bias: [], activation: .none)
         XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: smallMap))
         XCTAssertNoThrow(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw))
+        // A sparse conv that computes a resize of its input reads another tensor than the band's rows.
+        let resize = try ResizeBilinearOperator(inputShape: [1, 4, 4, 4], outputHeight: 8, outputWidth: 8,
+                                                alignCorners: false, halfPixelCenters: true)
+        let resizing = try SparseConv1x1Operator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 64),
+                                                 weightsShape: [16, 1, 1, 4], bias: [], activation: .none, resize: resize)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: resizing, depthwise: dw))
     }
 }

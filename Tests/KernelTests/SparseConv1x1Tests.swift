@@ -231,6 +231,54 @@ final class SparseConv1x1Tests: XCTestCase {
     }
 
     /// A row reader whose columns do not strictly increase (or leave `0..<I`) is refused, not trusted.
+    /// With a ``SparseConv1x1Operator/resize``: bit-identical to `ResizeBilinearOperator.run` then
+    /// the conv on its output, for every thread count, tile width and chunking, with and without a
+    /// residual; channel tails (scalar path), several images, all three coordinate modes.
+    func testResizedInput() throws {
+        struct Case { var batch = 1, h: Int, w: Int, oh: Int, ow: Int, i: Int, o: Int
+                      var align = false, half = true, tileGroups: Int? = nil, chunk: Int? = nil }
+        let cases = [
+            Case(h: 7, w: 7, oh: 14, ow: 14, i: 48, o: 24),                                  // the detector's 2× upsampling
+            Case(h: 7, w: 7, oh: 14, ow: 14, i: 1152, o: 192),                                // its real layer (9 chunks)
+            Case(h: 14, w: 14, oh: 28, ow: 28, i: 192, o: 96),                                // the other one
+            Case(batch: 2, h: 5, w: 3, oh: 9, ow: 7, i: 13, o: 10, half: false),              // tails, 2 images
+            Case(h: 4, w: 6, oh: 11, ow: 5, i: 21, o: 9, align: true, half: false, tileGroups: 1, chunk: 8),
+            Case(h: 6, w: 6, oh: 3, ow: 4, i: 16, o: 40, tileGroups: 3),                      // downsampling
+            Case(h: 1, w: 1, oh: 3, ow: 2, i: 8, o: 2),
+        ]
+        for (n, t) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(2600 + n))
+            let source = [t.batch, t.h, t.w, t.i], resized = [t.batch, t.oh, t.ow, t.i]
+            let input = randomFloats(source.reduce(1, *), &rng, range: -3...3)
+            let weights = sparseWeights(o: t.o, i: t.i, zeros: 0.75, &rng)
+            let bias = randomFloats(t.o, &rng)
+            let residual = randomFloats(t.batch * t.oh * t.ow * t.o, &rng, range: -3...3)
+            let resize = try ResizeBilinearOperator(inputShape: source, outputHeight: t.oh, outputWidth: t.ow,
+                                                    alignCorners: t.align, halfPixelCenters: t.half)
+            let fused = try SparseConv1x1Operator(inputShape: resized, weights: weights, weightsShape: [t.o, 1, 1, t.i], bias: bias,
+                                                  activation: .relu6, tileGroups: t.tileGroups, chunkChannels: t.chunk,
+                                                  resize: resize)
+            let apart = try SparseConv1x1Operator(inputShape: resized, weights: weights, weightsShape: [t.o, 1, 1, t.i], bias: bias,
+                                                  activation: .relu6, tileGroups: t.tileGroups, chunkChannels: t.chunk)
+            var mid = [Float](repeating: .nan, count: resized.reduce(1, *))
+            input.withUnsafeBufferPointer { ip in mid.withUnsafeMutableBufferPointer { mp in
+                resize.run(input: ip.baseAddress!, output: mp.baseAddress!, pool: Pools.one)
+            } }
+            for skip in [nil, residual] {
+                let expected = runSparse(apart, mid, residual: skip, skipActivation: .relu, pool: Pools.one)
+                for pool in Pools.all {
+                    let got = runSparse(fused, input, residual: skip, skipActivation: .relu, pool: pool)
+                    assertBitIdentical(got, expected, "resized case \(n) residual \(skip != nil) threads=\(pool.threadCount)")
+                }
+            }
+        }
+        // The resize must produce the conv's input shape.
+        let resize = try ResizeBilinearOperator(inputShape: [1, 4, 4, 8], outputHeight: 8, outputWidth: 8,
+                                                alignCorners: false, halfPixelCenters: true)
+        XCTAssertThrowsError(try SparseConv1x1Operator(inputShape: [1, 8, 7, 8], weights: [Float](repeating: 0, count: 16),
+                                                       weightsShape: [2, 1, 1, 8], bias: [], activation: .none, resize: resize))
+    }
+
     func testRejectsBadEntryRows() {
         for bad in [[3, 3], [5, 2], [1, 8], [-1, 2]] as [[Int32]] {
             let rows = SparseWeightRows(n: 2, k: 8, maxRowEntries: 2, nonzeroCount: 4) { _, columns, values in

@@ -9,9 +9,10 @@ final class FusionTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func makeInterpreter(_ weights: URL, threads: Int, fused: Bool, preserve: Bool = false,
-                         backend: GemmBackend = .preferred) throws -> Interpreter {
+                         backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto) throws -> Interpreter {
         try Interpreter(contentsOf: weights, options: .init(threads: threads, preserveIntermediates: preserve,
-                                                            gemmBackend: backend, fuseOperators: fused))
+                                                            gemmBackend: backend, fuseOperators: fused,
+                                                            sparseConvolutions: sparse))
     }
 
     func run(_ interpreter: Interpreter, _ dump: ReferenceDump) throws -> [[Float]] {
@@ -28,21 +29,24 @@ final class FusionTests: XCTestCase {
     /// `backend`: the GEMM of both interpreters (the pointwise → depthwise fusion needs the native
     /// one, which the plain build does not prefer).
     func check(model: String, minimumRemovedSteps: Int, folder: String = "weights", pointwiseDepthwise: Int = 0,
-               backend: GemmBackend = .preferred) throws {
+               resizes: Int = 0, backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto) throws {
         let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
         guard FileManager.default.fileExists(atPath: weights.path) else {
             return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
         }
         let dump = try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(model)/astronaut"))
-        let unfused = try makeInterpreter(weights, threads: 1, fused: false, backend: backend)
+        let unfused = try makeInterpreter(weights, threads: 1, fused: false, backend: backend, sparse: sparse)
         let expected = try run(unfused, dump)
         for threads in [1, 2] {
-            let fused = try makeInterpreter(weights, threads: threads, fused: true, backend: backend)
+            let fused = try makeInterpreter(weights, threads: threads, fused: true, backend: backend, sparse: sparse)
             XCTAssertGreaterThanOrEqual(unfused.steps.count - fused.steps.count, minimumRemovedSteps,
                                         "\(model): fusions did not fire (\(unfused.steps.count) → \(fused.steps.count) steps)")
             // Pointwise → depthwise pairs in row bands (`PointwiseDepthwiseOperator`), by step label.
             XCTAssertEqual(fused.steps.filter { $0.variant?.hasPrefix("+depthwise") == true }.count, pointwiseDepthwise,
                            "\(model): pointwise → depthwise fusions")
+            // RESIZE_BILINEAR → 1×1 conv (`+resize op N` last in the conv's label).
+            XCTAssertEqual(fused.steps.filter { $0.variant?.contains("+resize op") == true }.count, resizes,
+                           "\(model): resize → conv fusions")
             let got = try run(fused, dump)
             XCTAssertEqual(got.count, expected.count)
             for (i, (a, b)) in zip(got, expected).enumerated() {
@@ -52,8 +56,8 @@ final class FusionTests: XCTestCase {
         }
         // Fused-away intermediates are not materialized (no arena offset), which is what lets
         // `compare` skip them instead of comparing stale memory.
-        let preservedFused = try makeInterpreter(weights, threads: 1, fused: true, preserve: true, backend: backend)
-        let preservedUnfused = try makeInterpreter(weights, threads: 1, fused: false, preserve: true, backend: backend)
+        let preservedFused = try makeInterpreter(weights, threads: 1, fused: true, preserve: true, backend: backend, sparse: sparse)
+        let preservedUnfused = try makeInterpreter(weights, threads: 1, fused: false, preserve: true, backend: backend, sparse: sparse)
         let planned = { (i: Interpreter) in i.plan.offsets.filter { $0 != nil }.count }
         XCTAssertGreaterThanOrEqual(planned(preservedUnfused) - planned(preservedFused), minimumRemovedSteps,
                                     "\(model): fused-away tensors still have arena storage")
@@ -64,9 +68,13 @@ final class FusionTests: XCTestCase {
     // whose folded RELU comes after the resize in file order), full 5 PAD + 22 ADD + 4 ADD after a
     // RESIZE_BILINEAR.
     // Pointwise → depthwise pairs through a folded PAD: the detector's sparse 112×112×64 expansion,
-    // pose_landmark_full's dense 128×128×64 one (native GEMM).
+    // pose_landmark_full's dense 128×128×64 one (native GEMM). The detector's two RESIZE_BILINEAR
+    // → sparse 1×1 conv pairs: computed in the sparse kernel's input transposes, and with every
+    // layer dense (`.off`) resized into scratch before the GEMM.
     func testDetectorFusedEqualsUnfused() throws {
-        try check(model: "pose_detection", minimumRemovedSteps: 21, pointwiseDepthwise: 1, backend: .native)
+        try check(model: "pose_detection", minimumRemovedSteps: 23, pointwiseDepthwise: 1, resizes: 2, backend: .native)
+        try check(model: "pose_detection", minimumRemovedSteps: 23, pointwiseDepthwise: 1, resizes: 2, backend: .native,
+                  sparse: .off)
     }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 98) }
     func testFullFusedEqualsUnfused() throws {

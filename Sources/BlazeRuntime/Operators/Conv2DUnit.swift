@@ -46,10 +46,17 @@ struct Conv2DUnit: OperatorUnit {
         // depthwise conv in row bands.
         let pointwise = wShape.map { $0.count == 4 && $0[1] == 1 && $0[2] == 1 } ?? false
             && window.strideHeight == 1 && window.strideWidth == 1 && graph.options.gemmBackend == .native
+        // Such a conv whose weights are offered to the sparse kernel (stored sparse, or `.always`)
+        // computes a RESIZE_BILINEAR producing its input: the sparse kernel as it transposes its
+        // input; the dense GEMM (`.off`, or the cost model's choice) runs it into scratch first.
+        let storedSparse = site.op.inputs.count > 1
+            && (graph.constants.sources[site.op.inputs[1]].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false)
+        let sparseEligible = pointwise && (storedSparse || graph.options.sparseConvolutions == .always)
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
                            acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true,
-                           feedsDepthwise: pointwise && (outChannels ?? 1) > 1)
+                           feedsDepthwise: pointwise && (outChannels ?? 1) > 1,
+                           readsResizedInput: sparseEligible && (outChannels ?? 1) > 1)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
@@ -57,30 +64,37 @@ struct Conv2DUnit: OperatorUnit {
         if let pair = graph.fusion.depthwiseAfter[site.index] { return try preparePointwiseDepthwise(&graph, site, pair) }
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
+        // A RESIZE_BILINEAR computed by this step (`FusionPlan.resizedInput`): `x` is its input, and
+        // the conv's own input (its output) is checked but never stored.
+        let resize = try resizeKernel(&graph, site)
         let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
         let byRows = weightRows != nil
         let bias = try biasValues(graph, site, count: wShape.first ?? 0)
-        let xShape = try graph.shape(x)
+        let xShape = try resize?.outputShape.dims ?? graph.shape(x)
         let act = graph.fusedActivation(site, own: activation)
         let padding = graph.fusedPadding(site, own: window.padding)
         // A folded PRELU's alpha: `[…, 1, O]`, one value per output channel (checked by the planner).
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
         let (sparse, sparseVariant) = try sparseChoice(graph, site, inputShape: xShape, weights: (wT, wShape, weightRows, weightValues),
-                                                       bias: bias, activation: act, hasPrelu: preluAlpha != nil)
+                                                       bias: bias, activation: act, hasPrelu: preluAlpha != nil, resize: resize)
         let dense: Conv2DOperator? = sparse != nil ? nil
             : try denseKernel(graph, site, inputShape: xShape, weightRows: weightRows, weightValues: weightValues,
                               weightsShape: wShape, bias: bias, activation: act, padding: padding, preluAlpha: preluAlpha)
         if byRows { graph.doneReading(wT) }
-        // `profile`'s variant column: the sparse choice, and binary16 weight panels when taken.
-        let halfPanels = dense?.panelPrecision == .float16WhenExact
-        let variant = halfPanels ? (sparseVariant.map { $0 + ", f16-panels" } ?? "f16-panels") : sparseVariant
+        // `profile`'s variant column: the sparse choice, binary16 weight panels when taken, the resize.
+        var variant = sparseVariant
+        if dense?.panelPrecision == .float16WhenExact { variant = variant.map { $0 + ", f16-panels" } ?? "f16-panels" }
+        if let r = graph.fusion.resizedInput[site.index] { variant = (variant.map { $0 + ", " } ?? "") + "+resize op \(r.op)" }
         guard let outputShape = sparse?.outputShape ?? dense?.outputShape else {
             throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }
         try graph.checkOutput(y, outputShape.dims, site)
         let flops = 2.0 * Double(outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
+        // The dense GEMM reads a resized input from scratch: `[N, H, W, I]` first (rounded up to
+        // 16 floats), then the conv's own scratch.
+        let resized = dense == nil ? 0 : ((resize?.outputShape.elementCount ?? 0) + 15) / 16 * 16
         graph.requestScratch(sparse?.scratchCount(threads: graph.options.threads)
-                             ?? dense?.scratchCount(threads: graph.options.threads) ?? 0)
+                             ?? (resized + (dense?.scratchCount(threads: graph.options.threads) ?? 0)))
         if let skip = graph.fusion.residual[site.index] {
             // Fused ADD: the planner saw the skip tensor as read by this step. After a folded channel
             // PAD the skip is `[N, H', W', C]` with C < O channels; the others add +0.
@@ -108,7 +122,8 @@ struct Conv2DUnit: OperatorUnit {
             return PreparedStep(flops: flops, bind: { offset in
                 let xo = offset(x), yo = offset(y), so = offset(s)
                 return { arena, scratch, pool in
-                    conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
+                    let (input, scratch) = Self.denseInput(resize, arena + xo, scratch, resized, pool)
+                    conv.run(input: input, output: arena + yo, scratch: scratch, pool: pool,
                              residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation,
                                                          channels: skipChannels))
                 }
@@ -126,8 +141,36 @@ struct Conv2DUnit: OperatorUnit {
         guard let conv = dense else { throw site.fail("no kernel for this conv") }
         return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y)
-            return { arena, scratch, pool in conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
+            return { arena, scratch, pool in
+                let (input, scratch) = Self.denseInput(resize, arena + xo, scratch, resized, pool)
+                conv.run(input: input, output: arena + yo, scratch: scratch, pool: pool)
+            }
         }, variant: variant)
+    }
+
+    /// The RESIZE_BILINEAR kernel this conv computes (`FusionPlan.resizedInput`; nil: none), built
+    /// by that operator's unit (errors name it); its output tensor (this conv's input, never
+    /// stored) is checked against the kernel's output shape.
+    func resizeKernel(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> ResizeBilinearOperator? {
+        guard let r = graph.fusion.resizedInput[site.index] else { return nil }
+        let resizeSite = graph.sites[r.op]
+        guard let unit = graph.units[r.op] as? ResizeBilinearUnit else {
+            throw resizeSite.fail("fused resize step is not a RESIZE_BILINEAR")   // unreachable: planned from its facts
+        }
+        let (resize, _) = try unit.makeOperator(&graph, resizeSite)
+        try graph.checkOutput(try site.input(0, "input"), resize.outputShape.dims, resizeSite)
+        return resize
+    }
+
+    /// The dense GEMM's input when the step computes a resize: the resized map, written into the
+    /// first `resized` floats of `scratch` (the rest is returned as the conv's scratch); else `x`.
+    static func denseInput(_ resize: ResizeBilinearOperator?, _ x: UnsafePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?,
+                           _ resized: Int, _ pool: ThreadPool) -> (UnsafePointer<Float>, UnsafeMutablePointer<Float>?) {
+        guard let resize else { return (x, scratch) }
+        // Planned with the step (`resized` > 0 floats requested): a missing buffer is a programming error.
+        guard let scratch else { preconditionFailure("CONV_2D after RESIZE_BILINEAR: no scratch buffer") }
+        resize.run(input: x, output: scratch, pool: pool)
+        return (UnsafePointer(scratch), scratch + resized)
     }
 
     /// The weights tensor, its shape, and its values: OHWI `[O, KH, KW, I]` with a valid 4-D shape is
@@ -243,7 +286,8 @@ struct Conv2DUnit: OperatorUnit {
     /// 1×1 conv. `weights` is what ``weights(_:_:)`` returned.
     func sparseChoice(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int],
                       weights: (tensor: Int, shape: [Int], rows: WeightRows?, values: [Float]?),
-                      bias: [Float], activation act: FusedActivation, hasPrelu: Bool) throws -> (SparseConv1x1Operator?, String?) {
+                      bias: [Float], activation act: FusedActivation, hasPrelu: Bool,
+                      resize: ResizeBilinearOperator? = nil) throws -> (SparseConv1x1Operator?, String?) {
         let (wT, wShape) = (weights.tensor, weights.shape)
         let storedSparse = graph.constants.sources[wT].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false
         let candidate = graph.options.sparseConvolutions != .off && graph.options.gemmBackend == .native && !hasPrelu
@@ -257,7 +301,7 @@ struct Conv2DUnit: OperatorUnit {
         return try sparseKernel(graph, site, inputShape: inputShape,
                                 weights: rows ?? SparseWeightRows(n: wShape[0], k: wShape[3],
                                                                   dense: weights.values ?? weights.rows?.array() ?? []),
-                                weightsShape: wShape, bias: bias, activation: act)
+                                weightsShape: wShape, bias: bias, activation: act, resize: resize)
     }
 
     /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label
@@ -272,7 +316,8 @@ struct Conv2DUnit: OperatorUnit {
     /// The caller checks eligibility from the options and shapes (`prepare`'s `sparseCandidate`);
     /// `inputShape` is the conv's NHWC input, `weights` the dense OHWI `[O, 1, 1, I]` values.
     func sparseKernel(_ graph: GraphBuilder, _ site: OperatorSite, inputShape: [Int], weights: SparseWeightRows,
-                      weightsShape: [Int], bias: [Float], activation: FusedActivation) throws
+                      weightsShape: [Int], bias: [Float], activation: FusedActivation,
+                      resize: ResizeBilinearOperator? = nil) throws
         -> (SparseConv1x1Operator?, String?) {
         guard inputShape.count == 4, weightsShape.count == 4 else { return (nil, nil) }
         let total = weights.n * weights.k, zeros = total - weights.nonzeroCount
@@ -285,7 +330,7 @@ struct Conv2DUnit: OperatorUnit {
         guard useSparse else { return (nil, "dense " + percent) }
         let sparse = try graph.kernel(site) {
             try SparseConv1x1Operator(inputShape: inputShape, weights: weights, weightsShape: weightsShape,
-                                      bias: bias, activation: activation, store: graph.weightStore)
+                                      bias: bias, activation: activation, store: graph.weightStore, resize: resize)
         }
         return (sparse, "sparse " + percent)
     }

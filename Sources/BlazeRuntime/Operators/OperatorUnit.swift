@@ -81,6 +81,9 @@ enum FusionRole: Equatable {
     case padding
     /// A PRELU with a constant per-channel alpha: becomes the last stage of its producer's epilogue.
     case prelu
+    /// A RESIZE_BILINEAR: may be computed by its consumer while that reads its input (a sparse 1×1
+    /// conv's input transposes).
+    case bilinearResize
 }
 
 /// What an operator offers to the fusion planner. Every fusion is bit-identical to running the
@@ -103,6 +106,9 @@ struct FusionFacts {
     var feedsDepthwise = false
     /// The operator is a depthwise conv that can run inside its pointwise producer's step.
     var readsPointwiseRows = false
+    /// The operator is a 1×1 conv that can compute a RESIZE_BILINEAR producing its input while
+    /// reading it (`SparseConv1x1Operator.resize`).
+    var readsResizedInput = false
     /// What the operator becomes when absorbed by a neighbour; nil = never absorbed.
     var role: FusionRole?
 }

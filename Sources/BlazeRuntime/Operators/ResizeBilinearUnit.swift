@@ -22,12 +22,14 @@ struct ResizeBilinearUnit: OperatorUnit {
     }
 
     func fusionFacts(_ graph: GraphBuilder, _ site: OperatorSite) -> FusionFacts {
-        FusionFacts(acceptsResidual: true)
+        FusionFacts(acceptsResidual: true, role: .bilinearResize)
     }
 
-    func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
+    /// The kernel for this operator and its input tensor (checked; also for a conv that computes
+    /// this resize while reading its input). Errors name this operator.
+    func makeOperator(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> (ResizeBilinearOperator, input: Int) {
         try site.arity(inputs: 2...2)
-        let x = try graph.activation(site.op.inputs[0], "input", site), y = try graph.activation(graph.fusedOutput(site), "output", site)
+        let x = try graph.activation(site.op.inputs[0], "input", site)
         let size = try graph.constantInt32s(site.op.inputs[1], "size", site)
         guard size.count == 2 else { throw site.fail("size must hold 2 values, has \(size.count)") }
         let xShape = try graph.shape(x)
@@ -35,6 +37,12 @@ struct ResizeBilinearUnit: OperatorUnit {
             try ResizeBilinearOperator(inputShape: xShape, outputHeight: size[0], outputWidth: size[1],
                                        alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
         }
+        return (resize, x)
+    }
+
+    func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
+        let (resize, x) = try makeOperator(&graph, site)
+        let y = try graph.activation(graph.fusedOutput(site), "output", site)
         try graph.checkOutput(y, resize.outputShape.dims, site)
         if let skip = graph.fusion.residual[site.index] {
             // Fused ADD: the skip operand has the output's shape (checked by the planner and here).

@@ -855,6 +855,41 @@ BLAZE_CSR_HELPERS(u16, uint16_t, 0xffff)
 BLAZE_CSR_HELPERS(i32, int32_t, 0x7fffffff)
 #undef BLAZE_CSR_HELPERS
 
+// One RGB8 pixel of OpenCV's fixed-point bilinear remap (`remapBilinear`, 8-bit, 3 channels):
+// per channel c, `sum = s[t0+c]·k0 + s[t1+c]·k1 + s[t2+c]·k2 + s[t3+c]·k3` (bytes times weights
+// summing to at most 2^15: exact in 32 bits), `dst[c] = clamp((sum + round) >> shift, 0, 255)`.
+// With SSE4.1 the three channels go in 32-bit lanes from one 4-byte load per tap, so each tap's
+// 4th byte (the next pixel's) is read too, and multiplied into lane 3, which is never stored:
+// the caller guarantees `t3 + 4` bytes are readable (t3, the last row's right tap, is the largest
+// offset). The same integers either way.
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
+static inline __attribute__((always_inline)) void blaze_bilinear_rgb8(const uint8_t *s, const long *t, const int32_t *k,
+                                                                      int32_t round, int32_t shift, uint8_t *dst) {
+#if defined(__SSE4_1__)
+    int32_t b0, b1, b2, b3;
+    __builtin_memcpy(&b0, s + t[0], 4); __builtin_memcpy(&b1, s + t[1], 4);
+    __builtin_memcpy(&b2, s + t[2], 4); __builtin_memcpy(&b3, s + t[3], 4);
+    __m128i sum = _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b0)), _mm_set1_epi32(k[0]));
+    sum = _mm_add_epi32(sum, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b1)), _mm_set1_epi32(k[1])));
+    sum = _mm_add_epi32(sum, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b2)), _mm_set1_epi32(k[2])));
+    sum = _mm_add_epi32(sum, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b3)), _mm_set1_epi32(k[3])));
+    __m128i v = _mm_sra_epi32(_mm_add_epi32(sum, _mm_set1_epi32(round)), _mm_cvtsi32_si128(shift));
+    // Signed 32 → 16 (saturating: the sums are far inside) → unsigned 8 with saturation: the clamp.
+    __m128i halves = _mm_packs_epi32(v, v);
+    uint32_t packed = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(halves, halves));
+    dst[0] = (uint8_t)packed; dst[1] = (uint8_t)(packed >> 8); dst[2] = (uint8_t)(packed >> 16);
+#else
+    for (int c = 0; c < 3; c++) {
+        int32_t sum = (int32_t)s[t[0] + c] * k[0] + (int32_t)s[t[1] + c] * k[1]
+                    + (int32_t)s[t[2] + c] * k[2] + (int32_t)s[t[3] + c] * k[3];
+        int32_t v = (sum + round) >> shift;
+        dst[c] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+    }
+#endif
+}
+
 // The command-line tool's malloc policy (glibc only; the library leaves malloc to its host
 // process): blocks up to 32 MiB come from the heap, and freed heap memory up to 256 MiB stays
 // mapped, so arrays that each video frame allocates and frees again are not fresh mmaps whose

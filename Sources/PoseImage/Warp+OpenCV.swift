@@ -466,7 +466,7 @@ struct PerspectiveWarpLayout {
         let positionsY = UnsafeMutablePointer<Int32>.allocate(capacity: Self.chunkPixels)
         defer { taps.deallocate(); tapWeights.deallocate(); positionsX.deallocate(); positionsY.deallocate() }
         let mask = Int32(interTabSize - 1)
-        let rowStride = sourceWidth * 3
+        let rowStride = sourceWidth * 3, sourceBytes = rowStride * sourceHeight
         let innerWidth = UInt(max(sourceWidth - 1, 0)), innerHeight = UInt(max(sourceHeight - 1, 0))
         let lastX = sourceWidth - 1, lastY = sourceHeight - 1
         let round = Int32(1 << (remapCoefBits - 1))
@@ -514,9 +514,16 @@ struct PerspectiveWarpLayout {
                         blaze_prefetch_read(source + t[0])
                         blaze_prefetch_read(source + t[2])
                     }
-                    // Pass 2: the weighted sums, `(sum + 2^14) >> 15` per channel.
+                    // Pass 2: the weighted sums, `(sum + 2^14) >> 15` per channel: the three channels
+                    // at once (`blaze_bilinear_rgb8`, 4-byte loads) when the last tap's 4 bytes lie
+                    // inside the image (all but a tap on its very last pixel), else one at a time.
                     for i in 0..<chunk {
                         let t = taps + 4 * i, k = tapWeights + 4 * i
+                        if t[3] &+ 4 <= sourceBytes {
+                            blaze_bilinear_rgb8(source, t, k, round, Int32(remapCoefBits), dst)
+                            dst += 3
+                            continue
+                        }
                         let p00 = source + t[0], p01 = source + t[1], p10 = source + t[2], p11 = source + t[3]
                         let k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3]
                         for c in 0..<3 {

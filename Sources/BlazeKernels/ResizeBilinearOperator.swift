@@ -85,30 +85,40 @@ public final class ResizeBilinearOperator: @unchecked Sendable {
                 return
             }
             for x in 0..<ow {
-                let col = columns[x]
-                let dx = col.dx, oneMinusDx = col.oneMinusDx
-                let p00 = r0 + col.offset0, p10 = r1 + col.offset0, p01 = r0 + col.offset1, p11 = r1 + col.offset1
-                let o = out + x * c
-                var ch = 0
-                let vdx = SIMD8<Float>(repeating: dx), v1dx = SIMD8<Float>(repeating: oneMinusDx)
-                while ch + 8 <= c {
-                    let t0 = loadVector(p00 + ch) * v1dy * v1dx
-                    let t1 = loadVector(p10 + ch) * vdy * v1dx
-                    let t2 = loadVector(p01 + ch) * v1dy * vdx
-                    let t3 = loadVector(p11 + ch) * vdy * vdx
-                    storeVector(((t0 + t1) + t2) + t3, o + ch)
-                    ch += 8
-                }
-                while ch < c {
-                    let t0 = p00[ch] * oneMinusDy * oneMinusDx
-                    let t1 = p10[ch] * dy * oneMinusDx
-                    let t2 = p01[ch] * oneMinusDy * dx
-                    let t3 = p11[ch] * dy * dx
-                    o[ch] = ((t0 + t1) + t2) + t3
-                    ch += 1
-                }
+                Self.interpolate(row0: r0, row1: r1, column: columns[x], dy: dy, channels: c, into: out + x * c)
             }
             if let residual { addResidual(residual, row: row, to: out, count: ow * c) }
+        }
+    }
+
+    /// One output pixel: its `channels` values from the input rows `row0` (y0) and `row1` (y1),
+    /// each addressed at the pixel's first channel, its column's interpolation and `dy`, into `out`:
+    /// `((t0 + t1) + t2) + t3` with `t0 = x00·(1−dy)·(1−dx)`, `t1 = x10·dy·(1−dx)`,
+    /// `t2 = x01·(1−dy)·dx`, `t3 = x11·dy·dx` (the reference's operations in its order), 8 channels
+    /// at a time, then one at a time. Also what `SparseConv1x1Operator` runs for a fused resize.
+    @inline(__always)
+    static func interpolate(row0 r0: UnsafePointer<Float>, row1 r1: UnsafePointer<Float>, column col: ResizeColumn, dy: Float,
+                            channels c: Int, into o: UnsafeMutablePointer<Float>) {
+        let oneMinusDy = 1 - dy, dx = col.dx, oneMinusDx = col.oneMinusDx
+        let p00 = r0 + col.offset0, p10 = r1 + col.offset0, p01 = r0 + col.offset1, p11 = r1 + col.offset1
+        let vdy = SIMD8<Float>(repeating: dy), v1dy = SIMD8<Float>(repeating: oneMinusDy)
+        let vdx = SIMD8<Float>(repeating: dx), v1dx = SIMD8<Float>(repeating: oneMinusDx)
+        var ch = 0
+        while ch + 8 <= c {
+            let t0 = loadVector(p00 + ch) * v1dy * v1dx
+            let t1 = loadVector(p10 + ch) * vdy * v1dx
+            let t2 = loadVector(p01 + ch) * v1dy * vdx
+            let t3 = loadVector(p11 + ch) * vdy * vdx
+            storeVector(((t0 + t1) + t2) + t3, o + ch)
+            ch += 8
+        }
+        while ch < c {
+            let t0 = p00[ch] * oneMinusDy * oneMinusDx
+            let t1 = p10[ch] * dy * oneMinusDx
+            let t2 = p01[ch] * oneMinusDy * dx
+            let t3 = p11[ch] * dy * dx
+            o[ch] = ((t0 + t1) + t2) + t3
+            ch += 1
         }
     }
 

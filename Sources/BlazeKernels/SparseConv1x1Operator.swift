@@ -4,7 +4,9 @@ import CBlazeTarget
 /// a sparse (weights) × dense (pixels) product that never multiplies a zero weight.
 ///
 /// Layouts: input NHWC `[N, H, W, I]`, weights OHWI `[O, 1, 1, I]` given dense (a DENSIFY'd
-/// TFLite tensor, or any weights), bias `[O]`, output NHWC `[N, H, W, O]`.
+/// TFLite tensor, or any weights), bias `[O]`, output NHWC `[N, H, W, O]`. With a ``resize``, the
+/// input given to `run` is that resize's input, NHWC `[N, H', W', I]`, and `[N, H, W, I]` is the
+/// resize's output, computed tile by tile as the input is transposed (never stored).
 ///
 /// Geometry, fixed at init from the shape: the `M = N·H·W` pixels are cut into `⌈M/8⌉` groups of 8
 /// and the groups into `tileCount` tiles of at most 8 groups (14 for an expansion with a narrow
@@ -558,7 +560,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         (base, base + stride * chunkChannels, base + stride * (chunkChannels + sumRows))
     }
 
-    /// Runs the conv. `input` holds `inputShape.elementCount` floats (NHWC), `output`
+    /// Runs the conv. `input` holds `inputShape.elementCount` floats (NHWC; with a ``resize``,
+    /// `resize.inputShape.elementCount`: the resize's input), `output`
     /// `outputShape.elementCount` (NHWC), `scratch` at least `scratchCount(threads: pool.threadCount)`.
     /// With `residual` (NHWC `outputShape`, `ld` ≥ O): `output = act2(act(conv + bias) + residual)`,
     /// a fused ADD, as `Conv2DOperator.run`. Does not validate the pointers.
@@ -758,7 +761,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     func transposeResizedChunk(_ resize: ResizeBilinearOperator, _ src: UnsafePointer<Float>, pixel0: Int, pixels: Int,
                                groups: Int, channels: Range<Int>, stage: UnsafeMutablePointer<Float>,
                                to dst: UnsafeMutablePointer<Float>) {
-        let ld = stride, k0 = channels.lowerBound, k1 = channels.upperBound, width = k1 - k0
+        let k0 = channels.lowerBound, k1 = channels.upperBound, width = k1 - k0
         let c = resize.inputShape.channels, ih = resize.inputShape.height, iw = resize.inputShape.width
         let oh = resize.outputShape.height, ow = resize.outputShape.width
         for group in 0..<groups {
@@ -767,30 +770,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 let q = pixel0 + group * 8 + j
                 let image = q / (oh * ow), y = (q / ow) % oh, x = q % ow
                 let (y0, y1, dy) = resize.rowsTable[y]
-                let col = resize.columns[x]
-                let oneMinusDy = 1 - dy, dx = col.dx, oneMinusDx = col.oneMinusDx
-                let r0 = src + (image * ih + y0) * iw * c + k0, r1 = src + (image * ih + y1) * iw * c + k0
-                let p00 = r0 + col.offset0, p10 = r1 + col.offset0, p01 = r0 + col.offset1, p11 = r1 + col.offset1
-                let out = stage + j * width
-                let vdy = SIMD8<Float>(repeating: dy), v1dy = SIMD8<Float>(repeating: oneMinusDy)
-                let vdx = SIMD8<Float>(repeating: dx), v1dx = SIMD8<Float>(repeating: oneMinusDx)
-                var ch = 0
-                while ch + 8 <= width {
-                    let t0 = loadVector(p00 + ch) * v1dy * v1dx
-                    let t1 = loadVector(p10 + ch) * vdy * v1dx
-                    let t2 = loadVector(p01 + ch) * v1dy * vdx
-                    let t3 = loadVector(p11 + ch) * vdy * vdx
-                    storeVector(((t0 + t1) + t2) + t3, out + ch)
-                    ch += 8
-                }
-                while ch < width {
-                    let t0 = p00[ch] * oneMinusDy * oneMinusDx
-                    let t1 = p10[ch] * dy * oneMinusDx
-                    let t2 = p01[ch] * oneMinusDy * dx
-                    let t3 = p11[ch] * dy * dx
-                    out[ch] = ((t0 + t1) + t2) + t3
-                    ch += 1
-                }
+                ResizeBilinearOperator.interpolate(row0: src + (image * ih + y0) * iw * c + k0,
+                                                   row1: src + (image * ih + y1) * iw * c + k0,
+                                                   column: resize.columns[x], dy: dy, channels: width, into: stage + j * width)
             }
             // The staged pixels, `[rows][width]`, as a tile of `rows` NHWC pixels of `width` channels.
             transposeChunk(stage, pixels: rows, groups: 1, k: width, channels: 0..<width, to: dst + group * 8)

@@ -40,28 +40,36 @@ final class PointwiseDepthwiseTests: XCTestCase {
             }
             // Apart, with the depthwise kernel the interpreter would pick (possibly the small-map path).
             let apart = try depthwise(rowPathOnly: false)
-            let mid = runConv(pw, input, pool: Pools.one)
-            var expected = [Float](repeating: .nan, count: apart.outputShape.elementCount)
-            var dwScratch = [Float](repeating: 0, count: max(1, apart.scratchCount(threads: 1)))
-            mid.withUnsafeBufferPointer { mp in expected.withUnsafeMutableBufferPointer { ep in
-                dwScratch.withUnsafeMutableBufferPointer { sp in
-                    apart.run(input: mp.baseAddress!, output: ep.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one)
-                } } }
+            let expected = runDepthwise(apart, runConv(pw, input, pool: Pools.one))
             for bytes in bandBytes {
                 let fused = try PointwiseDepthwiseOperator(pointwise: pw, depthwise: try depthwise(rowPathOnly: true),
                                                            bandBytes: bytes)
                 XCTAssertEqual(fused.outputShape, apart.outputShape, label)
-                for pool in pools {
-                    var scratch = [Float](repeating: .nan, count: fused.scratchCount(threads: pool.threadCount))
-                    let got = collect(fused.outputShape.elementCount) { out in
-                        input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
-                            fused.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: pool)
-                        } }
-                    }
-                    assertBitIdentical(got, expected,
-                                       "\(label) \(lanes.rawValue)-lane band \(fused.bandRows) rows threads=\(pool.threadCount)")
-                }
+                checkFused(fused, input: input, expected: expected, pools: pools, label: "\(label) \(lanes.rawValue)-lane")
             }
+        }
+    }
+
+    /// The depthwise conv `op` run alone on `input` (1 thread).
+    func runDepthwise(_ op: DepthwiseConv2DOperator, _ input: [Float]) -> [Float] {
+        var scratch = [Float](repeating: 0, count: max(1, op.scratchCount(threads: 1)))
+        return collect(op.outputShape.elementCount) { out in
+            input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
+                op.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
+            } }
+        }
+    }
+
+    /// `fused` on `input` gives `expected` bit for bit on every pool.
+    func checkFused(_ fused: PointwiseDepthwiseOperator, input: [Float], expected: [Float], pools: [ThreadPool], label: String) {
+        for pool in pools {
+            var scratch = [Float](repeating: .nan, count: fused.scratchCount(threads: pool.threadCount))
+            let got = collect(fused.outputShape.elementCount) { out in
+                input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
+                    fused.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: pool)
+                } }
+            }
+            assertBitIdentical(got, expected, "\(label) band \(fused.bandRows) rows threads=\(pool.threadCount)")
         }
     }
 
@@ -125,32 +133,19 @@ final class PointwiseDepthwiseTests: XCTestCase {
                                         dilationHeight: t.dilation, dilationWidth: t.dilation, padding: t.padding,
                                         activation: t.dwAct, rowPathOnly: rowPathOnly)
         }
-        let apart = try depthwise(rowPathOnly: false)
         var sparseScratch = [Float](repeating: .nan, count: pw.scratchCount(threads: 1))
         let mid = collect(pw.outputShape.elementCount) { out in
             input.withUnsafeBufferPointer { ip in sparseScratch.withUnsafeMutableBufferPointer { sp in
                 pw.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
             } }
         }
-        var expected = [Float](repeating: .nan, count: apart.outputShape.elementCount)
-        var dwScratch = [Float](repeating: 0, count: max(1, apart.scratchCount(threads: 1)))
-        mid.withUnsafeBufferPointer { mp in expected.withUnsafeMutableBufferPointer { ep in
-            dwScratch.withUnsafeMutableBufferPointer { sp in
-                apart.run(input: mp.baseAddress!, output: ep.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one)
-            } } }
+        let apart = try depthwise(rowPathOnly: false)
+        let expected = runDepthwise(apart, mid)
         for bytes in bandBytes {
             let fused = try PointwiseDepthwiseOperator(sparse: pw, depthwise: try depthwise(rowPathOnly: true), bandBytes: bytes)
             XCTAssertNil(fused.pointwise, label)
             XCTAssertEqual(fused.outputShape, apart.outputShape, label)
-            for pool in pools {
-                var scratch = [Float](repeating: .nan, count: fused.scratchCount(threads: pool.threadCount))
-                let got = collect(fused.outputShape.elementCount) { out in
-                    input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
-                        fused.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: pool)
-                    } }
-                }
-                assertBitIdentical(got, expected, "\(label) sparse band \(fused.bandRows) rows threads=\(pool.threadCount)")
-            }
+            checkFused(fused, input: input, expected: expected, pools: pools, label: "\(label) sparse")
         }
     }
 

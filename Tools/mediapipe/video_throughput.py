@@ -13,7 +13,9 @@ enable_segmentation=False, model_complexity=0|1)` (segmentation off: MediaPipe's
 `blazepose track` computes masks only for --mask-dir) with the option protos
 imported (kernel 7, ratio 0.7, as the published graph). A fresh `Pose` per repeat (so every repeat
 starts with the detector on frame 0, as ours does); one warm-up pass first. Timed: the sum of the
-`process()` calls (frame hand-off, graph, result conversion) -> frames/s.
+`process()` calls (frame hand-off, graph, result conversion) -> frames/s. The two engines alternate
+repeat by repeat (MediaPipe first in even repeats, ours first in odd ones), so a noisy host
+slows both alike.
 
 Ours: `blazepose track <png folder> --model M --jsonl /dev/null` (no --mask-dir: no masks).
 With --segmentation: MediaPipe `enable_segmentation=True, smooth_segmentation=True` and ours with
@@ -38,44 +40,54 @@ sys.path.insert(0, HERE)
 import mpgraph  # noqa: E402
 
 
-def time_mediapipe(frames, model, repeats, segmentation):
+def mediapipe_pass(frames, model, segmentation):
+    """One pass of MediaPipe over the frames (a fresh `Pose`): frames/s of the `process()` calls."""
     import mediapipe as mp
-    fps = []
-    for rep in range(repeats + 1):
-        with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=mpgraph.MODEL_COMPLEXITY[model],
-                                    smooth_landmarks=True, enable_segmentation=segmentation,
-                                    smooth_segmentation=True,
-                                    min_detection_confidence=0.5, min_tracking_confidence=0.5) as pose:
-            total = 0.0
-            for rgb in frames:
-                t0 = time.perf_counter()
-                pose.process(rgb)
-                total += time.perf_counter() - t0
-        if rep > 0:  # repeat 0 is the warm-up
-            fps.append(len(frames) / total)
-    return fps
+    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=mpgraph.MODEL_COMPLEXITY[model],
+                                smooth_landmarks=True, enable_segmentation=segmentation,
+                                smooth_segmentation=True,
+                                min_detection_confidence=0.5, min_tracking_confidence=0.5) as pose:
+        total = 0.0
+        for rgb in frames:
+            t0 = time.perf_counter()
+            pose.process(rgb)
+            total += time.perf_counter() - t0
+    return len(frames) / total
 
 
 SUMMARY = re.compile(r"processing ([0-9.]+) frames/s")
 
 
-def time_ours(binary, folder, model, repeats, threads, segmentation):
-    fps = []
-    for rep in range(repeats + 1):
-        cmd = [binary, "track", folder, "--model", model, "--jsonl", "/dev/null"]
-        if threads:
-            cmd += ["--threads", str(threads)]
-        if segmentation:
-            cmd += ["--mask-dir", tempfile.mkdtemp(prefix="blazepose-masks-")]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise SystemExit(f"error: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
-        m = SUMMARY.search(p.stderr)
-        if not m:
-            raise SystemExit(f"error: no 'processing … frames/s' in the summary:\n{p.stderr}")
-        if rep > 0:
-            fps.append(float(m.group(1)))
-    return fps
+def ours_pass(binary, folder, model, threads, segmentation):
+    """One `blazepose track` process over the frames: its reported processing frames/s."""
+    cmd = [binary, "track", folder, "--model", model, "--jsonl", "/dev/null"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    if segmentation:
+        cmd += ["--mask-dir", tempfile.mkdtemp(prefix="blazepose-masks-")]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"error: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
+    m = SUMMARY.search(p.stderr)
+    if not m:
+        raise SystemExit(f"error: no 'processing … frames/s' in the summary:\n{p.stderr}")
+    return float(m.group(1))
+
+
+def time_both(frames, folder, model, repeats, args):
+    """MediaPipe and (with --ours) ours, alternating repeat by repeat (MediaPipe first in even
+    repeats, ours first in odd ones), after one warm-up pass of each: frames/s lists."""
+    mediapipe_pass(frames, model, args.segmentation)
+    if args.ours:
+        ours_pass(args.ours, folder, model, args.threads, args.segmentation)
+    theirs, ours = [], []
+    for rep in range(repeats):
+        runs = [lambda: theirs.append(mediapipe_pass(frames, model, args.segmentation))]
+        if args.ours:
+            runs.append(lambda: ours.append(ours_pass(args.ours, folder, model, args.threads, args.segmentation)))
+        for run in (runs if rep % 2 == 0 else runs[::-1]):
+            run()
+    return theirs, ours
 
 
 def main(argv=None):
@@ -101,9 +113,8 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"{'model':5s} {'engine':10s} {'best fps':>9s} {'median fps':>11s}")
     for model in args.models.split(","):
-        rows = [("mediapipe", time_mediapipe(frames, model, args.repeats, args.segmentation))]
-        if args.ours:
-            rows.append(("ours", time_ours(args.ours, tmp, model, args.repeats, args.threads, args.segmentation)))
+        theirs, ours = time_both(frames, tmp, model, args.repeats, args)
+        rows = [("mediapipe", theirs)] + ([("ours", ours)] if args.ours else [])
         for name, fps in rows:
             print(f"{model:5s} {name:10s} {max(fps):9.1f} {statistics.median(fps):11.1f}")
         if args.ours:

@@ -25,8 +25,7 @@ import TFLite
 ///   into the depthwise conv — runs inside that conv's step, in row bands
 ///   (`PointwiseDepthwiseOperator`): the expanded map never goes to memory whole. Both keep their
 ///   own folded RELU/PRELU (and the depthwise its folded PAD). Decided after the others, so it
-///   never changes them.
-///
+///   never changes them;
 /// - a `RESIZE_BILINEAR` whose output only a 1×1 stride-1 `CONV_2D` offered to the sparse kernel
 ///   reads (native GEMM, weights stored sparse, or any with `--sparse`) runs in that conv's step:
 ///   on the sparse kernel it is computed while the conv transposes its input tiles

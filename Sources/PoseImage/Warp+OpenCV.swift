@@ -491,12 +491,14 @@ struct PerspectiveWarpLayout {
                         let ix = positionsX[i], iy = positionsY[i]
                         let sx = Int(saturateToInt16(ix >> Int32(interBits)))
                         let sy = Int(saturateToInt16(iy >> Int32(interBits)))
-                        let table = weights + 4 * Int((iy & mask) * Int32(interTabSize) + (ix & mask))
-                        let t = taps + 4 * i, k = tapWeights + 4 * i
+                        // (Wrapping arithmetic: the table index is below 32·32, and inside the image
+                        // the offsets are below its byte count.)
+                        let table = weights + 4 &* Int((iy & mask) &* Int32(interTabSize) &+ (ix & mask))
+                        let t = taps + 4 &* i, k = tapWeights + 4 &* i
                         k[0] = table[0]; k[1] = table[1]; k[2] = table[2]; k[3] = table[3]
                         if UInt(bitPattern: sx) < innerWidth, UInt(bitPattern: sy) < innerHeight {
-                            let p00 = sy * rowStride + sx * 3
-                            t[0] = p00; t[1] = p00 + 3; t[2] = p00 + rowStride; t[3] = p00 + rowStride + 3
+                            let p00 = sy &* rowStride &+ sx &* 3
+                            t[0] = p00; t[1] = p00 &+ 3; t[2] = p00 &+ rowStride; t[3] = p00 &+ rowStride &+ 3
                         } else {
                             let inX0 = sx >= 0 && sx <= lastX, inX1 = sx + 1 >= 0 && sx + 1 <= lastX
                             let inY0 = sy >= 0 && sy <= lastY, inY1 = sy + 1 >= 0 && sy + 1 <= lastY

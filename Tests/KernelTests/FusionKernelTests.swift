@@ -278,10 +278,13 @@ final class FusionKernelTests: XCTestCase {
     func testConvPreluEpilogueEqualsConvThenPrelu() throws {
         // (H, W, I, O, kernel, stride, activation, residual activation or nil)
         let cases: [(h: Int, w: Int, i: Int, o: Int, k: Int, s: Int, act: FusedActivation, res: FusedActivation?)] = [
+            // (`FusedActivation.none` spelled out in the residual slot: a bare `.none` there is the
+            // optional's nil, no residual.)
             (11, 13, 16, 24, 1, 1, .none, nil), (7, 7, 40, 39, 1, 1, .relu6, .relu), (9, 6, 8, 8, 1, 1, .none, nil),
-            (5, 9, 24, 64, 1, 1, .none, .none), (8, 8, 5, 33, 3, 1, .none, .relu), (6, 7, 9, 1, 3, 1, .none, nil),
-            (13, 3, 12, 1, 1, 1, .relu, .none), (17, 17, 3, 16, 3, 2, .none, nil), (16, 16, 8, 8, 2, 2, .none, nil),
-            (1, 1, 64, 32, 1, 1, .none, nil), (3, 3, 32, 7, 3, 2, .reluN1To1, .none), (12, 12, 16, 24, 3, 1, .none, .none),
+            (5, 9, 24, 64, 1, 1, .none, FusedActivation.none), (8, 8, 5, 33, 3, 1, .none, .relu), (6, 7, 9, 1, 3, 1, .none, nil),
+            (13, 3, 12, 1, 1, 1, .relu, FusedActivation.none), (17, 17, 3, 16, 3, 2, .none, nil), (16, 16, 8, 8, 2, 2, .none, nil),
+            (1, 1, 64, 32, 1, 1, .none, nil), (3, 3, 32, 7, 3, 2, .reluN1To1, FusedActivation.none),
+            (12, 12, 16, 24, 3, 1, .none, FusedActivation.none),
         ]
         for (n, c) in cases.enumerated() {
             try checkConvPrelu(input: [1, c.h, c.w, c.i], weights: [c.o, c.k, c.k, c.i], stride: c.s, padding: .same,

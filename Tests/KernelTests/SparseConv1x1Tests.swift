@@ -230,7 +230,6 @@ final class SparseConv1x1Tests: XCTestCase {
         }
     }
 
-    /// A row reader whose columns do not strictly increase (or leave `0..<I`) is refused, not trusted.
     /// With a ``SparseConv1x1Operator/resize``: bit-identical to `ResizeBilinearOperator.run` then
     /// the conv on its output, for every thread count, tile width and chunking, with and without a
     /// residual; channel tails (scalar path), several images, all three coordinate modes.
@@ -279,6 +278,7 @@ final class SparseConv1x1Tests: XCTestCase {
                                                        weightsShape: [2, 1, 1, 8], bias: [], activation: .none, resize: resize))
     }
 
+    /// A row reader whose columns do not strictly increase (or leave `0..<I`) is refused, not trusted.
     func testRejectsBadEntryRows() {
         for bad in [[3, 3], [5, 2], [1, 8], [-1, 2]] as [[Int32]] {
             let rows = SparseWeightRows(n: 2, k: 8, maxRowEntries: 2, nonzeroCount: 4) { _, columns, values in

@@ -168,7 +168,8 @@ final class PointwiseDepthwiseTests: XCTestCase {
         }
     }
 
-    /// The pair is refused unless the first conv is a native 1×1 and the shapes chain.
+    /// The pair is refused unless the first conv is a native 1×1 (or a sparse one reading its input as
+    /// given, no resize), the shapes chain and the depthwise conv runs by rows.
     func testRejectsWhatItCannotRun() throws {
         let dw = try DepthwiseConv2DOperator(inputShape: [1, 8, 8, 16], weights: [Float](repeating: 0, count: 9 * 16),
                                              weightsShape: [1, 3, 3, 16], bias: [], depthMultiplier: 1,

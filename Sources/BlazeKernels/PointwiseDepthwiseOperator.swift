@@ -10,8 +10,8 @@
 /// Why: the expanded map is the largest tensor of such a block (112×112×64 = 3.2 MB in
 /// hand_landmark_lite). Run apart, the pointwise conv writes it to memory and the depthwise conv
 /// reads it back; a 1×1 conv with K = 16 spends more time on that write than on its sums.
-/// Here each worker keeps a band of `bandRows` intermediate rows in its scratch (about 96 KiB,
-/// in L2): for each output row it computes the intermediate rows the window needs that the band
+/// Here each worker keeps a band of `bandRows` intermediate rows in its scratch (about 96 KiB, or
+/// `3·(window − stride)` rows when that is more; in L2): for each output row it computes the intermediate rows the window needs that the band
 /// lacks (one GEMM call, or one sparse pixel range, over those rows' pixels), moving the rows it
 /// still needs to the band's front when it is full, then runs the depthwise row on the band.
 ///
@@ -41,7 +41,7 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
     /// Pairs two prepared operators. Throws `KernelError` unless `pointwise` is a native-GEMM 1×1
     /// conv (`isPointwise`), `depthwise` reads exactly its output shape, and the depthwise layer
     /// computes rows independently (not its small-map path). `bandBytes` sizes the band (at least
-    /// the depthwise window's rows are kept whatever its value).
+    /// the window's rows plus a stride, and `3·(window − stride)` rows, whatever its value).
     public convenience init(pointwise: Conv2DOperator, depthwise: DepthwiseConv2DOperator, bandBytes: Int = 96 * 1024) throws {
         guard pointwise.isPointwise, pointwise.backend == .native else {
             throw KernelError.shapeMismatch(op: Self.operatorName, detail: "the first conv is not a native 1×1, stride-1, unpadded conv")
@@ -73,8 +73,12 @@ public final class PointwiseDepthwiseOperator: @unchecked Sendable {
         let g = depthwise.geometry
         let window = (g.kernelHeight - 1) * g.dilationHeight + 1
         let rowBytes = Swift.max(1, g.inputWidth * depthwise.inputShape.channels * 4)
-        // The window's rows always fit (a window taller than the map reads at most H rows).
-        bandRows = Swift.min(g.inputHeight, Swift.max(window + g.strideHeight, Swift.max(0, bandBytes) / rowBytes))
+        // The window's rows always fit (a window taller than the map reads at most H rows). When the
+        // band is full, the rows the next window shares with the last (window − stride) move to its
+        // front: at least 3·(window − stride) rows keep that move to at most half the rows computed
+        // after it (a 5×5 stride-1 window in 6 rows moved 4 rows for every 2 new ones).
+        bandRows = Swift.min(g.inputHeight, Swift.max(window + g.strideHeight, Swift.max(0, bandBytes) / rowBytes,
+                                                      3 * (window - g.strideHeight)))
         pointwise = dense
         sparsePointwise = sparse
         self.inputShape = inputShape

@@ -72,6 +72,19 @@ struct FusionPlan {
     /// there too). pose_landmark_full's PAD-fed 128×128×64 pair (4 MB): 0.570 → 0.516 ms at 1 thread,
     /// 0.282 → 0.278 at 2.
     static let pointwiseDepthwiseMinBytes = 3 * 1024 * 1024
+    /// The same bound for a stride-1 depthwise conv, whose window rows overlap by all but one: its
+    /// band keeps at least `3·(window − 1)` rows (`PointwiseDepthwiseOperator.bandRows`), so the
+    /// rows moved to a band's front are at most half the rows computed. Measured per pair on Zen 4
+    /// (`profile`, per-layer minima of 10–12 alternating rounds; pair apart → fused): the detector's
+    /// sparse 56×56×144 pair (1.8 MB, 5×5) 0.361 → 0.300 ms at 1 thread, 0.203 → 0.179 at 2;
+    /// pose_landmark_full's dense 64×64×144 pair (2.4 MB, 3×3) 0.567 → 0.523 at 1 thread. The
+    /// smaller stride-1 maps were even or slower fused: full's 32×32×192 (786 KB) 0.308 → 0.311, its
+    /// 16×16×528 ones (540 KB) 0.355 → 0.380 and 0.351 → 0.374, the detector's 28×28×240 (750 KB)
+    /// 0.230 → 0.244; so were the stride-2 maps under 3 MiB (the detector's 56×56×144 one 0.277 →
+    /// 0.276 at 1 thread, 0.159 → 0.170 at 2). Before the band bound (at most 96 KiB of rows, the
+    /// window's at least: 6 rows for the 5×5 window, 4 of them moved for every 2 computed) the
+    /// detector's pair fused was 0.327 ms.
+    static let unitStridePointwiseDepthwiseMinBytes = 3 * 512 * 1024
 
     /// Tensors operator `index` reads and writes once fusions are applied (for lifetimes).
     func tensors(of index: Int, _ op: Operator) -> [Int] {
@@ -251,7 +264,7 @@ extension GraphBuilder {
                   let reader, soleConsumer(x) == reader, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
                   isFloatActivation(plan.output[d] ?? op.outputs[0]),
                   let floats = GraphValidation.checkedCount(xShape),
-                  floats >= FusionPlan.pointwiseDepthwiseMinBytes / 4 else { continue }
+                  floats >= facts[d].pointwiseRowsMinBytes / 4 else { continue }
             plan.absorbed.insert(d)
             plan.depthwiseAfter[p] = (d, x)
             plan.output[p] = plan.output[d] ?? op.outputs[0]

@@ -106,6 +106,9 @@ struct FusionFacts {
     var feedsDepthwise = false
     /// The operator is a depthwise conv that can run inside its pointwise producer's step.
     var readsPointwiseRows = false
+    /// With `readsPointwiseRows`: the smallest intermediate map (bytes, float32) for which it does
+    /// (`FusionPlan.pointwiseDepthwiseMinBytes`, or the lower bound for stride-1 windows).
+    var pointwiseRowsMinBytes = Int.max
     /// The operator is a 1×1 conv that can compute a RESIZE_BILINEAR producing its input while
     /// reading it (`SparseConv1x1Operator.resize`).
     var readsResizedInput = false

@@ -868,16 +868,19 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
 
     /// Writes one block of raw sums (`rows`: `[channels ≤ 8][stride]`) to the NHWC output `out`
     /// (`[pixels][n]`, columns `cb ..< cb+channels`) after the epilogue: bias, the clamp (max then
-    /// min), then with `residual` `act2(v + residual)`. Blocks of 8 channels are transposed (a
-    /// partial last pixel group too: `rows` has `stride` ≥ its end columns); fewer channels run
-    /// the same operations one value at a time.
+    /// min), then with `residual` `act2(v + residual)` (`+0` past `residual.channels`). Blocks of 8
+    /// channels are transposed (a partial last pixel group too: `rows` has `stride` ≥ its end
+    /// columns); fewer channels, or a skip ending inside the block, run the same operations one
+    /// value at a time.
     @inline(__always)
     func store(_ rows: UnsafePointer<Float>, pixels: Int, channel0 cb: Int, channels cn: Int, n: Int,
                residual: GemmResidual?, out: UnsafeMutablePointer<Float>) {
         let ld = stride
         let lo = activation.lowerBound, hi = activation.upperBound
         var p = 0
-        if cn == 8 {
+        // A skip narrower than these 8 channels (a folded channel PAD: `residual.channels`) takes
+        // the scalar form, which adds `+0` past its last channel.
+        if cn == 8 && (residual.map { $0.channels >= cb &+ 8 } ?? true) {
             let b = loadVector(bias + cb)
             let lo8 = SIMD8<Float>(repeating: lo), hi8 = SIMD8<Float>(repeating: hi)
             let lo2 = SIMD8<Float>(repeating: residual?.activation.lowerBound ?? -.infinity)

@@ -71,6 +71,44 @@ final class SparseConv1x1Tests: XCTestCase {
         return out
     }
 
+    /// A skip narrower than the output (a folded channel PAD, `GemmResidual.channels`: BlazeFace's
+    /// shortcuts) adds `+0` to the channels past it, as the dense GEMM's epilogue does: the same
+    /// bits as `Conv2DOperator` for every pool, skip widths inside and at the end of an 8-channel
+    /// block, and channel tails.
+    func testNarrowResidual() throws {
+        for (n, (pixels, i, o, skipChannels)) in [(70, 16, 24, 12), (64, 24, 16, 8), (33, 40, 21, 20), (100, 8, 48, 1)].enumerated() {
+            var rng = SeededGenerator(seed: UInt64(3300 + n))
+            let shape = [1, 1, pixels, i]
+            let input = randomFloats(pixels * i, &rng, range: -3...3)
+            let weights = sparseWeights(o: o, i: i, zeros: 0.75, &rng)
+            let bias = randomFloats(o, &rng)
+            let skip = randomFloats(pixels * skipChannels, &rng, range: -3...3)
+            let sparse = try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
+                                                   activation: .relu6)
+            let dense = try Conv2DOperator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i], bias: bias,
+                                           strideHeight: 1, strideWidth: 1, padding: .valid, activation: .relu6, backend: .native)
+            func run(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, GemmResidual) -> Void) -> [Float] {
+                collect(pixels * o) { out in
+                    input.withUnsafeBufferPointer { ip in skip.withUnsafeBufferPointer { rp in
+                        body(ip.baseAddress!, out, GemmResidual(data: rp.baseAddress!, ld: skipChannels, activation: .none,
+                                                                channels: skipChannels))
+                    } }
+                }
+            }
+            let expected = run { x, out, r in
+                var scratch = [Float](repeating: 0, count: max(1, dense.scratchCount(threads: 1)))
+                scratch.withUnsafeMutableBufferPointer { dense.run(input: x, output: out, scratch: $0.baseAddress!, pool: Pools.one, residual: r) }
+            }
+            for pool in Pools.all {
+                let got = run { x, out, r in
+                    var scratch = [Float](repeating: .nan, count: sparse.scratchCount(threads: pool.threadCount))
+                    scratch.withUnsafeMutableBufferPointer { sparse.run(input: x, output: out, scratch: $0.baseAddress!, pool: pool, residual: r) }
+                }
+                assertBitIdentical(got, expected, "narrow skip case \(n) threads=\(pool.threadCount)")
+            }
+        }
+    }
+
     func runDense(_ op: Conv2DOperator, _ input: [Float], residual: [Float]?, skipActivation: FusedActivation,
                   pool: ThreadPool) -> [Float] {
         var out = [Float](repeating: .nan, count: op.outputShape.elementCount)

@@ -610,12 +610,13 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
 
     /// Computes the `pixels` consecutive NHWC pixels from pixel `pixel0` on the calling thread:
     /// `input` the whole input (as for `run`), `output` `[pixels][O]` (row stride O), `scratch` one worker's share
-    /// (``scratchCount(threads:)`` for 1 thread). The range is cut into the fewest tiles of at
+    /// (``scratchCount(threads:)`` for 1 thread), `residual` the fused ADD's rows for these pixels
+    /// (as `run` takes it, from the range's first pixel). The range is cut into the fewest tiles of at
     /// most ``tileGroups`` groups, as even as possible, every output block of each. What a
     /// band of rows in `PointwiseDepthwiseOperator` asks for; the same bits as `run` (every
     /// output's arithmetic depends only on its pixel and channel). Does not validate the pointers.
     func runPixels(input: UnsafePointer<Float>, pixel0: Int, pixels: Int, output: UnsafeMutablePointer<Float>,
-                   scratch: UnsafeMutablePointer<Float>) {
+                   scratch: UnsafeMutablePointer<Float>, residual: GemmResidual? = nil) {
         let n = outputShape.channels
         guard pixels > 0, n > 0 else { return }
         let groups = (pixels + 7) / 8, tiles = (groups + tileGroups - 1) / tileGroups
@@ -624,7 +625,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             let p0 = 8 * g0, count = Swift.min(8 * g1, pixels) - p0
             let pieces = scratchPieces(scratch)
             let job = TileJob(input: input, pixel0: pixel0 + p0, pixels: count, blocks: 0..<((n + 7) / 8),
-                              xt: pieces.xt, sums: pieces.sums, stage: pieces.stage, output: output + p0 * n, residual: nil)
+                              xt: pieces.xt, sums: pieces.sums, stage: pieces.stage, output: output + p0 * n,
+                              residual: residual?.offset(rows: p0, cols: 0))
             runTile(groups: g1 - g0, job)
         }
     }

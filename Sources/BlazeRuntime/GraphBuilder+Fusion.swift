@@ -25,7 +25,9 @@ import TFLite
 ///   into the depthwise conv — runs inside that conv's step, in row bands
 ///   (`PointwiseDepthwiseOperator`): the expanded map never goes to memory whole. Both keep their
 ///   own folded RELU/PRELU (and the depthwise its folded PAD). Decided after the others, so it
-///   never changes them;
+///   never changes them. The 1×1 conv that alone reads the depthwise output (MobileNetV2's
+///   projection, with its fused ADD; native GEMM or sparse, no PRELU) runs in that step too, on
+///   the depthwise rows as they are made, so the depthwise output is not stored either;
 /// - a `RESIZE_BILINEAR` whose output only a 1×1 stride-1 `CONV_2D` offered to the sparse kernel
 ///   reads (native GEMM, weights stored sparse, or any with `--sparse`) runs in that conv's step:
 ///   on the sparse kernel it is computed while the conv transposes its input tiles
@@ -53,6 +55,10 @@ struct FusionPlan {
     /// pointwise conv op → the depthwise op its step also runs, and the intermediate tensor
     /// between them (the conv's own output, or its folded RELU/PRELU's), which is never stored.
     var depthwiseAfter: [Int: (op: Int, intermediate: Int)] = [:]
+    /// pointwise conv op of a `depthwiseAfter` pair → the 1×1 conv op its step runs on the
+    /// depthwise output, and that output (never stored); the projection's fused ADD (`residual` of
+    /// that op) is read by the step.
+    var projectionAfter: [Int: (op: Int, intermediate: Int)] = [:]
     /// 1×1 conv op → the RESIZE_BILINEAR op whose output only it reads, and that op's input, which
     /// the conv reads instead (the resized map is computed while the conv reads it, never stored).
     var resizedInput: [Int: (op: Int, tensor: Int)] = [:]
@@ -95,6 +101,7 @@ struct FusionPlan {
         // The op's own output is fused away: it writes the last absorbed op's output instead.
         list += output[index].map { [$0] } ?? op.outputs
         if let skip = residual[index] { list.append(skip.tensor) }
+        if let projection = projectionAfter[index], let skip = residual[projection.op] { list.append(skip.tensor) }
         return list
     }
 }
@@ -259,7 +266,7 @@ extension GraphBuilder {
             guard let first = op.inputs.first else { continue }
             let x = plan.paddedInput[d]?.tensor ?? first
             let reader = plan.paddedInput[d] == nil ? d : producer[first]
-            guard let p = writer[x], p < d, facts[p].feedsDepthwise, plan.resizedInput[p] == nil,
+            guard let p = writer[x], p < d, !plan.absorbed.contains(p), facts[p].feedsDepthwise, plan.resizedInput[p] == nil,
                   plan.residual[p] == nil, plan.paddedInput[p] == nil, plan.depthwiseAfter[p] == nil,
                   let reader, soleConsumer(x) == reader, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
                   isFloatActivation(plan.output[d] ?? op.outputs[0]),
@@ -267,7 +274,20 @@ extension GraphBuilder {
                   floats >= facts[d].pointwiseRowsMinBytes / 4 else { continue }
             plan.absorbed.insert(d)
             plan.depthwiseAfter[p] = (d, x)
-            plan.output[p] = plan.output[d] ?? op.outputs[0]
+            let z = plan.output[d] ?? op.outputs[0]
+            plan.output[p] = z
+            // The projection: a pointwise conv that alone reads the depthwise output, as its input,
+            // without a folded PAD, resize or PRELU; its fused ADD's skip written before the pair's step.
+            guard let q = soleConsumer(z), !plan.absorbed.contains(q), facts[q].feedsDepthwise, ops[q].inputs.first == z,
+                  ops[q].outputs.count == 1, plan.paddedInput[q] == nil, plan.resizedInput[q] == nil,
+                  plan.depthwiseAfter[q] == nil, plan.prelu[q] == nil, isFloatActivation(plan.output[q] ?? ops[q].outputs[0])
+            else { continue }
+            if let skip = plan.residual[q]?.tensor {
+                guard subgraph.inputs.contains(skip) || (writerStep(skip).map { $0 < p } ?? false) else { continue }
+            }
+            plan.absorbed.insert(q)
+            plan.projectionAfter[p] = (q, z)
+            plan.output[p] = plan.output[q] ?? ops[q].outputs[0]
         }
         return plan
     }

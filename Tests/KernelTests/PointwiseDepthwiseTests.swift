@@ -171,6 +171,115 @@ final class PointwiseDepthwiseTests: XCTestCase {
         }
     }
 
+    /// With a projection (`PointwiseProjection`, dense or sparse, its fused ADD's residual from
+    /// another buffer or in the output's own memory): bit-identical to the pair, then the projection
+    /// conv's own `run`, for every thread count, over edge shapes (partial row groups, several
+    /// images, stride 2, a channel-narrow residual) and the models' blocks.
+    func checkProjected(_ t: Case, projection o: Int, seed: UInt64, label: String, sparseExpand: Bool, sparseProject: Bool,
+                        residualChannels: Int?, inPlace: Bool = false, lanes: GemmLanes = .build) throws {
+        var rng = SeededGenerator(seed: seed)
+        let inShape = [t.batch, t.h, t.w, t.i]
+        let input = randomFloats(inShape.reduce(1, *), &rng)
+        func weights(_ n: Int, sparse: Bool) -> [Float] {
+            var w = randomFloats(n, &rng)
+            if sparse { for j in w.indices where rng.next() % 4 != 0 { w[j] = 0 } }
+            return w
+        }
+        let ew = weights(t.c * t.i, sparse: sparseExpand), eb = randomFloats(t.c, &rng)
+        let dw = try DepthwiseConv2DOperator(inputShape: [t.batch, t.h, t.w, t.c], weights: randomFloats(t.k * t.k * t.c, &rng),
+                                             weightsShape: [1, t.k, t.k, t.c], bias: randomFloats(t.c, &rng), depthMultiplier: 1,
+                                             strideHeight: t.s, strideWidth: t.s, padding: t.padding, activation: t.dwAct,
+                                             rowPathOnly: true)
+        let pw = weights(o * t.c, sparse: sparseProject), pb = randomFloats(o, &rng)
+        let projection: PointwiseProjection
+        if sparseProject {
+            projection = .sparse(try SparseConv1x1Operator(inputShape: dw.outputShape.dims, weights: pw, weightsShape: [o, 1, 1, t.c],
+                                                           bias: pb, activation: .relu))
+        } else {
+            projection = .dense(try Conv2DOperator(inputShape: dw.outputShape.dims, weights: pw, weightsShape: [o, 1, 1, t.c],
+                                                   bias: pb, strideHeight: 1, strideWidth: 1, padding: .valid, activation: .relu,
+                                                   backend: .native, lanes: lanes))
+        }
+        func make(_ projection: PointwiseProjection?) throws -> PointwiseDepthwiseOperator {
+            if sparseExpand {
+                return try PointwiseDepthwiseOperator(sparse: try SparseConv1x1Operator(inputShape: inShape, weights: ew,
+                                                                                         weightsShape: [t.c, 1, 1, t.i], bias: eb,
+                                                                                         activation: t.pwAct),
+                                                      depthwise: dw, projection: projection)
+            }
+            return try PointwiseDepthwiseOperator(pointwise: try Conv2DOperator(inputShape: inShape, weights: ew, weightsShape: [t.c, 1, 1, t.i],
+                                                                                bias: eb, strideHeight: 1, strideWidth: 1, padding: .valid,
+                                                                                activation: t.pwAct, backend: .native, lanes: lanes),
+                                                  depthwise: dw, projection: projection)
+        }
+        let pair = try make(nil), fused = try make(projection)
+        XCTAssertEqual(fused.outputShape, projection.outputShape, label)
+        let outCount = fused.outputShape.elementCount
+        let ld = residualChannels ?? o
+        let skip = randomFloats(outCount / o * ld, &rng)
+        // Apart: the pair, then the projection conv on its output (1 thread).
+        let mid = collect(dw.outputShape.elementCount) { out in
+            var scratch = [Float](repeating: .nan, count: pair.scratchCount(threads: 1))
+            input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
+                pair.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
+            } }
+        }
+        func residual(_ base: UnsafePointer<Float>) -> GemmResidual {
+            GemmResidual(data: base, ld: ld, activation: .relu6, channels: residualChannels ?? .max)
+        }
+        let expected = collect(outCount) { out in
+            mid.withUnsafeBufferPointer { mp in skip.withUnsafeBufferPointer { rp in
+                switch projection {
+                case .dense(let conv):
+                    var scratch = [Float](repeating: .nan, count: max(1, conv.scratchCount(threads: 1)))
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        conv.run(input: mp.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one, residual: residual(rp.baseAddress!))
+                    }
+                case .sparse(let conv):
+                    var scratch = [Float](repeating: .nan, count: conv.scratchCount(threads: 1))
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        conv.run(input: mp.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one, residual: residual(rp.baseAddress!))
+                    }
+                }
+            } }
+        }
+        for pool in Pools.all {
+            var scratch = [Float](repeating: .nan, count: fused.scratchCount(threads: pool.threadCount))
+            var got = inPlace ? skip : [Float](repeating: .nan, count: outCount)
+            let skipCopy = skip
+            input.withUnsafeBufferPointer { ip in scratch.withUnsafeMutableBufferPointer { sp in
+                skipCopy.withUnsafeBufferPointer { rp in got.withUnsafeMutableBufferPointer { gp in
+                    // In place: the residual is the output's own memory.
+                    let r = residual(inPlace ? UnsafePointer(gp.baseAddress!) : rp.baseAddress!)
+                    fused.run(input: ip.baseAddress!, output: gp.baseAddress!, scratch: sp.baseAddress!, pool: pool, residual: r)
+                } }
+            } }
+            assertBitIdentical(got, expected, "\(label) threads=\(pool.threadCount) rows \(fused.projectedRows)")
+        }
+    }
+
+    func testProjection() throws {
+        let cases: [(Case, o: Int, sparseExpand: Bool, sparseProject: Bool, residualChannels: Int?, inPlace: Bool)] = [
+            (Case(h: 9, w: 7, i: 5, c: 13, k: 3, s: 1), 6, false, false, nil, false),                 // tails, 10 rows a group
+            (Case(h: 9, w: 7, i: 5, c: 13, k: 3, s: 1), 6, true, true, nil, true),                    // sparse, in place
+            (Case(h: 10, w: 12, i: 16, c: 64, k: 3, s: 2), 24, false, true, nil, false),              // stride 2
+            (Case(batch: 3, h: 5, w: 6, i: 8, c: 40, k: 5, s: 1), 8, true, false, nil, true),          // images, dense in place
+            (Case(h: 11, w: 30, i: 8, c: 24, k: 5, s: 1, padding: .explicit(top: 2, bottom: 2, left: 2, right: 2)), 16, true, true, 12,
+             false),                                                                                   // narrow residual
+            (Case(h: 1, w: 1, i: 1, c: 8, k: 3, s: 1), 2, false, false, nil, false),
+            // The detector's 56×56 block (sparse, 5×5) and pose_landmark_full's 64×64 one (dense, 3×3), with their ADD.
+            (Case(h: 56, w: 56, i: 24, c: 144, k: 5, s: 1), 24, true, true, nil, true),
+            (Case(h: 64, w: 64, i: 24, c: 144, k: 3, s: 1), 24, false, false, nil, true),
+        ]
+        for (n, t) in cases.enumerated() {
+            try checkProjected(t.0, projection: t.o, seed: UInt64(2100 + n), label: "projection case \(n)", sparseExpand: t.sparseExpand,
+                               sparseProject: t.sparseProject, residualChannels: t.residualChannels, inPlace: t.inPlace)
+        }
+        // Both GEMM widths for a dense one.
+        try checkProjected(Case(h: 9, w: 7, i: 5, c: 13, k: 3, s: 1), projection: 6, seed: 2199, label: "8-lane", sparseExpand: false,
+                           sparseProject: false, residualChannels: nil, lanes: .eight)
+    }
+
     /// The pair is refused unless the first conv is a native 1×1 (or a sparse one reading its input as
     /// given, no resize), the shapes chain and the depthwise conv runs by rows.
     func testRejectsWhatItCannotRun() throws {
@@ -207,5 +316,23 @@ final class PointwiseDepthwiseTests: XCTestCase {
         let resizing = try SparseConv1x1Operator(inputShape: [1, 8, 8, 4], weights: [Float](repeating: 0, count: 64),
                                                  weightsShape: [16, 1, 1, 4], bias: [], activation: .none, resize: resize)
         XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: resizing, depthwise: dw))
+        // Projections: the depthwise output's shape, a native 1×1 with several outputs and no PRELU,
+        // a sparse one that reads its input as given.
+        func conv(_ o: Int, backend: GemmBackend = .native, prelu: Bool = false, kernel: Int = 1) throws -> Conv2DOperator {
+            try Conv2DOperator(inputShape: [1, 8, 8, 16], weights: [Float](repeating: 0, count: o * kernel * kernel * 16),
+                               weightsShape: [o, kernel, kernel, 16], bias: [], strideHeight: 1, strideWidth: 1, padding: .same,
+                               activation: .none, backend: backend, preluAlpha: prelu ? [Float](repeating: 0.5, count: o) : nil)
+        }
+        XCTAssertNoThrow(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .dense(try conv(8))))
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .dense(try conv(8, backend: .openBLAS))))
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .dense(try conv(8, prelu: true))))
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .dense(try conv(1))))
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .dense(try conv(8, kernel: 3))))
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .sparse(sparseWrongShape)))
+        let resized16 = try ResizeBilinearOperator(inputShape: [1, 4, 4, 16], outputHeight: 8, outputWidth: 8,
+                                                   alignCorners: false, halfPixelCenters: true)
+        let resizingProjection = try SparseConv1x1Operator(inputShape: [1, 8, 8, 16], weights: [Float](repeating: 0, count: 128),
+                                                           weightsShape: [8, 1, 1, 16], bias: [], activation: .none, resize: resized16)
+        XCTAssertThrowsError(try PointwiseDepthwiseOperator(sparse: sparse, depthwise: dw, projection: .sparse(resizingProjection)))
     }
 }

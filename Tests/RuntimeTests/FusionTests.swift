@@ -29,7 +29,7 @@ final class FusionTests: XCTestCase {
     /// `backend`: the GEMM of both interpreters (the pointwise → depthwise fusion needs the native
     /// one, which the plain build does not prefer).
     func check(model: String, minimumRemovedSteps: Int, folder: String = "weights", pointwiseDepthwise: Int = 0,
-               resizes: Int = 0, backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto) throws {
+               projections: Int = 0, resizes: Int = 0, backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto) throws {
         let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
         guard FileManager.default.fileExists(atPath: weights.path) else {
             return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
@@ -44,6 +44,9 @@ final class FusionTests: XCTestCase {
             // Pointwise → depthwise pairs in row bands (`PointwiseDepthwiseOperator`), by step label.
             XCTAssertEqual(fused.steps.filter { $0.variant?.hasPrefix("+depthwise") == true }.count, pointwiseDepthwise,
                            "\(model): pointwise → depthwise fusions")
+            // Their projections (`+conv op N` in the same label).
+            XCTAssertEqual(fused.steps.filter { $0.variant?.contains("+conv op") == true }.count, projections,
+                           "\(model): projections run in the pairs' steps")
             // RESIZE_BILINEAR → 1×1 conv (`+resize op N` last in the conv's label).
             XCTAssertEqual(fused.steps.filter { $0.variant?.contains("+resize op") == true }.count, resizes,
                            "\(model): resize → conv fusions")
@@ -69,20 +72,24 @@ final class FusionTests: XCTestCase {
     // RESIZE_BILINEAR.
     // Pointwise → depthwise pairs: through a folded PAD, the detector's sparse 112×112×64 expansion
     // and pose_landmark_full's dense 128×128×64 one (native GEMM), both ≥ 3 MiB; with a stride-1
-    // depthwise conv from 1.5 MiB, the detector's 56×56×144 pair and full's 64×64×144 one. The detector's two RESIZE_BILINEAR
+    // depthwise conv from 1.5 MiB, the detector's 56×56×144 pair and full's 64×64×144 one; each
+    // with the 1×1 projection reading its depthwise output (and that conv's fused ADD). The detector's two RESIZE_BILINEAR
     // → sparse 1×1 conv pairs: computed in the sparse kernel's input transposes, and with every
     // layer dense (`.off`) resized into scratch before the GEMM.
     func testDetectorFusedEqualsUnfused() throws {
-        try check(model: "pose_detection", minimumRemovedSteps: 24, pointwiseDepthwise: 2, resizes: 2, backend: .native)
-        try check(model: "pose_detection", minimumRemovedSteps: 24, pointwiseDepthwise: 2, resizes: 2, backend: .native,
+        try check(model: "pose_detection", minimumRemovedSteps: 26, pointwiseDepthwise: 2, projections: 2, resizes: 2,
+                  backend: .native)
+        try check(model: "pose_detection", minimumRemovedSteps: 26, pointwiseDepthwise: 2, projections: 2, resizes: 2, backend: .native,
                   sparse: .off)
     }
     func testLiteFusedEqualsUnfused() throws { try check(model: "pose_landmark_lite", minimumRemovedSteps: 98) }
     func testFullFusedEqualsUnfused() throws {
-        try check(model: "pose_landmark_full", minimumRemovedSteps: 33, pointwiseDepthwise: 2, backend: .native)
+        try check(model: "pose_landmark_full", minimumRemovedSteps: 35, pointwiseDepthwise: 2, projections: 2, backend: .native)
     }
     // The pointwise → depthwise pair on a map ≥ 3 MiB (112×112×64) in both hand landmark models,
-    // and in hand_landmark_full a stride-1 one on 56×56×144 (1.8 MB).
+    // and in hand_landmark_full a stride-1 one on 56×56×144 (1.8 MB); hand_landmark_full's two run
+    // their projections too, hand_landmark_lite's not (its ADD's skip, a MAX_POOL of the
+    // expansion's input, is computed after the expansion's step).
     func testHandLandmarkLiteFusedEqualsUnfused() throws {
         try check(model: "hand_landmark_lite", minimumRemovedSteps: 1, folder: "weights/mediapipe", pointwiseDepthwise: 1,
                   backend: .native)
@@ -91,7 +98,7 @@ final class FusionTests: XCTestCase {
                   backend: .openBLAS)
     }
     func testHandLandmarkFullFusedEqualsUnfused() throws {
-        try check(model: "hand_landmark_full", minimumRemovedSteps: 2, folder: "weights/mediapipe", pointwiseDepthwise: 2,
+        try check(model: "hand_landmark_full", minimumRemovedSteps: 4, folder: "weights/mediapipe", pointwiseDepthwise: 2, projections: 2,
                   backend: .native)
     }
 

@@ -261,22 +261,81 @@ struct Conv2DUnit: OperatorUnit {
         }
         let (depthwise, dwFlops) = try dwUnit.makeOperator(&graph, dwSite, inputShape: intermediate.dims,
                                                            rowPathOnly: true)
-        try graph.checkOutput(y, depthwise.outputShape.dims, dwSite)
+        // The projection reading the depthwise output (`FusionPlan.projectionAfter`), built by its
+        // own unit on that shape; errors name its operator.
+        let projected = try graph.fusion.projectionAfter[site.index].map { p in
+            try projectionKernel(&graph, p, inputShape: depthwise.outputShape.dims)
+        }
+        if let p = graph.fusion.projectionAfter[site.index] {
+            try graph.checkOutput(p.intermediate, depthwise.outputShape.dims, dwSite)
+        }
+        let outputShape = projected?.kernel.outputShape ?? depthwise.outputShape
+        try graph.checkOutput(y, outputShape.dims, projected.map { graph.sites[$0.op] } ?? dwSite)
         let fused = try graph.kernel(site) {
-            if let sparse { return try PointwiseDepthwiseOperator(sparse: sparse, depthwise: depthwise) }
+            if let sparse { return try PointwiseDepthwiseOperator(sparse: sparse, depthwise: depthwise, projection: projected?.kernel) }
             guard let conv else { throw site.fail("no kernel for this conv") }   // unreachable, as above
-            return try PointwiseDepthwiseOperator(pointwise: conv, depthwise: depthwise)
+            return try PointwiseDepthwiseOperator(pointwise: conv, depthwise: depthwise, projection: projected?.kernel)
         }
         graph.requestScratch(fused.scratchCount(threads: graph.options.threads))
         let flops = 2.0 * Double(intermediate.elementCount) * Double(wShape.dropFirst().reduce(1, *)) + dwFlops
-        // `profile`'s variant column: the sparse choice, binary16 weight panels, the fused depthwise op.
+            + (projected?.flops ?? 0)
+        // `profile`'s variant column: the sparse choice, binary16 weight panels, the fused ops.
         var variant = "+depthwise op \(pair.op)"
         if let sparseVariant { variant += ", " + sparseVariant }
         if conv?.panelPrecision == .float16WhenExact { variant += ", f16-panels" }
+        if let projected { variant += ", +conv op \(projected.op)" + (projected.variant.map { " " + $0 } ?? "") }
+        // The projection's fused ADD: its skip, which the output may replace in memory (not the
+        // step's input: the bands read input rows after other rows' outputs are written).
+        let skip = try projected?.residual.map { r in (try graph.activation(r.tensor, "residual", graph.sites[r.op]), r) }
+        if let (s, r) = skip {
+            try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [r.channels ?? outputShape.channels], graph.sites[r.op])
+            if r.channels == nil, projected?.mayShareOutput == true { graph.offerInPlace(output: y, residual: s, input: x, site) }
+        }
         return PreparedStep(flops: flops, bind: { offset in
-            let xo = offset(x), yo = offset(y)
-            return { arena, scratch, pool in fused.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool) }
+            let xo = offset(x), yo = offset(y), so = skip.map { offset($0.0) }
+            let skipLd = skip.map { $0.1.channels ?? outputShape.channels } ?? 0
+            let skipChannels = skip?.1.channels ?? .max, skipActivation = skip?.1.activation ?? .none
+            return { arena, scratch, pool in
+                let residual = so.map { GemmResidual(data: arena + $0, ld: skipLd, activation: skipActivation, channels: skipChannels) }
+                fused.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool, residual: residual)
+            }
         }, variant: variant)
+    }
+
+    /// The kernel of the projection `p.op` (a 1×1 conv, `FusionPlan.projectionAfter`) on an input of
+    /// `inputShape`, as that conv's own step would choose it (sparse or native GEMM), its FLOPs,
+    /// `profile` label, fused ADD and whether its output may take the skip's memory.
+    func projectionKernel(_ graph: inout GraphBuilder, _ p: (op: Int, intermediate: Int), inputShape: [Int]) throws
+        -> (op: Int, kernel: PointwiseProjection, flops: Double, variant: String?,
+            residual: (op: Int, tensor: Int, activation: FusedActivation, channels: Int?)?, mayShareOutput: Bool) {
+        let site = graph.sites[p.op]
+        guard let unit = graph.units[p.op] as? Conv2DUnit else {
+            throw site.fail("fused projection is not a CONV_2D")   // unreachable: planned from its facts
+        }
+        try site.arity(inputs: 2...3)
+        let (wT, wShape, weightRows, weightValues) = try unit.weights(graph, site)
+        let bias = try unit.biasValues(graph, site, count: wShape.first ?? 0)
+        let act = graph.fusedActivation(site, own: unit.activation)
+        let (sparse, variant) = try unit.sparseChoice(graph, site, inputShape: inputShape,
+                                                      weights: (wT, wShape, weightRows, weightValues),
+                                                      bias: bias, activation: act, hasPrelu: false)
+        let kernel: PointwiseProjection
+        if let sparse {
+            kernel = .sparse(sparse)
+        } else {
+            kernel = .dense(try unit.denseKernel(graph, site, inputShape: inputShape, weightRows: weightRows,
+                                                 weightValues: weightValues, weightsShape: wShape, bias: bias,
+                                                 activation: act, padding: unit.window.padding, preluAlpha: nil))
+        }
+        if weightRows != nil { graph.doneReading(wT) }
+        let flops = 2.0 * Double(kernel.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
+        let residual = graph.fusion.residual[p.op].map { (op: p.op, tensor: $0.tensor, activation: $0.activation, channels: $0.channels) }
+        let mayShare: Bool
+        switch kernel {
+        case .sparse(let conv): mayShare = conv.residualMayShareOutput
+        case .dense(let conv): mayShare = conv.residualMayShareOutput
+        }
+        return (p.op, kernel, flops, variant, residual, mayShare)
     }
 
     /// The sparse 1×1 kernel `prepare` offers an eligible conv first (`sparseKernel`; nil: the

@@ -2,10 +2,11 @@ import BlazeKernels
 import Foundation
 import XCTest
 
-/// The models' expand → depthwise → project blocks that the interpreter runs in one step: the pair
-/// in bands with the projection apart, against all three in bands (`PointwiseDepthwiseOperator`
-/// with a `projection`), alternating call by call in one process (so both see the same load), at
-/// 1 and 2 threads. Prints medians and minima; asserts only that both give the same bits.
+/// The models' expand → depthwise → project blocks that the interpreter runs in one step (and the
+/// detector's 28×28 one, which it leaves apart): all three convs apart, the pair in bands with the
+/// projection apart, and all three in bands (`PointwiseDepthwiseOperator` with a `projection`),
+/// alternating call by call in one process (so all see the same load), at 1 and 2 threads. Prints
+/// medians and minima; asserts only that the pair and the fused step give the same bits.
 /// Opt-in: BLAZEPOSE_BENCH=1 swift test -c release --disable-swift-testing --filter ProjectedBandBenchmark
 final class ProjectedBandBenchmarkTests: XCTestCase {
     struct Block {
@@ -28,6 +29,7 @@ final class ProjectedBandBenchmarkTests: XCTestCase {
             Block(name: "pose_landmark_full 64×64 24→144, 3×3/1, →24", h: 64, i: 24, c: 144, k: 3, s: 1, padding: .same, sparse: false),
             Block(name: "hand_landmark_full 112×112 16→64, 3×3/2, →24", h: 112, i: 16, c: 64, k: 3, s: 2, padding: .same, sparse: false),
             Block(name: "hand_landmark_full 56×56 24→144, 3×3/1, →24", h: 56, i: 24, c: 144, k: 3, s: 1, padding: .same, sparse: false),
+            Block(name: "pose_detection 28×28 40→240, 5×5/1, →40", h: 28, i: 40, c: 240, k: 5, s: 1, padding: .same, sparse: true),
         ]
         for block in blocks { try run(block) }
     }
@@ -71,9 +73,16 @@ final class ProjectedBandBenchmarkTests: XCTestCase {
             case .sparse(let p): projectScratch = p.scratchCount(threads: t)
             case .dense(let p): projectScratch = p.scratchCount(threads: t)
             }
-            let scratchCount = max(apart.scratchCount(threads: t), fused.scratchCount(threads: t), projectScratch, 1)
+            let expandScratch: Int
+            switch expand {
+            case .sparse(let e): expandScratch = e.scratchCount(threads: t)
+            case .dense(let e): expandScratch = e.scratchCount(threads: t)
+            }
+            let scratchCount = max(apart.scratchCount(threads: t), fused.scratchCount(threads: t), projectScratch, expandScratch,
+                                   dw.scratchCount(threads: t), 1)
             var scratch = [Float](repeating: 0, count: scratchCount)
             var mid = [Float](repeating: 0, count: dw.outputShape.elementCount)
+            var expanded = [Float](repeating: 0, count: expand.outputShape.elementCount)
             var a = [Float](repeating: 0, count: outCount), f = [Float](repeating: 0, count: outCount)
             try input.withUnsafeBufferPointer { ip in
                 let x = ip.baseAddress!
@@ -92,9 +101,27 @@ final class ProjectedBandBenchmarkTests: XCTestCase {
                                     }
                                 }
                                 func runFused() { fused.run(input: x, output: fo, scratch: s, pool: pool, residual: residual) }
+                                // All three apart: the expanded map and the depthwise output both stored.
+                                func runThree() {
+                                    expanded.withUnsafeMutableBufferPointer { ep in
+                                        let e = ep.baseAddress!
+                                        switch expand {
+                                        case .sparse(let c): c.run(input: x, output: e, scratch: s, pool: pool)
+                                        case .dense(let c): c.run(input: x, output: e, scratch: s, pool: pool)
+                                        }
+                                        dw.run(input: e, output: m, scratch: s, pool: pool)
+                                    }
+                                    switch project {
+                                    case .sparse(let p): p.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
+                                    case .dense(let p): p.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
+                                    }
+                                }
                                 runApart(); runFused()
-                                var ta: [Double] = [], tf: [Double] = []
+                                var ta: [Double] = [], tf: [Double] = [], t3: [Double] = []
                                 for _ in 0..<400 {
+                                    let t00 = DispatchTime.now().uptimeNanoseconds
+                                    runThree()
+                                    t3.append(Double(DispatchTime.now().uptimeNanoseconds - t00) / 1e6)
                                     var t0 = DispatchTime.now().uptimeNanoseconds
                                     runApart()
                                     ta.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
@@ -102,9 +129,10 @@ final class ProjectedBandBenchmarkTests: XCTestCase {
                                     runFused()
                                     tf.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                                 }
-                                ta.sort(); tf.sort()
-                                print(String(format: "%@, %d thread(s): apart %.4f ms (min %.4f), fused %.4f ms (min %.4f), fused/apart %.3f",
-                                             b.name, t, ta[ta.count / 2], ta[0], tf[tf.count / 2], tf[0], tf[tf.count / 2] / ta[ta.count / 2]))
+                                ta.sort(); tf.sort(); t3.sort()
+                                print(String(format: "%@, %d thread(s): three apart %.4f ms, pair + projection %.4f ms (min %.4f), fused %.4f ms (min %.4f), fused/pair %.3f, fused/three %.3f",
+                                             b.name, t, t3[t3.count / 2], ta[ta.count / 2], ta[0], tf[tf.count / 2], tf[0],
+                                             tf[tf.count / 2] / ta[ta.count / 2], tf[tf.count / 2] / t3[t3.count / 2]))
                             }
                         }
                     }

@@ -14,6 +14,11 @@ public enum PointwiseProjection {
     public var outputShape: NHWCShape {
         switch self { case .dense(let c): return c.outputShape; case .sparse(let c): return c.outputShape }
     }
+    /// Whether its `run` may be given a residual in the output's own memory (the conv's own
+    /// `residualMayShareOutput`).
+    public var residualMayShareOutput: Bool {
+        switch self { case .dense(let c): return c.residualMayShareOutput; case .sparse(let c): return c.residualMayShareOutput }
+    }
     /// Pixels it is given at a time: the sparse kernel's widest tile, or 64 rows of the GEMM.
     var tilePixels: Int {
         switch self { case .dense: return 64; case .sparse(let c): return 8 * c.tileGroups }

@@ -259,8 +259,8 @@ extension GraphBuilder {
         for (index, op) in ops.enumerated() where !plan.absorbed.contains(index) && op.outputs.count == 1 {
             writer[plan.output[index] ?? op.outputs[0]] = index
         }
-        for (d, op) in ops.enumerated() where !plan.absorbed.contains(d) && facts[d].readsPointwiseRows
-            && op.outputs.count == 1 {
+        for (d, op) in ops.enumerated() where !plan.absorbed.contains(d) && op.outputs.count == 1 {
+            guard let minBytes = facts[d].pointwiseRowsMinBytes else { continue }
             // The depthwise conv reads the pointwise output directly, or through a folded PAD (then
             // the PAD, absorbed into it, must be that tensor's only reader).
             guard let first = op.inputs.first else { continue }
@@ -271,7 +271,7 @@ extension GraphBuilder {
                   let reader, soleConsumer(x) == reader, isFloatActivation(x), let xShape = staticShape(x), xShape.count == 4,
                   isFloatActivation(plan.output[d] ?? op.outputs[0]),
                   let floats = GraphValidation.checkedCount(xShape),
-                  floats >= facts[d].pointwiseRowsMinBytes / 4 else { continue }
+                  floats >= minBytes / 4 else { continue }
             plan.absorbed.insert(d)
             plan.depthwiseAfter[p] = (d, x)
             let z = plan.output[d] ?? op.outputs[0]

@@ -238,17 +238,9 @@ struct Conv2DUnit: OperatorUnit {
                                    _ pair: (op: Int, intermediate: Int)) throws -> PreparedStep {
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
-        let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
-        let bias = try biasValues(graph, site, count: wShape.first ?? 0)
         let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
-        let xShape = try graph.shape(x), act = graph.fusedActivation(site, own: activation)
-        let (sparse, sparseVariant) = try sparseChoice(graph, site, inputShape: xShape, weights: (wT, wShape, weightRows, weightValues),
-                                                       bias: bias, activation: act, hasPrelu: preluAlpha != nil)
-        let conv: Conv2DOperator? = sparse != nil ? nil
-            : try denseKernel(graph, site, inputShape: xShape, weightRows: weightRows,
-                              weightValues: weightValues, weightsShape: wShape, bias: bias,
-                              activation: act, padding: window.padding, preluAlpha: preluAlpha)
-        if weightRows != nil { graph.doneReading(wT) }
+        let (sparse, conv, sparseVariant, wShape) = try pointwiseKernel(&graph, site, inputShape: try graph.shape(x),
+                                                                        preluAlpha: preluAlpha)
         guard let intermediate = sparse?.outputShape ?? conv?.outputShape else {
             throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }
@@ -263,12 +255,9 @@ struct Conv2DUnit: OperatorUnit {
                                                            rowPathOnly: true)
         // The projection reading the depthwise output (`FusionPlan.projectionAfter`), built by its
         // own unit on that shape; errors name its operator.
-        let projected = try graph.fusion.projectionAfter[site.index].map { p in
-            try projectionKernel(&graph, p, inputShape: depthwise.outputShape.dims)
-        }
-        if let p = graph.fusion.projectionAfter[site.index] {
-            try graph.checkOutput(p.intermediate, depthwise.outputShape.dims, dwSite)
-        }
+        let projection = graph.fusion.projectionAfter[site.index]
+        if let p = projection { try graph.checkOutput(p.intermediate, depthwise.outputShape.dims, dwSite) }
+        let projected = try projection.map { try projectionKernel(&graph, $0, inputShape: depthwise.outputShape.dims) }
         let outputShape = projected?.kernel.outputShape ?? depthwise.outputShape
         try graph.checkOutput(y, outputShape.dims, projected.map { graph.sites[$0.op] } ?? dwSite)
         let fused = try graph.kernel(site) {
@@ -289,7 +278,9 @@ struct Conv2DUnit: OperatorUnit {
         let skip = try projected?.residual.map { r in (try graph.activation(r.tensor, "residual", graph.sites[r.op]), r) }
         if let (s, r) = skip {
             try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [r.channels ?? outputShape.channels], graph.sites[r.op])
-            if r.channels == nil, projected?.mayShareOutput == true { graph.offerInPlace(output: y, residual: s, input: x, site) }
+            if r.channels == nil, projected?.kernel.residualMayShareOutput == true {
+                graph.offerInPlace(output: y, residual: s, input: x, site)
+            }
         }
         return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y), so = skip.map { offset($0.0) }
@@ -302,40 +293,47 @@ struct Conv2DUnit: OperatorUnit {
         }, variant: variant)
     }
 
+    /// The kernel this 1×1 conv's own step would choose on an input of `inputShape` (the sparse
+    /// kernel, else the dense one), with a folded PRELU's `preluAlpha`; its `profile` label and
+    /// the weights' shape. Done reading the weights afterwards.
+    func pointwiseKernel(_ graph: inout GraphBuilder, _ site: OperatorSite, inputShape: [Int], preluAlpha: [Float]?) throws
+        -> (sparse: SparseConv1x1Operator?, dense: Conv2DOperator?, variant: String?, weightsShape: [Int]) {
+        let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
+        let bias = try biasValues(graph, site, count: wShape.first ?? 0)
+        let act = graph.fusedActivation(site, own: activation)
+        let (sparse, variant) = try sparseChoice(graph, site, inputShape: inputShape, weights: (wT, wShape, weightRows, weightValues),
+                                                 bias: bias, activation: act, hasPrelu: preluAlpha != nil)
+        let dense: Conv2DOperator? = sparse != nil ? nil
+            : try denseKernel(graph, site, inputShape: inputShape, weightRows: weightRows,
+                              weightValues: weightValues, weightsShape: wShape, bias: bias,
+                              activation: act, padding: window.padding, preluAlpha: preluAlpha)
+        if weightRows != nil { graph.doneReading(wT) }
+        return (sparse, dense, variant, wShape)
+    }
+
     /// The kernel of the projection `p.op` (a 1×1 conv, `FusionPlan.projectionAfter`) on an input of
     /// `inputShape`, as that conv's own step would choose it (sparse or native GEMM), its FLOPs,
-    /// `profile` label, fused ADD and whether its output may take the skip's memory.
+    /// `profile` label and fused ADD.
     func projectionKernel(_ graph: inout GraphBuilder, _ p: (op: Int, intermediate: Int), inputShape: [Int]) throws
         -> (op: Int, kernel: PointwiseProjection, flops: Double, variant: String?,
-            residual: (op: Int, tensor: Int, activation: FusedActivation, channels: Int?)?, mayShareOutput: Bool) {
+            residual: (op: Int, tensor: Int, activation: FusedActivation, channels: Int?)?) {
         let site = graph.sites[p.op]
         guard let unit = graph.units[p.op] as? Conv2DUnit else {
             throw site.fail("fused projection is not a CONV_2D")   // unreachable: planned from its facts
         }
         try site.arity(inputs: 2...3)
-        let (wT, wShape, weightRows, weightValues) = try unit.weights(graph, site)
-        let bias = try unit.biasValues(graph, site, count: wShape.first ?? 0)
-        let act = graph.fusedActivation(site, own: unit.activation)
-        let (sparse, variant) = try unit.sparseChoice(graph, site, inputShape: inputShape,
-                                                      weights: (wT, wShape, weightRows, weightValues),
-                                                      bias: bias, activation: act, hasPrelu: false)
+        let (sparse, dense, variant, wShape) = try unit.pointwiseKernel(&graph, site, inputShape: inputShape, preluAlpha: nil)
         let kernel: PointwiseProjection
         if let sparse {
             kernel = .sparse(sparse)
+        } else if let dense {
+            kernel = .dense(dense)
         } else {
-            kernel = .dense(try unit.denseKernel(graph, site, inputShape: inputShape, weightRows: weightRows,
-                                                 weightValues: weightValues, weightsShape: wShape, bias: bias,
-                                                 activation: act, padding: unit.window.padding, preluAlpha: nil))
+            throw site.fail("no kernel for this conv")   // unreachable: one of the two was built
         }
-        if weightRows != nil { graph.doneReading(wT) }
         let flops = 2.0 * Double(kernel.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
         let residual = graph.fusion.residual[p.op].map { (op: p.op, tensor: $0.tensor, activation: $0.activation, channels: $0.channels) }
-        let mayShare: Bool
-        switch kernel {
-        case .sparse(let conv): mayShare = conv.residualMayShareOutput
-        case .dense(let conv): mayShare = conv.residualMayShareOutput
-        }
-        return (p.op, kernel, flops, variant, residual, mayShare)
+        return (p.op, kernel, flops, variant, residual)
     }
 
     /// The sparse 1×1 kernel `prepare` offers an eligible conv first (`sparseKernel`; nil: the

@@ -40,7 +40,7 @@ struct DepthwiseConv2DUnit: OperatorUnit {
 
     func fusionFacts(_ graph: GraphBuilder, _ site: OperatorSite) -> FusionFacts {
         FusionFacts(absorbsRelu: activation == .none, acceptsExplicitPadding: window.padding == .valid,
-                    absorbsPrelu: true, readsPointwiseRows: true,
+                    absorbsPrelu: true,
                     pointwiseRowsMinBytes: window.strideHeight == 1 ? FusionPlan.unitStridePointwiseDepthwiseMinBytes
                                                                     : FusionPlan.pointwiseDepthwiseMinBytes)
     }

@@ -104,11 +104,10 @@ struct FusionFacts {
     /// The operator is a dense pointwise conv (1×1, stride 1, unpadded, native GEMM) that can run
     /// a following depthwise conv in row bands (`PointwiseDepthwiseOperator`).
     var feedsDepthwise = false
-    /// The operator is a depthwise conv that can run inside its pointwise producer's step.
-    var readsPointwiseRows = false
-    /// With `readsPointwiseRows`: the smallest intermediate map (bytes, float32) for which it does
-    /// (`FusionPlan.pointwiseDepthwiseMinBytes`, or the lower bound for stride-1 windows).
-    var pointwiseRowsMinBytes = Int.max
+    /// The operator is a depthwise conv that can run inside its pointwise producer's step, from
+    /// this intermediate map size on (bytes, float32: `FusionPlan.pointwiseDepthwiseMinBytes`, or
+    /// the lower bound for stride-1 windows); nil: it cannot.
+    var pointwiseRowsMinBytes: Int?
     /// The operator is a 1×1 conv that can compute a RESIZE_BILINEAR producing its input while
     /// reading it (`SparseConv1x1Operator.resize`).
     var readsResizedInput = false

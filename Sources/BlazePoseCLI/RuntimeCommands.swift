@@ -15,7 +15,7 @@ struct ExecutionOptions: ParsableArguments {
     @Option(name: .customLong("gemm-lanes"), help: "Widest vector width of the native GEMM micro-kernels: 8 (6x16 tiles) or 16 (8x32 tiles, on the layers where they compute no more padding than 8 lanes); default: this build's (16 when the CPU target has AVX-512). Outputs are identical; 16 lanes are fast only on AVX-512.")
     var gemmLanes: Int? = nil
 
-    @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical.")
+    @Flag(help: "Run every operator on its own (no load-time fusion); outputs are identical to fused runs with --no-convolve-before-resize.")
     var noFuse = false
 
     @Flag(inversion: .prefixedNo, help: "1x1 convs with mostly-zero weights: --sparse runs all of them on the sparse kernel, --no-sparse all on the dense GEMM; default: per layer the kernel a fixed cost model predicts faster (native GEMM only; outputs are identical).")
@@ -26,6 +26,10 @@ struct ExecutionOptions: ParsableArguments {
 
     @Flag(help: "Give every conv output its own memory, even where it could take a dying residual's (more activation memory; outputs are identical).")
     var noInPlace = false
+
+    @Flag(name: .customLong("convolve-before-resize"), inversion: .prefixedNo,
+          help: "A 1x1 conv reading a bilinear resize runs on the resize's smaller input first, then the resize (4x fewer multiply-adds for a 2x upsample; equal in exact arithmetic, not bit-identical to the graph's order); --no-convolve-before-resize keeps the graph's order (bit-identical to --no-fuse).")
+    var convolveBeforeResize = true
 
     @Flag(name: .customLong("weight-cache"), inversion: .prefixedNo,
           help: "Map the model's packed weights from the cache of earlier loads ($BLAZEPOSE_CACHE_DIR, else $XDG_CACHE_HOME/blazepose, else ~/.cache/blazepose; off when BLAZEPOSE_WEIGHT_CACHE=off), writing it on a miss; --no-weight-cache packs afresh and writes nothing. Outputs are identical.")
@@ -46,7 +50,8 @@ struct ExecutionOptions: ParsableArguments {
                            gemmBackend: gemm.backend, gemmLanes: lanes, fuseOperators: !noFuse,
                            sparseConvolutions: sparse.map { $0 ? .always : .off } ?? .auto,
                            halfPanels: halfPanels.map { $0 ? .always : .off } ?? .auto,
-                           inPlaceResidual: !noInPlace, weightCache: weightCache ? WeightCache.user : nil)
+                           inPlaceResidual: !noInPlace, weightCache: weightCache ? WeightCache.user : nil,
+                           convolveBeforeResize: convolveBeforeResize)
     }
 }
 

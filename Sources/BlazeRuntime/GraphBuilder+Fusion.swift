@@ -28,13 +28,14 @@ import TFLite
 ///   never changes them. The 1×1 conv that alone reads the depthwise output (MobileNetV2's
 ///   projection, with its fused ADD; native GEMM or sparse, no PRELU) runs in that step too, on
 ///   the depthwise rows as they are made, so the depthwise output is not stored either;
-/// - a `RESIZE_BILINEAR` whose output only a 1×1 stride-1 `CONV_2D` offered to the sparse kernel
-///   reads (native GEMM, weights stored sparse, or any with `--sparse`) runs in that conv's step:
-///   on the sparse kernel it is computed while the conv transposes its input tiles
-///   (`SparseConv1x1Operator.resize`: the resize's float operations, in its order), so the resized
-///   map (the detector's 14×14×1152 and 28×28×192) never goes to memory; on the dense GEMM
-///   (`--no-sparse`, the cost model's choice, a folded PRELU) the step runs the resize into
-///   scratch first.
+/// - a `RESIZE_BILINEAR` whose output only a 1×1 stride-1 `CONV_2D` on the native GEMM (or the
+///   sparse kernel) reads runs in that conv's step, so the resized map (the detector's
+///   14×14×1152 and 28×28×192) never goes to memory. By default
+///   (`InterpreterOptions.convolveBeforeResize`, no folded PRELU) the step runs the conv on the
+///   resize's input and then the resize (`ResizedPointwiseOperator`: equal in exact arithmetic,
+///   other roundings). Otherwise it keeps the graph's order and bits: the sparse kernel computes
+///   the resized pixels while it transposes its input tiles (`SparseConv1x1Operator.resize`), and
+///   the dense GEMM reads the resize from scratch.
 ///
 /// Tensors that are fused away are never materialized: they get no arena offset, so
 /// `compare` reports them as skipped instead of comparing stale memory.

@@ -19,7 +19,8 @@ public struct InterpreterOptions: Sendable {
     public var gemmLanes: GemmLanes
     /// Fuse operators at load (PAD into the next conv's padding, a residual ADD into the
     /// conv's GEMM epilogue, standalone RELU into its producer). Outputs are bit-identical
-    /// either way; fused-away tensors are not materialized.
+    /// either way when ``convolveBeforeResize`` is off (that reordering needs the fusion);
+    /// fused-away tensors are not materialized.
     public var fuseOperators: Bool
     /// Whether a 1×1 stride-1 CONV_2D whose weights are at least half zeros (a DENSIFY'd sparse
     /// model) runs the sparse kernel (`SparseConv1x1Operator`); see ``SparseConvolutionPolicy``.
@@ -34,6 +35,15 @@ public struct InterpreterOptions: Sendable {
     /// writing the output there), when that makes the memory plan smaller: e.g. pose_landmark_full's
     /// 256×256×8 decoder (activations 8.42 → 7.46 MiB). Outputs are identical either way.
     public var inPlaceResidual: Bool
+    /// Whether a 1×1 conv that reads a RESIZE_BILINEAR's output (fused with it, its only reader, no
+    /// folded PRELU) runs on the resize's smaller input first, the resize then taking the conv's
+    /// output, bias, activation and fused ADD (`ResizedPointwiseOperator`): equal in exact
+    /// arithmetic (the conv is linear per pixel, the resize's weights sum to 1), 4× fewer
+    /// multiply-adds for a 2× upsample (the detector's two decoder convs, the selfie segmenters'
+    /// three). Not bit-identical to the graph's order: the outputs stay as close to LiteRT's builtin
+    /// kernels as XNNPACK's are (the model tests' bar). `false`: the conv reads the resize's output
+    /// as the graph does (computed in its step, bit-identical to the unfused graph). Default `true`.
+    public var convolveBeforeResize: Bool
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;
     /// a model that needs more fails with `RuntimeError.memoryBudget` or `.tensorSize`.
@@ -60,7 +70,8 @@ public struct InterpreterOptions: Sendable {
                 sharedArena: ActivationArena? = nil,
                 halfPanels: HalfPanelPolicy = .auto,
                 inPlaceResidual: Bool = true,
-                weightCache: WeightCache? = nil) {
+                weightCache: WeightCache? = nil,
+                convolveBeforeResize: Bool = true) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
@@ -71,6 +82,7 @@ public struct InterpreterOptions: Sendable {
         self.sharedArena = sharedArena
         self.halfPanels = halfPanels
         self.inPlaceResidual = inPlaceResidual
+        self.convolveBeforeResize = convolveBeforeResize
         self.weightCache = weightCache
     }
 }

@@ -145,6 +145,7 @@ struct WeightCacheKey {
         configuration += ";backend=" + backend + ";fuse=" + (options.fuseOperators ? "1" : "0")
         configuration += ";preserve=" + (options.preserveIntermediates ? "1" : "0") + ";sparse=" + sparse + ";half=" + half
         configuration += ";inPlaceResidual=" + (options.inPlaceResidual ? "1" : "0")
+        configuration += ";convolveBeforeResize=" + (options.convolveBeforeResize ? "1" : "0")
         config = configuration.utf8CString.withUnsafeBytes { ContentHash.digest($0) }
     }
 

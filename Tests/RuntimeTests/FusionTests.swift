@@ -4,15 +4,19 @@ import XCTest
 
 /// Load-time fusions (PAD → conv padding, conv + ADD epilogue, RELU folding) must change
 /// nothing but speed: every output bit-identical to the unfused graph (`fuseOperators: false`),
-/// for 1 and 2 threads, and the fusions must actually fire on the BlazePose models.
+/// for 1 and 2 threads, and the fusions must actually fire on the BlazePose models. The one
+/// reordering (`convolveBeforeResize`, on by default) is off for that, and checked on its own
+/// (`testConvolveBeforeResize`).
 final class FusionTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// `reorder`: `InterpreterOptions.convolveBeforeResize` (off: every fusion keeps the graph's bits).
     func makeInterpreter(_ weights: URL, threads: Int, fused: Bool, preserve: Bool = false,
-                         backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto) throws -> Interpreter {
+                         backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto,
+                         reorder: Bool = false) throws -> Interpreter {
         try Interpreter(contentsOf: weights, options: .init(threads: threads, preserveIntermediates: preserve,
                                                             gemmBackend: backend, fuseOperators: fused,
-                                                            sparseConvolutions: sparse))
+                                                            sparseConvolutions: sparse, convolveBeforeResize: reorder))
     }
 
     func run(_ interpreter: Interpreter, _ dump: ReferenceDump) throws -> [[Float]] {
@@ -97,6 +101,54 @@ final class FusionTests: XCTestCase {
         try check(model: "hand_landmark_lite", minimumRemovedSteps: 0, folder: "weights/mediapipe", pointwiseDepthwise: 0,
                   backend: .openBLAS)
     }
+    // The selfie segmenters' three RESIZE_BILINEAR → dense 1×1 conv (+ ADD) decoder steps, and
+    // palm detection's two (each conv with a folded PRELU: resized into scratch, never reordered).
+    func testSegmentationAndPalmResizeFusedEqualsUnfused() throws {
+        try check(model: "selfie_segmentation", minimumRemovedSteps: 6, folder: "weights/mediapipe", resizes: 3, backend: .native)
+        try check(model: "palm_detection_full", minimumRemovedSteps: 2, folder: "weights/mediapipe", resizes: 2, backend: .native)
+    }
+
+    /// `convolveBeforeResize` (the default): the conv runs before the resize it reads
+    /// (`ResizedPointwiseOperator`). Not the graph's bits, but the same values to float rounding:
+    /// every output within 1e-5 · max(1, max|unfused|) of the unfused run (measured: the detector's
+    /// 6.0e-7 and 2.8e-7, selfie_segmentation's mask 6.2e-6; a wrong bias, weight or resize
+    /// coefficient moves outputs by 1e-2 and more; the model tests hold every model to LiteRT's
+    /// builtin kernels at XNNPACK's distance), the same
+    /// bits at 1 and 2 threads, and it fires exactly on the resize → conv steps without a PRELU.
+    func testConvolveBeforeResize() throws {
+        let cases: [(model: String, folder: String, reordered: Int, sparse: SparseConvolutionPolicy)] = [
+            ("pose_detection", "weights", 2, .auto), ("pose_detection", "weights", 2, .off),
+            ("selfie_segmentation", "weights/mediapipe", 3, .auto), ("palm_detection_full", "weights/mediapipe", 0, .auto),
+        ]
+        for c in cases {
+            let weights = Self.root.appendingPathComponent("\(c.folder)/\(c.model).tflite")
+            guard FileManager.default.fileExists(atPath: weights.path) else {
+                return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
+            }
+            let dump = try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(c.model)/astronaut"))
+            let expected = try run(try makeInterpreter(weights, threads: 1, fused: false, backend: .native, sparse: c.sparse), dump)
+            var first: [[Float]]?
+            for threads in [1, 2] {
+                let reordered = try makeInterpreter(weights, threads: threads, fused: true, backend: .native, sparse: c.sparse,
+                                                    reorder: true)
+                XCTAssertEqual(reordered.steps.filter { $0.variant?.hasSuffix(" after") == true }.count, c.reordered,
+                               "\(c.model): convs run before their resize")
+                let got = try run(reordered, dump)
+                XCTAssertEqual(got.count, expected.count)
+                for (i, (a, b)) in zip(got, expected).enumerated() {
+                    let scale = max(1, b.map { abs($0) }.max() ?? 0)
+                    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+                    XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(c.model) output \(i) threads \(threads): max |reordered − unfused|")
+                }
+                if let first {
+                    XCTAssertEqual(zip(first.joined(), got.joined()).filter { $0.bitPattern != $1.bitPattern }.count, 0,
+                                   "\(c.model): the same bits at 1 and 2 threads")
+                }
+                first = got
+            }
+        }
+    }
+
     func testHandLandmarkFullFusedEqualsUnfused() throws {
         try check(model: "hand_landmark_full", minimumRemovedSteps: 4, folder: "weights/mediapipe", pointwiseDepthwise: 2, projections: 2,
                   backend: .native)

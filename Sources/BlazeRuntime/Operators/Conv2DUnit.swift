@@ -46,22 +46,23 @@ struct Conv2DUnit: OperatorUnit {
         // depthwise conv in row bands.
         let pointwise = wShape.map { $0.count == 4 && $0[1] == 1 && $0[2] == 1 } ?? false
             && window.strideHeight == 1 && window.strideWidth == 1 && graph.options.gemmBackend == .native
-        // Such a conv whose weights are offered to the sparse kernel (stored sparse, or `.always`)
-        // computes a RESIZE_BILINEAR producing its input: the sparse kernel as it transposes its
-        // input; the dense GEMM (`.off`, or the cost model's choice) runs it into scratch first.
-        let storedSparse = site.op.inputs.count > 1
-            && (graph.constants.sources[site.op.inputs[1]].map { graph.subgraph.tensors[$0.tensor].sparsity != nil } ?? false)
-        let sparseEligible = pointwise && (storedSparse || graph.options.sparseConvolutions == .always)
+        // Such a conv also computes a RESIZE_BILINEAR producing its input: by default on the
+        // resize's input, before the resize (`prepareResizedPointwise`); in the graph's order
+        // (`convolveBeforeResize` off, or a folded PRELU) the sparse kernel resizes as it
+        // transposes its input, and the dense GEMM reads the resized map from scratch.
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
                            acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true,
                            feedsDepthwise: pointwise && (outChannels ?? 1) > 1,
-                           readsResizedInput: sparseEligible && (outChannels ?? 1) > 1)
+                           readsResizedInput: pointwise && (outChannels ?? 1) > 1)
     }
 
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
         try site.arity(inputs: 2...3)
         if let pair = graph.fusion.depthwiseAfter[site.index] { return try preparePointwiseDepthwise(&graph, site, pair) }
+        if graph.options.convolveBeforeResize, let r = graph.fusion.resizedInput[site.index], graph.fusion.prelu[site.index] == nil {
+            return try prepareResizedPointwise(&graph, site, resizeOp: r.op)
+        }
         let x = try graph.activation(try graph.fusedInput(site), "input", site)
         let y = try graph.activation(graph.fusedOutput(site), "output", site)
         // A RESIZE_BILINEAR computed by this step (`FusionPlan.resizedInput`): `x` is its input, and
@@ -295,12 +296,14 @@ struct Conv2DUnit: OperatorUnit {
 
     /// The kernel this 1×1 conv's own step would choose on an input of `inputShape` (the sparse
     /// kernel, else the dense one), with a folded PRELU's `preluAlpha`; its `profile` label and
-    /// the weights' shape. Done reading the weights afterwards.
-    func pointwiseKernel(_ graph: inout GraphBuilder, _ site: OperatorSite, inputShape: [Int], preluAlpha: [Float]?) throws
+    /// the weights' shape. Done reading the weights afterwards. `unbiased`: without the bias and the
+    /// activation (the conv of a `ResizedPointwiseOperator`, which applies them after its resize).
+    func pointwiseKernel(_ graph: inout GraphBuilder, _ site: OperatorSite, inputShape: [Int], preluAlpha: [Float]?,
+                         unbiased: Bool = false) throws
         -> (sparse: SparseConv1x1Operator?, dense: Conv2DOperator?, variant: String?, weightsShape: [Int]) {
         let (wT, wShape, weightRows, weightValues) = try weights(graph, site)
-        let bias = try biasValues(graph, site, count: wShape.first ?? 0)
-        let act = graph.fusedActivation(site, own: activation)
+        let bias = unbiased ? [] : try biasValues(graph, site, count: wShape.first ?? 0)
+        let act = unbiased ? .none : graph.fusedActivation(site, own: activation)
         let (sparse, variant) = try sparseChoice(graph, site, inputShape: inputShape, weights: (wT, wShape, weightRows, weightValues),
                                                  bias: bias, activation: act, hasPrelu: preluAlpha != nil)
         let dense: Conv2DOperator? = sparse != nil ? nil

@@ -1,0 +1,126 @@
+/// A 1×1 conv of a bilinearly upsampled map, computed in the other order: the conv on the small
+/// map, then the resize of its output.
+///
+/// TFLite's graph is `act(conv(resize(x)) + bias)`, optionally followed by a fused ADD
+/// (`act2(· + skip)`). A 1×1 conv is a linear map of each pixel's channels, and every output
+/// value of a bilinear resize is a weighted sum of input pixels whose weights sum to 1 (also at the
+/// borders, where TFLite's weights may exceed 1). So `conv(resize(x)) = resize(conv(x))` for the
+/// conv without its bias. This operator computes the latter: `conv` (no bias, no activation) on the
+/// resize's `[N, h, w, I]` input into scratch (`[N, h, w, O]`), then per output row
+/// the resize of those `O` channels, `+ bias`, the activation, and the fused ADD. A resize that
+/// doubles both sides (the detector's 7×7×1152 → 14×14 and 14×14×192 → 28×28 decoders) makes 4×
+/// fewer multiply-adds this way. The float roundings differ from the graph's order (the resize of
+/// `I` inputs against the resize of `O` sums); `compare` measures the difference against LiteRT.
+///
+/// Layouts: input NHWC `[N, h, w, I]`, output NHWC `[N, H, W, O]`, bias `[O]` (or none).
+public final class ResizedPointwiseOperator: @unchecked Sendable {
+    /// The 1×1 conv on the small map, `[N, h, w, I] → [N, h, w, O]`, built without bias and activation.
+    public let conv: PointwiseProjection
+    /// The resize of the conv's output, `[N, h, w, O] → [N, H, W, O]`.
+    public let resize: ResizeBilinearOperator
+    /// The conv's activation, applied after the resize and the bias.
+    public let activation: FusedActivation
+    /// `[O]` padded to a multiple of 8 with zeros (zeros for a conv without bias).
+    let bias: [Float]
+
+    /// Input: `[N, h, w, I]`, NHWC.
+    public var inputShape: NHWCShape { conv.inputShape }
+    /// Output: `[N, H, W, O]`, NHWC.
+    public var outputShape: NHWCShape { resize.outputShape }
+
+    /// `conv` (its output `[N, h, w, O]`, no bias and no activation of its own: the caller builds
+    /// it so), `resize` on that output, and the conv's `bias` (`[O]`, or empty) and activation.
+    public init(conv: PointwiseProjection, resize: ResizeBilinearOperator, bias: [Float], activation: FusedActivation) throws {
+        let op = "CONV_2D after RESIZE_BILINEAR"
+        guard resize.inputShape == conv.outputShape else {
+            throw KernelError.shapeMismatch(op: op, detail: "resize input \(resize.inputShape.dims) is not the conv's output \(conv.outputShape.dims)")
+        }
+        let o = conv.outputShape.channels
+        guard bias.isEmpty || bias.count == o else {
+            throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(o)")
+        }
+        self.conv = conv
+        self.resize = resize
+        self.activation = activation
+        self.bias = (bias.isEmpty ? [Float](repeating: 0, count: o) : bias) + [Float](repeating: 0, count: (8 - o % 8) % 8)
+    }
+
+    /// Floats of the conv's output kept in scratch, rounded up to 16.
+    var smallMapCount: Int { (conv.outputShape.elementCount + 15) / 16 * 16 }
+
+    /// Scratch floats `run` needs with `threads` threads: the conv's small output, then its own scratch.
+    public func scratchCount(threads: Int) -> Int {
+        switch conv {
+        case .dense(let c): return smallMapCount + c.scratchCount(threads: threads)
+        case .sparse(let c): return smallMapCount + c.scratchCount(threads: threads)
+        }
+    }
+
+    /// Whether `run` may be given a residual in the output's own memory: each output value reads
+    /// only its own skip value, just before it is written.
+    public var residualMayShareOutput: Bool { true }
+
+    /// `input` `[N, h, w, I]` → `output` `[N, H, W, O]`; `scratch` at least `scratchCount(threads:)`
+    /// floats for `pool`'s thread count. With `residual` (rows of the output's pixels, `ld` ≥ the
+    /// channels it holds): `output = act2(act(resize(conv(x)) + bias) + residual)`. Per output
+    /// value: the resize's `((t0 + t1) + t2) + t3` of the conv's sums, `+ bias`, max then min, the
+    /// skip, max then min; the same bits for every thread count. Does not validate the pointers.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, residual: GemmResidual? = nil) {
+        let small = scratch   // [N, h, w, O]: the conv's sums on the small map
+        switch conv {
+        case .dense(let c): c.run(input: input, output: small, scratch: scratch + smallMapCount, pool: pool)
+        case .sparse(let c): c.run(input: input, output: small, scratch: scratch + smallMapCount, pool: pool)
+        }
+        let o = outputShape.channels, ih = resize.inputShape.height, iw = resize.inputShape.width
+        let oh = outputShape.height, ow = outputShape.width
+        let lo = activation.lowerBound, hi = activation.upperBound
+        bias.withUnsafeBufferPointer { bp in
+            guard let b = bp.baseAddress else { return }
+            pool.parallelFor(outputShape.batch * oh) { row, _ in
+                let n = row / oh, y = row % oh
+                let (y0, y1, dy) = resize.rowsTable[y]
+                let r0 = UnsafePointer(small + (n * ih + y0) * iw * o), r1 = UnsafePointer(small + (n * ih + y1) * iw * o)
+                let out = output + row * ow * o   // [W][O]: this output row
+                for x in 0..<ow {
+                    let pixel = out + x * o
+                    ResizeBilinearOperator.interpolate(row0: r0, row1: r1, column: resize.columns[x], dy: dy, channels: o,
+                                                       into: pixel)
+                    Self.finish(pixel, channels: o, bias: b, lo: lo, hi: hi,
+                                residual: residual?.offset(rows: row * ow + x, cols: 0))
+                }
+            }
+        }
+    }
+
+    /// One pixel's epilogue in place (`pixel`: `[O]` resized sums): `+ bias`, max then min, then
+    /// with `residual` (this pixel's skip row) `+ skip` (`+0` past its channels), max then min.
+    @inline(__always)
+    static func finish(_ pixel: UnsafeMutablePointer<Float>, channels o: Int, bias: UnsafePointer<Float>, lo: Float, hi: Float,
+                       residual: GemmResidual?) {
+        let lo8 = SIMD8<Float>(repeating: lo), hi8 = SIMD8<Float>(repeating: hi)
+        let lo2 = SIMD8<Float>(repeating: residual?.activation.lowerBound ?? -.infinity)
+        let hi2 = SIMD8<Float>(repeating: residual?.activation.upperBound ?? .infinity)
+        let vectorEnd = Swift.min(o, residual.map { Swift.max(0, $0.channels) } ?? o) & ~7
+        var c = 0
+        while c < vectorEnd {
+            var r = clampVector(loadVector(pixel + c) + loadVector(bias + c), lo8, hi8)
+            if let residual { r = clampVector(r + loadVector(residual.data + c), lo2, hi2) }
+            storeVector(r, pixel + c)
+            c += 8
+        }
+        while c < o {
+            // The vector selects, one lane: `x < lo ? lo : x`, then `r > hi ? hi : r`.
+            var r = pixel[c] + bias[c]
+            r = r < lo ? lo : r
+            r = r > hi ? hi : r
+            if let residual {
+                r = r + residual.value(row: 0, col: c)
+                r = r < residual.activation.lowerBound ? residual.activation.lowerBound : r
+                r = r > residual.activation.upperBound ? residual.activation.upperBound : r
+            }
+            pixel[c] = r
+            c += 1
+        }
+    }
+}

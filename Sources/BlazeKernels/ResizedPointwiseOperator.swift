@@ -1,18 +1,21 @@
+import CBlazeTarget
+
 /// A 1×1 conv of a bilinearly upsampled map, computed in the other order: the conv on the small
 /// map, then the resize of its output.
 ///
 /// TFLite's graph is `act(conv(resize(x)) + bias)`, optionally followed by a fused ADD
-/// (`act2(· + skip)`). A 1×1 conv is a linear map of each pixel's channels, and every output
+/// (`act2(· + skip)`) and a folded PRELU (`v < 0 ? v·alpha : v`, last). A 1×1 conv is a linear map of each pixel's channels, and every output
 /// value of a bilinear resize is a weighted sum of input pixels whose weights sum to 1 (also at the
 /// borders, where TFLite's weights may exceed 1). So `conv(resize(x)) = resize(conv(x))` for the
 /// conv without its bias. This operator computes the latter: `conv` (no bias, no activation) on the
 /// resize's `[N, h, w, I]` input into scratch (`[N, h, w, O]`), then per output row
-/// the resize of those `O` channels, `+ bias`, the activation, and the fused ADD. A resize that
+/// the resize of those `O` channels, `+ bias`, the activation, the fused ADD and the PRELU. A resize that
 /// doubles both sides (the detector's 7×7×1152 → 14×14 and 14×14×192 → 28×28 decoders) makes 4×
 /// fewer multiply-adds this way. The float roundings differ from the graph's order (the resize of
 /// `I` inputs against the resize of `O` sums); `compare` measures the difference against LiteRT.
 ///
-/// Layouts: input NHWC `[N, h, w, I]`, output NHWC `[N, H, W, O]`, bias `[O]` (or none).
+/// Layouts: input NHWC `[N, h, w, I]`, output NHWC `[N, H, W, O]`, bias `[O]` (or none), PRELU
+/// alpha `[O]` (or none).
 public final class ResizedPointwiseOperator: @unchecked Sendable {
     /// The 1×1 conv on the small map, `[N, h, w, I] → [N, h, w, O]`, built without bias and activation.
     public let conv: PointwiseProjection
@@ -22,6 +25,8 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
     public let activation: FusedActivation
     /// `[O]` padded to a multiple of 8 with zeros (zeros for a conv without bias).
     let bias: [Float]
+    /// A folded PRELU's alpha, `[O]` padded to a multiple of 8 with zeros; nil for none.
+    let preluAlpha: [Float]?
 
     /// Input: `[N, h, w, I]`, NHWC.
     public var inputShape: NHWCShape { conv.inputShape }
@@ -29,8 +34,10 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
     public var outputShape: NHWCShape { resize.outputShape }
 
     /// `conv` (its output `[N, h, w, O]`, no bias and no activation of its own: the caller builds
-    /// it so), `resize` on that output, and the conv's `bias` (`[O]`, or empty) and activation.
-    public init(conv: PointwiseProjection, resize: ResizeBilinearOperator, bias: [Float], activation: FusedActivation) throws {
+    /// it so), `resize` on that output, the conv's `bias` (`[O]`, or empty) and activation, and a
+    /// folded PRELU's `preluAlpha` (`[O]`; nil for none).
+    public init(conv: PointwiseProjection, resize: ResizeBilinearOperator, bias: [Float], activation: FusedActivation,
+                preluAlpha: [Float]? = nil) throws {
         let op = "CONV_2D after RESIZE_BILINEAR"
         guard resize.inputShape == conv.outputShape else {
             throw KernelError.shapeMismatch(op: op, detail: "resize input \(resize.inputShape.dims) is not the conv's output \(conv.outputShape.dims)")
@@ -39,10 +46,15 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         guard bias.isEmpty || bias.count == o else {
             throw KernelError.shapeMismatch(op: op, detail: "bias has \(bias.count) values, output channels \(o)")
         }
+        if let preluAlpha, preluAlpha.count != o {
+            throw KernelError.shapeMismatch(op: op, detail: "PRELU alpha has \(preluAlpha.count) values, output channels \(o)")
+        }
+        let padding = [Float](repeating: 0, count: (8 - o % 8) % 8)
         self.conv = conv
         self.resize = resize
         self.activation = activation
-        self.bias = (bias.isEmpty ? [Float](repeating: 0, count: o) : bias) + [Float](repeating: 0, count: (8 - o % 8) % 8)
+        self.bias = (bias.isEmpty ? [Float](repeating: 0, count: o) : bias) + padding
+        self.preluAlpha = preluAlpha.map { $0 + padding }
     }
 
     /// Floats of the conv's output kept in scratch, rounded up to 16.
@@ -64,7 +76,8 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
     /// floats for `pool`'s thread count. With `residual` (rows of the output's pixels, `ld` ≥ the
     /// channels it holds): `output = act2(act(resize(conv(x)) + bias) + residual)`. Per output
     /// value: the resize's `((t0 + t1) + t2) + t3` of the conv's sums, `+ bias`, max then min, the
-    /// skip, max then min; the same bits for every thread count. Does not validate the pointers.
+    /// skip, max then min, the PRELU; the same bits for every thread count. Does not validate the
+    /// pointers.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, residual: GemmResidual? = nil) {
         let small = scratch   // [N, h, w, O]: the conv's sums on the small map
@@ -76,7 +89,9 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         let oh = outputShape.height, ow = outputShape.width
         let lo = activation.lowerBound, hi = activation.upperBound
         bias.withUnsafeBufferPointer { bp in
+          (preluAlpha ?? []).withUnsafeBufferPointer { ap in
             guard let b = bp.baseAddress else { return }
+            let alpha = preluAlpha == nil ? nil : ap.baseAddress
             pool.parallelFor(outputShape.batch * oh) { row, _ in
                 let n = row / oh, y = row % oh
                 let (y0, y1, dy) = resize.rowsTable[y]
@@ -87,17 +102,19 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
                     ResizeBilinearOperator.interpolate(row0: r0, row1: r1, column: resize.columns[x], dy: dy, channels: o,
                                                        into: pixel)
                     Self.finish(pixel, channels: o, bias: b, lo: lo, hi: hi,
-                                residual: residual?.offset(rows: row * ow + x, cols: 0))
+                                residual: residual?.offset(rows: row * ow + x, cols: 0), preluAlpha: alpha)
                 }
             }
+          }
         }
     }
 
     /// One pixel's epilogue in place (`pixel`: `[O]` resized sums): `+ bias`, max then min, then
-    /// with `residual` (this pixel's skip row) `+ skip` (`+0` past its channels), max then min.
+    /// with `residual` (this pixel's skip row) `+ skip` (`+0` past its channels), max then min,
+    /// then with `preluAlpha` (`[O]`, padded to 8) `v < 0 ? v·alpha : v`.
     @inline(__always)
     static func finish(_ pixel: UnsafeMutablePointer<Float>, channels o: Int, bias: UnsafePointer<Float>, lo: Float, hi: Float,
-                       residual: GemmResidual?) {
+                       residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
         let lo8 = SIMD8<Float>(repeating: lo), hi8 = SIMD8<Float>(repeating: hi)
         let lo2 = SIMD8<Float>(repeating: residual?.activation.lowerBound ?? -.infinity)
         let hi2 = SIMD8<Float>(repeating: residual?.activation.upperBound ?? .infinity)
@@ -106,6 +123,7 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         while c < vectorEnd {
             var r = clampVector(loadVector(pixel + c) + loadVector(bias + c), lo8, hi8)
             if let residual { r = clampVector(r + loadVector(residual.data + c), lo2, hi2) }
+            if let preluAlpha { r = blaze_prelu8(r, loadVector(preluAlpha + c)) }
             storeVector(r, pixel + c)
             c += 8
         }
@@ -119,6 +137,7 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
                 r = r < residual.activation.lowerBound ? residual.activation.lowerBound : r
                 r = r > residual.activation.upperBound ? residual.activation.upperBound : r
             }
+            if let preluAlpha, r < 0 { r = r * preluAlpha[c] }
             pixel[c] = r
             c += 1
         }

@@ -31,7 +31,7 @@ import TFLite
 /// - a `RESIZE_BILINEAR` whose output only a 1×1 stride-1 `CONV_2D` on the native GEMM (or the
 ///   sparse kernel) reads runs in that conv's step, so the resized map (the detector's
 ///   14×14×1152 and 28×28×192) never goes to memory. By default
-///   (`InterpreterOptions.convolveBeforeResize`, no folded PRELU) the step runs the conv on the
+///   (`InterpreterOptions.convolveBeforeResize`) the step runs the conv on the
 ///   resize's input and then the resize (`ResizedPointwiseOperator`: equal in exact arithmetic,
 ///   other roundings). Otherwise it keeps the graph's order and bits: the sparse kernel computes
 ///   the resized pixels while it transposes its input tiles (`SparseConv1x1Operator.resize`), and

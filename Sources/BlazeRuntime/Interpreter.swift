@@ -35,14 +35,15 @@ public struct InterpreterOptions: Sendable {
     /// writing the output there), when that makes the memory plan smaller: e.g. pose_landmark_full's
     /// 256×256×8 decoder (activations 8.42 → 7.46 MiB). Outputs are identical either way.
     public var inPlaceResidual: Bool
-    /// Whether a 1×1 conv that reads a RESIZE_BILINEAR's output (fused with it, its only reader, no
-    /// folded PRELU) runs on the resize's smaller input first, the resize then taking the conv's
-    /// output, bias, activation and fused ADD (`ResizedPointwiseOperator`): equal in exact
-    /// arithmetic (the conv is linear per pixel, the resize's weights sum to 1), 4× fewer
-    /// multiply-adds for a 2× upsample (the detector's two decoder convs, the selfie segmenters'
-    /// three). Not bit-identical to the graph's order: the outputs stay as close to LiteRT's builtin
-    /// kernels as XNNPACK's are (the model tests' bar). `false`: the conv reads the resize's output
-    /// as the graph does (computed in its step, bit-identical to the unfused graph). Default `true`.
+    /// Whether a 1×1 conv that reads a RESIZE_BILINEAR's output (fused with it, its only reader)
+    /// runs on the resize's smaller input first, the resize then taking the conv's output, bias,
+    /// activation, fused ADD and PRELU (`ResizedPointwiseOperator`): equal in exact arithmetic (the
+    /// conv is linear per pixel, the resize's weights sum to 1), 4× fewer multiply-adds for a 2×
+    /// upsample (the detector's two decoder convs, palm detection's two, the selfie segmenters'
+    /// three). Not bit-identical to the graph's order: the outputs stay as close to LiteRT's
+    /// builtin kernels as XNNPACK's are (the model tests' bar). `false`: the conv reads the
+    /// resize's output as the graph does (computed in its step, bit-identical to the unfused
+    /// graph). Default `true`.
     public var convolveBeforeResize: Bool
     /// Most bytes the interpreter may allocate for one model: float32 constants, prepacked weights'
     /// sources, the activation arena and scratch. Checked at load, before anything is allocated;

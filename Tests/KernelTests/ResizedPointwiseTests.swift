@@ -14,6 +14,8 @@ final class ResizedPointwiseTests: XCTestCase {
         var sparse = true
         /// Skip channels (nil: the output's; fewer: a folded channel PAD, `+0` past them).
         var skipChannels: Int? = nil
+        /// A folded PRELU (palm detection's decoder convs).
+        var prelu = false
     }
 
     func testAgainstTwinAndGraphOrder() throws {
@@ -26,6 +28,8 @@ final class ResizedPointwiseTests: XCTestCase {
             Case(h: 6, w: 6, oh: 3, ow: 4, i: 16, o: 40, skipChannels: 20),                    // downsampling, narrow skip
             Case(h: 1, w: 1, oh: 3, ow: 2, i: 8, o: 2, sparse: false),
             Case(h: 3, w: 2, oh: 6, ow: 4, i: 24, o: 19, activation: .reluN1To1, skipChannels: 11),
+            Case(h: 6, w: 6, oh: 12, ow: 12, i: 256, o: 256, activation: .none, sparse: false, prelu: true),  // palm detection
+            Case(h: 5, w: 4, oh: 10, ow: 8, i: 12, o: 13, activation: .none, skipChannels: 5, prelu: true),
         ]
         for (n, t) in cases.enumerated() {
             var rng = SeededGenerator(seed: UInt64(4100 + n))
@@ -35,6 +39,7 @@ final class ResizedPointwiseTests: XCTestCase {
             var weights = randomFloats(t.o * t.i, &rng)
             if t.sparse { for j in weights.indices where rng.next() % 4 != 0 { weights[j] = 0 } }
             let bias = randomFloats(t.o, &rng)
+            let alpha = t.prelu ? randomFloats(t.o, &rng, range: 0...0.5) : nil
             let conv: PointwiseProjection = t.sparse
                 ? .sparse(try SparseConv1x1Operator(inputShape: small, weights: weights, weightsShape: [t.o, 1, 1, t.i],
                                                     bias: [], activation: .none))
@@ -42,14 +47,16 @@ final class ResizedPointwiseTests: XCTestCase {
                                             strideHeight: 1, strideWidth: 1, padding: .valid, activation: .none, backend: .native))
             let resize = try ResizeBilinearOperator(inputShape: [t.batch, t.h, t.w, t.o], outputHeight: t.oh, outputWidth: t.ow,
                                                     alignCorners: t.align, halfPixelCenters: t.half)
-            let op = try ResizedPointwiseOperator(conv: conv, resize: resize, bias: bias, activation: t.activation)
+            let op = try ResizedPointwiseOperator(conv: conv, resize: resize, bias: bias, activation: t.activation,
+                                                  preluAlpha: alpha)
             XCTAssertEqual(op.outputShape.dims, [t.batch, t.oh, t.ow, t.o])
             let pixels = t.batch * t.oh * t.ow
             let ld = t.skipChannels ?? t.o
             let skip = randomFloats(pixels * ld, &rng, range: -2...2)
 
             // The twin: the conv's own sums on the small map, the reference resize, then per value
-            // `+ bias`, max then min, `+ skip` (0 past its channels), max then min (RELU for the ADD).
+            // `+ bias`, max then min, `+ skip` (0 past its channels), max then min (RELU for the ADD),
+            // the PRELU.
             let sums = collect(t.batch * t.h * t.w * t.o) { out in
                 input.withUnsafeBufferPointer { ip in
                     var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: 1))
@@ -78,6 +85,7 @@ final class ResizedPointwiseTests: XCTestCase {
                         r = r + (c < ld ? skip[p * ld + c] : 0)
                         r = r < 0 ? 0 : r
                     }
+                    if let alpha, r < 0 { r = r * alpha[c] }
                     out[p * t.o + c] = r
                 } }
                 return out
@@ -94,7 +102,8 @@ final class ResizedPointwiseTests: XCTestCase {
             for p in 0..<pixels { for c in 0..<t.o {
                 var s = Double(bias[c])
                 for k in 0..<t.i { s += Double(resizedInput[p * t.i + k]) * Double(weights[c * t.i + k]) }
-                graphOrder[p * t.o + c] = t.activation.apply(Float(s))
+                let v = t.activation.apply(Float(s))
+                graphOrder[p * t.o + c] = alpha.map { v < 0 ? v * $0[c] : v } ?? v
             } }
 
             for withSkip in [false, true] {
@@ -117,7 +126,8 @@ final class ResizedPointwiseTests: XCTestCase {
         }
     }
 
-    /// The resize must read the conv's output, and the bias have one value per output channel.
+    /// The resize must read the conv's output, and the bias and PRELU alpha have one value per
+    /// output channel.
     func testRejectsMismatches() throws {
         let conv = PointwiseProjection.dense(try Conv2DOperator(inputShape: [1, 4, 4, 8], weights: [Float](repeating: 0.5, count: 16),
                                                                 weightsShape: [2, 1, 1, 8], bias: [], strideHeight: 1, strideWidth: 1,
@@ -131,6 +141,7 @@ final class ResizedPointwiseTests: XCTestCase {
         let resize = try ResizeBilinearOperator(inputShape: [1, 4, 4, 2], outputHeight: 8, outputWidth: 8,
                                                 alignCorners: false, halfPixelCenters: true)
         XCTAssertThrowsError(try ResizedPointwiseOperator(conv: conv, resize: resize, bias: [1, 2, 3], activation: .none))
+        XCTAssertThrowsError(try ResizedPointwiseOperator(conv: conv, resize: resize, bias: [], activation: .none, preluAlpha: [1]))
         XCTAssertNoThrow(try ResizedPointwiseOperator(conv: conv, resize: resize, bias: [1, 2], activation: .none))
     }
 }

@@ -3,9 +3,9 @@ import TFLite
 
 extension Conv2DUnit {
     /// The step of a 1×1 conv that computes the RESIZE_BILINEAR producing its input
-    /// (`FusionPlan.resizedInput`, no folded PRELU): the conv runs on the resize's input, without
-    /// bias and activation, and the resize of its output takes the bias, the activation and the
-    /// fused ADD (`ResizedPointwiseOperator`; equal in exact arithmetic, 4× fewer multiply-adds for
+    /// (`FusionPlan.resizedInput`): the conv runs on the resize's input, without bias and
+    /// activation, and the resize of its output takes the bias, the activation, the fused ADD and
+    /// a folded PRELU (`ResizedPointwiseOperator`; equal in exact arithmetic, 4× fewer multiply-adds for
     /// a 2× upsample). The conv's kernel is chosen as its own step would choose it on that smaller
     /// map (sparse or native GEMM). The resize's output (this conv's input) is checked but never
     /// stored.
@@ -22,13 +22,16 @@ extension Conv2DUnit {
         }
         let bias = try biasValues(graph, site, count: wShape.first ?? 0)
         let act = graph.fusedActivation(site, own: activation)
+        // A folded PRELU's alpha: `[…, 1, O]`, one value per output channel (checked by the planner).
+        let preluAlpha = try graph.fusion.prelu[site.index].map { try graph.constantFloats($0, "PRELU alpha", site) }
         let resizeSite = graph.sites[resizeOp]
         let upsample = try graph.kernel(resizeSite) {
             try ResizeBilinearOperator(inputShape: conv.outputShape.dims, outputHeight: resize.outputShape.height,
                                        outputWidth: resize.outputShape.width, alignCorners: resize.alignCorners,
                                        halfPixelCenters: resize.halfPixelCenters)
         }
-        let fused = try graph.kernel(site) { try ResizedPointwiseOperator(conv: conv, resize: upsample, bias: bias, activation: act) }
+        let fused = try graph.kernel(site) { try ResizedPointwiseOperator(conv: conv, resize: upsample, bias: bias, activation: act,
+                                                                            preluAlpha: preluAlpha) }
         let outputShape = fused.outputShape
         try graph.checkOutput(y, outputShape.dims, site)
         // The multiply-adds done: the conv's on the small map.

@@ -48,8 +48,8 @@ struct Conv2DUnit: OperatorUnit {
             && window.strideHeight == 1 && window.strideWidth == 1 && graph.options.gemmBackend == .native
         // Such a conv also computes a RESIZE_BILINEAR producing its input: by default on the
         // resize's input, before the resize (`prepareResizedPointwise`); in the graph's order
-        // (`convolveBeforeResize` off, or a folded PRELU) the sparse kernel resizes as it
-        // transposes its input, and the dense GEMM reads the resized map from scratch.
+        // (`convolveBeforeResize` off) the sparse kernel resizes as it transposes its input, and
+        // the dense GEMM reads the resized map from scratch.
         return FusionFacts(absorbsRelu: activation == .none,
                            acceptsExplicitPadding: window.padding == .valid && (outChannels ?? 1) > 1,
                            acceptsResidual: true, acceptsChannelPaddedResidual: true, absorbsPrelu: true,
@@ -60,7 +60,7 @@ struct Conv2DUnit: OperatorUnit {
     func prepare(_ graph: inout GraphBuilder, _ site: OperatorSite) throws -> PreparedStep? {
         try site.arity(inputs: 2...3)
         if let pair = graph.fusion.depthwiseAfter[site.index] { return try preparePointwiseDepthwise(&graph, site, pair) }
-        if graph.options.convolveBeforeResize, let r = graph.fusion.resizedInput[site.index], graph.fusion.prelu[site.index] == nil {
+        if graph.options.convolveBeforeResize, let r = graph.fusion.resizedInput[site.index] {
             return try prepareResizedPointwise(&graph, site, resizeOp: r.op)
         }
         let x = try graph.activation(try graph.fusedInput(site), "input", site)

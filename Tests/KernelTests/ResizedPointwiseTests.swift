@@ -18,6 +18,8 @@ final class ResizedPointwiseTests: XCTestCase {
         var prelu = false
     }
 
+    /// Edge shapes, and every resize → 1×1 conv pair of the wheel's models (the detector's two,
+    /// palm detection's two, the selfie segmenters' three each).
     func testAgainstTwinAndGraphOrder() throws {
         let cases = [
             Case(h: 7, w: 7, oh: 14, ow: 14, i: 1152, o: 192),                                 // the detector's decoder
@@ -29,6 +31,12 @@ final class ResizedPointwiseTests: XCTestCase {
             Case(h: 1, w: 1, oh: 3, ow: 2, i: 8, o: 2, sparse: false),
             Case(h: 3, w: 2, oh: 6, ow: 4, i: 24, o: 19, activation: .reluN1To1, skipChannels: 11),
             Case(h: 6, w: 6, oh: 12, ow: 12, i: 256, o: 256, activation: .none, sparse: false, prelu: true),  // palm detection
+            Case(h: 12, w: 12, oh: 24, ow: 24, i: 256, o: 128, activation: .none, sparse: false, prelu: true), // and its other one
+            Case(h: 32, w: 32, oh: 64, ow: 64, i: 24, o: 16, activation: .none, sparse: false),                // selfie_segmentation
+            Case(h: 64, w: 64, oh: 128, ow: 128, i: 16, o: 16, activation: .none, sparse: false),
+            Case(h: 9, w: 16, oh: 18, ow: 32, i: 128, o: 24, activation: .none, sparse: false),                // …_landscape
+            Case(h: 18, w: 32, oh: 36, ow: 64, i: 24, o: 16, activation: .none, sparse: false),
+            Case(h: 36, w: 64, oh: 72, ow: 128, i: 16, o: 16, activation: .none, sparse: false),
             Case(h: 5, w: 4, oh: 10, ow: 8, i: 12, o: 13, activation: .none, skipChannels: 5, prelu: true),
         ]
         for (n, t) in cases.enumerated() {

@@ -4,14 +4,15 @@ import CBlazeTarget
 /// map, then the resize of its output.
 ///
 /// TFLite's graph is `act(conv(resize(x)) + bias)`, optionally followed by a fused ADD
-/// (`act2(· + skip)`) and a folded PRELU (`v < 0 ? v·alpha : v`, last). A 1×1 conv is a linear map of each pixel's channels, and every output
-/// value of a bilinear resize is a weighted sum of input pixels whose weights sum to 1 (also at the
-/// borders, where TFLite's weights may exceed 1). So `conv(resize(x)) = resize(conv(x))` for the
-/// conv without its bias. This operator computes the latter: `conv` (no bias, no activation) on the
-/// resize's `[N, h, w, I]` input into scratch (`[N, h, w, O]`), then per output row
-/// the resize of those `O` channels, `+ bias`, the activation, the fused ADD and the PRELU. A resize that
-/// doubles both sides (the detector's 7×7×1152 → 14×14 and 14×14×192 → 28×28 decoders) makes 4×
-/// fewer multiply-adds this way. The float roundings differ from the graph's order (the resize of
+/// (`act2(· + skip)`) and a folded PRELU (`v < 0 ? v·alpha : v`, last). A 1×1 conv is a linear
+/// map of each pixel's channels, and every output value of a bilinear resize is a weighted sum of
+/// input pixels whose weights sum to 1 (also at the borders, where TFLite's weights may exceed 1).
+/// So `conv(resize(x)) = resize(conv(x))` for the conv without its bias. This operator computes
+/// the latter: `conv` (no bias, no activation) on the resize's `[N, h, w, I]` input into scratch
+/// (`[N, h, w, O]`), then per output pixel the resize of those `O` channels (into the worker's
+/// buffer), `+ bias`, the activation, the fused ADD and the PRELU. A resize that doubles both
+/// sides (the detector's 7×7×1152 → 14×14 and 14×14×192 → 28×28 decoders) makes 4× fewer
+/// multiply-adds this way. The float roundings differ from the graph's order (the resize of
 /// `I` inputs against the resize of `O` sums); `compare` measures the difference against LiteRT.
 ///
 /// Layouts: input NHWC `[N, h, w, I]`, output NHWC `[N, H, W, O]`, bias `[O]` (or none), PRELU
@@ -59,17 +60,22 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
 
     /// Floats of the conv's output kept in scratch, rounded up to 16.
     var smallMapCount: Int { (conv.outputShape.elementCount + 15) / 16 * 16 }
+    /// Floats of one worker's pixel buffer (`[O]`, rounded up to 16).
+    var pixelFloats: Int { (outputShape.channels + 15) / 16 * 16 }
 
-    /// Scratch floats `run` needs with `threads` threads: the conv's small output, then its own scratch.
+    /// Scratch floats `run` needs with `threads` threads: the conv's small output, one pixel
+    /// buffer per thread, then the conv's own scratch.
     public func scratchCount(threads: Int) -> Int {
+        let t = Swift.max(1, threads)
         switch conv {
-        case .dense(let c): return smallMapCount + c.scratchCount(threads: threads)
-        case .sparse(let c): return smallMapCount + c.scratchCount(threads: threads)
+        case .dense(let c): return smallMapCount + t * pixelFloats + c.scratchCount(threads: t)
+        case .sparse(let c): return smallMapCount + t * pixelFloats + c.scratchCount(threads: t)
         }
     }
 
-    /// Whether `run` may be given a residual in the output's own memory: each output value reads
-    /// only its own skip value, just before it is written.
+    /// Whether `run` may be given a residual in the output's own memory: each pixel is resized
+    /// into the worker's buffer, and each output value reads only its own skip value before it
+    /// is written.
     public var residualMayShareOutput: Bool { true }
 
     /// `input` `[N, h, w, I]` → `output` `[N, H, W, O]`; `scratch` at least `scratchCount(threads:)`
@@ -81,9 +87,11 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, residual: GemmResidual? = nil) {
         let small = scratch   // [N, h, w, O]: the conv's sums on the small map
+        let pixels = scratch + smallMapCount   // [threads][pixelFloats]: one resized pixel per worker
+        let convScratch = pixels + pool.threadCount * pixelFloats
         switch conv {
-        case .dense(let c): c.run(input: input, output: small, scratch: scratch + smallMapCount, pool: pool)
-        case .sparse(let c): c.run(input: input, output: small, scratch: scratch + smallMapCount, pool: pool)
+        case .dense(let c): c.run(input: input, output: small, scratch: convScratch, pool: pool)
+        case .sparse(let c): c.run(input: input, output: small, scratch: convScratch, pool: pool)
         }
         let o = outputShape.channels, ih = resize.inputShape.height, iw = resize.inputShape.width
         let oh = outputShape.height, ow = outputShape.width
@@ -92,16 +100,18 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
           (preluAlpha ?? []).withUnsafeBufferPointer { ap in
             guard let b = bp.baseAddress else { return }
             let alpha = preluAlpha == nil ? nil : ap.baseAddress
-            pool.parallelFor(outputShape.batch * oh) { row, _ in
+            let perWorker = pixelFloats
+            pool.parallelFor(outputShape.batch * oh) { row, worker in
                 let n = row / oh, y = row % oh
                 let (y0, y1, dy) = resize.rowsTable[y]
                 let r0 = UnsafePointer(small + (n * ih + y0) * iw * o), r1 = UnsafePointer(small + (n * ih + y1) * iw * o)
                 let out = output + row * ow * o   // [W][O]: this output row
+                let sums = pixels + worker * perWorker   // [O]: one output pixel's resized sums
                 for x in 0..<ow {
-                    let pixel = out + x * o
+                    // Resized into the worker's buffer first: the output may be the skip's memory.
                     ResizeBilinearOperator.interpolate(row0: r0, row1: r1, column: resize.columns[x], dy: dy, channels: o,
-                                                       into: pixel)
-                    Self.finish(pixel, channels: o, bias: b, lo: lo, hi: hi,
+                                                       into: sums)
+                    Self.finish(sums, into: out + x * o, channels: o, bias: b, lo: lo, hi: hi,
                                 residual: residual?.offset(rows: row * ow + x, cols: 0), preluAlpha: alpha)
                 }
             }
@@ -109,19 +119,21 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         }
     }
 
-    /// One pixel's epilogue in place (`pixel`: `[O]` resized sums): `+ bias`, max then min, then
-    /// with `residual` (this pixel's skip row) `+ skip` (`+0` past its channels), max then min,
-    /// then with `preluAlpha` (`[O]`, padded to 8) `v < 0 ? v·alpha : v`.
+    /// One pixel's epilogue (`sums`: its `[O]` resized sums; `pixel`: its `[O]` output values):
+    /// `+ bias`, max then min, then with `residual` (this pixel's skip row, which may be `pixel`
+    /// itself) `+ skip` (`+0` past its channels), max then min, then with `preluAlpha` (`[O]`,
+    /// padded to 8) `v < 0 ? v·alpha : v`.
     @inline(__always)
-    static func finish(_ pixel: UnsafeMutablePointer<Float>, channels o: Int, bias: UnsafePointer<Float>, lo: Float, hi: Float,
-                       residual: GemmResidual?, preluAlpha: UnsafePointer<Float>?) {
+    static func finish(_ sums: UnsafePointer<Float>, into pixel: UnsafeMutablePointer<Float>, channels o: Int,
+                       bias: UnsafePointer<Float>, lo: Float, hi: Float, residual: GemmResidual?,
+                       preluAlpha: UnsafePointer<Float>?) {
         let lo8 = SIMD8<Float>(repeating: lo), hi8 = SIMD8<Float>(repeating: hi)
         let lo2 = SIMD8<Float>(repeating: residual?.activation.lowerBound ?? -.infinity)
         let hi2 = SIMD8<Float>(repeating: residual?.activation.upperBound ?? .infinity)
         let vectorEnd = Swift.min(o, residual.map { Swift.max(0, $0.channels) } ?? o) & ~7
         var c = 0
         while c < vectorEnd {
-            var r = clampVector(loadVector(pixel + c) + loadVector(bias + c), lo8, hi8)
+            var r = clampVector(loadVector(sums + c) + loadVector(bias + c), lo8, hi8)
             if let residual { r = clampVector(r + loadVector(residual.data + c), lo2, hi2) }
             if let preluAlpha { r = blaze_prelu8(r, loadVector(preluAlpha + c)) }
             storeVector(r, pixel + c)
@@ -129,7 +141,7 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         }
         while c < o {
             // The vector selects, one lane: `x < lo ? lo : x`, then `r > hi ? hi : r`.
-            var r = pixel[c] + bias[c]
+            var r = sums[c] + bias[c]
             r = r < lo ? lo : r
             r = r > hi ? hi : r
             if let residual {

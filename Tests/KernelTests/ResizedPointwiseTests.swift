@@ -128,6 +128,18 @@ final class ResizedPointwiseTests: XCTestCase {
                         } }
                     }
                     assertBitIdentical(got, expected, "case \(n) skip \(withSkip) threads=\(pool.threadCount)")
+                    if withSkip && t.skipChannels == nil {
+                        // In place: the output is the skip's memory (`residualMayShareOutput`).
+                        var shared = skip
+                        input.withUnsafeBufferPointer { ip in shared.withUnsafeMutableBufferPointer { sh in
+                            scratch.withUnsafeMutableBufferPointer { sp in
+                                let out = sh.baseAddress!
+                                op.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: pool,
+                                       residual: GemmResidual(data: out, ld: ld, activation: .relu))
+                            }
+                        } }
+                        assertBitIdentical(shared, expected, "case \(n) in place threads=\(pool.threadCount)")
+                    }
                     if !withSkip { assertClose(got, graphOrder, tolerance: 1e-5, "case \(n): against the graph's order") }
                 }
             }

@@ -11,7 +11,8 @@
 #   RUNS=5 SKIP=4 EXTRA="--sparse" bash Tools/bench_summary.sh ...   (SKIP: comma list of sections to skip)
 #
 # BINARY defaults to the quick start's fast engine (Tools/build.sh); IMAGE (for section 4) to
-# Samples/astronaut.png (`810x1080`: that photo in an 810×1080 frame, see time_detect.sh). EXTRA is
+# `810x1080`, the detect bar's image (Samples/astronaut.png in an 810×1080 frame, see
+# time_detect.sh; give a path to time another image). EXTRA is
 # passed to our `bench` in sections 1 and 2. Needs both venvs
 # (Tools/litert/venv.sh, Tools/mediapipe/venv.sh) and the weights. Check `uptime` first: the
 # figures are only as quiet as the machine.
@@ -19,7 +20,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bin=${1:-}
-image=${2:-$root/Samples/astronaut.png}
+image=${2:-810x1080}
 runs=${RUNS:-5}
 skip=",${SKIP:-},"
 extra=${EXTRA:-}

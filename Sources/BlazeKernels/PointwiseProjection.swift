@@ -1,5 +1,6 @@
-/// The 1×1 conv a `PointwiseDepthwiseOperator` runs on the depthwise output rows it computes
-/// (MobileNetV2's projection after the expansion and the depthwise conv), dense or sparse.
+/// A 1×1 conv kernel, dense or sparse: the one a `PointwiseDepthwiseOperator` runs on the
+/// depthwise output rows it computes (MobileNetV2's projection after the expansion and the
+/// depthwise conv), or the one a `ResizedPointwiseOperator` runs on the small map before its resize.
 public enum PointwiseProjection {
     /// A native-GEMM 1×1 conv (`Conv2DOperator.isPointwise`), several output channels, no PRELU.
     case dense(Conv2DOperator)

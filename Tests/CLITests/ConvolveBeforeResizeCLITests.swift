@@ -14,7 +14,9 @@ final class ConvolveBeforeResizeCLITests: XCTestCase {
         env["BLAZEPOSE_WEIGHT_CACHE"] = nil
 
         func labels(_ flags: [String]) throws -> [String] {
-            let result = try runProcess(binary, ["profile", detector, "--iterations", "1", "--threads", "1", "--csv"] + flags,
+            // The native GEMM: the fusion needs it (the plain build prefers OpenBLAS).
+            let result = try runProcess(binary, ["profile", detector, "--iterations", "1", "--threads", "1", "--csv",
+                                                 "--gemm", "native"] + flags,
                                         environment: env)
             XCTAssertEqual(result.status, 0, result.stderr)
             return result.stdout.split(separator: "\r\n").map(String.init).filter { $0.contains("+resize op") }
@@ -27,7 +29,8 @@ final class ConvolveBeforeResizeCLITests: XCTestCase {
         XCTAssertTrue(graphOrder.allSatisfy { !$0.contains(" after") }, "\(graphOrder)")
 
         func cacheWord(_ flags: [String]) throws -> String {
-            let result = try runProcess(binary, ["bench", detector, "--json", "--iterations", "1", "--threads", "1"] + flags,
+            let result = try runProcess(binary, ["bench", detector, "--json", "--iterations", "1", "--threads", "1",
+                                                 "--gemm", "native"] + flags,
                                         environment: env)
             XCTAssertEqual(result.status, 0, result.stderr)
             let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]

@@ -29,6 +29,24 @@ public enum PointwiseProjection {
         switch self { case .dense: return 0; case .sparse(let c): return c.scratchCount(threads: 1) }
     }
 
+    /// Floats of scratch its whole-map `run` needs with `threads` threads.
+    public func scratchCount(threads: Int) -> Int {
+        switch self {
+        case .dense(let c): return c.scratchCount(threads: threads)
+        case .sparse(let c): return c.scratchCount(threads: threads)
+        }
+    }
+
+    /// The whole map: `input` `[N, H, W, C]` → `output` `[N, H, W, P]` on `pool`, `scratch` at
+    /// least `scratchCount(threads:)` floats; the conv's own `run`.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                    pool: ThreadPool, residual: GemmResidual? = nil) {
+        switch self {
+        case .dense(let c): c.run(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
+        case .sparse(let c): c.run(input: input, output: output, scratch: scratch, pool: pool, residual: residual)
+        }
+    }
+
     /// Computes `pixels` NHWC pixels on the calling thread: `input` `[pixels][C]`, `output`
     /// `[pixels][P]`, with the conv's activation and then `residual` (its rows aligned with the
     /// output's): the bits of the conv's own `run` for those pixels.

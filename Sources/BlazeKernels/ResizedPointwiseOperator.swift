@@ -25,9 +25,9 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
     /// The conv's activation, applied after the resize and the bias.
     public let activation: FusedActivation
     /// `[O]` padded to a multiple of 8 with zeros (zeros for a conv without bias).
-    let bias: [Float]
+    let bias: UnsafeMutablePointer<Float>
     /// A folded PRELU's alpha, `[O]` padded to a multiple of 8 with zeros; nil for none.
-    let preluAlpha: [Float]?
+    let preluAlpha: UnsafeMutablePointer<Float>?
 
     /// Input: `[N, h, w, I]`, NHWC.
     public var inputShape: NHWCShape { conv.inputShape }
@@ -50,12 +50,23 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         if let preluAlpha, preluAlpha.count != o {
             throw KernelError.shapeMismatch(op: op, detail: "PRELU alpha has \(preluAlpha.count) values, output channels \(o)")
         }
-        let padding = [Float](repeating: 0, count: (8 - o % 8) % 8)
+        let padded = (o + 7) / 8 * 8
+        func copy(_ values: [Float]) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, padded))
+            p.initialize(repeating: 0, count: Swift.max(1, padded))
+            for (c, v) in values.enumerated() { p[c] = v }
+            return p
+        }
         self.conv = conv
         self.resize = resize
         self.activation = activation
-        self.bias = (bias.isEmpty ? [Float](repeating: 0, count: o) : bias) + padding
-        self.preluAlpha = preluAlpha.map { $0 + padding }
+        self.bias = copy(bias)
+        self.preluAlpha = preluAlpha.map(copy)
+    }
+
+    deinit {
+        bias.deallocate()
+        preluAlpha?.deallocate()
     }
 
     /// Floats of the conv's output kept in scratch, rounded up to 16.
@@ -67,10 +78,7 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
     /// buffer per thread, then the conv's own scratch.
     public func scratchCount(threads: Int) -> Int {
         let t = Swift.max(1, threads)
-        switch conv {
-        case .dense(let c): return smallMapCount + t * pixelFloats + c.scratchCount(threads: t)
-        case .sparse(let c): return smallMapCount + t * pixelFloats + c.scratchCount(threads: t)
-        }
+        return smallMapCount + t * pixelFloats + conv.scratchCount(threads: t)
     }
 
     /// Whether `run` may be given a residual in the output's own memory: each pixel is resized
@@ -89,33 +97,25 @@ public final class ResizedPointwiseOperator: @unchecked Sendable {
         let small = scratch   // [N, h, w, O]: the conv's sums on the small map
         let pixels = scratch + smallMapCount   // [threads][pixelFloats]: one resized pixel per worker
         let convScratch = pixels + pool.threadCount * pixelFloats
-        switch conv {
-        case .dense(let c): c.run(input: input, output: small, scratch: convScratch, pool: pool)
-        case .sparse(let c): c.run(input: input, output: small, scratch: convScratch, pool: pool)
-        }
+        conv.run(input: input, output: small, scratch: convScratch, pool: pool)
         let o = outputShape.channels, ih = resize.inputShape.height, iw = resize.inputShape.width
         let oh = outputShape.height, ow = outputShape.width
         let lo = activation.lowerBound, hi = activation.upperBound
-        bias.withUnsafeBufferPointer { bp in
-          (preluAlpha ?? []).withUnsafeBufferPointer { ap in
-            guard let b = bp.baseAddress else { return }
-            let alpha = preluAlpha == nil ? nil : ap.baseAddress
-            let perWorker = pixelFloats
-            pool.parallelFor(outputShape.batch * oh) { row, worker in
-                let n = row / oh, y = row % oh
-                let (y0, y1, dy) = resize.rowsTable[y]
-                let r0 = UnsafePointer(small + (n * ih + y0) * iw * o), r1 = UnsafePointer(small + (n * ih + y1) * iw * o)
-                let out = output + row * ow * o   // [W][O]: this output row
-                let sums = pixels + worker * perWorker   // [O]: one output pixel's resized sums
-                for x in 0..<ow {
-                    // Resized into the worker's buffer first: the output may be the skip's memory.
-                    ResizeBilinearOperator.interpolate(row0: r0, row1: r1, column: resize.columns[x], dy: dy, channels: o,
-                                                       into: sums)
-                    Self.finish(sums, into: out + x * o, channels: o, bias: b, lo: lo, hi: hi,
-                                residual: residual?.offset(rows: row * ow + x, cols: 0), preluAlpha: alpha)
-                }
+        let bias = UnsafePointer(self.bias), alpha = preluAlpha.map { UnsafePointer($0) }
+        let perWorker = pixelFloats
+        pool.parallelFor(outputShape.batch * oh) { row, worker in
+            let n = row / oh, y = row % oh
+            let (y0, y1, dy) = resize.rowsTable[y]
+            let r0 = UnsafePointer(small + (n * ih + y0) * iw * o), r1 = UnsafePointer(small + (n * ih + y1) * iw * o)
+            let out = output + row * ow * o   // [W][O]: this output row
+            let sums = pixels + worker * perWorker   // [O]: one output pixel's resized sums
+            for x in 0..<ow {
+                // Resized into the worker's buffer first: the output may be the skip's memory.
+                ResizeBilinearOperator.interpolate(row0: r0, row1: r1, column: resize.columns[x], dy: dy, channels: o,
+                                                   into: sums)
+                Self.finish(sums, into: out + x * o, channels: o, bias: bias, lo: lo, hi: hi,
+                            residual: residual?.offset(rows: row * ow + x, cols: 0), preluAlpha: alpha)
             }
-          }
         }
     }
 

@@ -69,10 +69,7 @@ final class ResizedPointwiseTests: XCTestCase {
                 input.withUnsafeBufferPointer { ip in
                     var scratch = [Float](repeating: .nan, count: op.scratchCount(threads: 1))
                     scratch.withUnsafeMutableBufferPointer { sp in
-                        switch conv {
-                        case .sparse(let c): c.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
-                        case .dense(let c): c.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
-                        }
+                        conv.run(input: ip.baseAddress!, output: out, scratch: sp.baseAddress!, pool: Pools.one)
                     }
                 }
             }

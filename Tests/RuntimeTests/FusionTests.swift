@@ -19,6 +19,17 @@ final class FusionTests: XCTestCase {
                                                             sparseConvolutions: sparse, convolveBeforeResize: reorder))
     }
 
+    /// The model's weights and its astronaut reference dump; nil (after a failure) when the weights
+    /// are missing.
+    func fixture(_ model: String, _ folder: String) throws -> (URL, ReferenceDump)? {
+        let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
+        guard FileManager.default.fileExists(atPath: weights.path) else {
+            XCTFail("missing \(weights.path): run bash Tools/setup.sh")
+            return nil
+        }
+        return (weights, try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(model)/astronaut")))
+    }
+
     func run(_ interpreter: Interpreter, _ dump: ReferenceDump) throws -> [[Float]] {
         for entry in dump.entries where entry.role == "input" {
             guard let i = interpreter.inputs.firstIndex(where: { $0.index == entry.index }) else {
@@ -34,11 +45,7 @@ final class FusionTests: XCTestCase {
     /// one, which the plain build does not prefer).
     func check(model: String, minimumRemovedSteps: Int, folder: String = "weights", pointwiseDepthwise: Int = 0,
                projections: Int = 0, resizes: Int = 0, backend: GemmBackend = .preferred, sparse: SparseConvolutionPolicy = .auto) throws {
-        let weights = Self.root.appendingPathComponent("\(folder)/\(model).tflite")
-        guard FileManager.default.fileExists(atPath: weights.path) else {
-            return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
-        }
-        let dump = try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(model)/astronaut"))
+        guard let (weights, dump) = try fixture(model, folder) else { return }
         let unfused = try makeInterpreter(weights, threads: 1, fused: false, backend: backend, sparse: sparse)
         let expected = try run(unfused, dump)
         for threads in [1, 2] {
@@ -120,11 +127,7 @@ final class FusionTests: XCTestCase {
             ("selfie_segmentation", "weights/mediapipe", 3, .auto), ("palm_detection_full", "weights/mediapipe", 2, .auto),
         ]
         for c in cases {
-            let weights = Self.root.appendingPathComponent("\(c.folder)/\(c.model).tflite")
-            guard FileManager.default.fileExists(atPath: weights.path) else {
-                return XCTFail("missing \(weights.path): run bash Tools/setup.sh")
-            }
-            let dump = try ReferenceDump(directory: Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/\(c.model)/astronaut"))
+            guard let (weights, dump) = try fixture(c.model, c.folder) else { return }
             let expected = try run(try makeInterpreter(weights, threads: 1, fused: false, backend: .native, sparse: c.sparse), dump)
             var first: [[Float]]?
             for threads in [1, 2] {

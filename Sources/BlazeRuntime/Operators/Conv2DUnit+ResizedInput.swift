@@ -38,23 +38,14 @@ extension Conv2DUnit {
         let flops = 2.0 * Double(conv.outputShape.elementCount) * Double(wShape.dropFirst().reduce(1, *))
         let variant = (sparseVariant.map { $0 + ", " } ?? "") + "+resize op \(resizeOp) after"
         graph.requestScratch(fused.scratchCount(threads: graph.options.threads))
-        var skipTensor: Int?, ld = 0, skipChannels = Int.max, skipActivation = FusedActivation.none
-        if let skip = graph.fusion.residual[site.index] {
-            // Fused ADD: the skip is `[N, H, W, C]`, C < O after a folded channel PAD (+0 past it).
-            let s = try graph.activation(skip.tensor, "residual", site)
-            ld = skip.channels ?? outputShape.channels
-            skipChannels = skip.channels ?? .max
-            skipActivation = skip.activation
-            try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [ld], site)
-            if skip.channels == nil, fused.residualMayShareOutput { graph.offerInPlace(output: y, residual: s, input: x, site) }
-            skipTensor = s
-        }
+        let skip = try fusedSkip(&graph, site, output: y, input: x, outputShape: outputShape,
+                                 mayShareOutput: fused.residualMayShareOutput)
         return PreparedStep(flops: flops, bind: { offset in
-            let xo = offset(x), yo = offset(y), so = skipTensor.map { offset($0) }
+            let xo = offset(x), yo = offset(y), so = skip.map { offset($0.tensor) }
             return { arena, scratch, pool in
                 // Scratch is always planned (the small map at least).
                 guard let scratch else { preconditionFailure("CONV_2D after RESIZE_BILINEAR: no scratch buffer") }
-                let residual = so.map { GemmResidual(data: arena + $0, ld: ld, activation: skipActivation, channels: skipChannels) }
+                let residual = so.flatMap { o in skip?.residual(arena + o) }
                 fused.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool, residual: residual)
             }
         }, variant: variant)

@@ -96,17 +96,9 @@ struct Conv2DUnit: OperatorUnit {
         let resized = dense == nil ? 0 : ((resize?.outputShape.elementCount ?? 0) + 15) / 16 * 16
         graph.requestScratch(sparse?.scratchCount(threads: graph.options.threads)
                              ?? (resized + (dense?.scratchCount(threads: graph.options.threads) ?? 0)))
-        if let skip = graph.fusion.residual[site.index] {
-            // Fused ADD: the planner saw the skip tensor as read by this step. After a folded channel
-            // PAD the skip is `[N, H', W', C]` with C < O channels; the others add +0.
-            let s = try graph.activation(skip.tensor, "residual", site)
-            let ld = skip.channels ?? outputShape.channels, skipChannels = skip.channels ?? .max
-            let skipActivation = skip.activation
-            try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [ld], site)
-            // The output may go into the skip's memory when this step is the skip's last reader.
-            if skip.channels == nil, sparse?.residualMayShareOutput ?? dense?.residualMayShareOutput ?? false {
-                graph.offerInPlace(output: y, residual: s, input: x, site)
-            }
+        if let skip = try fusedSkip(&graph, site, output: y, input: x, outputShape: outputShape,
+                                    mayShareOutput: sparse?.residualMayShareOutput ?? dense?.residualMayShareOutput ?? false) {
+            let s = skip.tensor
             if let sparse {
                 return PreparedStep(flops: flops, bind: { offset in
                     let xo = offset(x), yo = offset(y), so = offset(s)
@@ -114,8 +106,7 @@ struct Conv2DUnit: OperatorUnit {
                         // Scratch is always planned (scratchCount ≥ 1 float per thread).
                         guard let scratch else { preconditionFailure("sparse CONV_2D: no scratch buffer") }
                         sparse.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool,
-                                   residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation,
-                                                         channels: skipChannels))
+                                   residual: skip.residual(arena + so))
                     }
                 }, variant: variant)
             }
@@ -125,8 +116,7 @@ struct Conv2DUnit: OperatorUnit {
                 return { arena, scratch, pool in
                     let (input, scratch) = Self.denseInput(resize, arena + xo, scratch, resized, pool)
                     conv.run(input: input, output: arena + yo, scratch: scratch, pool: pool,
-                             residual: GemmResidual(data: arena + so, ld: ld, activation: skipActivation,
-                                                         channels: skipChannels))
+                             residual: skip.residual(arena + so))
                 }
             }, variant: variant)
         }
@@ -147,6 +137,36 @@ struct Conv2DUnit: OperatorUnit {
                 conv.run(input: input, output: arena + yo, scratch: scratch, pool: pool)
             }
         }, variant: variant)
+    }
+
+    /// A fused ADD's skip (`FusionPlan.residual`) as a step reads it: its tensor, row stride and
+    /// channels, and the ADD's activation.
+    struct FusedSkip {
+        let tensor: Int
+        /// Floats per skip pixel: the output's channels, or fewer after a folded channel PAD.
+        let ld: Int
+        /// Channels that hold skip values (`GemmResidual.channels`; `.max`: all of them).
+        let channels: Int
+        let activation: FusedActivation
+        /// The residual at `data`, the skip tensor's first float in the arena.
+        func residual(_ data: UnsafePointer<Float>) -> GemmResidual {
+            GemmResidual(data: data, ld: ld, activation: activation, channels: channels)
+        }
+    }
+
+    /// This step's fused ADD, nil without one: the skip checked against `outputShape` (the planner
+    /// saw it as read by this step; after a folded channel PAD it is `[N, H', W', C]` with C < O
+    /// channels, the others adding +0), and the output offered the skip's memory when the kernel
+    /// allows it (`mayShareOutput`) and the skip is as wide as the output.
+    func fusedSkip(_ graph: inout GraphBuilder, _ site: OperatorSite, output y: Int, input x: Int, outputShape: NHWCShape,
+                   mayShareOutput: Bool) throws -> FusedSkip? {
+        guard let skip = graph.fusion.residual[site.index] else { return nil }
+        let s = try graph.activation(skip.tensor, "residual", site)
+        let ld = skip.channels ?? outputShape.channels
+        try graph.checkOutput(s, Array(outputShape.dims.dropLast()) + [ld], site)
+        // The output may go into the skip's memory when this step is the skip's last reader.
+        if skip.channels == nil, mayShareOutput { graph.offerInPlace(output: y, residual: s, input: x, site) }
+        return FusedSkip(tensor: s, ld: ld, channels: skip.channels ?? .max, activation: skip.activation)
     }
 
     /// The RESIZE_BILINEAR kernel this conv computes (`FusionPlan.resizedInput`; nil: none), built

@@ -59,18 +59,19 @@ public final class PoseLandmarker {
             landmarkLabel = directory.appendingPathComponent(landmarkName).path
             let (detectorURL, landmarkURL) = (directory.appendingPathComponent(detectorName), directory.appendingPathComponent(landmarkName))
             (detector, landmarkModel) = try Self.loadPair(threads: options.threads, { try Self.load(detectorURL, runtimeOptions) },
-                                                          { try Self.load(landmarkURL, runtimeOptions) })
+                                                          { try Self.load(landmarkURL, runtimeOptions, partialHeatmap: true) })
         case let .files(detectorFile, landmarkFile):
             weightsDirectory = nil
             (detectorLabel, landmarkLabel) = (detectorFile.path, landmarkFile.path)
             (detector, landmarkModel) = try Self.loadPair(threads: options.threads, { try Self.load(detectorFile, runtimeOptions) },
-                                                          { try Self.load(landmarkFile, runtimeOptions) })
+                                                          { try Self.load(landmarkFile, runtimeOptions, partialHeatmap: true) })
         case let .data(detectorData, landmarkData):
             weightsDirectory = nil
             (detectorLabel, landmarkLabel) = ("\(detectorName) (Data)", "\(landmarkName) (Data)")
             (detector, landmarkModel) = try Self.loadPair(threads: options.threads,
                                                           { try Self.load(detectorData, name: detectorName, runtimeOptions) },
-                                                          { try Self.load(landmarkData, name: landmarkName, runtimeOptions) })
+                                                          { try Self.load(landmarkData, name: landmarkName, runtimeOptions,
+                                                                          partialHeatmap: true) })
         }
         anchors = try SSDAnchors.generate(.poseDetector)
         Self.trimHeap()
@@ -92,7 +93,7 @@ public final class PoseLandmarker {
         landmarksOutput = try index(landmarkModel, landmarkLabel, "landmark tensor [1, 195]") { $0 == [1, 195] }
         flagOutput = try index(landmarkModel, landmarkLabel, "pose flag [1, 1]") { $0 == [1, 1] }
         worldOutput = try index(landmarkModel, landmarkLabel, "world landmarks [1, 117]") { $0 == [1, 117] }
-        heatmapOutput = try index(landmarkModel, landmarkLabel, "heatmap [1, 64, 64, 39]") { $0 == [1, 64, 64, 39] }
+        heatmapOutput = try index(landmarkModel, landmarkLabel, "heatmap [1, 64, 64, 39]") { $0 == Self.heatmapShape }
         segmentationOutput = try index(landmarkModel, landmarkLabel, "segmentation [1, H, W, 1]") {
             $0.count == 4 && $0[0] == 1 && $0[3] == 1 && $0[1] > 0 && $0[2] > 0
         }
@@ -145,24 +146,42 @@ public final class PoseLandmarker {
         }
     }
 
-    private static func load(_ url: URL, _ options: InterpreterOptions) throws -> Interpreter {
+    /// With `partialHeatmap`, the model's `[1, 64, 64, 39]` heatmap outputs (a landmark model's) are
+    /// ``InterpreterOptions/partialOutputs``: the refinement computes only the windows it reads.
+    private static func load(_ url: URL, _ options: InterpreterOptions, partialHeatmap: Bool = false) throws -> Interpreter {
         guard WeightsLocator.isFile(url) else {
             throw BlazePoseError.missingWeights(path: url.path, hint: WeightsLocator.installInstructions(for: [url.lastPathComponent]))
         }
         do {
-            return try Interpreter(contentsOf: url, options: options)
+            let model = try Model(contentsOf: url)
+            return try Interpreter(owning: model, options: partialHeatmap ? withPartialHeatmap(options, model) : options)
         } catch {
             throw BlazePoseError.invalidModel(path: url.path, reason: "cannot load: \(error)")
         }
     }
 
-    private static func load(_ data: Data, name: String, _ options: InterpreterOptions) throws -> Interpreter {
+    private static func load(_ data: Data, name: String, _ options: InterpreterOptions, partialHeatmap: Bool = false) throws -> Interpreter {
         do {
-            return try Interpreter(model: Model(data: data), options: options)
+            let model = try Model(data: data)
+            return try Interpreter(model: model, options: partialHeatmap ? withPartialHeatmap(options, model) : options)
         } catch {
             throw BlazePoseError.invalidModel(path: "\(name) (\(data.count) bytes of Data)", reason: "cannot load: \(error)")
         }
     }
+
+    /// `options` with the `[1, 64, 64, 39]` outputs of `model`'s first subgraph as partial outputs.
+    private static func withPartialHeatmap(_ options: InterpreterOptions, _ model: Model) -> InterpreterOptions {
+        guard let graph = model.subgraphs.first else { return options }
+        var options = options
+        options.partialOutputs = graph.outputs.indices.filter { position in
+            let t = graph.outputs[position]
+            return graph.tensors.indices.contains(t) && graph.tensors[t].shape == heatmapShape
+        }
+        return options
+    }
+
+    /// The landmark models' heatmap: `[1, 64, 64, 39]` logits, NHWC.
+    static let heatmapShape = [1, 64, 64, 39]
 
     // MARK: - Whole pipeline
 
@@ -313,11 +332,15 @@ public final class PoseLandmarker {
                                             border: .replicate, parallelFor: landmarkModel.parallelFor)   // [256, 256, 3] HWC
         let input = try Self.setInput(of: landmarkModel, from: bytes, rangeMin: 0, rangeMax: 1,
                                       keeping: keep)   // [1, 256, 256, 3] NHWC, or [] when not kept
-        if options.enableSegmentation || keep {
+        if keep {
             landmarkModel.invoke()
         } else {
-            // No mask wanted: the layers that only the segmentation output reads are skipped.
-            try landmarkModel.invoke(computing: [landmarksOutput, flagOutput, worldOutput, heatmapOutput])
+            // No mask wanted: the layers that only the segmentation output reads are skipped. The
+            // heatmap, a partial output, is computed below in the windows the refinement reads.
+            var wanted = [landmarksOutput, flagOutput, worldOutput]
+            if options.enableSegmentation { wanted.append(segmentationOutput) }
+            if !landmarkModel.options.partialOutputs.contains(heatmapOutput) { wanted.append(heatmapOutput) }
+            try landmarkModel.invoke(computing: wanted)
         }
         let rawLandmarks = landmarkModel.output(landmarksOutput)        // [1, 195]
         let rawFlag = landmarkModel.output(flagOutput).first ?? 0      // [1, 1]
@@ -335,9 +358,19 @@ public final class PoseLandmarker {
 
         let decoded = try rawLandmarks.withUnsafeBufferPointer { try LandmarkDecoder.decode(raw: $0) }
         var refined = decoded
-        try landmarkModel.withOutput(heatmapOutput) {
-            try LandmarkDecoder.refine(&refined, heatmap: $0, heatmapHeight: 64, heatmapWidth: 64,
-                                       kernelSize: options.heatmapKernelSize)
+        // The heatmap pixels the refinement reads (all of them when the model computed it whole).
+        let regions = decoded.compactMap {
+            LandmarkDecoder.refinementWindow($0, heatmapHeight: 64, heatmapWidth: 64, kernelSize: options.heatmapKernelSize)
+                .map { OutputRegion(rows: $0.rows, columns: $0.columns) }
+        }
+        let refine = { (heatmap: UnsafeBufferPointer<Float>) in
+            try LandmarkDecoder.refine(&refined, heatmap: heatmap, heatmapHeight: 64, heatmapWidth: 64,
+                                       kernelSize: self.options.heatmapKernelSize)
+        }
+        if landmarkModel.options.partialOutputs.contains(heatmapOutput) {
+            try landmarkModel.withOutput(heatmapOutput, computingRegions: regions, refine)
+        } else {
+            try landmarkModel.withOutput(heatmapOutput, refine)
         }
         let (poseCrop, auxCrop) = try LandmarkDecoder.split(refined)
         let project = { (l: Landmark) in l.removingLetterbox(padding).projected(onto: roi) }

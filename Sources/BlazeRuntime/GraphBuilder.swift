@@ -95,6 +95,14 @@ struct GraphBuilder {
             for t in fusion.tensors(of: index, op) where t >= 0 && isActivation(t) { touch(t, index) }
         }
         for t in subgraph.outputs where isActivation(t) { touch(t, opCount) }
+        // A partial output's step may run after `invoke` (`InterpreterOptions.partialOutputs`): the
+        // tensors it reads stay intact to the end of the run.
+        for position in options.partialOutputs where subgraph.outputs.indices.contains(position) {
+            let t = subgraph.outputs[position]
+            for p in pending where writes(p.site).contains(t) {
+                for r in reads(p.site) { touch(r, opCount) }
+            }
+        }
         func planRoots(_ first: [Int: Int], _ last: [Int: Int]) -> MemoryPlan {
             var requests: [BufferRequest] = []
             for (r, f) in first.sorted(by: { $0.key < $1.key }) {
@@ -135,9 +143,23 @@ struct GraphBuilder {
         let finalOffsets = offsets
         steps = pending.map { p in
             Interpreter.Step(op: p.site.index, name: p.site.name, flops: p.step.flops, variant: p.step.variant,
-                             writes: Array(Set(p.site.op.outputs.filter { $0 >= 0 } + [fusedOutput(p.site)])).sorted(),
-                             run: p.step.bind { finalOffsets[$0] ?? 0 })
+                             writes: writes(p.site), reads: reads(p.site),
+                             run: p.step.bind { finalOffsets[$0] ?? 0 },
+                             runPixels: p.step.bindPixelRuns.map { $0 { finalOffsets[$0] ?? 0 } })
         }
+    }
+
+    /// Tensors the step of operator `site` may write, sorted: its outputs and, when it absorbed
+    /// operators after it, the last one's output.
+    private func writes(_ site: OperatorSite) -> [Int] {
+        Array(Set(site.op.outputs.filter { $0 >= 0 } + [fusedOutput(site)])).sorted()
+    }
+
+    /// Activation tensors the step of operator `site` reads (fusions applied), sorted.
+    private func reads(_ site: OperatorSite) -> [Int] {
+        let written = Set(writes(site))
+        return Array(Set(fusion.tensors(of: site.index, site.op).filter { $0 >= 0 && isActivation($0) && !written.contains($0) }))
+            .sorted()
     }
 
     // MARK: - Tensors (for units)

@@ -58,6 +58,16 @@ public struct InterpreterOptions: Sendable {
     /// either way; ``Interpreter/weightCacheOutcome`` says what a load did.
     public var weightCache: WeightCache?
 
+    /// Graph outputs (positions in the model's output list, each an NHWC `[N, H, W, C]` tensor that a
+    /// step writes directly) that may be computed in parts: ``Interpreter/invoke(computing:profiler:)``
+    /// without one of them still runs every step its writer reads from, and the memory plan keeps
+    /// what that writer reads intact to the end of the run, so that
+    /// ``Interpreter/withOutput(_:computingRegions:_:)`` can compute just the pixels a caller
+    /// reads: e.g. the pose landmark models' 64×64×39 heatmap, of which the pipeline's refinement
+    /// reads 39 windows of 7×7 pixels. Costs the writer's inputs' memory for the rest of the run.
+    /// Default: none.
+    public var partialOutputs: [Int]
+
     /// The default `memoryBudget`: 4 GiB (the BlazePose models need ~40 MB).
     public static let defaultMemoryBudget = 4 << 30
 
@@ -72,7 +82,8 @@ public struct InterpreterOptions: Sendable {
                 halfPanels: HalfPanelPolicy = .auto,
                 inPlaceResidual: Bool = true,
                 weightCache: WeightCache? = nil,
-                convolveBeforeResize: Bool = true) {
+                convolveBeforeResize: Bool = true,
+                partialOutputs: [Int] = []) {
         self.threads = max(1, threads)
         self.preserveIntermediates = preserveIntermediates
         self.gemmBackend = gemmBackend
@@ -85,6 +96,7 @@ public struct InterpreterOptions: Sendable {
         self.inPlaceResidual = inPlaceResidual
         self.convolveBeforeResize = convolveBeforeResize
         self.weightCache = weightCache
+        self.partialOutputs = partialOutputs
     }
 }
 
@@ -153,6 +165,9 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     /// The model needs more memory than `InterpreterOptions.memoryBudget`: `needed` bytes, or
     /// `Int.max` when the amount overflows.
     case memoryBudget(needed: Int, budget: Int, detail: String)
+    /// A partial output (``InterpreterOptions/partialOutputs``) that cannot be one, or a region of it
+    /// that is not inside it.
+    case partialOutput(output: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -186,6 +201,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
         case let .memoryBudget(needed, budget, detail):
             let amount = needed == Int.max ? "more than \(Int.max)" : "\(needed)"
             return "the model needs \(amount) bytes for \(detail), over the memory budget of \(budget) bytes (InterpreterOptions.memoryBudget)"
+        case let .partialOutput(output, detail):
+            return "output \(output): \(detail)"
         }
     }
 }
@@ -231,18 +248,23 @@ public final class Interpreter {
         /// Tensors the step may write, sorted: its operator's outputs and, when it absorbed operators
         /// after it, the last one's output (see ``Interpreter/invoke(computing:profiler:)``).
         let writes: [Int]
+        /// Activation tensors the step reads, sorted.
+        let reads: [Int]
         let run: (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool) -> Void
+        /// Computes only the given pixels of the step's NHWC output (bit-identical to `run` there);
+        /// nil when the step can only compute its whole output.
+        let runPixels: PreparedStep.PixelRunsRun?
     }
 
     private let subgraph: Subgraph
-    private let pool: ThreadPool
+    let pool: ThreadPool
     // Activations then scratch, in memory this interpreter owns or shares (`options.sharedArena`).
     private let memory: ActivationArena
     // Activations: `plan.arenaCount` floats, 64-byte aligned. Layout per tensor is its NHWC shape.
     // Read at each use: a shared arena may have moved when another interpreter reserved more.
-    private var arena: UnsafeMutablePointer<Float> { memory.base }
+    var arena: UnsafeMutablePointer<Float> { memory.base }
     // im2col scratch for non-pointwise convolutions: `scratchCount` floats after the activations.
-    private var scratch: UnsafeMutablePointer<Float>? { scratchCount > 0 ? memory.base + scratchOffset : nil }
+    var scratch: UnsafeMutablePointer<Float>? { scratchCount > 0 ? memory.base + scratchOffset : nil }
     private let scratchCount: Int
     private let scratchOffset: Int
     // Float constants that operators read by pointer (e.g. an ADD operand), kept alive here.
@@ -280,6 +302,9 @@ public final class Interpreter {
         self.pool = ThreadPool(threads: options.threads)
 
         let constantBytes = try GraphValidation.check(model, subgraph: subgraph, budget: options.memoryBudget)
+        if let i = options.partialOutputs.first(where: { !subgraph.outputs.indices.contains($0) }) {
+            throw RuntimeError.outputIndex(i, count: subgraph.outputs.count)
+        }
         let constants = try model.constantTable(subgraph: 0)
         // Packed weights go to one store (huge-page chunks), packed over this interpreter's threads,
         // or replayed from a cache file that holds them (keyed before any page is released).
@@ -327,6 +352,7 @@ public final class Interpreter {
         self.scratchCount = builder.scratchCount
         self.inputs = subgraph.inputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
         self.outputs = subgraph.outputs.map { TensorInfo(index: $0, name: subgraph.tensors[$0].name, shape: subgraph.tensors[$0].shape) }
+        self.partialSteps = try Self.partialOutputSteps(options.partialOutputs, outputs: outputs, steps: builder.steps)
 
         // Scratch starts on a 64-byte boundary after the activations; the memory is faulted in now.
         scratchOffset = MemoryPlanner.align(max(1, plan.arenaCount))
@@ -406,12 +432,15 @@ public final class Interpreter {
     public func invoke(profiler: Profiler? = nil) {
         run(steps.indices, profiler: profiler)
         computedOutputs = nil
+        hasInvoked = true
     }
 
     /// Runs only the steps that the graph outputs `indices` (positions in ``outputs``) depend on, in
     /// file order: e.g. a pose landmark model without the segmentation head that only its mask
     /// output reads (26 of lite's 488 operators, 46 of full's 332, among them full's 256×256
-    /// layers). The outputs computed are bit-identical to a full ``invoke(profiler:)``; until the
+    /// layers). A partial output (``InterpreterOptions/partialOutputs``) left out still gets what
+    /// its step reads, for ``withOutput(_:computingRegions:_:)``; its step does not run. The
+    /// outputs computed are bit-identical to a full ``invoke(profiler:)``; until the
     /// next `invoke`, the other outputs have no values (``output(_:)`` returns `[]`,
     /// ``withOutput(_:_:)`` passes an empty buffer, ``isComputed(output:)`` is false).
     /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an index the model does not have.
@@ -419,6 +448,7 @@ public final class Interpreter {
         let wanted = Set(indices)
         run(try selectedSteps(for: wanted), profiler: profiler)
         computedOutputs = wanted
+        hasInvoked = true
     }
 
     /// How many of ``steps`` ``invoke(computing:profiler:)`` runs for outputs `indices`.
@@ -448,6 +478,15 @@ public final class Interpreter {
 
     /// The outputs the last `invoke` computed, when it was ``invoke(computing:profiler:)``; nil: all.
     private var computedOutputs: Set<Int>?
+    /// Whether an `invoke` has run (the inputs of the partial outputs' steps then hold its values).
+    var hasInvoked = false
+    /// Output position → the position in ``steps`` of the step that writes it, for
+    /// ``InterpreterOptions/partialOutputs``.
+    let partialSteps: [Int: Int]
+    /// `[N·H·W]` flags of the pixels a ``withOutput(_:computingRegions:_:)`` call computes (reused).
+    var pixelMask: [Bool] = []
+    /// The runs of those pixels, each in one output row and at most `Conv2DOperator.pixelRunLimit` long (reused).
+    var pixelRuns: [PixelRun] = []
     /// The last ``invoke(computing:profiler:)`` selection: its outputs and the steps they need.
     private var stepSelection: (outputs: Set<Int>, steps: [Int])?
 
@@ -460,6 +499,8 @@ public final class Interpreter {
             for t in op.outputs where t >= 0 { producer[t] = index }
         }
         var needed = Set(wanted.map { outputs[$0].index })
+        // A partial output left out: what its step reads, for `withOutput(_:computingRegions:_:)`.
+        for (position, step) in partialSteps where !wanted.contains(position) { needed.formUnion(steps[step].reads) }
         var stack = Array(needed)
         var visited = Set<Int>()
         while let t = stack.popLast() {

@@ -107,20 +107,13 @@ public enum LandmarkDecoder {
                 what: "heatmap [\(heatmapHeight)×\(heatmapWidth)×\(channels)] (channels = landmark count)",
                 expected: expected, actual: heatmap.count)
         }
-        let offset = (kernelSize - 1) / 2
         let hmW = Float(heatmapWidth), hmH = Float(heatmapHeight)
         for k in 0..<channels {
-            let colF = landmarks[k].x * hmW
-            let rowF = landmarks[k].y * hmH
-            // trunc(v) ∈ [0, size) ⟺ −1 < v < size. Checking in float first
-            // also keeps NaN/huge values away from Int conversion (which traps).
-            guard colF > -1, colF < hmW, rowF > -1, rowF < hmH else { continue }
-            let centerCol = Int(colF), centerRow = Int(rowF)
-            let beginCol = max(0, centerCol - offset), endCol = min(heatmapWidth, centerCol + offset + 1)
-            let beginRow = max(0, centerRow - offset), endRow = min(heatmapHeight, centerRow + offset + 1)
+            guard let window = refinementWindow(landmarks[k], heatmapHeight: heatmapHeight, heatmapWidth: heatmapWidth,
+                                                kernelSize: kernelSize) else { continue }
             var sum: Float = 0, weightedCol: Float = 0, weightedRow: Float = 0, maxConfidence: Float = 0
-            for row in beginRow..<endRow {
-                for col in beginCol..<endCol {
+            for row in window.rows {
+                for col in window.columns {
                     let p = logistic(heatmap[(row * heatmapWidth + col) * channels + k])   // HWC
                     sum += p
                     maxConfidence = max(maxConfidence, p)
@@ -135,6 +128,24 @@ public enum LandmarkDecoder {
             if refinePresence && sum > 0 { landmarks[k].presence = min(landmarks[k].presence, maxConfidence) }
             if refineVisibility && sum > 0 { landmarks[k].visibility = min(landmarks[k].visibility, maxConfidence) }
         }
+    }
+
+    /// The heatmap pixels ``refine(_:heatmap:heatmapHeight:heatmapWidth:kernelSize:minConfidence:refinePresence:refineVisibility:)``
+    /// reads for `landmark` (in its own channel): the `kernelSize` window centred on
+    /// `(trunc(y·Hh), trunc(x·Wh))`, clipped at the borders; nil when that centre is outside the
+    /// heatmap (or not finite). For computing only those pixels of the heatmap.
+    public static func refinementWindow(_ landmark: Landmark, heatmapHeight: Int, heatmapWidth: Int,
+                                        kernelSize: Int) -> (rows: Range<Int>, columns: Range<Int>)? {
+        let offset = (max(1, kernelSize) - 1) / 2
+        let hmW = Float(heatmapWidth), hmH = Float(heatmapHeight)
+        let colF = landmark.x * hmW
+        let rowF = landmark.y * hmH
+        // trunc(v) ∈ [0, size) ⟺ −1 < v < size. Checking in float first
+        // also keeps NaN/huge values away from Int conversion (which traps).
+        guard colF > -1, colF < hmW, rowF > -1, rowF < hmH else { return nil }
+        let centerCol = Int(colF), centerRow = Int(rowF)
+        return (max(0, centerRow - offset) ..< min(heatmapHeight, centerRow + offset + 1),
+                max(0, centerCol - offset) ..< min(heatmapWidth, centerCol + offset + 1))
     }
 
     /// Splits the 39 model landmarks into pose `0..<33` and auxiliary `33..<35`

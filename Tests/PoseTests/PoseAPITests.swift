@@ -160,6 +160,22 @@ final class PoseAPITests: XCTestCase {
         XCTAssertFalse(r1.poses.isEmpty)
     }
 
+    /// `detect` computes the heatmap only in the windows the refinement reads (a partial output;
+    /// with the native GEMM); `detectWithStages` keeps the whole heatmap. Same poses and masks,
+    /// bit for bit, on every fixture image, for lite and full.
+    func testHeatmapWindowsGiveTheWholeHeatmapsPoses() throws {
+        for model in [ModelComplexity.lite, .full] {
+            let landmarker = try makeLandmarker(model)
+            for name in try fixtureImageNames() {
+                let image = try fixtureImage(name)
+                let windowed = try landmarker.detect(image: image)
+                let (whole, _, stages) = try landmarker.detectWithStages(image: image)
+                XCTAssertEqual(windowed.poses, whole.poses, "\(model) \(name)")
+                for stage in stages { XCTAssertEqual(stage.rawHeatmap.count, 64 * 64 * 39, "\(model) \(name): the whole heatmap") }
+            }
+        }
+    }
+
     func testJSONDocumentShape() throws {
         let result = try landmarker().detect(image: try fixtureImage("astronaut"))
         let text = result.jsonText(model: "lite", decodeMilliseconds: 1, totalMilliseconds: 2)

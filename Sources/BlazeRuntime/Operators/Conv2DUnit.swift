@@ -130,13 +130,21 @@ struct Conv2DUnit: OperatorUnit {
             }, variant: variant)
         }
         guard let conv = dense else { throw site.fail("no kernel for this conv") }
+        // Parts of the output (`InterpreterOptions.partialOutputs`): the plain dense conv on the
+        // native GEMM, not one that computes a resize.
+        let pixelRuns: PreparedStep.PixelRunsFactory? = resize == nil && conv.computesPixelRuns ? { offset in
+            let xo = offset(x), yo = offset(y)
+            return { arena, scratch, pool, runs in
+                conv.run(input: arena + xo, output: arena + yo, scratch: scratch, pool: pool, pixelRuns: runs)
+            }
+        } : nil
         return PreparedStep(flops: flops, bind: { offset in
             let xo = offset(x), yo = offset(y)
             return { arena, scratch, pool in
                 let (input, scratch) = Self.denseInput(resize, arena + xo, scratch, resized, pool)
                 conv.run(input: input, output: arena + yo, scratch: scratch, pool: pool)
             }
-        }, variant: variant)
+        }, variant: variant, bindPixelRuns: pixelRuns)
     }
 
     /// A fused ADD's skip (`FusionPlan.residual`) as a step reads it: its tensor, row stride and

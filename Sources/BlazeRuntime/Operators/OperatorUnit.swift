@@ -68,6 +68,15 @@ struct PreparedStep {
     var bind: (_ offset: (Int) -> Int) -> Run
     /// The kernel chosen at load when it is not the usual one (see `Interpreter.Step.variant`).
     var variant: String? = nil
+    /// For a step that can compute only some pixels of its NHWC output (a dense CONV_2D on the
+    /// native GEMM), a factory like `bind` for the closure that does (see
+    /// `InterpreterOptions.partialOutputs`); nil: the step always computes its whole output.
+    var bindPixelRuns: PixelRunsFactory? = nil
+
+    typealias PixelRunsFactory = (_ offset: (Int) -> Int) -> PixelRunsRun
+
+    typealias PixelRunsRun = (_ arena: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>?, _ pool: ThreadPool,
+                              _ runs: UnsafeBufferPointer<PixelRun>) -> Void
 }
 
 /// The role an operator can play when another operator absorbs it (see `FusionPlan`).

@@ -68,18 +68,8 @@ final class ProjectedBandBenchmarkTests: XCTestCase {
         let outCount = fused.outputShape.elementCount
         for pool in [Pools.one, Pools.two] {
             let t = pool.threadCount
-            let projectScratch: Int
-            switch project {
-            case .sparse(let p): projectScratch = p.scratchCount(threads: t)
-            case .dense(let p): projectScratch = p.scratchCount(threads: t)
-            }
-            let expandScratch: Int
-            switch expand {
-            case .sparse(let e): expandScratch = e.scratchCount(threads: t)
-            case .dense(let e): expandScratch = e.scratchCount(threads: t)
-            }
-            let scratchCount = max(apart.scratchCount(threads: t), fused.scratchCount(threads: t), projectScratch, expandScratch,
-                                   dw.scratchCount(threads: t), 1)
+            let scratchCount = max(apart.scratchCount(threads: t), fused.scratchCount(threads: t), project.scratchCount(threads: t),
+                                   expand.scratchCount(threads: t), dw.scratchCount(threads: t), 1)
             var scratch = [Float](repeating: 0, count: scratchCount)
             var mid = [Float](repeating: 0, count: dw.outputShape.elementCount)
             var expanded = [Float](repeating: 0, count: expand.outputShape.elementCount)
@@ -95,26 +85,17 @@ final class ProjectedBandBenchmarkTests: XCTestCase {
                                 let ao = try XCTUnwrap(ap.baseAddress), fo = try XCTUnwrap(fp.baseAddress)
                                 func runApart() {
                                     apart.run(input: x, output: m, scratch: s, pool: pool)
-                                    switch project {
-                                    case .sparse(let p): p.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
-                                    case .dense(let p): p.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
-                                    }
+                                    project.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
                                 }
                                 func runFused() { fused.run(input: x, output: fo, scratch: s, pool: pool, residual: residual) }
                                 // All three apart: the expanded map and the depthwise output both stored.
                                 func runThree() {
                                     expanded.withUnsafeMutableBufferPointer { ep in
                                         let e = ep.baseAddress!
-                                        switch expand {
-                                        case .sparse(let c): c.run(input: x, output: e, scratch: s, pool: pool)
-                                        case .dense(let c): c.run(input: x, output: e, scratch: s, pool: pool)
-                                        }
+                                        expand.run(input: x, output: e, scratch: s, pool: pool)
                                         dw.run(input: e, output: m, scratch: s, pool: pool)
                                     }
-                                    switch project {
-                                    case .sparse(let p): p.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
-                                    case .dense(let p): p.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
-                                    }
+                                    project.run(input: m, output: ao, scratch: s, pool: pool, residual: residual)
                                 }
                                 runApart(); runFused()
                                 var ta: [Double] = [], tf: [Double] = [], t3: [Double] = []

@@ -316,9 +316,10 @@ public final class PoseLandmarker {
 
     /// ``landmarks(in:roi:detectionScore:)``; without `keepingRawTensors` the stages' large arrays
     /// (``LandmarkStages/input``, ``LandmarkStages/rawSegmentation``, ``LandmarkStages/rawHeatmap``)
-    /// are empty: the input is written straight into the model's memory and the heatmap and the
-    /// segmentation are read where the model left them (a video frame then copies none of the
-    /// 256×256×3 input, the 64×64×39 heatmap or the mask logits).
+    /// are empty: the input is written straight into the model's memory, the heatmap is computed
+    /// only in the windows the refinement reads (a partial output, see docs/pipeline.md §2.12) and
+    /// read there, and the segmentation is read where the model left it (a video frame then copies
+    /// none of the 256×256×3 input, the 64×64×39 heatmap or the mask logits).
     func landmarks(in image: RGBImage, roi: NormalizedRect, detectionScore: Float?,
                    keepingRawTensors keep: Bool) throws -> LandmarkStages {
         guard roi.isUsableCropRegion, roi.xCenter.isFinite, roi.yCenter.isFinite, roi.width.isFinite,

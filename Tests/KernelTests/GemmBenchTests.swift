@@ -24,7 +24,7 @@ final class GemmBenchTests: XCTestCase {
     }
 
     /// Depthwise layers of the three models, single thread: time, GFLOP/s and GB/s of
-    /// input+output traffic. `--filter GemmBenchTests/testDepthwiseBench` runs only this.
+    /// input+output traffic; then the time on 2 threads and the speed-up. `--filter GemmBenchTests/testDepthwiseBench` runs only this.
     func testDepthwiseBench() throws {
         try XCTSkipUnless(enabled, "set BLAZE_KERNEL_BENCH=1 to run the kernel benchmark")
         var rng = SeededGenerator(seed: 8)
@@ -38,18 +38,21 @@ final class GemmBenchTests: XCTestCase {
                                                  depthMultiplier: s.depthMultiplier, strideHeight: s.stride.0,
                                                  strideWidth: s.stride.1, padding: s.padding, activation: s.activation)
             var out = [Float](repeating: 0, count: op.outputShape.elementCount)
-            var scratch = [Float](repeating: 0, count: op.scratchCount(threads: 1))
-            let t = input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { sp in
-                    bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: Pools.one) }
-                }
-            } }
+            var scratch = [Float](repeating: 0, count: op.scratchCount(threads: 2))
+            func time(_ pool: ThreadPool) -> Double {
+                input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress, pool: pool) }
+                    }
+                } }
+            }
+            let t = time(Pools.one), t2 = time(Pools.two)
             dwTotals[s.model, default: 0] += t * Double(s.count)
             let bytes = Double(s.input.reduce(1, *) + op.outputShape.elementCount) * 4
             let flops = 2.0 * Double(op.outputShape.elementCount * s.weights[1] * s.weights[2])
-            print(String(format: "depthwise %-20@ %-18@ k%dx%d s%d  %7.3f ms  %5.1f GF/s  %5.1f GB/s  x%d", s.model as NSString,
-                         "\(s.input)" as NSString, s.weights[1], s.weights[2], s.stride.0, t * 1e3, flops / t * 1e-9,
-                         bytes / t * 1e-9, s.count))
+            print(String(format: "depthwise %-20@ %-18@ k%dx%d s%d  %7.3f ms  %5.1f GF/s  %5.1f GB/s  2 threads %7.3f ms (x%.2f)  x%d",
+                         s.model as NSString, "\(s.input)" as NSString, s.weights[1], s.weights[2], s.stride.0, t * 1e3,
+                         flops / t * 1e-9, bytes / t * 1e-9, t2 * 1e3, t / t2, s.count))
         }
         for (model, t) in dwTotals.sorted(by: { $0.key < $1.key }) {
             print(String(format: "TOTAL depthwise %-20@ %.2f ms", model as NSString, t * 1e3))

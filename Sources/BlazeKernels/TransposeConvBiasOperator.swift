@@ -138,23 +138,36 @@ extension TransposeConvBiasOperator {
     /// and output column `ix·sW − padLeft + kx` only by input column `ix` through kernel column `kx`.
     /// So each row is the bias, then for every `kx < kW` and every input pixel `ix` of row `iy`:
     /// `bias + x[ix][0]·w[ky][kx][0] + x[ix][1]·w[ky][kx][1] + …` (left to right), the reference's
-    /// sequence for that output. Eight input pixels at a time: their `8 × I` block is transposed
-    /// (`blaze_transpose8x8`) so that channel `i` of the eight is one vector, one lane per pixel.
+    /// sequence for that output.
+    ///
+    /// One unit per input row `iy`: the `sH` output rows it reaches (`oy = iy·sH − padTop + ky`;
+    /// units past the input only set their rows to the bias). Eight input pixels at a time: their
+    /// `8 × I` block is transposed once (`blaze_transpose8x8`) so that channel `i` of the eight is one
+    /// vector, one lane per pixel, and the `kH·kW` sums of the block (4 for selfie segmentation's
+    /// 2×2 kernel) run interleaved, so that their chains of dependent adds overlap.
     func runSingleChannelNoOverlap(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let ih = inputShape.height, iw = inputShape.width, ic = inputShape.channels
         let oh = outputShape.height, ow = outputShape.width
         let kh = kernelHeight, kw = kernelWidth, sh = strideHeight, sw = strideWidth
         let pt = padTop, pl = padLeft
         let vectorChannels = ic & ~7
+        // Input rows whose output rows exist: iy ≤ (oh − 1 + pt) / sH (some of them past the input).
+        let rowUnits = (oh - 1 + pt) / sh + 1
         packed.withUnsafeBufferPointer { wp in
             guard let w = wp.baseAddress, let b0 = bias.first else { return }
-            pool.parallelFor(inputShape.batch * oh) { row, _ in
-                let n = row / oh, oy = row % oh
-                // out: this output row, `[OW]`.
-                let out = output + row * ow
-                for ox in 0..<ow { out[ox] = b0 }
-                let iy = (oy + pt) / sh, ky = (oy + pt) % sh
-                guard ky < kh, iy < ih else { return }
+            pool.parallelFor(inputShape.batch * rowUnits) { unit, _ in
+                let n = unit / rowUnits, iy = unit % rowUnits
+                // Output rows of this unit: oy = iy·sH − pt + ky, ky ∈ kys, each inside 0 ..< OH.
+                let kyLo = Swift.max(0, pt - iy * sh), kyHi = Swift.min(sh, oh + pt - iy * sh)
+                guard kyLo < kyHi else { return }
+                let image = output + n * oh * ow
+                for ky in kyLo..<kyHi {
+                    let out = image + (iy * sh - pt + ky) * ow
+                    for ox in 0..<ow { out[ox] = b0 }
+                }
+                // Kernel rows that reach an output row of this unit from a real input row.
+                let computedHi = iy < ih ? Swift.min(kyHi, kh) : kyLo
+                guard kyLo < computedHi else { return }
                 // xRow: input row iy, `[W][I]`; weights `[kH][kW][I]` (O = 1).
                 let xRow = input + (n * ih + iy) * iw * ic
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * Self.noOverlapMaxChannels) { buffer in
@@ -171,31 +184,69 @@ extension TransposeConvBiasOperator {
                             for p in 0..<8 { t[8 * i + p] = xRow[(ix + p) * ic + i] }
                             i += 1
                         }
-                        for kx in 0..<kw {
-                            let wk = w + (ky * kw + kx) * ic
-                            var acc = SIMD8<Float>(repeating: b0)
-                            for c in 0..<ic { acc = acc + loadVector(t + 8 * c) * SIMD8<Float>(repeating: wk[c]) }
-                            for p in 0..<8 {
-                                let ox = (ix + p) * sw - pl + kx
-                                if ox >= 0 && ox < ow { out[ox] = acc[p] }
+                        var ky = kyLo
+                        while ky < computedHi {
+                            let out = image + (iy * sh - pt + ky) * ow
+                            var kx = 0
+                            // Two kernel columns at a time: two independent sums per channel step.
+                            while kx + 2 <= kw {
+                                let wa = w + (ky * kw + kx) * ic, wb = wa + ic
+                                var a = SIMD8<Float>(repeating: b0), b = a
+                                for c in 0..<ic {
+                                    let x = loadVector(t + 8 * c)
+                                    a = a + x * SIMD8<Float>(repeating: wa[c])
+                                    b = b + x * SIMD8<Float>(repeating: wb[c])
+                                }
+                                let first = ix * sw - pl + kx
+                                if sw == 2 && first >= 0 && first + 16 <= ow {
+                                    // Columns first, first + 1, … : a and b interleaved, 16 floats in a row.
+                                    let lo = SIMD8<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+                                    let hi = SIMD8<Float>(a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+                                    storeVector(lo, out + first)
+                                    storeVector(hi, out + first + 8)
+                                } else {
+                                    storeColumns(a, out: out, firstColumn: first, stride: sw, width: ow)
+                                    storeColumns(b, out: out, firstColumn: first + 1, stride: sw, width: ow)
+                                }
+                                kx += 2
                             }
+                            if kx < kw {
+                                let wa = w + (ky * kw + kx) * ic
+                                var a = SIMD8<Float>(repeating: b0)
+                                for c in 0..<ic { a = a + loadVector(t + 8 * c) * SIMD8<Float>(repeating: wa[c]) }
+                                storeColumns(a, out: out, firstColumn: ix * sw - pl + kx, stride: sw, width: ow)
+                            }
+                            ky += 1
                         }
                         ix += 8
                     }
                     while ix < iw {
                         let x = xRow + ix * ic
-                        for kx in 0..<kw {
-                            let ox = ix * sw - pl + kx
-                            guard ox >= 0 && ox < ow else { continue }
-                            let wk = w + (ky * kw + kx) * ic
-                            var acc = b0
-                            for c in 0..<ic { acc = acc + x[c] * wk[c] }
-                            out[ox] = acc
+                        for ky in kyLo..<computedHi {
+                            let out = image + (iy * sh - pt + ky) * ow
+                            for kx in 0..<kw {
+                                let ox = ix * sw - pl + kx
+                                guard ox >= 0 && ox < ow else { continue }
+                                let wk = w + (ky * kw + kx) * ic
+                                var acc = b0
+                                for c in 0..<ic { acc = acc + x[c] * wk[c] }
+                                out[ox] = acc
+                            }
                         }
                         ix += 1
                     }
                 }
             }
+        }
+    }
+
+    /// Stores lane `p` of `v` at output column `firstColumn + p·stride` of the row `out` (`[width]`),
+    /// skipping columns outside `0 ..< width`.
+    @inline(__always)
+    private func storeColumns(_ v: SIMD8<Float>, out: UnsafeMutablePointer<Float>, firstColumn: Int, stride: Int, width: Int) {
+        for p in 0..<8 {
+            let ox = firstColumn + p * stride
+            if ox >= 0 && ox < width { out[ox] = v[p] }
         }
     }
 }

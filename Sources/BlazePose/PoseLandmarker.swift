@@ -338,9 +338,9 @@ public final class PoseLandmarker {
         } else {
             // No mask wanted: the layers that only the segmentation output reads are skipped. The
             // heatmap, a partial output, is computed below in the windows the refinement reads.
+            // (The landmark model is always loaded with its heatmap as a partial output.)
             var wanted = [landmarksOutput, flagOutput, worldOutput]
             if options.enableSegmentation { wanted.append(segmentationOutput) }
-            if !landmarkModel.options.partialOutputs.contains(heatmapOutput) { wanted.append(heatmapOutput) }
             try landmarkModel.invoke(computing: wanted)
         }
         let rawLandmarks = landmarkModel.output(landmarksOutput)        // [1, 195]
@@ -364,14 +364,9 @@ public final class PoseLandmarker {
             LandmarkDecoder.refinementWindow($0, heatmapHeight: 64, heatmapWidth: 64, kernelSize: options.heatmapKernelSize)
                 .map { OutputRegion(rows: $0.rows, columns: $0.columns) }
         }
-        let refine = { (heatmap: UnsafeBufferPointer<Float>) in
-            try LandmarkDecoder.refine(&refined, heatmap: heatmap, heatmapHeight: 64, heatmapWidth: 64,
-                                       kernelSize: self.options.heatmapKernelSize)
-        }
-        if landmarkModel.options.partialOutputs.contains(heatmapOutput) {
-            try landmarkModel.withOutput(heatmapOutput, computingRegions: regions, refine)
-        } else {
-            try landmarkModel.withOutput(heatmapOutput, refine)
+        try landmarkModel.withOutput(heatmapOutput, computingRegions: regions) {
+            try LandmarkDecoder.refine(&refined, heatmap: $0, heatmapHeight: 64, heatmapWidth: 64,
+                                       kernelSize: options.heatmapKernelSize)
         }
         let (poseCrop, auxCrop) = try LandmarkDecoder.split(refined)
         let project = { (l: Landmark) in l.removingLetterbox(padding).projected(onto: roi) }

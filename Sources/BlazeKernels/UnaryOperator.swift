@@ -46,7 +46,11 @@ public final class UnaryOperator: @unchecked Sendable {
                 }
                 while i < end { output[i] = Swift.min(Swift.max(input[i], 0), hi); i += 1 }
             case .logistic:
-                for i in start..<end { output[i] = 1 / (1 + expf(-input[i])) }
+                if Self.vectorLogistic {
+                    logistic8(input, output, start, end)
+                } else {
+                    for i in start..<end { output[i] = 1 / (1 + expf(-input[i])) }
+                }
             case .hardSwish:
                 let zero = SIMD8<Float>(), three = SIMD8<Float>(repeating: 3), six = SIMD8<Float>(repeating: 6)
                 var i = start
@@ -61,6 +65,52 @@ public final class UnaryOperator: @unchecked Sendable {
                 while i < end { output[i] = hardSwish(input[i]); i += 1 }
             }
         }
+    }
+}
+
+extension UnaryOperator {
+    /// LOGISTIC runs 8 lanes at a time (``TableExp``) when the build targets FMA (without it each
+    /// fused multiply-add would be a library call) and this process's `expf` gives the same bits
+    /// on the probe inputs; else `expf` one value at a time. The outputs are the same either way:
+    /// `1 / (1 + expf(-x))`.
+    static let vectorLogistic = BuildTarget.hasFMA && TableExp.matchesLibm
+
+    /// `output[i] = 1 / (1 + expf(-input[i]))` for `i` in `start..<end`, 8 values at a time:
+    /// with `x = -input[i]`,
+    /// - |x| < 88: ``TableExp`` (`expf`'s bits);
+    /// - x ≤ −88 (−∞ too): exactly 1, as with `expf`: `expf(x) ≤ expf(−88) < 6.1e-39`, far below
+    ///   half an ulp of 1 (2⁻²⁴), so `1 + expf(x)` rounds to 1;
+    /// - x > 0x1.62e42ep6 (≈ 88.7228, glibc's overflow bound; ln(FLT_MAX) ≈ 88.72283905 lies between
+    ///   it and the next float, whose exp exceeds FLT_MAX by more than half an ulp): `expf` is +∞,
+    ///   so exactly 0 (`1 / +∞`).
+    /// A group with another value (88 ≤ x ≤ the bound, NaN), and the last `count mod 8`, use `expf`.
+    /// Segmentation logits saturate: most of selfie_segmentation's background is far past 88.
+    @inline(__always)
+    func logistic8(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int) {
+        let table = TableExp.table
+        let hi = SIMD8<Float>(repeating: TableExp.limit), lo = SIMD8<Float>(repeating: -TableExp.limit)
+        let overflow = SIMD8<Float>(repeating: 0x1.62e42ep6)
+        let one = SIMD8<Float>(repeating: 1), zero = SIMD8<Float>()
+        var i = start
+        while i + 8 <= end {
+            let x = -loadVector(input + i)
+            let inside = (x .< hi) .& (x .> lo)
+            if all(inside) {
+                storeVector(one / (one + TableExp.exp(x, table: table)), output + i)
+            } else {
+                let ones = x .<= lo, zeros = x .> overflow
+                if all(inside .| ones .| zeros) {
+                    var r = one / (one + TableExp.exp(x.replacing(with: zero, where: .!inside), table: table))
+                    r.replace(with: one, where: ones)
+                    r.replace(with: zero, where: zeros)
+                    storeVector(r, output + i)
+                } else {
+                    for j in i..<(i + 8) { output[j] = 1 / (1 + expf(-input[j])) }
+                }
+            }
+            i += 8
+        }
+        while i < end { output[i] = 1 / (1 + expf(-input[i])); i += 1 }
     }
 }
 

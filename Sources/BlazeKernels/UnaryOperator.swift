@@ -47,7 +47,7 @@ public final class UnaryOperator: @unchecked Sendable {
                 while i < end { output[i] = Swift.min(Swift.max(input[i], 0), hi); i += 1 }
             case .logistic:
                 if Self.vectorLogistic {
-                    logistic8(input, output, start, end)
+                    Self.logistic8(input, output, start, end)
                 } else {
                     for i in start..<end { output[i] = 1 / (1 + expf(-input[i])) }
                 }
@@ -75,6 +75,18 @@ extension UnaryOperator {
     /// `1 / (1 + expf(-x))`.
     static let vectorLogistic = BuildTarget.hasFMA && TableExp.matchesLibm
 
+    /// LOGISTIC of `count` contiguous floats on the calling thread, `output[i] = 1 / (1 + expf(-input[i]))`
+    /// (in place allowed), as ``run(input:output:pool:)`` computes it: for sigmoids outside an
+    /// interpreter, e.g. the pose pipeline's segmentation mask (`[H, W]` logits).
+    public static func logistic(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+        guard count > 0 else { return }
+        if vectorLogistic {
+            logistic8(input, output, 0, count)
+        } else {
+            for i in 0..<count { output[i] = 1 / (1 + expf(-input[i])) }
+        }
+    }
+
     /// `output[i] = 1 / (1 + expf(-input[i]))` for `i` in `start..<end`, 8 values at a time:
     /// with `x = -input[i]`,
     /// - |x| < 88: ``TableExp`` (`expf`'s bits);
@@ -86,7 +98,7 @@ extension UnaryOperator {
     /// A group with another value (88 ≤ x ≤ the bound, NaN), and the last `count mod 8`, use `expf`.
     /// Segmentation logits saturate: most of selfie_segmentation's background is far past 88.
     @inline(__always)
-    func logistic8(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int) {
+    static func logistic8(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int) {
         let table = TableExp.table
         let hi = SIMD8<Float>(repeating: TableExp.limit), lo = SIMD8<Float>(repeating: -TableExp.limit)
         let overflow = SIMD8<Float>(repeating: 0x1.62e42ep6)

@@ -379,8 +379,16 @@ public final class PoseLandmarker {
 
         var mask: SegmentationMask?
         if options.enableSegmentation {
-            // σ on the model grid, [Hm, Wm].
-            let maskROI = landmarkModel.withOutput(segmentationOutput) { $0.map(logistic) }
+            // σ on the model grid, [Hm, Wm]: LOGISTIC's kernel, `logistic(_:)`'s bits 8 at a time.
+            let maskROI = landmarkModel.withOutput(segmentationOutput) { logits in
+                [Float](unsafeUninitializedCapacity: logits.count) { values, count in
+                    count = 0
+                    if let from = logits.baseAddress, let to = values.baseAddress {
+                        UnaryOperator.logistic(from, to, count: logits.count)
+                        count = logits.count
+                    }
+                }
+            }
             stages.maskROI = maskROI
             let matrix = mediaPipeMaskMatrix(padded: padded, imageWidth: image.width, imageHeight: image.height)
             let values = try warpMaskBack(mask: maskROI, maskWidth: segmentationWidth, maskHeight: segmentationHeight,

@@ -5,6 +5,8 @@
 @_exported import enum BlazeKernels.GemmLanes
 @_exported import enum BlazeKernels.OpenBLAS
 @_exported import enum BlazeKernels.BuildTarget
+// LOGISTIC over a buffer (`UnaryOperator.logistic`), for the pose pipeline's segmentation mask.
+@_exported import class BlazeKernels.UnaryOperator
 
 // The file-format helpers this module's public API uses (`ReferenceDump` reads `.npy` files into
 // `NPYArray`s), so `import BlazeRuntime` brings them too.

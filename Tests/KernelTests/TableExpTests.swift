@@ -97,5 +97,9 @@ final class TableExpTests: XCTestCase {
             out.withUnsafeMutableBufferPointer { op.run(input: x, output: $0.baseAddress!, pool: pool) }
             assertBitIdentical(out, ref, "logistic over saturated groups, threads=\(pool.threadCount)")
         }
+        // The same kernel over a buffer on the calling thread (the pose pipeline's mask sigmoid).
+        var direct = [Float](repeating: 0, count: x.count)
+        direct.withUnsafeMutableBufferPointer { UnaryOperator.logistic(x, $0.baseAddress!, count: x.count) }
+        assertBitIdentical(direct, ref, "UnaryOperator.logistic over a buffer")
     }
 }

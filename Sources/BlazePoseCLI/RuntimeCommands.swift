@@ -283,6 +283,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Compute only these outputs, by position in the model's output list, comma-separated (e.g. 0,1,3,4 for a pose landmark model without its mask): the layers only the other outputs need are skipped. Default: all outputs.")
     var outputs: String?
     @OptionGroup var execution: ExecutionOptions
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Also load the model as a second interpreter B and time the two inference by inference in turn (A: this command's options), printing both and B/A.",
+        discussion: "The value is B's execution options as one string (--threads, --gemm, --gemm-lanes, --no-fuse, --sparse/--no-sparse, --half-panels/--no-half-panels, --no-in-place, --no-convolve-before-resize, --no-weight-cache); those it does not give take their defaults, not A's. --versus \"\" (or A's own options) is an A/A control: the difference two copies of the same code and weights make. --iterations counts pairs.",
+        valueName: "options"))
+    var versus: String?
 
     func validate() throws {
         try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)
@@ -302,6 +307,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let versus { return try runVersus(versus) }
         try reportingErrors {
             warnAboutSlowOpenBLAS(execution.gemm)
             let (interpreter, loadMs, initMs, loadCPUMs, initCPUMs) = try loadInterpreterTimed(model, execution.interpreterOptions())
@@ -393,6 +399,11 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Print both tables as one JSON object instead of text.") var json = false
     @Flag(help: "Print the per-layer table as CSV instead of text.") var csv = false
     @OptionGroup var execution: ExecutionOptions
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Also load the model as a second interpreter B and time the two inference by inference in turn (A: this command's options), printing both and B/A.",
+        discussion: "The value is B's execution options as one string (--threads, --gemm, --gemm-lanes, --no-fuse, --sparse/--no-sparse, --half-panels/--no-half-panels, --no-in-place, --no-convolve-before-resize, --no-weight-cache); those it does not give take their defaults, not A's. --versus \"\" (or A's own options) is an A/A control: the difference two copies of the same code and weights make. --iterations counts pairs.",
+        valueName: "options"))
+    var versus: String?
 
     func validate() throws {
         try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)

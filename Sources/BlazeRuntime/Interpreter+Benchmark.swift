@@ -130,3 +130,97 @@ public func measureGemmPeakGFLOPS(threads: Int, backend: GemmBackend = .native, 
     }
     return best
 }
+
+/// Two interpreters timed inference by inference in turn (``Interpreter/benchmarkPaired(_:_:iterations:warmup:computing:)``):
+/// both see the same moments of a noisy machine, so their ratio moves far less than the ratio of
+/// two processes timed one after the other. All times are wall times in milliseconds; "ratio"
+/// is always B's time divided by A's (below 1: B is faster).
+public struct PairedBenchmarkResult: Sendable, Codable {
+    /// One side's timed inferences: median, min and nearest-rank 5th/95th percentiles.
+    public struct Side: Sendable, Codable {
+        public var medianMs: Double
+        public var minMs: Double
+        public var p5Ms: Double
+        public var p95Ms: Double
+        enum CodingKeys: String, CodingKey { case medianMs = "median_ms", minMs = "min_ms", p5Ms = "p5_ms", p95Ms = "p95_ms" }
+    }
+    public var a: Side
+    public var b: Side
+    /// B's median divided by A's.
+    public var ratioOfMedians: Double
+    /// Median over the pairs of B's time divided by A's time in the same pair.
+    public var pairedRatioMedian: Double
+    /// Nearest-rank 25th and 75th percentiles of the pairs' ratios.
+    public var pairedRatioP25: Double
+    public var pairedRatioP75: Double
+    /// Fraction of the pairs in which B took less time than A.
+    public var bFasterFraction: Double
+    /// Timed pairs (one inference of each).
+    public var pairs: Int
+    /// Untimed pairs before them.
+    public var warmup: Int
+
+    enum CodingKeys: String, CodingKey {
+        case a, b, ratioOfMedians = "ratio_of_medians", pairedRatioMedian = "paired_ratio_median",
+             pairedRatioP25 = "paired_ratio_p25", pairedRatioP75 = "paired_ratio_p75",
+             bFasterFraction = "b_faster_fraction", pairs, warmup
+    }
+}
+
+extension Interpreter {
+    /// Times this interpreter (A) and `other` (B) in turn, one inference each per pair: `warmup`
+    /// untimed pairs, then `iterations` timed ones, A first in even pairs and B first in odd ones
+    /// (so neither side always runs right after the other). With `outputs`, both run
+    /// ``invoke(computing:profiler:)`` for those outputs. Both run on the calling thread, one after
+    /// the other; they must not share an activation arena (``InterpreterOptions/sharedArena``), or
+    /// each run would overwrite the other's input.
+    ///
+    /// An A/A comparison (two interpreters with the same options) measures what a second copy of
+    /// the same code and weights costs on its own (memory layout, cache sets): on the Zen 4 VM
+    /// this is measured on, 1–2%, the floor below which an A/B difference means nothing.
+    /// - Throws: ``RuntimeError/outputIndex(_:count:)`` for an output either model does not have.
+    public func benchmarkPaired(_ other: Interpreter, iterations: Int, warmup: Int,
+                                computing outputs: [Int]? = nil) throws -> PairedBenchmarkResult {
+        if let outputs {
+            // Checks the indices on both sides before any inference.
+            _ = try selectedSteps(for: Set(outputs))
+            _ = try other.selectedSteps(for: Set(outputs))
+        }
+        func run(_ side: Interpreter) {
+            if let outputs { try? side.invoke(computing: outputs) } else { side.invoke() }
+        }
+        func timed(_ side: Interpreter) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            run(side)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+        for _ in 0..<max(0, warmup) { run(self); run(other) }
+        let pairs = max(1, iterations)
+        var timesA: [Double] = [], timesB: [Double] = [], ratios: [Double] = []
+        timesA.reserveCapacity(pairs)
+        timesB.reserveCapacity(pairs)
+        ratios.reserveCapacity(pairs)
+        for pair in 0..<pairs {
+            let ta: Double, tb: Double
+            if pair % 2 == 0 {
+                ta = timed(self)
+                tb = timed(other)
+            } else {
+                tb = timed(other)
+                ta = timed(self)
+            }
+            timesA.append(ta)
+            timesB.append(tb)
+            ratios.append(ta > 0 ? tb / ta : 1)
+        }
+        func side(_ times: [Double]) -> PairedBenchmarkResult.Side {
+            .init(medianMs: BlazeSupport.median(times), minMs: times.min() ?? 0, p5Ms: percentile(times, 5), p95Ms: percentile(times, 95))
+        }
+        let a = side(timesA), b = side(timesB)
+        return PairedBenchmarkResult(a: a, b: b, ratioOfMedians: a.medianMs > 0 ? b.medianMs / a.medianMs : 1,
+                                     pairedRatioMedian: BlazeSupport.median(ratios), pairedRatioP25: percentile(ratios, 25),
+                                     pairedRatioP75: percentile(ratios, 75),
+                                     bFasterFraction: Double(zip(timesA, timesB).filter { $0.1 < $0.0 }.count) / Double(pairs),
+                                     pairs: pairs, warmup: max(0, warmup))
+    }
+}

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// `expf` by the table method that glibc (2.28 and later), musl and Arm's optimized-routines use,
+/// `expf` by the table method that glibc, musl and Arm's optimized-routines use,
 /// computed the way glibc's x86-64 build for CPUs with FMA computes it, here 8 lanes at a time:
 /// LOGISTIC's vector path (``UnaryOperator``).
 ///
@@ -18,10 +18,10 @@ import Darwin
 /// Exactness: on the CI machines (Debian's glibc 2.36, x86-64 with FMA) this gives `expf`'s bits
 /// for every float with |x| < 88 (2,237,661,184 inputs, checked exhaustively; `TableExpTests`
 /// checks a stride of them on every run and all of them when asked). Without fusing the
-/// reduction it differs at two of them, 0x4202422f and 0xc27c65d9; glibc's build for CPUs
-/// without FMA rounds there as the unfused form does. Another C library may use another method,
-/// so the vector path is taken only after ``matchesLibm`` compared both on probe inputs, these two
-/// among them.
+/// reduction it differs at two of them, 0x4202422f and 0xc27c65d9 (glibc's build for CPUs
+/// without FMA should round there as the unfused form does; not checked, every machine here has
+/// FMA). Another C library may use another method, so the vector path is taken only after
+/// ``matchesLibm`` compared both on probe inputs, these two among them.
 ///
 /// The constants: the table holds `bits(2^(i/32)) − (i << 47)` for `i` in `0..<32`, with
 /// `2^(i/32)` rounded to the nearest double (computed to 60 digits); the polynomial's

@@ -376,7 +376,9 @@ public final class Conv2DOperator: @unchecked Sendable {
                 let total = horizontalSum(acc) + tail
                 output[unit * g.outputWidth + ox] = Swift.min(Swift.max(total + bias, lo), hi)
             }
-            for ox in 0..<g.outputWidth where ox < oxLo || ox >= oxHi {
+            // The border pixels only, left then right (`0..<oxLo`, `oxHi..<outputWidth`).
+            for border in 0..<(oxLo + g.outputWidth - oxHi) {
+                let ox = border < oxLo ? border : oxHi + (border - oxLo)
                 var acc = SIMD8<Float>()
                 var tail: Float = 0
                 for ky in kyStart..<kyEnd {

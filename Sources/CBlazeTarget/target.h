@@ -890,6 +890,58 @@ static inline __attribute__((always_inline)) void blaze_bilinear_rgb8(const uint
 #endif
 }
 
+// One row of BT.601 limited-range YCbCr to RGB8 (PoseImage's Y4M reader), each pixel exactly as
+// Swift's `bt601LimitedToRGB` computes it (the same integer operations; `>>` of a negative int32
+// is arithmetic on every compiler Swift's Clang importer is):
+//   luma = 76309·(Y − 16); u = Cb − 128; v = Cr − 128
+//   R = (luma + 104597·v + 2¹⁵) >> 16, G = (luma − 25675·u − 53279·v + 2¹⁵) >> 16,
+//   B = (luma + 132201·u + 2¹⁵) >> 16, each clamped to 0…255.
+// `y`: [width]; `cb`, `cr`: the row's chroma, [(width + 1) / 2] when `half_columns` (4:2:0: pixel x
+// takes sample x / 2), else [width]; NULL for both (mono): Cb = Cr = 128. `rgb`: [width][3].
+// Plain loops, one per layout, which the compiler vectorises (4:2:0 as pairs of pixels).
+static inline int32_t blaze_clamp_u8(int32_t v) { return v < 0 ? 0 : (v > 255 ? 255 : v); }
+static inline void blaze_ycbcr_row_to_rgb(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, uint8_t *rgb,
+                                          long width, int half_columns) {
+    if (cb == NULL || cr == NULL) {
+        for (long x = 0; x < width; x++) {
+            int32_t g = (76309 * ((int32_t)y[x] - 16) + 32768) >> 16;
+            uint8_t v = (uint8_t)blaze_clamp_u8(g);
+            rgb[3 * x] = v; rgb[3 * x + 1] = v; rgb[3 * x + 2] = v;
+        }
+        return;
+    }
+    if (half_columns) {
+        long pairs = width / 2;
+        for (long p = 0; p < pairs; p++) {
+            int32_t u = (int32_t)cb[p] - 128, v = (int32_t)cr[p] - 128;
+            int32_t rv = 104597 * v, gu = 25675 * u, gv = 53279 * v, bu = 132201 * u;
+            for (long k = 0; k < 2; k++) {
+                long x = 2 * p + k;
+                int32_t luma = 76309 * ((int32_t)y[x] - 16);
+                rgb[3 * x] = (uint8_t)blaze_clamp_u8((luma + rv + 32768) >> 16);
+                rgb[3 * x + 1] = (uint8_t)blaze_clamp_u8((luma - gu - gv + 32768) >> 16);
+                rgb[3 * x + 2] = (uint8_t)blaze_clamp_u8((luma + bu + 32768) >> 16);
+            }
+        }
+        if (width & 1) {
+            long x = width - 1;
+            int32_t u = (int32_t)cb[x / 2] - 128, v = (int32_t)cr[x / 2] - 128;
+            int32_t luma = 76309 * ((int32_t)y[x] - 16);
+            rgb[3 * x] = (uint8_t)blaze_clamp_u8((luma + 104597 * v + 32768) >> 16);
+            rgb[3 * x + 1] = (uint8_t)blaze_clamp_u8((luma - 25675 * u - 53279 * v + 32768) >> 16);
+            rgb[3 * x + 2] = (uint8_t)blaze_clamp_u8((luma + 132201 * u + 32768) >> 16);
+        }
+        return;
+    }
+    for (long x = 0; x < width; x++) {
+        int32_t u = (int32_t)cb[x] - 128, v = (int32_t)cr[x] - 128;
+        int32_t luma = 76309 * ((int32_t)y[x] - 16);
+        rgb[3 * x] = (uint8_t)blaze_clamp_u8((luma + 104597 * v + 32768) >> 16);
+        rgb[3 * x + 1] = (uint8_t)blaze_clamp_u8((luma - 25675 * u - 53279 * v + 32768) >> 16);
+        rgb[3 * x + 2] = (uint8_t)blaze_clamp_u8((luma + 132201 * u + 32768) >> 16);
+    }
+}
+
 // The command-line tool's malloc policy (glibc only; the library leaves malloc to its host
 // process): blocks up to 32 MiB come from the heap, and freed heap memory up to 256 MiB stays
 // mapped, so arrays that each video frame allocates and frees again are not fresh mmaps whose

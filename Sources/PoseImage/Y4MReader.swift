@@ -1,4 +1,5 @@
 import Foundation
+import CBlazeTarget
 
 /// Chroma layout of a YUV4MPEG2 stream (`C` header tag).
 public enum Y4MChroma: String, Sendable, Equatable {
@@ -183,32 +184,31 @@ public final class Y4MReader {
     // MARK: Conversion
 
     /// planes: Y `[height, width]`, then Cb and Cr `[chromaHeight, chromaWidth]` each (none for mono).
+    /// Each pixel as ``bt601LimitedToRGB(y:cb:cr:)`` computes it (the same integer operations, so
+    /// the same bytes), a row at a time by CBlazeTarget's `blaze_ycbcr_row_to_rgb`, which the
+    /// compiler vectorises.
     static func convert(planes: ArraySlice<UInt8>, width: Int, height: Int, chroma: Y4MChroma,
                         chromaSize: (width: Int, height: Int)) throws -> RGBImage {
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)  // [H, W, 3] HWC RGB8
         let lumaCount = width * height, chromaCount = chromaSize.width * chromaSize.height
-        let subsampled = chromaSize.width != width
-        planes.withUnsafeBufferPointer { src in
-            let yPlane = UnsafeBufferPointer(rebasing: src[0..<lumaCount])
-            let cbPlane = UnsafeBufferPointer(rebasing: src[lumaCount..<(lumaCount + chromaCount)])
-            let crPlane = UnsafeBufferPointer(rebasing: src[(lumaCount + chromaCount)..<(lumaCount + 2 * chromaCount)])
-            for y in 0..<height {
-                let cy = subsampled ? y / 2 : y
-                for x in 0..<width {
-                    let luma = Int32(yPlane[y * width + x])
-                    var cb: Int32 = 128, cr: Int32 = 128
-                    if chroma != .mono {
-                        let ci = cy * chromaSize.width + (subsampled ? x / 2 : x)
-                        cb = Int32(cbPlane[ci])
-                        cr = Int32(crPlane[ci])
-                    }
-                    let (r, g, b) = bt601LimitedToRGB(y: luma, cb: cb, cr: cr)
-                    let o = (y * width + x) * 3
-                    rgb[o] = r
-                    rgb[o + 1] = g
-                    rgb[o + 2] = b
+        // 4:2:0 halves the chroma grid in each direction that has more than one pixel (a 1-pixel-wide
+        // frame keeps 1 chroma column, but still has half as many chroma rows).
+        let halfColumns = chromaSize.width != width, halfRows = chromaSize.height != height
+        let mono = chroma == .mono
+        let rgb = [UInt8](unsafeUninitializedCapacity: lumaCount * 3) { out, count in   // [H, W, 3] HWC RGB8
+            planes.withUnsafeBufferPointer { src in
+                guard let base = src.baseAddress, let rgbBase = out.baseAddress,
+                      src.count >= lumaCount + (mono ? 0 : 2 * chromaCount) else {
+                    out.initialize(repeating: 0)
+                    return
+                }
+                for y in 0..<height {
+                    let cy = halfRows ? y / 2 : y
+                    let cbRow = base + lumaCount + cy * chromaSize.width          // [chromaWidth]
+                    blaze_ycbcr_row_to_rgb(base + y * width, mono ? nil : cbRow, mono ? nil : cbRow + chromaCount,
+                                           rgbBase + y * width * 3, width, halfColumns ? 1 : 0)
                 }
             }
+            count = lumaCount * 3
         }
         return try RGBImage(width: width, height: height, pixels: rgb)
     }

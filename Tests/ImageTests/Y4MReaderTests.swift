@@ -52,6 +52,55 @@ final class Y4MReaderTests: XCTestCase {
         }
     }
 
+    /// Every (Y, Cb, Cr) triple, in a 4:4:4 frame of 4096×4096 (16 pixels at a time for most of
+    /// each row, one by one for none: 4096 is a multiple of 16), against `bt601LimitedToRGB`.
+    func testEveryTripleMatchesTheScalarFormula() throws {
+        let side = 4096, count = side * side
+        var frame = [UInt8](repeating: 0, count: 3 * count)
+        for i in 0..<count {
+            frame[i] = UInt8(truncatingIfNeeded: i)
+            frame[count + i] = UInt8(truncatingIfNeeded: i >> 8)
+            frame[2 * count + i] = UInt8(truncatingIfNeeded: i >> 16)
+        }
+        let r = try reader(stream("YUV4MPEG2 W\(side) H\(side) C444", frames: [frame]), chunkSize: 1 << 22)
+        let image = try XCTUnwrap(try r.nextFrame())
+        var mismatches = 0
+        image.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<count {
+                let (red, green, blue) = bt601LimitedToRGB(y: Int32(i & 255), cb: Int32((i >> 8) & 255), cr: Int32(i >> 16))
+                if p[3 * i] != red || p[3 * i + 1] != green || p[3 * i + 2] != blue { mismatches += 1 }
+            }
+        }
+        XCTAssertEqual(mismatches, 0)
+    }
+
+    /// 4:2:0, 4:4:4 and mono frames of odd and edge sizes (1-pixel-wide and 1-pixel-high among
+    /// them, widths around 16) against the per-pixel formula with chroma sample (x/2, y/2) for
+    /// 4:2:0: the 16-pixel path, the rest of each row, and the chroma grid in each direction.
+    func testSizesAndChromaFormatsAgainstThePerPixelFormula() throws {
+        var state: UInt32 = 12345
+        func byte() -> UInt8 { state = state &* 1_664_525 &+ 1_013_904_223; return UInt8(truncatingIfNeeded: state >> 24) }
+        for (w, h) in [(1, 1), (1, 3), (3, 1), (2, 5), (15, 3), (16, 2), (17, 5), (31, 7), (32, 1), (33, 4), (47, 3)] {
+            for tag in ["C420jpeg", "C444", "Cmono"] {
+                let (cw, ch) = tag == "C420jpeg" ? ((w + 1) / 2, (h + 1) / 2) : tag == "C444" ? (w, h) : (0, 0)
+                let luma = (0..<(w * h)).map { _ in byte() }
+                let cb = (0..<(cw * ch)).map { _ in byte() }, cr = (0..<(cw * ch)).map { _ in byte() }
+                let r = try reader(stream("YUV4MPEG2 W\(w) H\(h) \(tag)", frames: [luma + cb + cr]))
+                let image = try XCTUnwrap(try r.nextFrame(), "\(w)x\(h) \(tag)")
+                var expected: [UInt8] = []
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let c = tag == "C420jpeg" ? (y / 2) * cw + x / 2 : y * w + x
+                        let (red, green, blue) = bt601LimitedToRGB(y: Int32(luma[y * w + x]), cb: tag == "Cmono" ? 128 : Int32(cb[c]),
+                                                                   cr: tag == "Cmono" ? 128 : Int32(cr[c]))
+                        expected += [red, green, blue]
+                    }
+                }
+                XCTAssertEqual(image.pixels, expected, "\(w)x\(h) \(tag)")
+            }
+        }
+    }
+
     func testMono() throws {
         let r = try reader(stream("YUV4MPEG2 W2 H2 Cmono", frames: [[16, 126, 235, 255]]))
         let image = try XCTUnwrap(try r.nextFrame())

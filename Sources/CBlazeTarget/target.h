@@ -942,6 +942,46 @@ static inline void blaze_ycbcr_row_to_rgb(const uint8_t *y, const uint8_t *cb, c
     }
 }
 
+// RGB8 `rgb` [h][w][3] to BT.601 limited-range 4:2:0 planes, as PoseImage's Y4MWriter defines them:
+//   y  [h][w]:   16 + ((16829·R + 33039·G + 6416·B + 2¹⁵) >> 16);
+//   cb, cr [⌈h/2⌉][⌈w/2⌉]: per 2×2 block (2×1, 1×2 or 1×1 at an odd edge) of n pixels with channel
+//   sums R, G, B: clamp(128 + floor((c·(R, G, B) + 2¹⁵·n) / (2¹⁶·n)), 16, 240) with
+//   c = (−9714, −19070, 28784) for Cb and (28784, −24103, −4681) for Cr. n is 1, 2 or 4, so the
+//   floor division is an arithmetic shift by 16, 17 or 18. Integer arithmetic: any order gives the
+//   same bytes. Plain loops, which the compiler vectorises.
+static inline uint8_t blaze_chroma_byte(int32_t v, int shift) {
+    int32_t q = 128 + ((v + (1 << (shift - 1))) >> shift);
+    return (uint8_t)(q < 16 ? 16 : (q > 240 ? 240 : q));
+}
+static inline void blaze_rgb_to_yuv420(const uint8_t *rgb, long w, long h, uint8_t *yp, uint8_t *cbp, uint8_t *crp) {
+    for (long i = 0; i < w * h; i++) {
+        int32_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
+        yp[i] = (uint8_t)(16 + ((16829 * r + 33039 * g + 6416 * b + 32768) >> 16));
+    }
+    long cw = (w + 1) / 2, ch = (h + 1) / 2, pairs = w / 2;
+    for (long cy = 0; cy < ch; cy++) {
+        const uint8_t *row0 = rgb + 2 * cy * w * 3;
+        const uint8_t *row1 = (2 * cy + 1 < h) ? row0 + w * 3 : row0;
+        int rows = (2 * cy + 1 < h) ? 2 : 1;
+        uint8_t *cbRow = cbp + cy * cw, *crRow = crp + cy * cw;
+        int shift = rows == 2 ? 18 : 17;   // blocks of two columns
+        for (long cx = 0; cx < pairs; cx++) {
+            const uint8_t *a = row0 + 6 * cx, *c = row1 + 6 * cx;
+            int32_t r = a[0] + a[3], g = a[1] + a[4], b = a[2] + a[5];
+            if (rows == 2) { r += c[0] + c[3]; g += c[1] + c[4]; b += c[2] + c[5]; }
+            cbRow[cx] = blaze_chroma_byte(-9714 * r - 19070 * g + 28784 * b, shift);
+            crRow[cx] = blaze_chroma_byte(28784 * r - 24103 * g - 4681 * b, shift);
+        }
+        if (w & 1) {   // the last column alone
+            const uint8_t *a = row0 + (w - 1) * 3, *c = row1 + (w - 1) * 3;
+            int32_t r = a[0], g = a[1], b = a[2];
+            if (rows == 2) { r += c[0]; g += c[1]; b += c[2]; }
+            cbRow[pairs] = blaze_chroma_byte(-9714 * r - 19070 * g + 28784 * b, rows == 2 ? 17 : 16);
+            crRow[pairs] = blaze_chroma_byte(28784 * r - 24103 * g - 4681 * b, rows == 2 ? 17 : 16);
+        }
+    }
+}
+
 // The command-line tool's malloc policy (glibc only; the library leaves malloc to its host
 // process): blocks up to 32 MiB come from the heap, and freed heap memory up to 256 MiB stays
 // mapped, so arrays that each video frame allocates and frees again are not fresh mmaps whose

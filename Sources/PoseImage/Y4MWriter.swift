@@ -1,3 +1,4 @@
+import CBlazeTarget
 import Foundation
 
 /// Writes RGB frames as a YUV4MPEG2 (`.y4m`) stream, e.g. to standard output for
@@ -82,49 +83,12 @@ public final class Y4MWriter {
         bytes += [UInt8](repeating: 0, count: w * h + 2 * cw * ch)
         image.pixels.withUnsafeBufferPointer { rgb in            // [h, w, 3]
             bytes.withUnsafeMutableBufferPointer { out in
-                let yPlane = start, cbPlane = start + w * h, crPlane = cbPlane + cw * ch
-                for y in 0..<h {
-                    let row = y * w
-                    for x in 0..<w {
-                        let p = (row + x) * 3
-                        let r = Int32(rgb[p]), g = Int32(rgb[p + 1]), b = Int32(rgb[p + 2])
-                        let luma = (16829 * r + 33039 * g + 6416 * b + 32768) >> 16
-                        out[yPlane + row + x] = UInt8(truncatingIfNeeded: 16 + luma)
-                    }
-                }
-                for cy in 0..<ch {
-                    let y0 = 2 * cy, y1 = min(2 * cy + 1, h - 1)
-                    for cx in 0..<cw {
-                        let x0 = 2 * cx, x1 = min(2 * cx + 1, w - 1)
-                        var r: Int32 = 0, g: Int32 = 0, b: Int32 = 0, count: Int32 = 0
-                        // The block's pixels: (x0, y0), then x1 and y1 when they are distinct rows/columns.
-                        var yy = y0
-                        while yy <= y1 {
-                            var xx = x0
-                            while xx <= x1 {
-                                let p = (yy * w + xx) * 3
-                                r += Int32(rgb[p]); g += Int32(rgb[p + 1]); b += Int32(rgb[p + 2]); count += 1
-                                xx += 1
-                            }
-                            yy += 1
-                        }
-                        let cb = -9714 * r - 19070 * g + 28784 * b
-                        let cr = 28784 * r - 24103 * g - 4681 * b
-                        let scale = 65536 * count
-                        out[cbPlane + cy * cw + cx] = chromaByte(cb, scale)
-                        out[crPlane + cy * cw + cx] = chromaByte(cr, scale)
-                    }
-                }
+                // Y [h, w], then Cb and Cr [⌈h/2⌉, ⌈w/2⌉] (CBlazeTarget's `blaze_rgb_to_yuv420`).
+                guard let source = rgb.baseAddress, rgb.count >= w * h * 3, let planes = out.baseAddress,
+                      out.count >= start + w * h + 2 * cw * ch else { return }
+                let yPlane = planes + start, cbPlane = yPlane + w * h, crPlane = cbPlane + cw * ch
+                blaze_rgb_to_yuv420(source, w, h, yPlane, cbPlane, crPlane)
             }
         }
-    }
-
-    /// `128 + round(v / scale)`, clamped to 16…240.
-    @inline(__always)
-    private static func chromaByte(_ v: Int32, _ scale: Int32) -> UInt8 {
-        // Floor division of (v + scale/2) by scale (v may be negative).
-        let shifted = v + scale / 2
-        let q = shifted >= 0 ? shifted / scale : -((-shifted + scale - 1) / scale)
-        return UInt8(truncatingIfNeeded: min(max(128 + q, 16), 240))
     }
 }

@@ -1,4 +1,5 @@
 import BlazePose
+import BlazeRuntime
 import BlazeTestSupport
 import Foundation
 import XCTest
@@ -59,7 +60,13 @@ final class OutputBenchmarkTests: XCTestCase {
         let padded = PixelRect(centerX: 330, centerY: 250, width: 420, height: 420, rotation: 0.2)
         let matrix = mediaPipeMaskMatrix(padded: padded, imageWidth: 640, imageHeight: 480)
         var sigmoid: [Float] = [], warped: [Float] = []
-        let sigma = median { sigmoid = logits.map(logistic) }
+        // As `PoseLandmarker` computes it: LOGISTIC's kernel over the buffer.
+        let sigma = median {
+            sigmoid = [Float](unsafeUninitializedCapacity: logits.count) { out, count in
+                logits.withUnsafeBufferPointer { UnaryOperator.logistic($0.baseAddress!, out.baseAddress!, count: logits.count) }
+                count = logits.count
+            }
+        }
         let warp = try median {
             warped = try warpMaskBack(mask: sigmoid, maskWidth: 256, maskHeight: 256, matrix: matrix,
                                       outputWidth: 640, outputHeight: 480)

@@ -891,54 +891,36 @@ static inline __attribute__((always_inline)) void blaze_bilinear_rgb8(const uint
 }
 
 // One row of BT.601 limited-range YCbCr to RGB8 (PoseImage's Y4M reader), each pixel exactly as
-// Swift's `bt601LimitedToRGB` computes it (the same integer operations; `>>` of a negative int32
-// is arithmetic on every compiler Swift's Clang importer is):
+// Swift's `bt601LimitedToRGB` computes it (the same integer operations; Clang, which compiles this
+// header for Swift, shifts a negative int32 arithmetically, as Swift's `>>` does):
 //   luma = 76309·(Y − 16); u = Cb − 128; v = Cr − 128
 //   R = (luma + 104597·v + 2¹⁵) >> 16, G = (luma − 25675·u − 53279·v + 2¹⁵) >> 16,
 //   B = (luma + 132201·u + 2¹⁵) >> 16, each clamped to 0…255.
 // `y`: [width]; `cb`, `cr`: the row's chroma, [(width + 1) / 2] when `half_columns` (4:2:0: pixel x
 // takes sample x / 2), else [width]; NULL for both (mono): Cb = Cr = 128. `rgb`: [width][3].
-// Plain loops, one per layout, which the compiler vectorises (4:2:0 as pairs of pixels).
+// Plain loops, one per layout, which the compiler vectorises.
 static inline int32_t blaze_clamp_u8(int32_t v) { return v < 0 ? 0 : (v > 255 ? 255 : v); }
+static inline __attribute__((always_inline)) void blaze_ycbcr_pixel(uint8_t y, int32_t u, int32_t v, uint8_t *rgb) {
+    int32_t luma = 76309 * ((int32_t)y - 16);
+    rgb[0] = (uint8_t)blaze_clamp_u8((luma + 104597 * v + 32768) >> 16);
+    rgb[1] = (uint8_t)blaze_clamp_u8((luma - 25675 * u - 53279 * v + 32768) >> 16);
+    rgb[2] = (uint8_t)blaze_clamp_u8((luma + 132201 * u + 32768) >> 16);
+}
 static inline void blaze_ycbcr_row_to_rgb(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, uint8_t *rgb,
                                           long width, int half_columns) {
     if (cb == NULL || cr == NULL) {
-        for (long x = 0; x < width; x++) {
-            int32_t g = (76309 * ((int32_t)y[x] - 16) + 32768) >> 16;
-            uint8_t v = (uint8_t)blaze_clamp_u8(g);
-            rgb[3 * x] = v; rgb[3 * x + 1] = v; rgb[3 * x + 2] = v;
-        }
-        return;
-    }
-    if (half_columns) {
+        for (long x = 0; x < width; x++) blaze_ycbcr_pixel(y[x], 0, 0, rgb + 3 * x);
+    } else if (half_columns) {
+        // Pairs of pixels sharing one chroma sample (a loop over x with `x / 2` stays scalar).
         long pairs = width / 2;
         for (long p = 0; p < pairs; p++) {
             int32_t u = (int32_t)cb[p] - 128, v = (int32_t)cr[p] - 128;
-            int32_t rv = 104597 * v, gu = 25675 * u, gv = 53279 * v, bu = 132201 * u;
-            for (long k = 0; k < 2; k++) {
-                long x = 2 * p + k;
-                int32_t luma = 76309 * ((int32_t)y[x] - 16);
-                rgb[3 * x] = (uint8_t)blaze_clamp_u8((luma + rv + 32768) >> 16);
-                rgb[3 * x + 1] = (uint8_t)blaze_clamp_u8((luma - gu - gv + 32768) >> 16);
-                rgb[3 * x + 2] = (uint8_t)blaze_clamp_u8((luma + bu + 32768) >> 16);
-            }
+            blaze_ycbcr_pixel(y[2 * p], u, v, rgb + 6 * p);
+            blaze_ycbcr_pixel(y[2 * p + 1], u, v, rgb + 6 * p + 3);
         }
-        if (width & 1) {
-            long x = width - 1;
-            int32_t u = (int32_t)cb[x / 2] - 128, v = (int32_t)cr[x / 2] - 128;
-            int32_t luma = 76309 * ((int32_t)y[x] - 16);
-            rgb[3 * x] = (uint8_t)blaze_clamp_u8((luma + 104597 * v + 32768) >> 16);
-            rgb[3 * x + 1] = (uint8_t)blaze_clamp_u8((luma - 25675 * u - 53279 * v + 32768) >> 16);
-            rgb[3 * x + 2] = (uint8_t)blaze_clamp_u8((luma + 132201 * u + 32768) >> 16);
-        }
-        return;
-    }
-    for (long x = 0; x < width; x++) {
-        int32_t u = (int32_t)cb[x] - 128, v = (int32_t)cr[x] - 128;
-        int32_t luma = 76309 * ((int32_t)y[x] - 16);
-        rgb[3 * x] = (uint8_t)blaze_clamp_u8((luma + 104597 * v + 32768) >> 16);
-        rgb[3 * x + 1] = (uint8_t)blaze_clamp_u8((luma - 25675 * u - 53279 * v + 32768) >> 16);
-        rgb[3 * x + 2] = (uint8_t)blaze_clamp_u8((luma + 132201 * u + 32768) >> 16);
+        if (width & 1) blaze_ycbcr_pixel(y[width - 1], (int32_t)cb[pairs] - 128, (int32_t)cr[pairs] - 128, rgb + 3 * (width - 1));
+    } else {
+        for (long x = 0; x < width; x++) blaze_ycbcr_pixel(y[x], (int32_t)cb[x] - 128, (int32_t)cr[x] - 128, rgb + 3 * x);
     }
 }
 

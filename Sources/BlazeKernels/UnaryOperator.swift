@@ -79,11 +79,27 @@ extension UnaryOperator {
     /// (in place allowed), as ``run(input:output:pool:)`` computes it: for sigmoids outside an
     /// interpreter, e.g. the pose pipeline's segmentation mask (`[H, W]` logits).
     public static func logistic(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+        logistic(input, output, count: count, path: vectorLogistic ? .lanes : .scalar)
+    }
+
+    /// The two ways LOGISTIC computes (``logistic(_:_:count:path:)``).
+    public enum LogisticPath: Sendable {
+        /// 8 lanes at a time by ``TableExp`` (saturated lanes exact without `expf`), `expf` for the rest.
+        case lanes
+        /// `expf` value by value.
+        case scalar
+    }
+
+    /// ``logistic(_:_:count:)`` by the given path, whatever the build: for tests that check the
+    /// 8-lane path where the kernel would not take it (without FMA hardware each fused multiply-add
+    /// is a library call, correct but slow). `.lanes` gives `expf`'s bits where
+    /// ``TableExp/matchesLibm``; elsewhere ``TableExp``'s own.
+    public static func logistic(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int,
+                                path: LogisticPath) {
         guard count > 0 else { return }
-        if vectorLogistic {
-            logistic8(input, output, 0, count)
-        } else {
-            for i in 0..<count { output[i] = 1 / (1 + expf(-input[i])) }
+        switch path {
+        case .lanes: logistic8(input, output, 0, count)
+        case .scalar: for i in 0..<count { output[i] = 1 / (1 + expf(-input[i])) }
         }
     }
 

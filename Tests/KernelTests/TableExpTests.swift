@@ -97,9 +97,20 @@ final class TableExpTests: XCTestCase {
             out.withUnsafeMutableBufferPointer { op.run(input: x, output: $0.baseAddress!, pool: pool) }
             assertBitIdentical(out, ref, "logistic over saturated groups, threads=\(pool.threadCount)")
         }
-        // The same kernel over a buffer on the calling thread (the pose pipeline's mask sigmoid).
+        // The same kernel over a buffer on the calling thread (the pose pipeline's mask sigmoid),
+        // and each path by name: the 8-lane one too where the build would not take it (no FMA).
         var direct = [Float](repeating: 0, count: x.count)
         direct.withUnsafeMutableBufferPointer { UnaryOperator.logistic(x, $0.baseAddress!, count: x.count) }
         assertBitIdentical(direct, ref, "UnaryOperator.logistic over a buffer")
+        guard TableExp.matchesLibm else { return }
+        for path in [UnaryOperator.LogisticPath.lanes, .scalar] {
+            let cases = [x] + specials.map { s in (0..<19).map { $0 % 3 == 1 ? s : Float($0) - 9 } }
+            for (n, values) in cases.enumerated() {
+                var expected = [Float](repeating: 0, count: values.count), got = expected
+                expected.withUnsafeMutableBufferPointer { Reference.unary(.logistic, input: values, count: values.count, output: $0.baseAddress!) }
+                got.withUnsafeMutableBufferPointer { UnaryOperator.logistic(values, $0.baseAddress!, count: values.count, path: path) }
+                assertBitIdentical(got, expected, "logistic path \(path), case \(n)")
+            }
+        }
     }
 }

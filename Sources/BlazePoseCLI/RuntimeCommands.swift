@@ -399,11 +399,6 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Print both tables as one JSON object instead of text.") var json = false
     @Flag(help: "Print the per-layer table as CSV instead of text.") var csv = false
     @OptionGroup var execution: ExecutionOptions
-    @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Also load the model as a second interpreter B and time the two inference by inference in turn (A: this command's options), printing both and B/A.",
-        discussion: "The value is B's execution options as one string (--threads, --gemm, --gemm-lanes, --no-fuse, --sparse/--no-sparse, --half-panels/--no-half-panels, --no-in-place, --no-convolve-before-resize, --no-weight-cache); those it does not give take their defaults, not A's. --versus \"\" (or A's own options) is an A/A control: the difference two copies of the same code and weights make. --iterations counts pairs.",
-        valueName: "options"))
-    var versus: String?
 
     func validate() throws {
         try OptionRanges.check("--iterations", iterations, in: OptionRanges.iterations)

@@ -41,5 +41,9 @@ final class BenchVersusCLITests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("--versus \"\(value)\"") && result.stderr.contains(message), "\(value): \(result.stderr)")
             XCTAssertEqual(result.stdout, "", value)
         }
+        // Only `bench` has it: `profile` rejects it rather than ignoring it.
+        let profile = try runProcess(binary, ["profile", detector, "--iterations", "1", "--threads", "1", "--versus", "--threads 1"])
+        XCTAssertNotEqual(profile.status, 0)
+        XCTAssertTrue(profile.stderr.contains("Unknown option '--versus'"), profile.stderr)
     }
 }

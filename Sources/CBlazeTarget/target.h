@@ -964,6 +964,28 @@ static inline void blaze_rgb_to_yuv420(const uint8_t *rgb, long w, long h, uint8
     }
 }
 
+// Blends colour (r, g, b) into `count` RGB8 pixels `px` [count][3], as PoseImage's `RGBImage.blend`
+// defines it: w = min(m, 1) · alpha for a pixel whose weight m = weights[i] is > 0, then per channel
+// out = round(v + (t − v) · w) (half away from zero) clamped to 0…255. A pixel with m ≤ 0 or NaN gets
+// w = 0, which gives back its own value exactly (v + ±0 = v, an integer), so no branch is needed.
+// The same float operations in the same order as the Swift definition, none fused (Swift never
+// contracts a · b + c; contraction is off here).
+static inline void blaze_blend_rgb8(uint8_t *px, const float *weights, long count, float r, float g, float b,
+                                    float alpha) {
+#pragma clang fp contract(off)
+    const float target[3] = {r, g, b};
+    for (long i = 0; i < count; i++) {
+        float m = weights[i];
+        float w = m > 0 ? (1 < m ? 1.0f : m) * alpha : 0.0f;
+        for (int c = 0; c < 3; c++) {
+            float v = (float)px[3 * i + c];
+            float d = (target[c] - v) * w;
+            float o = __builtin_roundf(v + d);
+            px[3 * i + c] = (uint8_t)(o < 0 ? 0 : (o > 255 ? 255 : o));
+        }
+    }
+}
+
 // The command-line tool's malloc policy (glibc only; the library leaves malloc to its host
 // process): blocks up to 32 MiB come from the heap, and freed heap memory up to 256 MiB stays
 // mapped, so arrays that each video frame allocates and frees again are not fresh mmaps whose

@@ -5,6 +5,8 @@
 // anti-aliased mode blends a one-pixel ramp at the edge. Everything is clipped to the image and
 // non-finite or non-positive sizes draw nothing (never a crash).
 
+import CBlazeTarget
+
 extension RGBImage {
     /// Draws the segment `from`–`to` with round caps, `thickness` pixels wide.
     /// - Parameters:
@@ -69,17 +71,14 @@ extension RGBImage {
     /// row-major; a buffer of another size draws nothing.
     public mutating func blend(color: RGBColor, weights: [Float], opacity: Float) {
         guard weights.count == width * height, opacity.isFinite, opacity > 0 else { return }
-        let target = [Float(color.r), Float(color.g), Float(color.b)]
-        let alpha = min(opacity, 1)
+        let alpha = min(opacity, 1), count = width * height
+        // Per pixel with m = weights[i] > 0 (not NaN): w = min(m, 1) · alpha, then per channel
+        // `UInt8(min(max((v + (target − v) · w).rounded(), 0), 255))`, by CBlazeTarget's
+        // `blaze_blend_rgb8` (the same float operations, vectorised by the compiler).
         pixels.withUnsafeMutableBufferPointer { px in            // [H, W, 3]
-            for i in 0..<(width * height) {
-                let m = weights[i]
-                guard m > 0 else { continue }                    // also skips NaN
-                let w = min(m, 1) * alpha
-                for c in 0..<3 {
-                    let v = Float(px[i * 3 + c])
-                    px[i * 3 + c] = UInt8(min(max((v + (target[c] - v) * w).rounded(), 0), 255))
-                }
+            weights.withUnsafeBufferPointer { m in               // [H, W]
+                guard let pixelBase = px.baseAddress, let weightBase = m.baseAddress, px.count >= 3 * count else { return }
+                blaze_blend_rgb8(pixelBase, weightBase, count, Float(color.r), Float(color.g), Float(color.b), alpha)
             }
         }
     }

@@ -72,3 +72,43 @@ final class GrayMaskTests: XCTestCase {
         XCTAssertThrowsError(try GrayImage(unitMask: [0, 1], width: 3, height: 1))
     }
 }
+
+/// `RGBImage.blend` (CBlazeTarget's `blaze_blend_rgb8`) against a plain Swift twin of its
+/// definition, byte for byte: weights ≤ 0, NaN, ±infinity, above 1, and opacities around 1.
+final class BlendTwinTests: XCTestCase {
+    func twin(_ image: RGBImage, color: RGBColor, weights: [Float], opacity: Float) -> [UInt8] {
+        var px = image.pixels
+        guard weights.count == image.width * image.height, opacity.isFinite, opacity > 0 else { return px }
+        let target = [Float(color.r), Float(color.g), Float(color.b)]
+        let alpha = min(opacity, 1)
+        for i in 0..<weights.count {
+            let m = weights[i]
+            guard m > 0 else { continue }
+            let w = min(m, 1) * alpha
+            for c in 0..<3 {
+                let v = Float(px[i * 3 + c])
+                px[i * 3 + c] = UInt8(min(max((v + (target[c] - v) * w).rounded(), 0), 255))
+            }
+        }
+        return px
+    }
+
+    func testBlendEqualsTheDefinition() throws {
+        var state: UInt32 = 5
+        func next() -> UInt32 { state = state &* 1_664_525 &+ 1_013_904_223; return state }
+        let (w, h) = (37, 11)
+        let specials: [Float] = [0, -0, -1, .nan, .infinity, -.infinity, 1, 1.5, 0.5, 1e-8, 0.999_999]
+        for opacity: Float in [0.5, 1, 1.7, 0.25, 0.333] {
+            for color in [RGBColor(r: 128, g: 64, b: 255), RGBColor(r: 0, g: 0, b: 0), RGBColor(r: 255, g: 255, b: 255)] {
+                let pixels = (0..<(w * h * 3)).map { _ in UInt8(truncatingIfNeeded: next() >> 24) }
+                let weights = (0..<(w * h)).map { i -> Float in
+                    i % 5 == 0 ? specials[(i / 5) % specials.count] : Float(next() >> 8) / Float(1 << 24) * 1.2 - 0.1
+                }
+                var image = try RGBImage(width: w, height: h, pixels: pixels)
+                let expected = twin(image, color: color, weights: weights, opacity: opacity)
+                image.blend(color: color, weights: weights, opacity: opacity)
+                XCTAssertEqual(image.pixels, expected, "opacity \(opacity), colour \(color)")
+            }
+        }
+    }
+}

@@ -23,7 +23,7 @@ final class TableExpTests: XCTestCase {
 
     /// Every `stride`-th float bit pattern with |x| < 88 (both signs, both forms), and the two
     /// inputs where an unfused argument reduction rounds differently. With
-    /// `BLAZE_EXHAUSTIVE_EXP=1` the stride is 1: all 2,237,661,184 such floats (~1 minute).
+    /// `BLAZE_EXHAUSTIVE_EXP=1` the stride is 1: all 2,237,661,184 such floats (35 s on the Zen 4 VM).
     func testEqualsExpfBitForBit() throws {
         guard TableExp.matchesLibm else { throw XCTSkip("this C library's expf is not the table method TableExp reproduces") }
         let exhaustive = ProcessInfo.processInfo.environment["BLAZE_EXHAUSTIVE_EXP"] == "1"

@@ -46,11 +46,7 @@ public final class UnaryOperator: @unchecked Sendable {
                 }
                 while i < end { output[i] = Swift.min(Swift.max(input[i], 0), hi); i += 1 }
             case .logistic:
-                if Self.vectorLogistic {
-                    Self.logistic8(input, output, start, end)
-                } else {
-                    for i in start..<end { output[i] = 1 / (1 + expf(-input[i])) }
-                }
+                Self.logistic(input + start, output + start, count: end - start)
             case .hardSwish:
                 let zero = SIMD8<Float>(), three = SIMD8<Float>(repeating: 3), six = SIMD8<Float>(repeating: 6)
                 var i = start

@@ -31,17 +31,7 @@ extension BenchCommand {
             warnAboutSlowOpenBLAS(other.gemm)
             let a = try loadInterpreter(model, execution.interpreterOptions())
             let b = try loadInterpreter(model, other.interpreterOptions())
-            if let input {
-                guard a.inputs.count == 1 else {
-                    throw CLIError("--input needs a model with one input; this one has \(a.inputs.count)")
-                }
-                let values = try readInput(input, for: a.inputs[0], transform: nil)
-                try a.setInput(0, values)
-                try b.setInput(0, values)
-            } else {
-                try a.fillInputsForBenchmark()
-                try b.fillInputsForBenchmark()
-            }
+            try setInputs(of: [a, b])
             let r = try a.benchmarkPaired(b, iterations: iterations, warmup: warmup, computing: try outputPositions())
             let name = (model as NSString).lastPathComponent
             if json {

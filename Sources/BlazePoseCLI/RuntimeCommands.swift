@@ -295,6 +295,21 @@ struct BenchCommand: ParsableCommand {
         _ = try outputPositions()
     }
 
+    /// Gives every interpreter (of this command's model) the same input: `--input`'s array, read
+    /// once, else the fixed benchmark pattern.
+    func setInputs(of interpreters: [Interpreter]) throws {
+        guard let first = interpreters.first else { return }
+        guard let input else {
+            for interpreter in interpreters { try interpreter.fillInputsForBenchmark() }
+            return
+        }
+        guard first.inputs.count == 1 else {
+            throw CLIError("--input needs a model with one input; this one has \(first.inputs.count)")
+        }
+        let values = try readInput(input, for: first.inputs[0], transform: nil)
+        for interpreter in interpreters { try interpreter.setInput(0, values) }
+    }
+
     /// `--outputs` as positions (nil: all outputs).
     func outputPositions() throws -> [Int]? {
         guard let outputs else { return nil }
@@ -311,14 +326,7 @@ struct BenchCommand: ParsableCommand {
         try reportingErrors {
             warnAboutSlowOpenBLAS(execution.gemm)
             let (interpreter, loadMs, initMs, loadCPUMs, initCPUMs) = try loadInterpreterTimed(model, execution.interpreterOptions())
-            if let input {
-                guard interpreter.inputs.count == 1 else {
-                    throw CLIError("--input needs a model with one input; this one has \(interpreter.inputs.count)")
-                }
-                try interpreter.setInput(0, readInput(input, for: interpreter.inputs[0], transform: nil))
-            } else {
-                try interpreter.fillInputsForBenchmark()
-            }
+            try setInputs(of: [interpreter])
             let positions = try outputPositions()
             let r = try positions.map { try interpreter.benchmark(iterations: iterations, warmup: warmup, computing: $0) }
                 ?? interpreter.benchmark(iterations: iterations, warmup: warmup)

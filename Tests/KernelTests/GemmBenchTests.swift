@@ -152,4 +152,54 @@ final class GemmBenchTests: XCTestCase {
                          s.model as NSString, k, o, tGemv * 1e6, tGemm * 1e6, tGemm / tGemv))
         }
     }
+
+    /// Sparse 1×1 layers of the detector's shapes, single thread, random weights at 25% and 100%
+    /// density, the default chunk width (and 16, 64 and all channels with `BLAZE_SPARSE_CHUNKS=1`):
+    /// the best time with everything cached, the rate of the multiply-adds actually done
+    /// (2 × nonzeros × pixels), and the best of 10 "cold" runs, each after 64 MiB of other writes
+    /// with the input and scratch read back in (the weights then come from memory, as in a model
+    /// whose weights outgrow the L2). `--filter GemmBenchTests/testSparseBench` runs only this.
+    func testSparseBench() throws {
+        try XCTSkipUnless(enabled, "set BLAZE_KERNEL_BENCH=1 to run the kernel benchmark")
+        var rng = SeededGenerator(seed: 9)
+        var evict = [UInt32](repeating: 0, count: 16 << 20)   // 64 MiB, larger than the L3
+        let shapes: [(h: Int, i: Int, o: Int)] = [(14, 480, 80), (14, 80, 480), (28, 240, 40), (28, 40, 240),
+                                                  (7, 1152, 192), (7, 192, 1152), (56, 24, 144), (56, 144, 24)]
+        for s in shapes {
+            let input = randomFloats(s.h * s.h * s.i, &rng)
+            for density in [0.25, 1.0] {
+                var weights = randomFloats(s.o * s.i, &rng)
+                for j in weights.indices where Double.random(in: 0..<1, using: &rng) >= density { weights[j] = 0 }
+                let nonzeros = weights.filter { $0 != 0 }.count
+                for chunk in (ProcessInfo.processInfo.environment["BLAZE_SPARSE_CHUNKS"] == "1" ? [nil, 16, 64, s.i] : [nil]) as [Int?] {
+                    let op = try SparseConv1x1Operator(inputShape: [1, s.h, s.h, s.i], weights: weights,
+                                                       weightsShape: [s.o, 1, 1, s.i], bias: randomFloats(s.o, &rng),
+                                                       activation: .relu6, chunkChannels: chunk)
+                    var out = [Float](repeating: 0, count: s.h * s.h * s.o)
+                    var scratch = [Float](repeating: 0, count: op.scratchCount(threads: 1))
+                    var cold = Double.infinity
+                    let t = input.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { o in
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            // Cold: the caches filled with other data first (the weights then come from DRAM/L3).
+                            for _ in 0..<10 {
+                                evict.withUnsafeMutableBufferPointer { e in for j in Swift.stride(from: 0, to: e.count, by: 16) { e[j] &+= 1 } }
+                                // The input and the scratch warm again, as in a model (the previous op wrote them).
+                                var sum: Float = 0
+                                for j in Swift.stride(from: 0, to: ip.count, by: 16) { sum += ip[j] }
+                                for j in Swift.stride(from: 0, to: sp.count, by: 16) { sp[j] = sum * 0 }
+                                let t0 = DispatchTime.now().uptimeNanoseconds
+                                op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one)
+                                cold = Swift.min(cold, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+                            }
+                            return bestTime { op.run(input: ip.baseAddress!, output: o.baseAddress!, scratch: sp.baseAddress!, pool: Pools.one) }
+                        }
+                    } }
+                    let flops = 2.0 * Double(nonzeros * s.h * s.h)
+                    print(String(format: "sparse %3dx%-3d %4d -> %4d density %.2f chunk %4d (%d chunks, %2d groups/tile, %d tiles)  %7.3f ms  %6.1f GF/s  cold %7.3f ms",
+                                 s.h, s.h, s.i, s.o, density, op.chunkChannels, op.chunkCount, op.tileGroups, op.tileCount,
+                                 t * 1e3, flops / t * 1e-9, cold * 1e3))
+                }
+            }
+        }
+    }
 }

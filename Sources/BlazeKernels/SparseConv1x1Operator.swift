@@ -20,7 +20,8 @@ import CBlazeTarget
 /// `[chunkCount·O + 1]`, entry `c·O + o` the first nonzero of output channel `o` in chunk `c`;
 /// for each nonzero weight (input channels in increasing order) its value and its input channel
 /// `i` as the float offset `stride · (i − c·chunkChannels)` of its row in the transposed chunk, a
-/// UInt16 (the chunk width is capped so that it fits; 6 bytes per nonzero instead of 8).
+/// UInt16 (the chunk width is capped so that it fits; 6 bytes per nonzero instead of 8, 4 when the
+/// values are kept as binary16: ``valuesAreHalf``).
 ///
 /// Strategy (the SpMM idea of XNNPACK's NCHW kernels, on an NHWC input): for one tile and one
 /// chunk, the tile's pixels × the chunk's channels are transposed (8×8 blocks) into the worker's
@@ -84,8 +85,14 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// `[entries]`: `stride · (input channel − chunk start)` of each entry, < 65536 (the chunk
     /// width is capped so that it fits).
     let offsets: UnsafeMutablePointer<UInt16>
-    /// `[entries]`: the weight values, in `rowStart` order.
-    let values: UnsafeMutablePointer<Float>
+    /// `[entries]`: the weight values, in `rowStart` order: floats, or their binary16 bits when
+    /// ``valuesAreHalf`` (read as `SparseValueElements.Element`).
+    let values: UnsafeMutableRawPointer
+    /// Whether `values` holds binary16 bits: asked for (`halfValues` of `init`) and every value,
+    /// padding included, exactly a binary16 (the detector's sparse weights are stored as
+    /// binary16). Each is widened exactly when it is broadcast, so the sums are the same bits;
+    /// 4 bytes per entry instead of 6.
+    public let valuesAreHalf: Bool
     /// `[O + 8]`: bias, zeros when there is none and past O (8-channel blocks load 8).
     let bias: UnsafeMutablePointer<Float>
     /// The store `offsets` and `values` were taken from (kept alive with them); nil: they are ours to free.
@@ -128,7 +135,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// weights are not 1×1.
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
                             activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil,
-                            resize: ResizeBilinearOperator? = nil) throws {
+                            resize: ResizeBilinearOperator? = nil, halfValues: Bool = false) throws {
         let op = Self.operatorName
         // The designated initializer's first checks (and errors), before the array is read.
         let (_, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
@@ -137,7 +144,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
         try self.init(inputShape: inputShape, weights: SparseWeightRows(n: o, k: i, dense: weights), weightsShape: weightsShape,
                       bias: biasIn, activation: activation, tileGroups: maxGroups, chunkChannels: chunkChannels,
-                      resize: resize)
+                      resize: resize, halfValues: halfValues)
     }
 
     /// As ``init(inputShape:weights:weightsShape:bias:activation:tileGroups:chunkChannels:)-(_,[Float],_,_,_,_,_)``
@@ -154,7 +161,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// `ResizeBilinearOperator.run`, so the same bits as the two operators in sequence).
     public init(inputShape: [Int], weights rows: SparseWeightRows, weightsShape: [Int], bias biasIn: [Float],
                 activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil,
-                store: WeightStore? = nil, resize: ResizeBilinearOperator? = nil) throws {
+                store: WeightStore? = nil, resize: ResizeBilinearOperator? = nil, halfValues: Bool = false) throws {
         let op = Self.operatorName
         let (input, o, i) = try Self.checkedShapes(inputShape: inputShape, weightsShape: weightsShape)
         if let resize, resize.outputShape != input {
@@ -218,6 +225,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             rowStart = replayed.rowStart
             offsets = replayed.offsets
             values = replayed.values
+            valuesAreHalf = replayed.half
             return
         }
         // Pass 1: the nonzeros of each (chunk, row). Rows given as a stored CSR (`rows.stored`) are
@@ -328,12 +336,15 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                 .bindMemory(to: Int32.self, capacity: chunks * o + 1)
             offsets = UnsafeMutableRawPointer(store.allocate(.sparseOffsets, floats: (capacity + 1) / 2).pointer)
                 .bindMemory(to: UInt16.self, capacity: capacity)
-            values = store.allocate(.sparseValues, floats: capacity).pointer
         } else {
             rowStart = .allocate(capacity: chunks * o + 1)
             offsets = .allocate(capacity: capacity)
-            values = .allocate(capacity: capacity)
         }
+        // The values as floats: in their final place, or (binary16 asked for) in a buffer of our
+        // own until every one is known to be exact (the store's piece comes after, in the order
+        // `replayedEntries` takes them).
+        let floatValues = (halfValues ? nil : store?.allocate(.sparseValues, floats: capacity).pointer)
+            ?? UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         // Row starts (chunk-major); `counts` becomes each (chunk, row)'s write cursor, `runs` keeps
         // the counts (pass 2 takes each chunk's run of a row from them when no entry is ±0).
         let runs = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(1, chunks * o))   // [chunk][row]
@@ -350,7 +361,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         // Pass 2: each nonzero to its (chunk, row), input channels in increasing order (from a
         // reader: the write cursor of the current chunk's run kept in a register).
         let stride = self.stride
-        let (rowStart, offsets, values) = (self.rowStart, self.offsets, self.values)
+        let (rowStart, offsets, values) = (self.rowStart, self.offsets, floatValues)
         if let csr {
             // Whole blocks of rows straight from the stored CSR, each chunk's run (its length kept
             // from pass 1) and its padding in one C loop (`blaze_sparse_place_*`): the offsets from
@@ -427,8 +438,43 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         }
         for spare in at..<(at + 8) {
             offsets[spare] = 0
-            values[spare] = 0
+            floatValues[spare] = 0
         }
+        guard halfValues else {
+            self.values = UnsafeMutableRawPointer(floatValues)
+            self.valuesAreHalf = false
+            return
+        }
+        // Binary16 when every value is exactly one (NaNs are not: their payloads would not
+        // survive), narrowed in one pass into a buffer of our own; the store's piece (its kind
+        // depends on the outcome) is allocated after.
+        let halfSlots = (capacity + 1) / 2
+        let half = UnsafeMutableRawPointer(UnsafeMutablePointer<Float>.allocate(capacity: halfSlots))
+            .bindMemory(to: UInt16.self, capacity: 2 * halfSlots)
+        let exact = blaze_narrow_exact(floatValues, at + 8, half) != 0
+        if exact {
+            for e in (at + 8)..<(2 * halfSlots) { half[e] = 0 }
+            floatValues.deallocate()
+            if let store {
+                let piece = store.allocate(.sparseHalfValues, floats: halfSlots).pointer
+                UnsafeMutableRawPointer(piece).copyMemory(from: half, byteCount: 2 * (at + 8))
+                half.deallocate()
+                self.values = UnsafeMutableRawPointer(piece)
+            } else {
+                self.values = UnsafeMutableRawPointer(half)
+            }
+        } else {
+            half.deallocate()
+            if let store {
+                let piece = store.allocate(.sparseValues, floats: capacity).pointer
+                piece.update(from: floatValues, count: at + 8)
+                floatValues.deallocate()
+                self.values = UnsafeMutableRawPointer(piece)
+            } else {
+                self.values = UnsafeMutableRawPointer(floatValues)
+            }
+        }
+        self.valuesAreHalf = exact
     }
 
     /// Pass 1 on a stored CSR: checks every row (starts that do not decrease, from ≥ 0; columns
@@ -515,7 +561,8 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// they are a nonzero count and the row starts (`slots + 1`), offsets and values that count
     /// implies; nil otherwise (the operator then builds them, into fresh pieces).
     static func replayedEntries(_ store: WeightStore, slots: Int)
-        -> (nonzeros: Int, rowStart: UnsafeMutablePointer<Int32>, offsets: UnsafeMutablePointer<UInt16>, values: UnsafeMutablePointer<Float>)? {
+        -> (nonzeros: Int, rowStart: UnsafeMutablePointer<Int32>, offsets: UnsafeMutablePointer<UInt16>,
+            values: UnsafeMutableRawPointer, half: Bool)? {
         guard store.replayOffers(.sparseCount) else { return nil }
         let count = store.allocate(.sparseCount, floats: 2)
         guard count.cached else { return nil }
@@ -527,10 +574,12 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         guard starts.cached else { return nil }
         let offsets = store.allocate(.sparseOffsets, floats: (capacity + 1) / 2)
         guard offsets.cached else { return nil }
-        let values = store.allocate(.sparseValues, floats: capacity)
+        let half = store.replayOffers(.sparseHalfValues)
+        let values = half ? store.allocate(.sparseHalfValues, floats: (capacity + 1) / 2) : store.allocate(.sparseValues, floats: capacity)
         guard values.cached else { return nil }
         return (nnz, UnsafeMutableRawPointer(starts.pointer).bindMemory(to: Int32.self, capacity: slots + 1),
-                UnsafeMutableRawPointer(offsets.pointer).bindMemory(to: UInt16.self, capacity: capacity), values.pointer)
+                UnsafeMutableRawPointer(offsets.pointer).bindMemory(to: UInt16.self, capacity: capacity),
+                UnsafeMutableRawPointer(values.pointer), half)
     }
 
     deinit {
@@ -634,21 +683,31 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// `runTile` specialized for a tile of `groups` pixel groups (1...``maxTileGroups``).
     @inline(__always)
     func runTile(groups: Int, _ job: TileJob) {
+        if valuesAreHalf {
+            runTile(groups: groups, HalfSparseValues.self, job)
+        } else {
+            runTile(groups: groups, Float32SparseValues.self, job)
+        }
+    }
+
+    /// `runTile` for values stored as `V`.
+    @inline(__always)
+    func runTile<V: SparseValueElements>(groups: Int, _: V.Type, _ job: TileJob) {
         switch groups {
-        case 14: runTile(Groups14.self, job)
-        case 13: runTile(Groups13.self, job)
-        case 12: runTile(Groups12.self, job)
-        case 11: runTile(Groups11.self, job)
-        case 10: runTile(Groups10.self, job)
-        case 9: runTile(Groups9.self, job)
-        case 8: runTile(Groups8.self, job)
-        case 7: runTile(Groups7.self, job)
-        case 6: runTile(Groups6.self, job)
-        case 5: runTile(Groups5.self, job)
-        case 4: runTile(Groups4.self, job)
-        case 3: runTile(Groups3.self, job)
-        case 2: runTile(Groups2.self, job)
-        default: runTile(Groups1.self, job)
+        case 14: runTile(Groups14.self, V.self, job)
+        case 13: runTile(Groups13.self, V.self, job)
+        case 12: runTile(Groups12.self, V.self, job)
+        case 11: runTile(Groups11.self, V.self, job)
+        case 10: runTile(Groups10.self, V.self, job)
+        case 9: runTile(Groups9.self, V.self, job)
+        case 8: runTile(Groups8.self, V.self, job)
+        case 7: runTile(Groups7.self, V.self, job)
+        case 6: runTile(Groups6.self, V.self, job)
+        case 5: runTile(Groups5.self, V.self, job)
+        case 4: runTile(Groups4.self, V.self, job)
+        case 3: runTile(Groups3.self, V.self, job)
+        case 2: runTile(Groups2.self, V.self, job)
+        default: runTile(Groups1.self, V.self, job)
         }
     }
 
@@ -669,7 +728,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     }
 
     @inline(__always)
-    func runTile<G: SparseGroupCount>(_: G.Type, _ job: TileJob) {
+    func runTile<G: SparseGroupCount, V: SparseValueElements>(_: G.Type, _: V.Type, _ job: TileJob) {
         let k = inputShape.channels, n = outputShape.channels
         let o0 = job.blocks.lowerBound * 8, o1 = Swift.min(n, job.blocks.upperBound * 8)
         let chunks = chunkCount
@@ -686,7 +745,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             if c + 1 < chunks {
                 // Raw sums of every channel of the unit, kept in `sums` ([O][stride]) for the next chunk.
                 for o in o0..<o1 {
-                    accumulate(G.self, x: job.xt, from: Int(rows[o]), to: Int(rows[o + 1]), resume: c > 0,
+                    accumulate(G.self, V.self, x: job.xt, from: Int(rows[o]), to: Int(rows[o + 1]), resume: c > 0,
                                row: job.sums + o * stride)
                 }
             } else {
@@ -695,7 +754,7 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
                     // The block's 8 rows of raw sums: in place with several chunks, else a [8][stride] block.
                     let rowsOut = chunks > 1 ? job.sums + cb * stride : job.sums
                     for o in cb..<(cb + cn) {
-                        accumulate(G.self, x: job.xt, from: Int(rows[o]), to: Int(rows[o + 1]), resume: c > 0,
+                        accumulate(G.self, V.self, x: job.xt, from: Int(rows[o]), to: Int(rows[o + 1]), resume: c > 0,
                                    row: rowsOut + (o - cb) * stride)
                     }
                     if let r = job.residual {
@@ -785,8 +844,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// transposed chunk `x` (`[chunkChannels][stride]`) to `row` (`[stride]`, raw sums): from `+0`,
     /// or from the sums already in `row` when `resume`.
     @inline(__always)
-    func accumulate<G: SparseGroupCount>(_: G.Type, x: UnsafePointer<Float>, from start: Int, to end: Int,
-                                         resume: Bool, row: UnsafeMutablePointer<Float>) {
+    func accumulate<G: SparseGroupCount, V: SparseValueElements>(_: G.Type, _: V.Type, x: UnsafePointer<Float>,
+                                                                 from start: Int, to end: Int, resume: Bool,
+                                                                 row: UnsafeMutablePointer<Float>) {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
         var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
         var a8 = SIMD8<Float>(), a9 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
@@ -807,9 +867,9 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
             if G.count > 12 { a12 = loadVector(row + 96) }
             if G.count > 13 { a13 = loadVector(row + 104) }
         }
-        let values = self.values, offsets = self.offsets
+        let values = UnsafeRawPointer(self.values).assumingMemoryBound(to: V.Element.self), offsets = self.offsets
         @inline(__always) func step(_ j: Int, _ offset: Int) {
-            let w = SIMD8<Float>(repeating: values[j])
+            let w = V.broadcast(values + j)
             let p = x + offset
             a0.multiplyAdd(loadVector(p), w)
             if G.count > 1 { a1.multiplyAdd(loadVector(p + 8), w) }
@@ -990,4 +1050,18 @@ func transpose8x8(_ src: UnsafePointer<Float>, ld: Int, kept: Bool = false)
         }
     }
     return t
+}
+
+/// How the sparse kernel's values are stored: floats, or binary16 bits widened exactly as each is
+/// broadcast (`SparseConv1x1Operator.valuesAreHalf`). Both give a lane the same float.
+protocol SparseValueElements {
+    associatedtype Element
+    /// The value at `p` in all 8 lanes.
+    static func broadcast(_ p: UnsafePointer<Element>) -> SIMD8<Float>
+}
+enum Float32SparseValues: SparseValueElements {
+    @inline(__always) static func broadcast(_ p: UnsafePointer<Float>) -> SIMD8<Float> { SIMD8(repeating: p.pointee) }
+}
+enum HalfSparseValues: SparseValueElements {
+    @inline(__always) static func broadcast(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> { blaze_broadcast_half8(p) }
 }

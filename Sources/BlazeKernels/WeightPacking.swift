@@ -196,6 +196,8 @@ public enum WeightPieceKind: UInt32, Sendable, CaseIterable {
     case depthwiseTaps = 4, depthwiseBias = 5, depthwiseAlpha = 6, depthwiseBlocks = 7
     /// A sparse 1×1 conv's nonzero count, row starts, 16-bit offsets and values.
     case sparseCount = 8, sparseRowStarts = 9, sparseOffsets = 10, sparseValues = 11
+    /// A sparse 1×1 conv's values as binary16 bits (in place of `sparseValues`).
+    case sparseHalfValues = 12
 }
 
 /// Where a model's prepacked weights live while it loads and runs: memory taken from the system

@@ -21,7 +21,7 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "1x1 convs with mostly-zero weights: --sparse runs all of them on the sparse kernel, --no-sparse all on the dense GEMM; default: per layer the kernel a fixed cost model predicts faster (native GEMM only; outputs are identical).")
     var sparse: Bool? = nil
 
-    @Flag(name: .customLong("half-panels"), inversion: .prefixedNo, help: "Dense convs' weights as binary16 panels, widened exactly as the GEMM loads them: --half-panels for every eligible conv, --no-half-panels for none; default: outputs of 8x8 and smaller, in builds for a CPU with F16C other than Zen 1 (outputs are identical).")
+    @Flag(name: .customLong("half-panels"), inversion: .prefixedNo, help: "Conv weights kept as binary16 where every one is exact, widened as the kernels load them (dense convs' GEMM panels, sparse convs' nonzero values): --half-panels for every eligible conv, --no-half-panels for none; default: dense convs with outputs of 8x8 and smaller and sparse convs, in builds for a CPU with F16C other than Zen 1 (outputs are identical).")
     var halfPanels: Bool? = nil
 
     @Flag(help: "Give every conv output its own memory, even where it could take a dying residual's (more activation memory; outputs are identical).")

@@ -349,6 +349,18 @@ static inline __attribute__((always_inline)) blaze_float8 blaze_load_half8(const
 #endif
 }
 
+// The binary16 weight at `p` as a float in all 8 lanes, exactly (the sparse kernel's values when
+// stored as binary16). With F16C a VPBROADCASTW and one VCVTPH2PS; otherwise the scalar widening.
+static inline __attribute__((always_inline)) blaze_float8 blaze_broadcast_half8(const uint16_t *p) {
+#if defined(__F16C__) && defined(__AVX2__)
+    return (blaze_float8)_mm256_cvtph_ps(_mm_set1_epi16((short)*p));
+#else
+    union { uint32_t u; float f; } v;
+    v.u = blaze_half_to_float_bits(*p);
+    return (blaze_float8){v.f, v.f, v.f, v.f, v.f, v.f, v.f, v.f};
+#endif
+}
+
 // Sixteen binary16 weights at `p` as floats (`blaze_load_half8` twice wide), for the 16-lane
 // kernels' binary16 panels: one VCVTPH2PS to a zmm under AVX-512 (exact, as the 8-lane form);
 // otherwise the two halves through `blaze_load_half8` (same values).
@@ -380,6 +392,32 @@ static inline long blaze_half_bits_exact(uint32_t bits) {
     int shift = -(e + 1);
     if (significand & ((1u << shift) - 1u)) return -1;
     return (long)(sign | (significand >> shift));
+}
+
+// `src[0 ..< count]` as binary16 bits in `dst` when every value is exactly a binary16 (as
+// `blaze_half_bits_exact`; NaNs are not); returns 1, or 0 at the first value that is not (`dst`
+// then holds an unspecified prefix). With F16C 8 at a time: narrowed with VCVTPS2PH and widened
+// back, exact when the bits come back unchanged and the value is not a NaN; the rest one by one.
+static inline int blaze_narrow_exact(const float *src, long count, uint16_t *dst) {
+    long i = 0;
+#if defined(__F16C__) && defined(__AVX2__)
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_loadu_ps(src + i);
+        __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_castps_si256(_mm256_cvtph_ps(h)));
+        __m256 ordered = _mm256_cmp_ps(v, v, _CMP_ORD_Q);
+        if (_mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) != 0xff) return 0;
+        _mm_storeu_si128((__m128i *)(dst + i), h);
+    }
+#endif
+    for (; i < count; i++) {
+        uint32_t bits;
+        memcpy(&bits, src + i, 4);
+        long h = blaze_half_bits_exact(bits);
+        if (h < 0) return 0;
+        dst[i] = (uint16_t)h;
+    }
+    return 1;
 }
 
 // Packs one binary16 GEMM panel: the `columns` weight rows at `src` (`[columns][k]`, row-major)

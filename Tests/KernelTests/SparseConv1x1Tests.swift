@@ -362,6 +362,55 @@ final class SparseConv1x1Tests: XCTestCase {
         }
     }
 
+    /// `halfValues`: weights that are all binary16 are kept as binary16 bits (`valuesAreHalf`,
+    /// piece `.sparseHalfValues`), from dense weights, from a stored CSR of halves or floats, with
+    /// and without a store, and replayed from the store's journal; one weight that is not a
+    /// binary16 keeps every value a float. The same bits as float values in every case, for every
+    /// pool (the build's widening: F16C, or the scalar one without it).
+    func testHalfValues() throws {
+        var rng = SeededGenerator(seed: 92)
+        for (shape, o) in [([1, 7, 7, 192], 70), ([1, 14, 14, 37], 29), ([2, 4, 4, 16], 64), ([1, 9, 9, 24], 3)] {
+            let i = shape[3]
+            let exact = sparseWeights(o: o, i: i, zeros: 0.7, &rng).map { Float(Float16($0)) }
+            var inexact = exact
+            if let k = inexact.lastIndex(where: { $0 != 0 }) { inexact[k] = inexact[k].nextUp }   // 24 significant bits
+            let input = randomFloats(shape.reduce(1, *), &rng, range: -3...3)
+            let bias = randomFloats(o, &rng)
+            for (weights, half) in [(exact, true), (inexact, false)] {
+                let label = "\(shape) o=\(o) \(half ? "halves" : "one float")"
+                let float = try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i],
+                                                      bias: bias, activation: .relu6)
+                XCTAssertFalse(float.valuesAreHalf, label)
+                var ops = [try SparseConv1x1Operator(inputShape: shape, weights: weights, weightsShape: [o, 1, 1, i],
+                                                     bias: bias, activation: .relu6, halfValues: true)]
+                let store = WeightStore()
+                ops.append(try SparseConv1x1Operator(inputShape: shape, weights: SparseWeightRows(n: o, k: i, dense: weights),
+                                                     weightsShape: [o, 1, 1, i], bias: bias, activation: .relu6,
+                                                     store: store, halfValues: true))
+                XCTAssertEqual(store.journal.last?.kind, half ? .sparseHalfValues : .sparseValues, label)
+                let replay = WeightStore(replaying: store.journal, owner: store)
+                ops.append(try SparseConv1x1Operator(inputShape: shape, weights: SparseWeightRows(n: o, k: i, dense: weights),
+                                                     weightsShape: [o, 1, 1, i], bias: bias, activation: .relu6,
+                                                     store: replay, halfValues: true))
+                XCTAssertTrue(replay.replayedEverything, label)
+                for fileHalves in half ? [false, true] : [false] {
+                    ops.append(try withStoredRows(weights, o: o, i: i, width: 2, half: fileHalves) {
+                        try SparseConv1x1Operator(inputShape: shape, weights: $0, weightsShape: [o, 1, 1, i], bias: bias,
+                                                  activation: .relu6, store: WeightStore(), halfValues: true)
+                    })
+                }
+                for (n, op) in ops.enumerated() {
+                    XCTAssertEqual(op.valuesAreHalf, half, "\(label) op \(n)")
+                    for pool in Pools.all {
+                        assertBitIdentical(runSparse(op, input, residual: nil, skipActivation: .none, pool: pool),
+                                           runSparse(float, input, residual: nil, skipActivation: .none, pool: pool),
+                                           "\(label) op \(n), threads=\(pool.threadCount)")
+                    }
+                }
+            }
+        }
+    }
+
     /// A stored CSR with starts that decrease or columns that do not strictly increase below I
     /// is refused, not trusted (at every index width).
     func testRejectsBadStoredRows() {

@@ -79,7 +79,12 @@ final class SparseConvTests: XCTestCase {
         // projection (`+depthwise op 18`, `+conv op 22 sparse 75%`), two convs the resize producing
         // their input (`+resize op 200`).
         XCTAssertTrue(parts.allSatisfy { $0.allSatisfy { $0.hasPrefix("sparse ") || $0.hasPrefix("dense ") || $0 == "f16-panels"
-            || $0.hasPrefix("+depthwise op ") || $0.hasPrefix("+conv op ") || $0.hasPrefix("+resize op ") } }, "\(labels)")
+            || $0 == "f16 values" || $0.hasPrefix("+depthwise op ") || $0.hasPrefix("+conv op ") || $0.hasPrefix("+resize op ") } },
+                      "\(labels)")
+        // Its sparse weights are binary16 in the file, so every sparse layer keeps them so where the
+        // build widens halves in one instruction (`HalfPanelPolicy.auto`), and none elsewhere.
+        let halfLayers = parts.reduce(0) { sum, step in sum + step.filter { $0 == "f16 values" }.count }
+        XCTAssertEqual(halfLayers, PanelPrecision.buildWidensHalves ? Self.chosen["pose_detection"] ?? -1 : 0, "\(labels)")
     }
 
     /// A step's variant label as its comma-separated parts (`+depthwise op 18, sparse 75%`).

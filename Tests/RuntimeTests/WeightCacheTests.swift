@@ -96,6 +96,35 @@ final class WeightCacheTests: XCTestCase {
         XCTAssertEqual(try Interpreter(contentsOf: weights, options: { var o = half; o.threads = 2; return o }()).weightCacheOutcome.word, "hit")
     }
 
+    /// The detector's sparse values as binary16 (`halfPanels` `.always`, the default's choice in
+    /// builds that widen halves in one instruction) and as floats (`.off`): each stored and
+    /// replayed, the same bits, and the binary16 entries smaller by 2 bytes per value.
+    func testSparseHalfValuesReplayToTheSameBits() throws {
+        let weights = OutputSelectionTests.root.appendingPathComponent("weights/pose_detection.tflite")
+        let dump = try dump("pose_detection")
+        var half = options(), float = options()
+        half.halfPanels = .always
+        float.halfPanels = .off
+        let expected = try outputs(try Interpreter(contentsOf: weights, options: options(cache: false)), dump)
+        var bytes: [Int] = []
+        for variant in [half, float] {
+            let writer = try Interpreter(contentsOf: weights, options: variant)
+            XCTAssertEqual(writer.weightCacheOutcome.word, "stored")
+            let reader = try Interpreter(contentsOf: weights, options: variant)
+            XCTAssertEqual(reader.weightCacheOutcome.word, "hit")
+            XCTAssertEqual(reader.packedWeightBytes, writer.packedWeightBytes)
+            bytes.append(reader.packedWeightBytes)
+            for interpreter in [writer, reader] {
+                for (k, values) in try outputs(interpreter, dump).enumerated() {
+                    selection.assertSameBits(values, expected[k], "output \(k), half panels \(variant.halfPanels)")
+                }
+            }
+        }
+        // The detector's ~680 K nonzeros take ~1.3 MB more as floats (`.always` also packs its
+        // few dense convs' panels as binary16, a smaller part of the difference).
+        XCTAssertGreaterThan(bytes[1] - bytes[0], 1_000_000, "\(bytes)")
+    }
+
     /// A damaged, truncated, extended, foreign or replaced file is a miss: the load packs afresh
     /// (same bits) and rewrites the file, which the next load replays.
     func testDamagedFilesAreMissesAndRewritten() throws {

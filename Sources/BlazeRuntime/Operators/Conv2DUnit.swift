@@ -393,7 +393,8 @@ struct Conv2DUnit: OperatorUnit {
     }
 
     /// The sparse 1×1 kernel for this conv (nil: keep the dense one) and the step's variant label
-    /// (`sparse Z%` / `dense Z%` for an eligible layer, Z its share of zero weights; nil otherwise).
+    /// (`sparse Z%` / `dense Z%` for an eligible layer, Z its share of zero weights, `, f16 values`
+    /// when the kernel keeps its values as binary16; nil otherwise).
     /// Eligible: `InterpreterOptions.sparseConvolutions` is not `.off`, the native GEMM, a pointwise
     /// conv (1×1, stride 1, unpadded) with more than one output channel and no fused PRELU, weights
     /// stored sparse (a DENSIFY'd tensor; any weights with `.always`), at least half of them zero. Both kernels then give the same bits (same k order; a zero weight
@@ -418,9 +419,10 @@ struct Conv2DUnit: OperatorUnit {
         guard useSparse else { return (nil, "dense " + percent) }
         let sparse = try graph.kernel(site) {
             try SparseConv1x1Operator(inputShape: inputShape, weights: weights, weightsShape: weightsShape,
-                                      bias: bias, activation: activation, store: graph.weightStore, resize: resize)
+                                      bias: bias, activation: activation, store: graph.weightStore, resize: resize,
+                                      halfValues: graph.options.halfPanels.sparseHalfValues)
         }
-        return (sparse, "sparse " + percent)
+        return (sparse, "sparse " + percent + (sparse.valuesAreHalf ? ", f16 values" : ""))
     }
 }
 

@@ -73,14 +73,22 @@ final class WeightCacheTests: XCTestCase {
         XCTAssertEqual(cacheFiles().count, 15)
     }
 
-    /// Other packing options are another key (another file); both replay to the same bits.
-    func testOptionsThatChangeThePackingUseTheirOwnFiles() throws {
-        let weights = OutputSelectionTests.root.appendingPathComponent("weights/pose_landmark_lite.tflite")
-        let dump = try dump("pose_landmark_lite")
+    /// `model`'s weights and fixture, options with binary16 weights everywhere (`halfPanels`
+    /// `.always`) and nowhere (`.off`), both with the cache, and the outputs with default options
+    /// and no cache.
+    func halfAndFloat(_ model: String) throws
+        -> (weights: URL, dump: ReferenceDump, half: InterpreterOptions, float: InterpreterOptions, expected: [[Float]]) {
+        let weights = OutputSelectionTests.root.appendingPathComponent("weights/\(model).tflite")
+        let dump = try dump(model)
         var half = options(), float = options()
         half.halfPanels = .always
         float.halfPanels = .off
-        let expected = try outputs(try Interpreter(contentsOf: weights, options: options(cache: false)), dump)
+        return (weights, dump, half, float, try outputs(try Interpreter(contentsOf: weights, options: options(cache: false)), dump))
+    }
+
+    /// Other packing options are another key (another file); both replay to the same bits.
+    func testOptionsThatChangeThePackingUseTheirOwnFiles() throws {
+        let (weights, dump, half, float, expected) = try halfAndFloat("pose_landmark_lite")
         for variant in [half, float] {
             XCTAssertEqual(try Interpreter(contentsOf: weights, options: variant).weightCacheOutcome.word, "stored")
         }
@@ -100,12 +108,7 @@ final class WeightCacheTests: XCTestCase {
     /// builds that widen halves in one instruction) and as floats (`.off`): each stored and
     /// replayed, the same bits, and the binary16 entries smaller by 2 bytes per value.
     func testSparseHalfValuesReplayToTheSameBits() throws {
-        let weights = OutputSelectionTests.root.appendingPathComponent("weights/pose_detection.tflite")
-        let dump = try dump("pose_detection")
-        var half = options(), float = options()
-        half.halfPanels = .always
-        float.halfPanels = .off
-        let expected = try outputs(try Interpreter(contentsOf: weights, options: options(cache: false)), dump)
+        let (weights, dump, half, float, expected) = try halfAndFloat("pose_detection")
         var bytes: [Int] = []
         for variant in [half, float] {
             let writer = try Interpreter(contentsOf: weights, options: variant)

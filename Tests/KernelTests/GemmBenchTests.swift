@@ -153,8 +153,8 @@ final class GemmBenchTests: XCTestCase {
         }
     }
 
-    /// Sparse 1×1 layers of the detector's shapes, single thread, random weights at 25% and 100%
-    /// density, the default chunk width (and 16, 64 and all channels with `BLAZE_SPARSE_CHUNKS=1`):
+    /// Sparse 1×1 layers of the detector's shapes, single thread, random binary16 weights at 25%
+    /// and 100% density, values kept as floats and as binary16 (`halfValues`), the default chunk width (and 16, 64 and all channels with `BLAZE_SPARSE_CHUNKS=1`):
     /// the best time with everything cached, the rate of the multiply-adds actually done
     /// (2 × nonzeros × pixels), and the best of 10 "cold" runs, each after 64 MiB of other writes
     /// with the input and scratch read back in (the weights then come from memory, as in a model
@@ -168,13 +168,15 @@ final class GemmBenchTests: XCTestCase {
         for s in shapes {
             let input = randomFloats(s.h * s.h * s.i, &rng)
             for density in [0.25, 1.0] {
-                var weights = randomFloats(s.o * s.i, &rng)
+                // Binary16 weights, as the detector's are, so that `halfValues` takes.
+                var weights = randomFloats(s.o * s.i, &rng).map { Float(Float16($0)) }
                 for j in weights.indices where Double.random(in: 0..<1, using: &rng) >= density { weights[j] = 0 }
                 let nonzeros = weights.filter { $0 != 0 }.count
-                for chunk in (ProcessInfo.processInfo.environment["BLAZE_SPARSE_CHUNKS"] == "1" ? [nil, 16, 64, s.i] : [nil]) as [Int?] {
+                let chunks = (ProcessInfo.processInfo.environment["BLAZE_SPARSE_CHUNKS"] == "1" ? [nil, 16, 64, s.i] : [nil]) as [Int?]
+                for (chunk, half) in chunks.flatMap({ c in [(c, false), (c, true)] }) {
                     let op = try SparseConv1x1Operator(inputShape: [1, s.h, s.h, s.i], weights: weights,
                                                        weightsShape: [s.o, 1, 1, s.i], bias: randomFloats(s.o, &rng),
-                                                       activation: .relu6, chunkChannels: chunk)
+                                                       activation: .relu6, chunkChannels: chunk, halfValues: half)
                     var out = [Float](repeating: 0, count: s.h * s.h * s.o)
                     var scratch = [Float](repeating: 0, count: op.scratchCount(threads: 1))
                     var cold = Double.infinity
@@ -195,9 +197,9 @@ final class GemmBenchTests: XCTestCase {
                         }
                     } }
                     let flops = 2.0 * Double(nonzeros * s.h * s.h)
-                    print(String(format: "sparse %3dx%-3d %4d -> %4d density %.2f chunk %4d (%d chunks, %2d groups/tile, %d tiles)  %7.3f ms  %6.1f GF/s  cold %7.3f ms",
-                                 s.h, s.h, s.i, s.o, density, op.chunkChannels, op.chunkCount, op.tileGroups, op.tileCount,
-                                 t * 1e3, flops / t * 1e-9, cold * 1e3))
+                    print(String(format: "sparse %3dx%-3d %4d -> %4d density %.2f %@ chunk %4d (%d chunks, %2d groups/tile, %d tiles)  %7.3f ms  %6.1f GF/s  cold %7.3f ms",
+                                 s.h, s.h, s.i, s.o, density, (op.valuesAreHalf ? "f16" : "f32") as NSString, op.chunkChannels,
+                                 op.chunkCount, op.tileGroups, op.tileCount, t * 1e3, flops / t * 1e-9, cold * 1e3))
                 }
             }
         }

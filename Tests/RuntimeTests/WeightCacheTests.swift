@@ -75,15 +75,21 @@ final class WeightCacheTests: XCTestCase {
 
     /// `model`'s weights and fixture, options with binary16 weights everywhere (`halfPanels`
     /// `.always`) and nowhere (`.off`), both with the cache, and the outputs with default options
-    /// and no cache.
-    func halfAndFloat(_ model: String) throws
+    /// and no cache; all on the native GEMM when `native` (the sparse kernel's condition; a plain
+    /// build's default backend is OpenBLAS).
+    func halfAndFloat(_ model: String, native: Bool = false) throws
         -> (weights: URL, dump: ReferenceDump, half: InterpreterOptions, float: InterpreterOptions, expected: [[Float]]) {
         let weights = OutputSelectionTests.root.appendingPathComponent("weights/\(model).tflite")
         let dump = try dump(model)
-        var half = options(), float = options()
+        var plain = options(cache: false), half = options(), float = options()
+        if native {
+            plain.gemmBackend = .native
+            half.gemmBackend = .native
+            float.gemmBackend = .native
+        }
         half.halfPanels = .always
         float.halfPanels = .off
-        return (weights, dump, half, float, try outputs(try Interpreter(contentsOf: weights, options: options(cache: false)), dump))
+        return (weights, dump, half, float, try outputs(try Interpreter(contentsOf: weights, options: plain), dump))
     }
 
     /// Other packing options are another key (another file); both replay to the same bits.
@@ -105,10 +111,11 @@ final class WeightCacheTests: XCTestCase {
     }
 
     /// The detector's sparse values as binary16 (`halfPanels` `.always`, the default's choice in
-    /// builds that widen halves in one instruction) and as floats (`.off`): each stored and
-    /// replayed, the same bits, and the binary16 entries smaller by 2 bytes per value.
+    /// builds that widen halves in one instruction) and as floats (`.off`), on the native GEMM
+    /// (the sparse kernel's condition): each stored and replayed, the same bits, and the binary16
+    /// entries smaller by 2 bytes per value.
     func testSparseHalfValuesReplayToTheSameBits() throws {
-        let (weights, dump, half, float, expected) = try halfAndFloat("pose_detection")
+        let (weights, dump, half, float, expected) = try halfAndFloat("pose_detection", native: true)
         var bytes: [Int] = []
         for variant in [half, float] {
             let writer = try Interpreter(contentsOf: weights, options: variant)

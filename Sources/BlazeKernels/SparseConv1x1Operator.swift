@@ -130,9 +130,10 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
     /// ``defaultTileGroups(inputChannels:outputChannels:)``) caps the pixel groups per tile (give
     /// or take one, to make a small tile count even);
     /// `chunkChannels` (default: from ``defaultChunkBudget``) sets the input channels per chunk
-    /// (rounded up to a multiple of 8, capped so that the 16-bit offsets fit; ≥ I means one chunk). Neither
-    /// changes any result bit. Throws `KernelError` when the buffers do not fit the shapes or the
-    /// weights are not 1×1.
+    /// (rounded up to a multiple of 8, capped so that the 16-bit offsets fit; ≥ I means one chunk).
+    /// `halfValues` keeps the nonzero values as binary16 when every one is exactly a binary16
+    /// (``valuesAreHalf``). None of the three changes any result bit. Throws `KernelError` when
+    /// the buffers do not fit the shapes or the weights are not 1×1.
     public convenience init(inputShape: [Int], weights: [Float], weightsShape: [Int], bias biasIn: [Float],
                             activation: FusedActivation, tileGroups maxGroups: Int? = nil, chunkChannels: Int? = nil,
                             resize: ResizeBilinearOperator? = nil, halfValues: Bool = false) throws {

@@ -1,7 +1,9 @@
 // libFuzzer entry for the interpreter: each input is loaded as a model and, when it loads, handed to
 // `Interpreter.init` (every operator unit decodes its options, validates shapes, prepacks weights;
 // fusion and memory planning; the memory budget) and, when that succeeds, run once on a constant
-// input, and again with its 4-D outputs computed in regions (`checkPartialOutputs`). Built by
+// input, and again with its 4-D outputs computed in regions (`checkPartialOutputs`), and on the
+// native GEMM with float32 and with binary16 weights, which must agree bit for bit
+// (`checkHalfWeights`). Built by
 // Tools/fuzz/run-interpreter.sh against the TFLite, BlazeKernels and BlazeRuntime modules; never
 // part of the SwiftPM build. Errors are the expected outcome; a crash, trap or ASan report is a bug.
 import BlazeRuntime
@@ -20,7 +22,32 @@ public func fuzzInterpreterOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -
     interpreter.invoke()
     _ = try? ModelReport(model: model).text()
     checkPartialOutputs(model, bytes, full: interpreter)
+    checkHalfWeights(model)
     return 0
+}
+
+/// The model on the native GEMM with every eligible 1×1 conv sparse, once with float32 weights
+/// (`halfPanels: .off`) and once with binary16 ones wherever they are exact (`.always`: dense
+/// panels and sparse values): every output must be the same bits (the widening is exact).
+/// Unfused, so that a 1×1 conv after a PAD (the seed model's) stays unpadded, hence sparse.
+func checkHalfWeights(_ model: Model) {
+    func run(_ half: HalfPanelPolicy) -> [[Float]]? {
+        let options = InterpreterOptions(threads: 1, gemmBackend: .native, fuseOperators: false, memoryBudget: 16 << 20,
+                                         sparseConvolutions: .always, halfPanels: half)
+        guard let interpreter = try? Interpreter(model: model, options: options) else { return nil }
+        for (i, info) in interpreter.inputs.enumerated() {
+            try? interpreter.setInput(i, [Float](repeating: 0.25, count: info.elementCount))
+        }
+        interpreter.invoke()
+        return interpreter.outputs.indices.map { interpreter.output($0) }
+    }
+    guard let float = run(.off) else { return }
+    guard let half = run(.always) else { preconditionFailure("the model loads with float32 weights but not with binary16 ones") }
+    precondition(float.count == half.count, "output counts differ")
+    for (a, b) in zip(float, half) {
+        precondition(a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern },
+                     "binary16 weights changed an output")
+    }
 }
 
 /// The model's 4-D outputs as partial outputs (`InterpreterOptions.partialOutputs`): left out of

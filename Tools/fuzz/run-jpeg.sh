@@ -14,14 +14,15 @@ swiftc=${SWIFTC:-swiftc}
 src="$root/Sources/PoseImage"
 
 echo "fuzz-jpeg: compiling (swiftc -sanitize=fuzzer,address -parse-as-library -O)"
-# PoseImage's one package dependency (bounded file reads, PNG helpers) as its own module, as in Package.swift.
+# PoseImage's one package dependency (bounded file reads, PNG helpers) as its own module, as in Package.swift;
+# its C helpers (CBlazeTarget: the Y4M conversion loops) through their module map.
 build="$out/build"
 mkdir -p "$build"
 "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -emit-library -static -emit-module \
     -module-name BlazeSupport -emit-module-path "$build/BlazeSupport.swiftmodule" \
     "$root"/Sources/BlazeSupport/*.swift -o "$build/libBlazeSupport.a"
 "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -I "$build" -module-name ImageFuzz \
-    -I "$root/Sources/CTurboJPEG" -I "$root/Sources/CPNG" $(pkg-config --cflags-only-I libpng | sed 's/-I/-Xcc -I/g') \
+    -I "$root/Sources/CTurboJPEG" -I "$root/Sources/CPNG" -I "$root/Sources/CBlazeTarget" $(pkg-config --cflags-only-I libpng | sed 's/-I/-Xcc -I/g') \
     "$src/RGBImage.swift" "$src/RGBImage+PNG.swift" "$src/RGBImage+JPEG.swift" "$src/RGBImage+File.swift" \
     "$src/RGBImage+Orientation.swift" "$src/JPEGHeader.swift" "$src/PNGHeader.swift" "$src/EXIFOrientation.swift" \
     "$src/ImageFileFormat.swift" "$src/ImageFileLimits.swift" "$src/ImageFileReader.swift" "$src/Y4MReader.swift" \

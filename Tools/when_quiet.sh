@@ -38,7 +38,7 @@ done
 model=weights/pose_detection.tflite
 [ -f "$model" ] || { echo "when_quiet: $model is missing (bash Tools/setup.sh)" >&2; exit 2; }
 
-start=$(date +%s) best1="" best2=""
+start=$(date +%s) best=("" "" "")   # best[t]: the lowest minimum seen at t threads
 while :; do
     if [ "$timeout" != 0 ] && [ $(( $(date +%s) - start )) -ge "${timeout%.*}" ]; then
         echo "when_quiet: no quiet probe within ${timeout} s; not running: $*" >&2
@@ -51,11 +51,10 @@ while :; do
         median=$(printf '%s' "$out" | grep -oE '"median_ms":[0-9.eE+-]+' | head -1 | cut -d: -f2 || true)
         min=$(printf '%s' "$out" | grep -oE '"min_ms":[0-9.eE+-]+' | head -1 | cut -d: -f2 || true)
         [ -n "${median:-}" ] && [ -n "${min:-}" ] || { echo "when_quiet: no median_ms/min_ms in bench --json" >&2; exit 2; }
-        if [ $t = 1 ]; then best1=$(awk -v a="$min" -v b="$best1" 'BEGIN { print (b == "" || a < b) ? a : b }'); best=$best1
-        else best2=$(awk -v a="$min" -v b="$best2" 'BEGIN { print (b == "" || a < b) ? a : b }'); best=$best2; fi
-        ok=$(awk -v m="$median" -v b="$best" -v r="$ratio" 'BEGIN { print (m <= r * b) ? 1 : 0 }')
+        best[t]=$(awk -v a="$min" -v b="${best[t]}" 'BEGIN { print (b == "" || a < b) ? a : b }')
+        ok=$(awk -v m="$median" -v b="${best[t]}" -v r="$ratio" 'BEGIN { print (m <= r * b) ? 1 : 0 }')
         [ "$ok" = 1 ] || quiet=0
-        line="$line  $(awk -v t=$t -v m="$median" -v b="$best" 'BEGIN { printf "%dT median %.2f ms (lowest min %.2f)", t, m, b }')"
+        line="$line  $(awk -v t=$t -v m="$median" -v b="${best[t]}" 'BEGIN { printf "%dT median %.2f ms (lowest min %.2f)", t, m, b }')"
     done
     echo "when_quiet: $(date -u +%H:%M:%S) UTC$line: $([ $quiet = 1 ] && echo quiet || echo busy)" >&2
     if [ $quiet = 1 ]; then

@@ -449,15 +449,12 @@ public final class SparseConv1x1Operator: @unchecked Sendable {
         // Binary16 when every value is exactly one (NaNs are not: their payloads would not
         // survive), narrowed in one pass into a buffer of our own; the store's piece (its kind
         // depends on the outcome) is allocated after.
-        let halfSlots = (capacity + 1) / 2
-        let half = UnsafeMutableRawPointer(UnsafeMutablePointer<Float>.allocate(capacity: halfSlots))
-            .bindMemory(to: UInt16.self, capacity: 2 * halfSlots)
+        let half = UnsafeMutablePointer<UInt16>.allocate(capacity: capacity)
         let exact = blaze_narrow_exact(floatValues, at + 8, half) != 0
         if exact {
-            for e in (at + 8)..<(2 * halfSlots) { half[e] = 0 }
             floatValues.deallocate()
             if let store {
-                let piece = store.allocate(.sparseHalfValues, floats: halfSlots).pointer
+                let piece = store.allocate(.sparseHalfValues, floats: (capacity + 1) / 2).pointer
                 UnsafeMutableRawPointer(piece).copyMemory(from: half, byteCount: 2 * (at + 8))
                 half.deallocate()
                 self.values = UnsafeMutableRawPointer(piece)

@@ -394,19 +394,27 @@ static inline long blaze_half_bits_exact(uint32_t bits) {
     return (long)(sign | (significand >> shift));
 }
 
+#if defined(__F16C__) && defined(__AVX2__)
+// Eight floats narrowed to binary16 (VCVTPS2PH) into `*h`: 1 when every one is exactly a binary16
+// (widened back, the bits are unchanged, and none is a NaN), else 0.
+static inline __attribute__((always_inline)) int blaze_narrow8_exact(__m256 v, __m128i *h) {
+    *h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_castps_si256(_mm256_cvtph_ps(*h)));
+    __m256 ordered = _mm256_cmp_ps(v, v, _CMP_ORD_Q);
+    return _mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) == 0xff;
+}
+#endif
+
 // `src[0 ..< count]` as binary16 bits in `dst` when every value is exactly a binary16 (as
 // `blaze_half_bits_exact`; NaNs are not); returns 1, or 0 at the first value that is not (`dst`
-// then holds an unspecified prefix). With F16C 8 at a time: narrowed with VCVTPS2PH and widened
-// back, exact when the bits come back unchanged and the value is not a NaN; the rest one by one.
+// then holds an unspecified prefix). With F16C 8 at a time (`blaze_narrow8_exact`); the rest one
+// by one.
 static inline int blaze_narrow_exact(const float *src, long count, uint16_t *dst) {
     long i = 0;
 #if defined(__F16C__) && defined(__AVX2__)
     for (; i + 8 <= count; i += 8) {
-        __m256 v = _mm256_loadu_ps(src + i);
-        __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(v), _mm256_castps_si256(_mm256_cvtph_ps(h)));
-        __m256 ordered = _mm256_cmp_ps(v, v, _CMP_ORD_Q);
-        if (_mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) != 0xff) return 0;
+        __m128i h;
+        if (!blaze_narrow8_exact(_mm256_loadu_ps(src + i), &h)) return 0;
         _mm_storeu_si128((__m128i *)(dst + i), h);
     }
 #endif
@@ -440,10 +448,8 @@ static inline int blaze_transpose_narrow_panel(const float *src, long k, long co
             BLAZE_TRANSPOSE8X8_AVX(block, k, c0, c1, c2, c3, c4, c5, c6, c7);
             __m256 rows[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
             for (int i = 0; i < 8; i++) {
-                __m128i h = _mm256_cvtps_ph(rows[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-                __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(rows[i]), _mm256_castps_si256(_mm256_cvtph_ps(h)));
-                __m256 ordered = _mm256_cmp_ps(rows[i], rows[i], _CMP_ORD_Q);
-                if (_mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(same), ordered)) != 0xff) return 0;
+                __m128i h;
+                if (!blaze_narrow8_exact(rows[i], &h)) return 0;
                 _mm_storeu_si128((__m128i *)(dst + (k0 + i) * width + lane0), h);
             }
         }

@@ -16,9 +16,7 @@ public func fuzzInterpreterOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -
     // A low budget keeps every accepted model small enough to run many per second.
     guard let interpreter = try? Interpreter(model: model, options: .init(threads: 1, memoryBudget: 16 << 20)) else { return 0 }
     precondition(interpreter.memoryBytes <= 16 << 20, "interpreter allocated over its memory budget")
-    for (i, info) in interpreter.inputs.enumerated() {
-        try? interpreter.setInput(i, [Float](repeating: 0.25, count: info.elementCount))
-    }
+    setConstantInputs(interpreter)
     interpreter.invoke()
     _ = try? ModelReport(model: model).text()
     checkPartialOutputs(model, bytes, full: interpreter)
@@ -35,9 +33,7 @@ func checkHalfWeights(_ model: Model) {
         let options = InterpreterOptions(threads: 1, gemmBackend: .native, fuseOperators: false, memoryBudget: 16 << 20,
                                          sparseConvolutions: .always, halfPanels: half)
         guard let interpreter = try? Interpreter(model: model, options: options) else { return nil }
-        for (i, info) in interpreter.inputs.enumerated() {
-            try? interpreter.setInput(i, [Float](repeating: 0.25, count: info.elementCount))
-        }
+        setConstantInputs(interpreter)
         interpreter.invoke()
         return interpreter.outputs.indices.map { interpreter.output($0) }
     }
@@ -50,6 +46,13 @@ func checkHalfWeights(_ model: Model) {
     }
 }
 
+/// Every input of `interpreter` filled with 0.25 (the value every check runs on).
+func setConstantInputs(_ interpreter: Interpreter) {
+    for (i, info) in interpreter.inputs.enumerated() {
+        try? interpreter.setInput(i, [Float](repeating: 0.25, count: info.elementCount))
+    }
+}
+
 /// The model's 4-D outputs as partial outputs (`InterpreterOptions.partialOutputs`): left out of
 /// `invoke(computing:)`, then computed in regions taken from the input's last bytes (some of them
 /// outside the output: those must throw). Every value computed must equal the full run's, bit for bit.
@@ -58,9 +61,7 @@ func checkPartialOutputs(_ model: Model, _ bytes: [UInt8], full: Interpreter) {
     guard !positions.isEmpty,
           let partial = try? Interpreter(model: model, options: .init(threads: 1, memoryBudget: 16 << 20, partialOutputs: positions))
     else { return }
-    for (i, info) in partial.inputs.enumerated() {
-        try? partial.setInput(i, [Float](repeating: 0.25, count: info.elementCount))
-    }
+    setConstantInputs(partial)
     let others = partial.outputs.indices.filter { !positions.contains($0) }
     guard (try? partial.invoke(computing: others)) != nil else { return }
     let tail = Array(bytes.suffix(8)).map(Int.init) + [Int](repeating: 0, count: 8)
